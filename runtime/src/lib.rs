@@ -1,0 +1,1 @@
+//! gouvgen runtime (under construction).

@@ -1,0 +1,1 @@
+//! Gateway emulator (under construction).

@@ -1,0 +1,110 @@
+//! Stage 1, loading: files on disk → one JSON value per document, external `$ref`s bundled in.
+//!
+//! Handles what real documents do: JSON or YAML, a leading BOM or whitespace, CRLF, YAML 1.1
+//! habits (see [`yaml`]), and relative references to other files.
+
+mod bundle;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Error, Location, Result};
+
+/// A loaded document: the root file's value with every external reference bundled in.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The root file, as given.
+    pub path: PathBuf,
+    /// The root file's text (kept to locate diagnostics).
+    pub text: String,
+    /// The document, external references replaced by local ones.
+    pub root: Value,
+    /// Every file read: the root first, then referenced files in the order met.
+    pub files: Vec<PathBuf>,
+}
+
+impl Document {
+    /// Fills in the line and column of a location in the root file, when it can be found.
+    pub fn locate(&self, mut location: Location) -> Location {
+        if location.line_col.is_none()
+            && location.file == self.path
+            && let Some(pointer) = &location.pointer
+        {
+            location.line_col = yaml::locate(&self.text, pointer);
+        }
+        location
+    }
+
+    /// A diagnostic at `pointer` in the root file, with its line when it can be found.
+    pub fn diagnostic(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.locate(Location::at(&self.path, pointer)), message)
+    }
+}
+
+/// Reads a JSON or YAML file into a value, without resolving references.
+///
+/// This is the loader's public entry point for tools that need the raw document (the gateway
+/// emulator uses it to serve examples).
+pub fn load_value(path: &Path) -> Result<Value> {
+    let text = read_text(path)?;
+    parse_text(path, &text)
+}
+
+/// Loads a document and bundles the files it references.
+pub fn load_document(path: &Path) -> Result<Document> {
+    let text = read_text(path)?;
+    let root = parse_text(path, &text)?;
+    let mut doc = Document { path: path.to_path_buf(), text, root, files: vec![path.to_path_buf()] };
+    bundle::bundle(&mut doc)?;
+    Ok(doc)
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::io(path, e, "check the path and that the file is readable")
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::Syntax(
+            Diagnostic::new(Location::file(path), format!("the file is not UTF-8 text ({e})"))
+                .hint("save the document as UTF-8"),
+        )
+    })?;
+    Ok(text)
+}
+
+/// Parses text as JSON when it looks like JSON, as YAML otherwise.
+pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let trimmed = body.trim_start();
+    if trimmed.is_empty() {
+        return Err(Error::Syntax(
+            Diagnostic::new(Location::file(path), "the document is empty")
+                .hint("point gouvgen at an OpenAPI or Swagger document"),
+        ));
+    }
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        serde_json::from_str(body).map_err(|e| {
+            let mut loc = Location::file(path);
+            loc.line_col = Some((e.line(), e.column()));
+            let what = match e.classify() {
+                serde_json::error::Category::Eof => "the JSON document ends too early (truncated?)",
+                _ => "the JSON document is not well-formed",
+            };
+            Error::Syntax(
+                Diagnostic::new(loc, format!("{what}: {e}"))
+                    .hint("fix the JSON syntax at that line (a validator such as `jq . FILE` shows it too)"),
+            )
+        })
+    } else {
+        yaml::parse(body).map_err(|e| {
+            let mut loc = Location::file(path);
+            loc.line_col = e.line_col;
+            Error::Syntax(
+                Diagnostic::new(loc, format!("the YAML document is not well-formed: {}", e.message))
+                    .hint("fix the YAML syntax at that line (indentation and quoting are the usual causes)"),
+            )
+        })
+    }
+}

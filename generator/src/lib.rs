@@ -6,7 +6,58 @@
 //! (Rust tokens, formatted) → [`output`] (a crate on disk, written atomically).
 #![deny(missing_docs)]
 
+pub mod emit;
 pub mod error;
 pub mod load;
+pub mod model;
+pub mod naming;
+pub mod normalise;
+pub mod output;
 
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use emit::{CrateSettings, Files, Provenance, RuntimeDep};
 pub use error::{Diagnostic, Error, Location, Result};
+pub use model::Api;
+
+/// A document read into the model, ready to emit.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The model.
+    pub api: Api,
+    /// Non-fatal problems, located.
+    pub warnings: Vec<Diagnostic>,
+    /// Every file read (root first): what a build script must watch.
+    pub inputs: Vec<PathBuf>,
+    /// Name and hash of the inputs.
+    pub provenance: Provenance,
+}
+
+/// Loads and models a document: everything `gouvgen check` does.
+pub fn read_spec(path: &Path) -> Result<Spec> {
+    let doc = load::load_document(path)?;
+    let (api, warnings) = model::build(&doc)?;
+    let mut hasher = Sha256::new();
+    for file in &doc.files {
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e, "check the file is readable"))?;
+        hasher.update(&bytes);
+    }
+    let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(Spec { api, warnings: warnings.0, inputs: doc.files, provenance: Provenance { file_name, sha256 } })
+}
+
+/// The files of a client crate for a document.
+pub fn generate_files(spec: &Spec, settings: &CrateSettings) -> Result<Files> {
+    emit::crate_files(&spec.api, settings, &spec.provenance)
+}
+
+/// Reads a document and writes its client crate into `out` (atomically).
+pub fn generate_crate(spec_path: &Path, out: &Path, settings: &CrateSettings, force: bool) -> Result<Spec> {
+    let spec = read_spec(spec_path)?;
+    let files = generate_files(&spec, settings)?;
+    output::write_crate(&files, out, force)?;
+    Ok(spec)
+}

@@ -1,1 +1,104 @@
-fn main() {}
+//! The `gouvgen` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gouvgen::{CrateSettings, RuntimeDep};
+
+#[derive(Parser)]
+#[command(name = "gouvgen", version, about = "Typed Rust clients for French government API gateways")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a client crate from an OpenAPI / Swagger document.
+    Generate {
+        /// The document (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1).
+        spec: PathBuf,
+        /// Output folder of the crate (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Crate name (default: from the document's file name).
+        #[arg(long)]
+        crate_name: Option<String>,
+        /// Crate version.
+        #[arg(long, default_value = "0.1.0")]
+        crate_version: String,
+        /// Depend on gouvgen-runtime by path (relative to the output folder).
+        #[arg(long, conflicts_with = "runtime_version")]
+        runtime_path: Option<String>,
+        /// Depend on gouvgen-runtime by version (default: this gouvgen's version).
+        #[arg(long)]
+        runtime_version: Option<String>,
+        /// Replace the output folder even if gouvgen did not create it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a document and list its warnings.
+    Check {
+        /// The document.
+        spec: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { spec, out, crate_name, crate_version, runtime_path, runtime_version, force } => {
+            let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
+            let mut settings = CrateSettings::new(name);
+            settings.version = crate_version;
+            let runtime_version_req = runtime_version.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+            settings.runtime = match runtime_path {
+                Some(path) => RuntimeDep::Path { path, version: runtime_version_req },
+                None => RuntimeDep::Version(runtime_version_req),
+            };
+            gouvgen::generate_crate(&spec, &out, &settings, force).map(|s| {
+                print_warnings(&s.warnings);
+                eprintln!(
+                    "generated {} ({} operations, {} types) in {}",
+                    settings.name,
+                    s.api.operations.len(),
+                    s.api.types.types.len(),
+                    out.display()
+                );
+            })
+        }
+        Command::Check { spec } => gouvgen::read_spec(&spec).map(|s| {
+            print_warnings(&s.warnings);
+            println!(
+                "{}: {} {} ({}), {} operations, {} types, {} warnings",
+                spec.display(),
+                s.api.title,
+                s.api.version,
+                s.api.dialect.name(),
+                s.api.operations.len(),
+                s.api.types.types.len(),
+                s.warnings.len()
+            );
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_warnings(warnings: &[gouvgen::Diagnostic]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn default_crate_name(spec: &std::path::Path) -> String {
+    let stem = spec.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = gouvgen::naming::snake(&stem).replace('_', "-");
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) { name } else { format!("client-{name}") }
+}

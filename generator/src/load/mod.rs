@@ -37,6 +37,26 @@ impl Document {
         location
     }
 
+    /// A diagnostic at `pointer`, with the line of the nearest node that exists in the file
+    /// (pointers into converted documents may go deeper than the original text).
+    pub fn diagnostic_near(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        let mut probe = pointer;
+        let mut line_col = None;
+        loop {
+            if let Some(found) = yaml::locate(&self.text, probe) {
+                line_col = Some(found);
+                break;
+            }
+            match probe.rfind('/') {
+                Some(i) => probe = &probe[..i],
+                None => break,
+            }
+        }
+        let mut loc = Location::at(&self.path, pointer);
+        loc.line_col = line_col;
+        Diagnostic::new(loc, message)
+    }
+
     /// A diagnostic at `pointer` in the root file, with its line when it can be found.
     pub fn diagnostic(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(self.locate(Location::at(&self.path, pointer)), message)

@@ -1,0 +1,650 @@
+//! Operations: parameters, bodies and responses of every path item, typed.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::types::{Prim, SchemaIssue, SchemaReader, TypeRef, doc_of, escape};
+use super::{Api, Security};
+use crate::naming::{Namer, pascal, snake};
+use crate::normalise::Dialect;
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Header parameters the runtime supplies on every call; generated methods never ask for them.
+pub const GATEWAY_HEADERS: [&str; 3] = ["authorization", "x-correlation-id", "x-franceconnect-oauth"];
+
+/// Query parameters of API Entreprise / API Particulier traceability, set once on the client.
+pub const TRACEABILITY_PARAMS: [&str; 3] = ["context", "recipient", "object"];
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    /// In the path template.
+    Path,
+    /// In the query string.
+    Query,
+    /// In a header.
+    Header,
+    /// In a cookie.
+    Cookie,
+}
+
+/// A parameter the caller passes.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Name in the document.
+    pub name: String,
+    /// Rust argument name.
+    pub rust_name: String,
+    /// Location.
+    pub location: ParamIn,
+    /// Type (never `Option`: optionality is `required`).
+    pub ty: TypeRef,
+    /// Must be given.
+    pub required: bool,
+    /// Description.
+    pub doc: Option<String>,
+    /// Arrays in the query: `a=1&a=2` (true) or `a=1,2` (false).
+    pub explode: bool,
+    /// Marked deprecated.
+    pub deprecated: bool,
+}
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    /// JSON (any `+json` or `application/json;…` media type).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart(Vec<MultipartField>),
+    /// Raw bytes (octet-stream, PDF, …).
+    Bytes,
+    /// Text.
+    Text,
+}
+
+/// A part of a multipart body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartField {
+    /// Part name.
+    pub name: String,
+    /// Rust field name.
+    pub rust_name: String,
+    /// Type of a non-file part.
+    pub ty: TypeRef,
+    /// A file part (`format: binary`).
+    pub is_file: bool,
+    /// Must be given.
+    pub required: bool,
+    /// Description.
+    pub doc: Option<String>,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    /// Media type sent in `Content-Type`.
+    pub media_type: String,
+    /// Encoding.
+    pub kind: BodyKind,
+    /// Type for JSON and form bodies.
+    pub ty: TypeRef,
+    /// Must be given.
+    pub required: bool,
+    /// Description.
+    pub doc: Option<String>,
+}
+
+/// Which statuses a response case covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StatusMatch {
+    /// One status.
+    Code(u16),
+    /// `2XX` and the like: the first digit.
+    Range(u16),
+    /// `default`.
+    Default,
+}
+
+/// How a response body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// JSON into a type.
+    Json,
+    /// Text.
+    Text,
+    /// Bytes.
+    Bytes,
+    /// No body.
+    Empty,
+}
+
+/// A documented response.
+#[derive(Debug, Clone)]
+pub struct ResponseCase {
+    /// Status.
+    pub status: StatusMatch,
+    /// Variant name in the operation's response enums (`Status404`).
+    pub variant: String,
+    /// Media type chosen.
+    pub media_type: Option<String>,
+    /// Reading.
+    pub kind: ResponseKind,
+    /// Type of a JSON body.
+    pub ty: Option<TypeRef>,
+    /// Description.
+    pub doc: Option<String>,
+    /// Examples given in the document for this body: (pointer, value).
+    pub examples: Vec<(String, Value)>,
+}
+
+/// One operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId` (or `x-operationId`, or a name made from method and path).
+    pub id: String,
+    /// Rust method name.
+    pub method_name: String,
+    /// Prefix of the operation's own types (`SituationIr` → `SituationIrError`).
+    pub type_prefix: String,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template.
+    pub path: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Marked deprecated.
+    pub deprecated: bool,
+    /// Caller parameters: path parameters in template order first.
+    pub params: Vec<Param>,
+    /// Body.
+    pub body: Option<RequestBody>,
+    /// 2xx (and `default` when it is the only response) cases.
+    pub success: Vec<ResponseCase>,
+    /// Documented error cases with a body.
+    pub errors: Vec<ResponseCase>,
+    /// `security: []`: sent without credentials.
+    pub no_auth: bool,
+    /// Takes the traceability parameters, which the runtime adds.
+    pub traceability: bool,
+    /// Gateway headers the document declares and the runtime supplies.
+    pub gateway_headers: Vec<String>,
+    /// JSON pointer of the operation.
+    pub pointer: String,
+}
+
+pub(super) struct Built {
+    pub api: Api,
+    pub issues: Vec<SchemaIssue>,
+}
+
+pub(super) struct Builder<'a> {
+    root: &'a Value,
+    reader: SchemaReader<'a>,
+    operations: Vec<Operation>,
+    dialect: Dialect,
+    security: Vec<Security>,
+    api_key_params: Vec<(String, String)>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(root: &'a Value, dialect: Dialect) -> Self {
+        let mut reader = SchemaReader::new(root, &[]);
+        reader.read_components();
+        let security = read_security(root);
+        let api_key_params = security
+            .iter()
+            .filter_map(|s| match s {
+                Security::ApiKey { param, location, .. } => Some((param.to_ascii_lowercase(), location.clone())),
+                _ => None,
+            })
+            .collect();
+        Builder { root, reader, operations: Vec::new(), dialect, security, api_key_params }
+    }
+
+    pub fn read_all(&mut self) {
+        let Some(Value::Object(paths)) = self.root.get("paths") else {
+            if self.root.get("paths").is_none() {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: String::new(),
+                    message: "the document has no `paths`".into(),
+                    hint: "add the API's operations under `paths`".into(),
+                    fatal: false,
+                });
+            }
+            return;
+        };
+        let mut method_names = Namer::with_reserved(&["new", "with_base_path", "with_options", "runtime", "base_path", "clone", "fmt"]);
+        let mut type_prefixes = Namer::default();
+        let mut seen_ids: HashMap<String, String> = HashMap::new();
+        for (path, item) in paths {
+            let item_ptr = format!("/paths/{}", escape(path));
+            let item = self.deref(item).clone();
+            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let pointer = format!("{item_ptr}/{method}");
+                let explicit = op.get("operationId").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+                if let Some(id) = explicit {
+                    if let Some(first) = seen_ids.get(id) {
+                        self.reader.issues.push(SchemaIssue {
+                            pointer: format!("{pointer}/operationId"),
+                            message: format!("duplicate operationId `{id}` (also at #{first})"),
+                            hint: "operationIds must be unique: rename one of them".into(),
+                            fatal: true,
+                        });
+                        continue;
+                    }
+                    seen_ids.insert(id.to_string(), format!("{pointer}/operationId"));
+                }
+                let id = explicit
+                    .map(str::to_string)
+                    .or_else(|| op.get("x-operationId").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_else(|| format!("{method} {path}"));
+                let base = snake(&id);
+                let method_name = method_names.unique(&base, "_");
+                if method_name != base {
+                    self.reader.issues.push(SchemaIssue {
+                        pointer: pointer.clone(),
+                        message: format!("operation name `{base}` is already taken; this one is `{method_name}`"),
+                        hint: "give the operation a distinct operationId".into(),
+                        fatal: false,
+                    });
+                }
+                let type_prefix = type_prefixes.unique(&pascal(&id), "");
+                let built = self.operation(op, &shared, path, method, &pointer, id, method_name, type_prefix);
+                self.operations.push(built);
+            }
+        }
+    }
+
+    /// Follows a `$ref` on a path item, parameter, response or body.
+    fn deref<'v>(&self, v: &'v Value) -> &'v Value
+    where
+        'a: 'v,
+    {
+        let mut cur = v;
+        for _ in 0..16 {
+            match cur.get("$ref").and_then(Value::as_str).and_then(|r| self.reader.resolve(r)) {
+                Some(next) => cur = next,
+                None => break,
+            }
+        }
+        cur
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn operation(
+        &mut self,
+        op: &Value,
+        shared: &[Value],
+        path: &str,
+        method: &str,
+        pointer: &str,
+        id: String,
+        method_name: String,
+        type_prefix: String,
+    ) -> Operation {
+        let mut raw_params: Vec<(Value, String)> = Vec::new();
+        let own: Vec<(usize, &Value)> = op.get("parameters").and_then(Value::as_array).map(|a| a.iter().enumerate().collect()).unwrap_or_default();
+        let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+        for (i, p) in shared.iter().enumerate() {
+            let rp = self.deref(p);
+            if !own.iter().any(|(_, o)| key(self.deref(o)) == key(rp)) {
+                raw_params.push((rp.clone(), format!("{}/parameters/{i}", pointer.rsplit_once('/').map(|x| x.0).unwrap_or(pointer))));
+            }
+        }
+        for (i, p) in own {
+            raw_params.push((self.deref(p).clone(), format!("{pointer}/parameters/{i}")));
+        }
+
+        let names_in_query: Vec<String> = raw_params
+            .iter()
+            .filter(|(p, _)| p.get("in").and_then(Value::as_str) == Some("query"))
+            .filter_map(|(p, _)| p.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        let traceability = TRACEABILITY_PARAMS.iter().all(|t| names_in_query.iter().any(|n| n == t));
+
+        let mut names = Namer::with_reserved(&["body", "self", "options"]);
+        let mut params = Vec::new();
+        let mut gateway_headers = Vec::new();
+        for (p, ptr) in &raw_params {
+            let Some(name) = p.get("name").and_then(Value::as_str) else {
+                self.reader.issues.push(SchemaIssue { pointer: ptr.clone(), message: "parameter without a name; skipped".into(), hint: "give the parameter a `name`".into(), fatal: false });
+                continue;
+            };
+            let location = match p.get("in").and_then(Value::as_str) {
+                Some("path") => ParamIn::Path,
+                Some("query") => ParamIn::Query,
+                Some("header") => ParamIn::Header,
+                Some("cookie") => ParamIn::Cookie,
+                other => {
+                    self.reader.issues.push(SchemaIssue {
+                        pointer: format!("{ptr}/in"),
+                        message: format!("parameter `{name}` has location {other:?}, which gouvgen does not know; skipped"),
+                        hint: "use path, query, header or cookie".into(),
+                        fatal: false,
+                    });
+                    continue;
+                }
+            };
+            let lower = name.to_ascii_lowercase();
+            if location == ParamIn::Header && GATEWAY_HEADERS.contains(&lower.as_str()) {
+                gateway_headers.push(name.to_string());
+                continue;
+            }
+            let loc_name = match location {
+                ParamIn::Header => "header",
+                ParamIn::Query => "query",
+                ParamIn::Cookie => "cookie",
+                ParamIn::Path => "path",
+            };
+            if self.api_key_params.iter().any(|(n, l)| n == &lower && l == loc_name) {
+                gateway_headers.push(name.to_string());
+                continue;
+            }
+            if traceability && location == ParamIn::Query && TRACEABILITY_PARAMS.contains(&name) {
+                continue;
+            }
+            let schema = match (p.get("schema"), p.get("content")) {
+                (Some(s), _) => s.clone(),
+                (None, Some(Value::Object(content))) => content.values().next().and_then(|m| m.get("schema")).cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            let hint = format!("{type_prefix}{}", pascal(name));
+            let ty = self.reader.read(&schema, &format!("{ptr}/schema"), &hint, 0);
+            let ty = match ty {
+                TypeRef::Option(inner) => *inner,
+                other => other,
+            };
+            let required = location == ParamIn::Path || p.get("required") == Some(&Value::Bool(true));
+            let explode = p.get("explode").and_then(Value::as_bool).unwrap_or(!matches!(p.get("style").and_then(Value::as_str), Some("spaceDelimited" | "pipeDelimited")));
+            params.push(Param {
+                name: name.to_string(),
+                rust_name: names.unique(&snake(name), "_"),
+                location,
+                ty,
+                required,
+                doc: doc_of(p),
+                explode,
+                deprecated: p.get("deprecated") == Some(&Value::Bool(true)),
+            });
+        }
+        // Path parameters in template order, then the rest in document order.
+        let template_order: Vec<String> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).map(str::to_string).collect();
+        for placeholder in &template_order {
+            if !params.iter().any(|p| p.location == ParamIn::Path && &p.name == placeholder) {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: pointer.to_string(),
+                    message: format!("the path has `{{{placeholder}}}` but no path parameter of that name; added as a string"),
+                    hint: format!("declare `{placeholder}` with `in: path`"),
+                    fatal: false,
+                });
+                params.push(Param {
+                    name: placeholder.clone(),
+                    rust_name: names.unique(&snake(placeholder), "_"),
+                    location: ParamIn::Path,
+                    ty: TypeRef::Prim(Prim::String),
+                    required: true,
+                    doc: None,
+                    explode: false,
+                    deprecated: false,
+                });
+            }
+        }
+        params.sort_by_key(|p| match p.location {
+            ParamIn::Path => template_order.iter().position(|t| t == &p.name).unwrap_or(usize::MAX) as i64 - 1_000_000,
+            _ => 0,
+        });
+
+        let body = op.get("requestBody").map(|b| (self.deref(b).clone(), format!("{pointer}/requestBody")));
+        let body = body.and_then(|(b, ptr)| self.request_body(&b, &ptr, &type_prefix));
+
+        let (success, errors) = self.responses(op, pointer, &type_prefix);
+        let security = op.get("security").or_else(|| self.root.get("security"));
+        let no_auth = matches!(op.get("security"), Some(Value::Array(a)) if a.is_empty() || a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        let _ = security;
+        let _ = self.dialect;
+        Operation {
+            id,
+            method_name,
+            type_prefix,
+            http_method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            summary: op.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+            description: op.get("description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+            deprecated: op.get("deprecated") == Some(&Value::Bool(true)),
+            params,
+            body,
+            success,
+            errors,
+            no_auth,
+            traceability,
+            gateway_headers,
+            pointer: pointer.to_string(),
+        }
+    }
+
+    fn request_body(&mut self, body: &Value, pointer: &str, prefix: &str) -> Option<RequestBody> {
+        let content = body.get("content").and_then(Value::as_object)?;
+        let (media_type, media) = pick_request_media(content)?;
+        let media_ptr = format!("{pointer}/content/{}", escape(&media_type));
+        let schema = media.get("schema").cloned().unwrap_or(Value::Null);
+        let hint = format!("{prefix}Body");
+        let required = body.get("required") == Some(&Value::Bool(true));
+        let doc = doc_of(body);
+        let kind = media_kind(&media_type);
+        let (kind, ty) = match kind {
+            MediaKind::Json => (BodyKind::Json, self.reader.read(&schema, &format!("{media_ptr}/schema"), &hint, 0)),
+            MediaKind::Form => (BodyKind::Form, self.reader.read(&schema, &format!("{media_ptr}/schema"), &hint, 0)),
+            MediaKind::Multipart => (BodyKind::Multipart(self.multipart_fields(&schema, &format!("{media_ptr}/schema"), &hint)), TypeRef::Prim(Prim::Any)),
+            MediaKind::Text => (BodyKind::Text, TypeRef::Prim(Prim::String)),
+            MediaKind::Bytes => (BodyKind::Bytes, TypeRef::Prim(Prim::Binary)),
+        };
+        let ty = match ty {
+            TypeRef::Option(inner) => *inner,
+            other => other,
+        };
+        Some(RequestBody { media_type, kind, ty, required, doc })
+    }
+
+    fn multipart_fields(&mut self, schema: &Value, pointer: &str, hint: &str) -> Vec<MultipartField> {
+        let schema = self.deref(schema).clone();
+        let required: Vec<String> = schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+        let mut names = Namer::default();
+        let mut out = Vec::new();
+        for (name, prop) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            let prop_ptr = format!("{pointer}/properties/{}", escape(name));
+            let prop = self.deref(prop).clone();
+            let is_file = prop.get("format").and_then(Value::as_str) == Some("binary")
+                || prop.get("type").and_then(Value::as_str) == Some("file")
+                || prop.pointer("/items/format").and_then(Value::as_str) == Some("binary");
+            let ty = if is_file { TypeRef::Prim(Prim::Binary) } else { self.reader.read(&prop, &prop_ptr, &format!("{hint}{}", pascal(name)), 0) };
+            let ty = match ty {
+                TypeRef::Option(inner) => *inner,
+                other => other,
+            };
+            out.push(MultipartField { name: name.clone(), rust_name: names.unique(&snake(name), "_"), ty, is_file, required: required.contains(name), doc: doc_of(&prop) });
+        }
+        out
+    }
+
+    fn responses(&mut self, op: &Value, pointer: &str, prefix: &str) -> (Vec<ResponseCase>, Vec<ResponseCase>) {
+        let mut cases: Vec<(StatusMatch, Value, String)> = Vec::new();
+        for (code, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+            let status = match code.as_str() {
+                "default" => StatusMatch::Default,
+                c if c.len() == 3 && c.ends_with("XX") || c.ends_with("xx") => match c[..1].parse() {
+                    Ok(d) => StatusMatch::Range(d),
+                    Err(_) => continue,
+                },
+                c => match c.parse::<u16>() {
+                    Ok(n) if (100..600).contains(&n) => StatusMatch::Code(n),
+                    _ => {
+                        self.reader.issues.push(SchemaIssue {
+                            pointer: format!("{pointer}/responses/{}", escape(code)),
+                            message: format!("`{code}` is not an HTTP status; response ignored"),
+                            hint: "use a status code such as 200, a range such as 4XX, or default".into(),
+                            fatal: false,
+                        });
+                        continue;
+                    }
+                },
+            };
+            let ptr = format!("{pointer}/responses/{}", escape(code));
+            let resolved = self.deref(r).clone();
+            cases.push((status, resolved, ptr));
+        }
+        cases.sort_by_key(|(s, _, _)| *s);
+        let has_success = cases.iter().any(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2)));
+        let success_count = cases.iter().filter(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2))).count();
+        let mut success = Vec::new();
+        let mut errors = Vec::new();
+        for (status, response, ptr) in cases {
+            let is_success = match status {
+                StatusMatch::Code(c) => (200..300).contains(&c),
+                StatusMatch::Range(d) => d == 2,
+                StatusMatch::Default => !has_success,
+            };
+            let variant = match status {
+                StatusMatch::Code(c) => format!("Status{c}"),
+                StatusMatch::Range(d) => format!("Status{d}xx"),
+                StatusMatch::Default => "Default".into(),
+            };
+            let hint = if is_success {
+                if success_count > 1 { format!("{prefix}Response{}", variant.trim_start_matches("Status")) } else { format!("{prefix}Response") }
+            } else {
+                format!("{prefix}{variant}")
+            };
+            let case = self.response_case(&response, &ptr, status, variant, &hint);
+            if is_success {
+                success.push(case);
+            } else if case.kind != ResponseKind::Empty {
+                errors.push(case);
+            }
+        }
+        (success, errors)
+    }
+
+    fn response_case(&mut self, response: &Value, pointer: &str, status: StatusMatch, variant: String, hint: &str) -> ResponseCase {
+        let doc = response.get("description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let Some((media_type, media)) = response.get("content").and_then(Value::as_object).and_then(pick_response_media) else {
+            return ResponseCase { status, variant, media_type: None, kind: ResponseKind::Empty, ty: None, doc, examples: Vec::new() };
+        };
+        let media_ptr = format!("{pointer}/content/{}", escape(&media_type));
+        let schema = media.get("schema");
+        let kind = match media_kind(&media_type) {
+            MediaKind::Json if schema.is_some() => ResponseKind::Json,
+            MediaKind::Json => ResponseKind::Text,
+            MediaKind::Text => ResponseKind::Text,
+            MediaKind::Form | MediaKind::Multipart | MediaKind::Bytes => {
+                // `*/*` and friends with a JSON schema are JSON in practice.
+                if media_type == "*/*" && schema.is_some_and(|s| s.get("type").and_then(Value::as_str) != Some("string")) {
+                    ResponseKind::Json
+                } else {
+                    ResponseKind::Bytes
+                }
+            }
+        };
+        let ty = match kind {
+            ResponseKind::Json => Some(self.reader.read(schema.unwrap_or(&Value::Null), &format!("{media_ptr}/schema"), hint, 0)),
+            _ => None,
+        };
+        let mut examples = Vec::new();
+        if let Some(ex) = media.get("example") {
+            examples.push((format!("{media_ptr}/example"), ex.clone()));
+        }
+        for (name, ex) in media.get("examples").and_then(Value::as_object).into_iter().flatten() {
+            let ex = self.deref(ex);
+            if let Some(v) = ex.get("value") {
+                examples.push((format!("{media_ptr}/examples/{}/value", escape(name)), v.clone()));
+            }
+        }
+        ResponseCase { status, variant, media_type: Some(media_type), kind, ty, doc, examples }
+    }
+
+    pub fn finish(mut self, mut api: Api) -> Built {
+        api.operations = std::mem::take(&mut self.operations);
+        api.security = self.security;
+        api.types = std::mem::take(&mut self.reader.space);
+        Built { api, issues: self.reader.issues }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaKind {
+    Json,
+    Form,
+    Multipart,
+    Text,
+    Bytes,
+}
+
+fn media_kind(media_type: &str) -> MediaKind {
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") || essence == "text/json" || essence == "application/problem+json" {
+        MediaKind::Json
+    } else if essence == "application/x-www-form-urlencoded" {
+        MediaKind::Form
+    } else if essence.starts_with("multipart/") {
+        MediaKind::Multipart
+    } else if essence.starts_with("text/") {
+        MediaKind::Text
+    } else {
+        MediaKind::Bytes
+    }
+}
+
+/// JSON first, then form, multipart, bytes, text; `*/*` with a schema counts as JSON.
+fn pick_request_media(content: &serde_json::Map<String, Value>) -> Option<(String, Value)> {
+    let rank = |mt: &str| match media_kind(mt) {
+        MediaKind::Json => 0,
+        MediaKind::Form => 1,
+        MediaKind::Multipart => 2,
+        MediaKind::Bytes if mt == "*/*" => 0,
+        MediaKind::Bytes => 3,
+        MediaKind::Text => 4,
+    };
+    content.iter().min_by_key(|(mt, _)| rank(mt)).map(|(mt, m)| {
+        let mt = if mt == "*/*" { "application/json".to_string() } else { mt.clone() };
+        (mt, m.clone())
+    })
+}
+
+fn pick_response_media(content: &serde_json::Map<String, Value>) -> Option<(String, Value)> {
+    let rank = |mt: &str| match media_kind(mt) {
+        MediaKind::Json => 0,
+        MediaKind::Bytes if mt == "*/*" => 1,
+        MediaKind::Text => 2,
+        _ => 3,
+    };
+    content.iter().min_by_key(|(mt, _)| rank(mt)).map(|(mt, m)| (mt.clone(), m.clone()))
+}
+
+fn read_security(root: &Value) -> Vec<Security> {
+    let mut out = Vec::new();
+    for (name, s) in root.pointer("/components/securitySchemes").and_then(Value::as_object).into_iter().flatten() {
+        let kind = s.get("type").and_then(Value::as_str).unwrap_or("");
+        let scheme = s.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        out.push(match (kind, scheme.as_str()) {
+            ("http", "bearer") => Security::Bearer { name: name.clone() },
+            ("http", "basic") => Security::Basic { name: name.clone() },
+            ("apiKey", _) => Security::ApiKey {
+                name: name.clone(),
+                param: s.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                location: s.get("in").and_then(Value::as_str).unwrap_or("header").to_string(),
+            },
+            ("oauth2", _) | ("openIdConnect", _) => Security::OAuth2 {
+                name: name.clone(),
+                flows: s.get("flows").and_then(Value::as_object).map(|f| f.keys().cloned().collect()).unwrap_or_default(),
+            },
+            _ => continue,
+        });
+    }
+    out
+}

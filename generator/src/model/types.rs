@@ -1,0 +1,865 @@
+//! The type space: every schema of a document becomes a Rust type expression or a named type.
+//!
+//! Component schemas keep their names; inline schemas get names derived from where they sit
+//! (`SituationIr` + `aftDetail` → `SituationIrAftDetail`). Structurally identical inline
+//! schemas share one type, which keeps large documents (API Entreprise: 415 inline objects)
+//! small to compile. Names are handed out in document order, so output is deterministic.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::naming::{Namer, pascal, snake};
+
+/// Index of a named type in [`TypeSpace::types`].
+pub type TypeId = usize;
+
+/// Scalar types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Prim {
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `i8`.
+    I8,
+    /// `i16`.
+    I16,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `u8`.
+    U8,
+    /// `u16`.
+    U16,
+    /// `u32`.
+    U32,
+    /// `u64`.
+    U64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// `chrono::NaiveDate`.
+    Date,
+    /// `chrono::DateTime<FixedOffset>`.
+    DateTime,
+    /// `uuid::Uuid`.
+    Uuid,
+    /// Raw bytes (`format: binary` at body level).
+    Binary,
+    /// Any JSON value.
+    Any,
+    /// A JSON object with unknown keys.
+    Object,
+}
+
+/// A Rust type expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TypeRef {
+    /// A scalar.
+    Prim(Prim),
+    /// A named type of the type space.
+    Named(TypeId),
+    /// `Vec<T>`.
+    Vec(Box<TypeRef>),
+    /// `BTreeMap<String, T>`.
+    Map(Box<TypeRef>),
+    /// `Option<T>`: the value may be `null`.
+    Option(Box<TypeRef>),
+    /// `Box<T>`: breaks a recursive type.
+    Boxed(Box<TypeRef>),
+}
+
+impl TypeRef {
+    /// Wraps in `Option` unless it already is one.
+    pub fn optional(self) -> TypeRef {
+        match self {
+            TypeRef::Option(_) => self,
+            other => TypeRef::Option(Box::new(other)),
+        }
+    }
+
+    /// The type without an outer `Option`.
+    pub fn unwrap_option(&self) -> &TypeRef {
+        match self {
+            TypeRef::Option(inner) => inner,
+            other => other,
+        }
+    }
+}
+
+/// A named type.
+#[derive(Debug, Clone)]
+pub struct NamedType {
+    /// Rust name.
+    pub name: String,
+    /// Name in the document, when it had one.
+    pub original: Option<String>,
+    /// Description for rustdoc.
+    pub doc: Option<String>,
+    /// What it is.
+    pub kind: TypeKind,
+    /// JSON pointer of the schema (normalised document).
+    pub pointer: String,
+    /// Examples found in the document for this schema: (pointer, value).
+    pub examples: Vec<(String, Value)>,
+}
+
+/// The shapes of named types.
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    /// An object with known properties.
+    Struct {
+        /// Properties in document order.
+        fields: Vec<Field>,
+        /// `additionalProperties` schema, kept in a flattened map.
+        extra: Option<TypeRef>,
+    },
+    /// A string enum, open to values added later by the provider.
+    Enum {
+        /// Known values.
+        variants: Vec<EnumVariant>,
+        /// Name of the catch-all variant holding unknown values.
+        unknown: String,
+    },
+    /// `oneOf` / `anyOf`.
+    Union {
+        /// Alternatives in document order.
+        variants: Vec<UnionVariant>,
+        /// Property that tells the alternatives apart, when the document names one.
+        discriminator: Option<String>,
+    },
+    /// A plain alias (`type Siren = String;`).
+    Alias(TypeRef),
+}
+
+/// A struct field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Rust name.
+    pub name: String,
+    /// JSON name.
+    pub original: String,
+    /// Type (already `Option` when optional or nullable).
+    pub ty: TypeRef,
+    /// Listed in `required`.
+    pub required: bool,
+    /// Description.
+    pub doc: Option<String>,
+    /// Marked deprecated.
+    pub deprecated: bool,
+    /// Scalar default value, used when the field is absent.
+    pub default: Option<Value>,
+}
+
+/// A value of a string enum.
+#[derive(Debug, Clone)]
+pub struct EnumVariant {
+    /// Rust variant name.
+    pub name: String,
+    /// The JSON string.
+    pub value: String,
+}
+
+/// An alternative of a union.
+#[derive(Debug, Clone)]
+pub struct UnionVariant {
+    /// Rust variant name.
+    pub name: String,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Discriminator values selecting it.
+    pub tags: Vec<String>,
+}
+
+/// All named types of a document.
+#[derive(Debug, Default, Clone)]
+pub struct TypeSpace {
+    /// Named types, in the order they were met.
+    pub types: Vec<NamedType>,
+}
+
+/// A warning about a schema, located by pointer.
+#[derive(Debug, Clone)]
+pub struct SchemaIssue {
+    /// Where.
+    pub pointer: String,
+    /// What.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+    /// True when generation cannot go on.
+    pub fatal: bool,
+}
+
+/// Reads schemas into a [`TypeSpace`].
+pub struct SchemaReader<'a> {
+    root: &'a Value,
+    /// The types built so far.
+    pub space: TypeSpace,
+    names: Namer,
+    by_pointer: HashMap<String, TypeId>,
+    shapes: HashMap<String, TypeId>,
+    resolving: HashSet<String>,
+    /// Warnings and errors met.
+    pub issues: Vec<SchemaIssue>,
+}
+
+const MAX_DEPTH: usize = 96;
+
+impl<'a> SchemaReader<'a> {
+    /// A reader over a normalised (OpenAPI 3 shaped) document. Component schemas are given
+    /// their names up front so that references resolve whatever the order.
+    pub fn new(root: &'a Value, reserved: &[&str]) -> Self {
+        let mut reader = SchemaReader {
+            root,
+            space: TypeSpace::default(),
+            names: Namer::with_reserved(reserved),
+            by_pointer: HashMap::new(),
+            shapes: HashMap::new(),
+            resolving: HashSet::new(),
+            issues: Vec::new(),
+        };
+        if let Some(Value::Object(schemas)) = root.pointer("/components/schemas") {
+            for key in schemas.keys() {
+                let pointer = format!("/components/schemas/{}", escape(key));
+                let name = reader.names.unique(&pascal(key), "");
+                let id = reader.placeholder(name, Some(key.clone()), pointer.clone());
+                reader.by_pointer.insert(pointer, id);
+            }
+        }
+        reader
+    }
+
+    /// Builds every component schema.
+    pub fn read_components(&mut self) {
+        let Some(Value::Object(schemas)) = self.root.pointer("/components/schemas") else { return };
+        for (key, schema) in schemas {
+            let pointer = format!("/components/schemas/{}", escape(key));
+            let id = self.by_pointer[&pointer];
+            let name = self.space.types[id].name.clone();
+            self.define(id, schema, &pointer, &name, 0);
+        }
+    }
+
+    fn placeholder(&mut self, name: String, original: Option<String>, pointer: String) -> TypeId {
+        self.space.types.push(NamedType {
+            name,
+            original,
+            doc: None,
+            kind: TypeKind::Alias(TypeRef::Prim(Prim::Any)),
+            pointer,
+            examples: Vec::new(),
+        });
+        self.space.types.len() - 1
+    }
+
+    fn warn(&mut self, pointer: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.issues.push(SchemaIssue { pointer: pointer.into(), message: message.into(), hint: hint.into(), fatal: false });
+    }
+
+    fn fail(&mut self, pointer: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.issues.push(SchemaIssue { pointer: pointer.into(), message: message.into(), hint: hint.into(), fatal: true });
+    }
+
+    /// Follows a local reference.
+    pub fn resolve(&self, reference: &str) -> Option<&'a Value> {
+        let pointer = reference.strip_prefix('#')?;
+        self.root.pointer(pointer)
+    }
+
+    /// Fills a placeholder from its schema: structs, enums and unions keep the name, anything
+    /// else becomes an alias.
+    fn define(&mut self, id: TypeId, schema: &Value, pointer: &str, name: &str, depth: usize) {
+        self.space.types[id].doc = doc_of(schema);
+        collect_examples(schema, pointer, &mut self.space.types[id].examples);
+        let kind = match self.shape(schema, pointer, name, depth) {
+            Some(kind) => kind,
+            None => TypeKind::Alias(self.read(schema, pointer, name, depth)),
+        };
+        self.space.types[id].kind = kind;
+    }
+
+    /// Reads a schema into a type expression, creating named types for inline objects, enums
+    /// and unions.
+    pub fn read(&mut self, schema: &Value, pointer: &str, hint: &str, depth: usize) -> TypeRef {
+        if depth > MAX_DEPTH {
+            self.fail(pointer, "schema nesting is too deep (a reference cycle gouvgen cannot break?)", "check the references around this schema");
+            return TypeRef::Prim(Prim::Any);
+        }
+        let Value::Object(map) = schema else {
+            if schema == &Value::Bool(false) {
+                return TypeRef::Prim(Prim::Any).optional();
+            }
+            return TypeRef::Prim(Prim::Any);
+        };
+        let nullable = is_nullable(schema, self);
+        let ty = self.read_inner(schema, map, pointer, hint, depth);
+        if nullable { ty.optional() } else { ty }
+    }
+
+    fn read_inner(
+        &mut self,
+        schema: &Value,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+        hint: &str,
+        depth: usize,
+    ) -> TypeRef {
+        if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+            return self.read_ref(reference, pointer, depth);
+        }
+        // allOf with one real member (others only carry description / nullable): that member.
+        if let Some(Value::Array(members)) = map.get("allOf") {
+            let real: Vec<&Value> = members.iter().filter(|m| !is_annotation_only(m)).collect();
+            if real.len() == 1 && !has_own_shape(map) {
+                let idx = members.iter().position(|m| std::ptr::eq(m, real[0])).unwrap_or(0);
+                return self.read(real[0], &format!("{pointer}/allOf/{idx}"), hint, depth + 1);
+            }
+        }
+        // oneOf/anyOf whose only non-null member is one schema: that schema (made optional by
+        // `is_nullable`).
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = map.get(key) {
+                let real: Vec<(usize, &Value)> = members.iter().enumerate().filter(|(_, m)| !is_null_schema(m)).collect();
+                if real.len() == 1 && !has_own_shape(map) {
+                    return self.read(real[0].1, &format!("{pointer}/{key}/{}", real[0].0), hint, depth + 1);
+                }
+                if real.is_empty() {
+                    return TypeRef::Prim(Prim::Any);
+                }
+            }
+        }
+        if let Some(kind) = self.peek_shape(map) {
+            return self.named_inline(schema, pointer, hint, kind, depth);
+        }
+        self.read_plain(schema, map, pointer, hint, depth)
+    }
+
+    fn read_ref(&mut self, reference: &str, pointer: &str, depth: usize) -> TypeRef {
+        let Some(local) = reference.strip_prefix('#') else {
+            self.fail(pointer, format!("unresolved reference `{reference}`"), "external references are bundled by the loader; check the file exists");
+            return TypeRef::Prim(Prim::Any);
+        };
+        if let Some(id) = self.by_pointer.get(local) {
+            return TypeRef::Named(*id);
+        }
+        let Some(target) = self.root.pointer(local) else {
+            self.fail(
+                &format!("{pointer}/$ref"),
+                format!("dangling reference `{reference}`: nothing at that place in the document"),
+                "fix the reference, or add the schema it names",
+            );
+            return TypeRef::Prim(Prim::Any);
+        };
+        if !self.resolving.insert(local.to_string()) {
+            // A cycle through non-component schemas: give the target a name so it can recurse.
+            let name = self.names.unique(&pascal(last_segment(local)), "");
+            let id = self.placeholder(name.clone(), None, local.to_string());
+            self.by_pointer.insert(local.to_string(), id);
+            return TypeRef::Named(id);
+        }
+        let hint = pascal(last_segment(local));
+        let ty = self.read(target, local, &hint, depth + 1);
+        self.resolving.remove(local);
+        if let Some(id) = self.by_pointer.get(local).copied() {
+            // The target referenced itself while being read: fill the placeholder.
+            if matches!(self.space.types[id].kind, TypeKind::Alias(TypeRef::Prim(Prim::Any))) {
+                self.space.types[id].kind = TypeKind::Alias(ty);
+            }
+            return TypeRef::Named(id);
+        }
+        ty
+    }
+
+    /// Which named shape an inline schema needs, if any.
+    fn peek_shape(&self, map: &serde_json::Map<String, Value>) -> Option<Shape> {
+        if map.contains_key("allOf") {
+            return Some(Shape::Struct);
+        }
+        if map.contains_key("oneOf") || map.contains_key("anyOf") {
+            return Some(Shape::Union);
+        }
+        if let Some(Value::Array(values)) = map.get("enum") {
+            let strings = values.iter().filter(|v| v.is_string()).count();
+            let others = values.iter().filter(|v| !v.is_string() && !v.is_null()).count();
+            if strings > 0 && others == 0 {
+                return Some(Shape::Enum);
+            }
+            return None;
+        }
+        if map.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty()) {
+            return Some(Shape::Struct);
+        }
+        None
+    }
+
+    fn named_inline(&mut self, schema: &Value, pointer: &str, hint: &str, _shape: Shape, depth: usize) -> TypeRef {
+        let key = shape_key(schema);
+        if let Some(id) = self.shapes.get(&key) {
+            collect_examples(schema, pointer, &mut self.space.types[*id].examples);
+            return TypeRef::Named(*id);
+        }
+        let name = self.names.unique(&pascal(hint), "");
+        let id = self.placeholder(name.clone(), None, pointer.to_string());
+        self.shapes.insert(key, id);
+        self.define(id, schema, pointer, &name, depth + 1);
+        TypeRef::Named(id)
+    }
+
+    /// Builds the kind of a struct, enum or union schema; `None` for anything else.
+    fn shape(&mut self, schema: &Value, pointer: &str, name: &str, depth: usize) -> Option<TypeKind> {
+        let map = schema.as_object()?;
+        if map.contains_key("$ref") {
+            return None;
+        }
+        if let Some(Value::Array(members)) = map.get("allOf") {
+            let real = members.iter().filter(|m| !is_annotation_only(m)).count();
+            if real <= 1 && !has_own_shape(map) {
+                return None;
+            }
+            return Some(self.merge_all_of(schema, pointer, name, depth));
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = map.get(key) {
+                let real = members.iter().filter(|m| !is_null_schema(m)).count();
+                if real <= 1 && !has_own_shape(map) {
+                    return None;
+                }
+                return Some(self.union(schema, key, pointer, name, depth));
+            }
+        }
+        match self.peek_shape(map)? {
+            Shape::Enum => Some(self.string_enum(map)),
+            Shape::Struct => Some(self.structure(map, pointer, name, depth)),
+            Shape::Union => None,
+        }
+    }
+
+    fn string_enum(&mut self, map: &serde_json::Map<String, Value>) -> TypeKind {
+        let mut names = Namer::default();
+        let mut seen = HashSet::new();
+        let mut variants = Vec::new();
+        for v in map.get("enum").and_then(Value::as_array).into_iter().flatten() {
+            let Some(s) = v.as_str() else { continue };
+            if !seen.insert(s.to_string()) {
+                continue;
+            }
+            let base = if s.is_empty() { "Empty".to_string() } else { pascal(s) };
+            variants.push(EnumVariant { name: names.unique(&base, ""), value: s.to_string() });
+        }
+        let unknown = if names.contains("Unknown") { names.unique("UnknownValue", "") } else { "Unknown".into() };
+        TypeKind::Enum { variants, unknown }
+    }
+
+    fn structure(&mut self, map: &serde_json::Map<String, Value>, pointer: &str, name: &str, depth: usize) -> TypeKind {
+        let mut props = Vec::new();
+        let mut required = Vec::new();
+        self.gather(map, pointer, &mut props, &mut required, depth);
+        self.build_struct(map, pointer, name, props, required, depth)
+    }
+
+    /// Collects properties and required names of a schema (following `allOf` and references).
+    fn gather(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+        props: &mut Vec<(String, Value, String)>,
+        required: &mut Vec<String>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        if let Some(Value::Object(p)) = map.get("properties") {
+            for (k, v) in p {
+                let ptr = format!("{pointer}/properties/{}", escape(k));
+                if let Some(existing) = props.iter_mut().find(|(name, _, _)| name == k) {
+                    existing.1 = v.clone();
+                    existing.2 = ptr;
+                } else {
+                    props.push((k.clone(), v.clone(), ptr));
+                }
+            }
+        }
+        if let Some(Value::Array(r)) = map.get("required") {
+            for name in r.iter().filter_map(Value::as_str) {
+                if !required.iter().any(|x| x == name) {
+                    required.push(name.to_string());
+                }
+            }
+        }
+        if let Some(Value::Array(members)) = map.get("allOf") {
+            for (i, member) in members.iter().enumerate() {
+                let mut member_ptr = format!("{pointer}/allOf/{i}");
+                let mut member = member;
+                let mut hops = 0;
+                while let Some(r) = member.get("$ref").and_then(Value::as_str) {
+                    match self.resolve(r) {
+                        Some(target) if hops < 16 => {
+                            member_ptr = r.trim_start_matches('#').to_string();
+                            member = target;
+                            hops += 1;
+                        }
+                        _ => {
+                            self.fail(&format!("{member_ptr}/$ref"), format!("dangling reference `{r}`"), "fix the reference, or add the schema it names");
+                            break;
+                        }
+                    }
+                }
+                if let Value::Object(m) = member {
+                    self.gather(m, &member_ptr, props, required, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn build_struct(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+        name: &str,
+        props: Vec<(String, Value, String)>,
+        required: Vec<String>,
+        depth: usize,
+    ) -> TypeKind {
+        for r in &required {
+            if !props.iter().any(|(k, _, _)| k == r) && !map.contains_key("additionalProperties") {
+                self.warn(
+                    &format!("{pointer}/required"),
+                    format!("`required` names `{r}`, which is not a property; ignored"),
+                    "remove it from `required` or add the property",
+                );
+            }
+        }
+        let mut names = Namer::default();
+        let mut fields = Vec::new();
+        for (key, prop, ptr) in props {
+            let is_required = required.contains(&key);
+            let ty = self.read(&prop, &ptr, &format!("{name}{}", pascal(&key)), depth + 1);
+            let default = prop.get("default").filter(|d| is_scalar_default(d, &ty, &self.space)).cloned();
+            let ty = if (!is_required && default.is_none()) || matches!(ty, TypeRef::Option(_)) { ty.optional() } else { ty };
+            fields.push(Field {
+                name: names.unique(&snake(&key), "_"),
+                original: key,
+                ty,
+                required: is_required,
+                doc: doc_of(&prop),
+                deprecated: prop.get("deprecated") == Some(&Value::Bool(true)),
+                default,
+            });
+        }
+        let extra = match map.get("additionalProperties") {
+            Some(Value::Object(schema)) if !schema.is_empty() && !fields.is_empty() => {
+                Some(self.read(&Value::Object(schema.clone()), &format!("{pointer}/additionalProperties"), &format!("{name}Value"), depth + 1))
+            }
+            _ => None,
+        };
+        TypeKind::Struct { fields, extra }
+    }
+
+    fn merge_all_of(&mut self, schema: &Value, pointer: &str, name: &str, depth: usize) -> TypeKind {
+        let map = schema.as_object().expect("object");
+        self.structure(map, pointer, name, depth)
+    }
+
+    fn union(&mut self, schema: &Value, key: &str, pointer: &str, name: &str, depth: usize) -> TypeKind {
+        let members = schema[key].as_array().cloned().unwrap_or_default();
+        let mapping: Vec<(String, String)> = schema
+            .pointer("/discriminator/mapping")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|r| (k.clone(), r.to_string()))).collect())
+            .unwrap_or_default();
+        let discriminator = schema.pointer("/discriminator/propertyName").and_then(Value::as_str).map(str::to_string);
+        let mut names = Namer::default();
+        let mut variants = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            if is_null_schema(member) {
+                continue;
+            }
+            let ptr = format!("{pointer}/{key}/{i}");
+            let reference = member.get("$ref").and_then(Value::as_str);
+            let base = match reference {
+                Some(r) => pascal(last_segment(r)),
+                None => member_kind_name(member, i),
+            };
+            let ty = self.read(member, &ptr, &format!("{name}{base}"), depth + 1);
+            let mut tags: Vec<String> = match reference {
+                Some(r) => mapping.iter().filter(|(_, target)| target == r).map(|(k, _)| k.clone()).collect(),
+                None => Vec::new(),
+            };
+            if tags.is_empty()
+                && discriminator.is_some()
+                && let Some(r) = reference
+            {
+                tags.push(last_segment(r).to_string());
+            }
+            variants.push(UnionVariant { name: names.unique(&base, ""), ty, tags });
+        }
+        let discriminator = discriminator.filter(|_| variants.iter().all(|v| !v.tags.is_empty()));
+        TypeKind::Union { variants, discriminator }
+    }
+
+    /// Schemas that need no name: scalars, arrays, maps.
+    fn read_plain(&mut self, schema: &Value, map: &serde_json::Map<String, Value>, pointer: &str, hint: &str, depth: usize) -> TypeRef {
+        let ty_name = type_name(map);
+        let format = map.get("format").and_then(Value::as_str).unwrap_or("");
+        match ty_name.as_deref() {
+            Some("string") => self.string_type(format, pointer),
+            Some("integer") => TypeRef::Prim(match format {
+                "int32" => Prim::I32,
+                "int8" => Prim::I8,
+                "int16" => Prim::I16,
+                "uint8" => Prim::U8,
+                "uint16" => Prim::U16,
+                "uint32" => Prim::U32,
+                "uint64" => Prim::U64,
+                "int64" | "" => Prim::I64,
+                other => {
+                    self.warn(&format!("{pointer}/format"), format!("unknown integer format `{other}`; using i64"), "use int32 or int64");
+                    Prim::I64
+                }
+            }),
+            Some("number") => TypeRef::Prim(match format {
+                "float" => Prim::F32,
+                "int32" => Prim::I32,
+                "int64" => Prim::I64,
+                _ => Prim::F64,
+            }),
+            Some("boolean") => TypeRef::Prim(Prim::Bool),
+            Some("array") => {
+                let items = map.get("items").cloned().unwrap_or(Value::Object(Default::default()));
+                let item_hint = format!("{hint}Item");
+                TypeRef::Vec(Box::new(self.read(&items, &format!("{pointer}/items"), &item_hint, depth + 1)))
+            }
+            Some("object") => match map.get("additionalProperties") {
+                Some(Value::Object(inner)) if !inner.is_empty() => {
+                    let v = Value::Object(inner.clone());
+                    TypeRef::Map(Box::new(self.read(&v, &format!("{pointer}/additionalProperties"), &format!("{hint}Value"), depth + 1)))
+                }
+                _ => TypeRef::Prim(Prim::Object),
+            },
+            Some("null") => TypeRef::Prim(Prim::Any).optional(),
+            Some("date") | Some("date-time") | Some("datetime") => {
+                self.warn(
+                    &format!("{pointer}/type"),
+                    format!("`type: {}` is not a JSON type; read as a string with that format", ty_name.as_deref().unwrap_or_default()),
+                    format!("write `type: string` with `format: {}`", if ty_name.as_deref() == Some("date") { "date" } else { "date-time" }),
+                );
+                TypeRef::Prim(Prim::String)
+            }
+            Some("file") => TypeRef::Prim(Prim::Binary),
+            Some(other) => {
+                self.warn(&format!("{pointer}/type"), format!("unknown type `{other}`; accepting any JSON value"), "use one of string, integer, number, boolean, array, object");
+                TypeRef::Prim(Prim::Any)
+            }
+            None => {
+                if let Some(Value::Array(values)) = map.get("enum") {
+                    return enum_base(values);
+                }
+                if let Some(c) = map.get("const") {
+                    return enum_base(std::slice::from_ref(c));
+                }
+                let _ = schema;
+                TypeRef::Prim(Prim::Any)
+            }
+        }
+    }
+
+    fn string_type(&mut self, format: &str, pointer: &str) -> TypeRef {
+        TypeRef::Prim(match format {
+            "date" => Prim::Date,
+            "date-time" => Prim::DateTime,
+            "uuid" => Prim::Uuid,
+            "binary" => Prim::Binary,
+            "" | "byte" | "password" | "email" | "uri" | "url" | "hostname" | "ipv4" | "ipv6" | "time" | "duration"
+            | "iri" | "uri-reference" | "idn-email" | "regex" | "json-pointer" | "string" | "text" | "siren" | "siret" => {
+                Prim::String
+            }
+            other => {
+                self.warn(&format!("{pointer}/format"), format!("format `{other}` is not a string format gouvgen knows; kept as a plain string"), "check the format name (the value is still read as text)");
+                Prim::String
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Struct,
+    Enum,
+    Union,
+}
+
+/// The JSON type of a schema: `type`, the first non-null of a 3.1 type array, or inferred.
+fn type_name(map: &serde_json::Map<String, Value>) -> Option<String> {
+    match map.get("type") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Array(types)) => {
+            let real: Vec<&str> = types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+            match real.len() {
+                0 => Some("null".into()),
+                1 => Some(real[0].to_string()),
+                _ => None,
+            }
+        }
+        _ => {
+            if map.contains_key("properties") || map.contains_key("additionalProperties") {
+                Some("object".into())
+            } else if map.contains_key("items") {
+                Some("array".into())
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn enum_base(values: &[Value]) -> TypeRef {
+    let mut kinds = values.iter().filter(|v| !v.is_null()).map(|v| match v {
+        Value::Bool(_) => 0,
+        Value::Number(n) if n.is_i64() || n.is_u64() => 1,
+        Value::Number(_) => 2,
+        Value::String(_) => 3,
+        _ => 4,
+    });
+    let first = kinds.next();
+    let all_same = kinds.all(|k| Some(k) == first);
+    TypeRef::Prim(match (first, all_same) {
+        (Some(0), true) => Prim::Bool,
+        (Some(1), true) => Prim::I64,
+        (Some(2), true) => Prim::F64,
+        (Some(3), true) => Prim::String,
+        _ => Prim::Any,
+    })
+}
+
+/// Nullable in any of the ways documents say it.
+fn is_nullable(schema: &Value, reader: &SchemaReader) -> bool {
+    let Some(map) = schema.as_object() else { return false };
+    if map.get("nullable") == Some(&Value::Bool(true)) || map.get("x-nullable") == Some(&Value::Bool(true)) {
+        return true;
+    }
+    if let Some(Value::Array(types)) = map.get("type")
+        && types.iter().any(|t| t == "null")
+    {
+        return true;
+    }
+    if let Some(Value::Array(values)) = map.get("enum")
+        && values.iter().any(Value::is_null)
+    {
+        return true;
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(members)) = map.get(key)
+            && members.iter().any(|m| is_null_schema(m) || m.get("$ref").and_then(Value::as_str).and_then(|r| reader.resolve(r)).is_some_and(is_null_schema))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+fn is_null_schema(v: &Value) -> bool {
+    match v.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(ts)) => !ts.is_empty() && ts.iter().all(|t| t == "null"),
+        _ => v.get("enum").and_then(Value::as_array).is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null)),
+    }
+}
+
+/// A member of `allOf` that only annotates (`{nullable: true}`, `{description: ..}`).
+fn is_annotation_only(v: &Value) -> bool {
+    v.as_object().is_some_and(|m| {
+        m.keys().all(|k| {
+            matches!(k.as_str(), "description" | "title" | "nullable" | "example" | "examples" | "deprecated" | "readOnly" | "writeOnly" | "default")
+                || k.starts_with("x-")
+        })
+    })
+}
+
+/// The schema itself declares properties or a type beside its composition keyword.
+fn has_own_shape(map: &serde_json::Map<String, Value>) -> bool {
+    map.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+}
+
+fn member_kind_name(member: &Value, i: usize) -> String {
+    match member.as_object().and_then(type_name).as_deref() {
+        Some("string") => "String".into(),
+        Some("integer") => "Integer".into(),
+        Some("number") => "Number".into(),
+        Some("boolean") => "Boolean".into(),
+        Some("array") => "Array".into(),
+        _ => format!("Variant{}", i + 1),
+    }
+}
+
+fn is_scalar_default(default: &Value, ty: &TypeRef, space: &TypeSpace) -> bool {
+    match (default, ty) {
+        (Value::Bool(_), TypeRef::Prim(Prim::Bool)) => true,
+        (Value::Number(n), TypeRef::Prim(p)) => match p {
+            Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 => n.is_i64(),
+            Prim::U8 | Prim::U16 | Prim::U32 | Prim::U64 => n.is_u64(),
+            Prim::F32 | Prim::F64 => true,
+            _ => false,
+        },
+        (Value::String(_), TypeRef::Prim(Prim::String)) => true,
+        (Value::String(s), TypeRef::Named(id)) => {
+            matches!(&space.types[*id].kind, TypeKind::Enum { variants, .. } if variants.iter().any(|v| &v.value == s))
+        }
+        _ => false,
+    }
+}
+
+/// Canonical text of a schema for sharing identical inline shapes; descriptions and examples
+/// do not make two shapes different.
+fn shape_key(schema: &Value) -> String {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "description" | "example" | "examples" | "title") && !k.starts_with("x-"))
+                    .map(|(k, v)| (k.clone(), if k == "enum" || k == "default" || k == "const" { v.clone() } else { strip(v) }))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    strip(schema).to_string()
+}
+
+/// Title and description joined, for rustdoc.
+pub fn doc_of(schema: &Value) -> Option<String> {
+    let title = schema.get("title").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let description = schema.get("description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    match (title, description) {
+        (Some(t), Some(d)) if t != d => Some(format!("{t}\n\n{d}")),
+        (Some(t), _) => Some(t.to_string()),
+        (None, Some(d)) => Some(d.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// Examples attached to a schema (`example`, 3.1 `examples` array).
+fn collect_examples(schema: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
+    if let Some(ex) = schema.get("example") {
+        out.push((format!("{pointer}/example"), ex.clone()));
+    }
+    if let Some(Value::Array(items)) = schema.get("examples") {
+        for (i, ex) in items.iter().enumerate() {
+            out.push((format!("{pointer}/examples/{i}"), ex.clone()));
+        }
+    }
+}
+
+/// Escapes a JSON pointer segment.
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn last_segment(pointer: &str) -> &str {
+    pointer.rsplit('/').next().unwrap_or(pointer)
+}

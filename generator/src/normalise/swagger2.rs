@@ -1,0 +1,390 @@
+//! Swagger 2.0 → OpenAPI 3.0, done on JSON values so that nothing the document says is lost.
+
+use serde_json::{Map, Value, json};
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Converts a Swagger 2.0 document into the OpenAPI 3.0 shape.
+pub(super) fn convert(root: &Value) -> Value {
+    let mut root = root.clone();
+    rewrite_refs(&mut root);
+    let global_consumes = strings(root.get("consumes"));
+    let global_produces = strings(root.get("produces"));
+    let global_params = root.get("parameters").cloned().unwrap_or(Value::Null);
+
+    let mut out = Map::new();
+    out.insert("openapi".into(), json!("3.0.3"));
+    for key in ["info", "tags", "security", "externalDocs"] {
+        if let Some(v) = root.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    out.insert("servers".into(), servers(&root));
+
+    let mut components = Map::new();
+    if let Some(defs) = root.get("definitions") {
+        let mut defs = defs.clone();
+        fix_schemas(&mut defs);
+        components.insert("schemas".into(), defs);
+    }
+    if let Some(Value::Object(params)) = root.get("parameters") {
+        let mut converted = Map::new();
+        for (name, p) in params {
+            if !matches!(p.get("in").and_then(Value::as_str), Some("body") | Some("formData")) {
+                converted.insert(name.clone(), parameter(p));
+            }
+        }
+        components.insert("parameters".into(), Value::Object(converted));
+    }
+    if let Some(Value::Object(responses)) = root.get("responses") {
+        let mut converted = Map::new();
+        for (name, r) in responses {
+            converted.insert(name.clone(), response(r, &global_produces));
+        }
+        components.insert("responses".into(), Value::Object(converted));
+    }
+    if let Some(Value::Object(schemes)) = root.get("securityDefinitions") {
+        let mut converted = Map::new();
+        for (name, s) in schemes {
+            converted.insert(name.clone(), security_scheme(s));
+        }
+        components.insert("securitySchemes".into(), Value::Object(converted));
+    }
+    out.insert("components".into(), Value::Object(components));
+
+    let mut paths = Map::new();
+    if let Some(Value::Object(src)) = root.get("paths") {
+        for (path, item) in src {
+            let Value::Object(item) = item else { continue };
+            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let mut new_item = Map::new();
+            for (key, op) in item {
+                if METHODS.contains(&key.as_str()) {
+                    let ctx = Ctx {
+                        consumes: &global_consumes,
+                        produces: &global_produces,
+                        global_params: &global_params,
+                    };
+                    new_item.insert(key.clone(), operation(op, &shared, &ctx));
+                } else if key.starts_with("x-") || key == "summary" || key == "description" {
+                    new_item.insert(key.clone(), op.clone());
+                }
+            }
+            paths.insert(path.clone(), Value::Object(new_item));
+        }
+    }
+    out.insert("paths".into(), Value::Object(paths));
+    Value::Object(out)
+}
+
+struct Ctx<'a> {
+    consumes: &'a [String],
+    produces: &'a [String],
+    global_params: &'a Value,
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn servers(root: &Value) -> Value {
+    let base = root.get("basePath").and_then(Value::as_str).unwrap_or("");
+    let host = root.get("host").and_then(Value::as_str);
+    let scheme = strings(root.get("schemes")).into_iter().next().unwrap_or_else(|| "https".into());
+    let url = match host {
+        Some(h) => format!("{scheme}://{h}{base}"),
+        None => base.to_string(),
+    };
+    json!([{ "url": if url.is_empty() { "/".to_string() } else { url } }])
+}
+
+/// `#/definitions/X` → `#/components/schemas/X`, and so on, everywhere in the document.
+fn rewrite_refs(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref") {
+                for (old, new) in [
+                    ("#/definitions/", "#/components/schemas/"),
+                    ("#/responses/", "#/components/responses/"),
+                    ("#/parameters/", "#/components/parameters/"),
+                ] {
+                    if let Some(rest) = r.strip_prefix(old) {
+                        *r = format!("{new}{rest}");
+                        break;
+                    }
+                }
+            }
+            for child in map.values_mut() {
+                rewrite_refs(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+/// Swagger-only schema spellings: `type: file`, `x-nullable`, string discriminators.
+fn fix_schemas(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("file") {
+                map.insert("type".into(), json!("string"));
+                map.insert("format".into(), json!("binary"));
+            }
+            if map.get("x-nullable") == Some(&Value::Bool(true)) {
+                map.insert("nullable".into(), json!(true));
+            }
+            if let Some(Value::String(prop)) = map.get("discriminator").cloned() {
+                map.insert("discriminator".into(), json!({ "propertyName": prop }));
+            }
+            for (k, child) in map.iter_mut() {
+                if k != "example" && k != "enum" && k != "default" && !k.starts_with("x-") {
+                    fix_schemas(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(fix_schemas),
+        _ => {}
+    }
+}
+
+/// The schema part of a non-body parameter (or of a formData field).
+fn param_schema(p: &Value) -> Value {
+    let mut schema = Map::new();
+    if let Value::Object(map) = p {
+        for key in [
+            "type", "format", "items", "enum", "default", "minimum", "maximum", "exclusiveMinimum",
+            "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems",
+            "multipleOf",
+        ] {
+            if let Some(v) = map.get(key) {
+                schema.insert(key.into(), v.clone());
+            }
+        }
+        if map.get("x-nullable") == Some(&Value::Bool(true)) {
+            schema.insert("nullable".into(), json!(true));
+        }
+    }
+    let mut schema = Value::Object(schema);
+    fix_schemas(&mut schema);
+    schema
+}
+
+fn parameter(p: &Value) -> Value {
+    if p.get("$ref").is_some() {
+        return p.clone();
+    }
+    let mut out = Map::new();
+    for key in ["name", "in", "description", "required", "deprecated", "allowEmptyValue"] {
+        if let Some(v) = p.get(key) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(ex) = p.get("x-example").or_else(|| p.get("example")) {
+        out.insert("example".into(), ex.clone());
+    }
+    match p.get("collectionFormat").and_then(Value::as_str) {
+        Some("multi") => {
+            out.insert("explode".into(), json!(true));
+        }
+        Some(_) => {
+            out.insert("explode".into(), json!(false));
+        }
+        None if p.get("type").and_then(Value::as_str) == Some("array") => {
+            out.insert("explode".into(), json!(false));
+        }
+        None => {}
+    }
+    out.insert("schema".into(), param_schema(p));
+    Value::Object(out)
+}
+
+/// Resolves `#/components/parameters/X` (already rewritten) against Swagger's global parameters.
+fn resolve_param<'a>(p: &'a Value, ctx: &'a Ctx) -> &'a Value {
+    if let Some(r) = p.get("$ref").and_then(Value::as_str)
+        && let Some(name) = r.strip_prefix("#/components/parameters/")
+        && let Some(target) = ctx.global_params.get(name)
+    {
+        return target;
+    }
+    p
+}
+
+fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
+    let Value::Object(src) = op else { return op.clone() };
+    let mut out = Map::new();
+    for (k, v) in src {
+        if !matches!(k.as_str(), "parameters" | "responses" | "consumes" | "produces" | "schemes") {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    let consumes = {
+        let own = strings(src.get("consumes"));
+        if own.is_empty() { ctx.consumes.to_vec() } else { own }
+    };
+    let produces = {
+        let own = strings(src.get("produces"));
+        if own.is_empty() { ctx.produces.to_vec() } else { own }
+    };
+
+    // Operation parameters override path-level ones with the same name and location.
+    let own: Vec<&Value> = src.get("parameters").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let mut all: Vec<&Value> = Vec::new();
+    for p in shared {
+        let rp = resolve_param(p, ctx);
+        let overridden = own.iter().any(|o| {
+            let ro = resolve_param(o, ctx);
+            ro.get("name") == rp.get("name") && ro.get("in") == rp.get("in")
+        });
+        if !overridden {
+            all.push(p);
+        }
+    }
+    all.extend(own);
+
+    let mut params = Vec::new();
+    let mut form_fields = Map::new();
+    let mut form_required = Vec::new();
+    let mut has_file = false;
+    let mut body = None;
+    for p in all {
+        let rp = resolve_param(p, ctx);
+        match rp.get("in").and_then(Value::as_str) {
+            Some("body") => {
+                let mut schema = rp.get("schema").cloned().unwrap_or(json!({}));
+                fix_schemas(&mut schema);
+                let types = if consumes.is_empty() { vec!["application/json".to_string()] } else { consumes.clone() };
+                let mut content = Map::new();
+                for mt in types {
+                    let mut media = Map::new();
+                    media.insert("schema".into(), schema.clone());
+                    if let Some(ex) = rp.get("x-example") {
+                        media.insert("example".into(), ex.clone());
+                    }
+                    content.insert(mt, Value::Object(media));
+                }
+                let mut rb = Map::new();
+                if let Some(d) = rp.get("description") {
+                    rb.insert("description".into(), d.clone());
+                }
+                rb.insert("required".into(), rp.get("required").cloned().unwrap_or(json!(false)));
+                rb.insert("content".into(), Value::Object(content));
+                body = Some(Value::Object(rb));
+            }
+            Some("formData") => {
+                let name = rp.get("name").and_then(Value::as_str).unwrap_or("field").to_string();
+                let mut schema = param_schema(rp);
+                if schema.get("format").and_then(Value::as_str) == Some("binary") {
+                    has_file = true;
+                }
+                if let (Some(d), Value::Object(m)) = (rp.get("description"), &mut schema) {
+                    m.insert("description".into(), d.clone());
+                }
+                if rp.get("required") == Some(&Value::Bool(true)) {
+                    form_required.push(json!(name.clone()));
+                }
+                form_fields.insert(name, schema);
+            }
+            _ if p.get("$ref").is_some() && std::ptr::eq(rp, p) => params.push(p.clone()),
+            _ => params.push(parameter(rp)),
+        }
+    }
+    if !form_fields.is_empty() {
+        let mt = if has_file || consumes.iter().any(|c| c.starts_with("multipart/")) {
+            "multipart/form-data"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        let mut schema = json!({ "type": "object", "properties": Value::Object(form_fields) });
+        if !form_required.is_empty() {
+            schema["required"] = Value::Array(form_required.clone());
+        }
+        body = Some(json!({
+            "required": !form_required.is_empty(),
+            "content": { mt: { "schema": schema } }
+        }));
+    }
+    if !params.is_empty() {
+        out.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(b) = body {
+        out.insert("requestBody".into(), b);
+    }
+    let mut responses = Map::new();
+    if let Some(Value::Object(src)) = src.get("responses") {
+        for (code, r) in src {
+            responses.insert(code.clone(), response(r, &produces));
+        }
+    }
+    out.insert("responses".into(), Value::Object(responses));
+    Value::Object(out)
+}
+
+fn response(r: &Value, produces: &[String]) -> Value {
+    if r.get("$ref").is_some() {
+        return r.clone();
+    }
+    let mut out = Map::new();
+    out.insert(
+        "description".into(),
+        r.get("description").cloned().unwrap_or(json!("")),
+    );
+    if let Some(h) = r.get("headers") {
+        let mut headers = Map::new();
+        if let Value::Object(hs) = h {
+            for (name, header) in hs {
+                let mut entry = Map::new();
+                if let Some(d) = header.get("description") {
+                    entry.insert("description".into(), d.clone());
+                }
+                entry.insert("schema".into(), param_schema(header));
+                headers.insert(name.clone(), Value::Object(entry));
+            }
+        }
+        out.insert("headers".into(), Value::Object(headers));
+    }
+    if let Some(schema) = r.get("schema") {
+        let mut schema = schema.clone();
+        fix_schemas(&mut schema);
+        let examples = r.get("examples").and_then(Value::as_object);
+        let types = if produces.is_empty() { vec!["application/json".to_string()] } else { produces.to_vec() };
+        let mut content = Map::new();
+        for mt in types {
+            let mut media = Map::new();
+            media.insert("schema".into(), schema.clone());
+            if let Some(ex) = examples.and_then(|e| e.get(&mt)) {
+                media.insert("example".into(), ex.clone());
+            }
+            content.insert(mt, Value::Object(media));
+        }
+        out.insert("content".into(), Value::Object(content));
+    }
+    Value::Object(out)
+}
+
+fn security_scheme(s: &Value) -> Value {
+    match s.get("type").and_then(Value::as_str) {
+        Some("basic") => json!({ "type": "http", "scheme": "basic", "description": s.get("description") }),
+        Some("apiKey") => s.clone(),
+        Some("oauth2") => {
+            let flow = s.get("flow").and_then(Value::as_str).unwrap_or("application");
+            let name = match flow {
+                "implicit" => "implicit",
+                "password" => "password",
+                "accessCode" => "authorizationCode",
+                _ => "clientCredentials",
+            };
+            let mut f = Map::new();
+            for (from, to) in [("authorizationUrl", "authorizationUrl"), ("tokenUrl", "tokenUrl")] {
+                if let Some(v) = s.get(from) {
+                    f.insert(to.into(), v.clone());
+                }
+            }
+            f.insert("scopes".into(), s.get("scopes").cloned().unwrap_or(json!({})));
+            json!({ "type": "oauth2", "description": s.get("description"), "flows": { name: Value::Object(f) } })
+        }
+        _ => s.clone(),
+    }
+}

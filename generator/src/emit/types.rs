@@ -231,7 +231,7 @@ fn union(
             #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
             #[serde(crate = #SERDE_CRATE, untagged)]
             pub enum #name {
-                #( #[allow(missing_docs)] #idents(#types), )*
+                #( #idents(#types), )*
             }
         };
     };

@@ -1,1 +1,126 @@
-//! Cross-crate tests live in tests/.
+//! Helpers shared by the cross-crate tests: where things are, and a scratch Cargo workspace
+//! in which generated crates are compiled, linted and tested for real.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gouvgen::{CrateSettings, RuntimeDep};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// `../shared/corpus`, which CI provides next to the clone.
+pub fn corpus_dir() -> PathBuf {
+    repo_root().join("../shared/corpus")
+}
+
+/// Every document of the corpus, sorted.
+pub fn corpus_documents() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    collect(&corpus_dir(), &mut out);
+    out.sort();
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "yaml" | "yml")) {
+            out.push(path);
+        }
+    }
+}
+
+/// The target folder this test run builds into.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// A Cargo workspace outside the repository holding generated crates.
+pub struct ScratchWorkspace {
+    /// Its folder (stable across runs, so rebuilds are incremental).
+    pub dir: PathBuf,
+    members: Vec<String>,
+}
+
+impl ScratchWorkspace {
+    /// A fresh workspace folder named `name` under the target folder.
+    pub fn new(name: &str) -> Self {
+        let dir = target_dir().join("gouvgen-scratch").join(name);
+        if dir.exists() {
+            for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
+                let keep = entry.file_name() == "Cargo.lock";
+                if !keep {
+                    let p = entry.path();
+                    if p.is_dir() { std::fs::remove_dir_all(&p).ok() } else { std::fs::remove_file(&p).ok() };
+                }
+            }
+        }
+        std::fs::create_dir_all(&dir).expect("scratch workspace");
+        // Start from the repository's lock file so versions match what the repo tests.
+        if !dir.join("Cargo.lock").exists()
+            && let Ok(lock) = std::fs::read(repo_root().join("Cargo.lock"))
+        {
+            std::fs::write(dir.join("Cargo.lock"), lock).expect("lock");
+        }
+        ScratchWorkspace { dir, members: Vec::new() }
+    }
+
+    /// Generates a crate for `spec` as member `name`, with the examples test file.
+    pub fn add(&mut self, spec: &Path, name: &str) -> Result<gouvgen::Spec, gouvgen::Error> {
+        let read = gouvgen::read_spec(spec)?;
+        let mut settings = CrateSettings::new(name);
+        settings.example_tests = true;
+        settings.runtime = RuntimeDep::Path {
+            path: repo_root().join("runtime").to_string_lossy().into_owned(),
+            version: "0.1.0".into(),
+        };
+        let files = gouvgen::generate_files(&read, &settings)?;
+        gouvgen::output::write_crate(&files, &self.dir.join(name), true)?;
+        self.members.push(name.to_string());
+        Ok(read)
+    }
+
+    /// Writes the workspace manifest.
+    pub fn finish(&self) {
+        let members: Vec<String> = self.members.iter().map(|m| format!("    \"{m}\",")).collect();
+        let manifest = format!("[workspace]\nresolver = \"3\"\nmembers = [\n{}\n]\n", members.join("\n"));
+        std::fs::write(self.dir.join("Cargo.toml"), manifest).expect("workspace manifest");
+    }
+
+    /// Runs cargo with `args` in the workspace; returns (success, combined output).
+    pub fn cargo(&self, args: &[&str]) -> (bool, String) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .args(args)
+            .current_dir(&self.dir)
+            .env("CARGO_TARGET_DIR", target_dir().join("gouvgen-scratch-target"))
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), text)
+    }
+}
+
+/// Crate name for a corpus document: `dgfip/ficoba.json` → `corpus-dgfip-ficoba`.
+pub fn crate_name_for(doc: &Path) -> String {
+    let parent = doc.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = doc.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("corpus-{}-{}", parent, gouvgen::naming::snake(&stem).replace('_', "-"))
+}
+
+/// Lines of cargo output that are diagnostics, for short failure messages.
+pub fn diagnostics(output: &str, max: usize) -> String {
+    output
+        .lines()
+        .filter(|l| l.starts_with("error") || l.starts_with("warning") || l.trim_start().starts_with("-->") || l.contains("examples do not decode") || l.starts_with('#'))
+        .take(max)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

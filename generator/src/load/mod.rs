@@ -37,24 +37,40 @@ impl Document {
         location
     }
 
-    /// A diagnostic at `pointer`, with the line of the nearest node that exists in the file
-    /// (pointers into converted documents may go deeper than the original text).
-    pub fn diagnostic_near(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        let mut probe = pointer;
-        let mut line_col = None;
-        loop {
-            if let Some(found) = yaml::locate(&self.text, probe) {
-                line_col = Some(found);
-                break;
-            }
-            match probe.rfind('/') {
-                Some(i) => probe = &probe[..i],
-                None => break,
+    /// Diagnostics at pointers, each with the line of the nearest node that exists in the
+    /// file (pointers into converted documents may go deeper than the original text). One
+    /// pass over the text serves them all.
+    pub fn diagnostics_near(&self, items: Vec<(String, String)>) -> Vec<Diagnostic> {
+        let mut probes: Vec<&str> = Vec::new();
+        for (pointer, _) in &items {
+            let mut p = pointer.as_str();
+            loop {
+                probes.push(p);
+                match p.rfind('/') {
+                    Some(i) => p = &p[..i],
+                    None => break,
+                }
             }
         }
-        let mut loc = Location::at(&self.path, pointer);
-        loc.line_col = line_col;
-        Diagnostic::new(loc, message)
+        let found = yaml::locate_many(&self.text, &probes);
+        items
+            .into_iter()
+            .map(|(pointer, message)| {
+                let mut loc = Location::at(&self.path, pointer.clone());
+                let mut p = pointer.as_str();
+                loop {
+                    if let Some(lc) = found.get(p) {
+                        loc.line_col = Some(*lc);
+                        break;
+                    }
+                    match p.rfind('/') {
+                        Some(i) => p = &p[..i],
+                        None => break,
+                    }
+                }
+                Diagnostic::new(loc, message)
+            })
+            .collect()
     }
 
     /// A diagnostic at `pointer` in the root file, with its line when it can be found.

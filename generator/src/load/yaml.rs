@@ -6,6 +6,8 @@
 //! Locating a JSON pointer's line uses yaml-rust2's event positions; JSON is YAML, so the same
 //! function serves JSON files.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Number, Value};
 use serde_norway::Value as Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -71,15 +73,28 @@ fn key_string(key: Yaml) -> String {
 ///
 /// Returns `None` when the pointer does not exist or the text cannot be scanned.
 pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
-    let target: Vec<String> =
-        pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
-    let mut finder = Finder { target, path: Vec::new(), stack: Vec::new(), found: None };
-    if finder.target.is_empty() {
-        return Some((1, 1));
+    locate_many(text, &[pointer]).remove(pointer)
+}
+
+/// Locates several pointers in one pass over the text.
+pub fn locate_many(text: &str, pointers: &[&str]) -> HashMap<String, (usize, usize)> {
+    let mut targets = HashMap::new();
+    let mut found = HashMap::new();
+    for p in pointers {
+        if p.is_empty() {
+            found.insert(String::new(), (1, 1));
+            continue;
+        }
+        let path: Vec<String> = p.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+        targets.insert(path, p.to_string());
     }
+    if targets.is_empty() {
+        return found;
+    }
+    let mut finder = Finder { targets, path: Vec::new(), stack: Vec::new(), found };
     let mut parser = Parser::new_from_str(text);
     let _ = parser.load(&mut finder, false);
-    finder.found.map(|m| (m.line(), m.col() + 1))
+    finder.found
 }
 
 /// Where the walker is inside a collection.
@@ -90,10 +105,10 @@ enum Slot {
 
 /// Tracks the path of the node being read and stops at the target pointer.
 struct Finder {
-    target: Vec<String>,
+    targets: HashMap<Vec<String>, String>,
     path: Vec<String>,
     stack: Vec<Slot>,
-    found: Option<Marker>,
+    found: HashMap<String, (usize, usize)>,
 }
 
 impl Finder {
@@ -108,13 +123,10 @@ impl Finder {
     }
 
     fn node_starts(&mut self, mark: Marker) {
-        if self.found.is_some() {
-            return;
-        }
         if let Some(Some(seg)) = self.segment() {
             self.path.push(seg);
-            if self.path == self.target {
-                self.found = Some(mark);
+            if let Some(pointer) = self.targets.remove(&self.path) {
+                self.found.insert(pointer, (mark.line(), mark.col() + 1));
             }
             self.path.pop();
         }

@@ -86,9 +86,9 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    for issue in issues {
-        let pointer = original_pointer(&issue.pointer, dialect);
-        let d = doc.diagnostic_near(&pointer, issue.message).hint(issue.hint);
+    let located = doc.diagnostics_near(issues.iter().map(|i| (original_pointer(&i.pointer, dialect), i.message.clone())).collect());
+    for (issue, d) in issues.into_iter().zip(located) {
+        let d = d.hint(issue.hint);
         if issue.fatal { errors.push(d) } else { warnings.push(d) }
     }
     if !errors.is_empty() {

@@ -648,7 +648,7 @@ impl<'a> SchemaReader<'a> {
                     format!("`type: {}` is not a JSON type; read as a string with that format", ty_name.as_deref().unwrap_or_default()),
                     format!("write `type: string` with `format: {}`", if ty_name.as_deref() == Some("date") { "date" } else { "date-time" }),
                 );
-                TypeRef::Prim(Prim::String)
+                TypeRef::Prim(if ty_name.as_deref() == Some("date") { Prim::Date } else { Prim::DateTime })
             }
             Some("file") => TypeRef::Prim(Prim::Binary),
             Some(other) => {

@@ -43,6 +43,25 @@ enum Command {
         /// The document.
         spec: PathBuf,
     },
+    /// Report what changed for users of the generated client between two documents.
+    Diff {
+        /// The previous document.
+        old: PathBuf,
+        /// The new document.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Exit with status 2 when a change is breaking.
+        #[arg(long)]
+        fail_on_breaking: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -81,6 +100,16 @@ fn main() -> ExitCode {
                 s.warnings.len()
             );
         }),
+        Command::Diff { old, new, format, fail_on_breaking } => {
+            return match diff(&old, &new, format) {
+                Ok(breaking) if breaking > 0 && fail_on_breaking => ExitCode::from(2),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,6 +118,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints the report; returns the number of breaking changes.
+fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen::Result<usize> {
+    let old = gouvgen::read_spec(old)?;
+    let new = gouvgen::read_spec(new)?;
+    let report = gouvgen::diff::compare(&old.api, &new.api);
+    match format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("report serialises")),
+    }
+    Ok(report.breaking())
 }
 
 fn print_warnings(warnings: &[gouvgen::Diagnostic]) {

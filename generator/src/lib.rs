@@ -10,10 +10,13 @@ pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod load;
+pub mod manifest;
 pub mod model;
 pub mod naming;
 pub mod normalise;
 pub mod output;
+pub mod sync;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 

@@ -43,6 +43,15 @@ enum Command {
         /// The document.
         spec: PathBuf,
     },
+    /// Regenerate every client listed in specs/manifest.toml.
+    Sync {
+        /// Change nothing; exit 1 naming each stale file.
+        #[arg(long)]
+        check: bool,
+        /// Repository root (holding specs/manifest.toml and runtime/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
     /// Report what changed for users of the generated client between two documents.
     Diff {
         /// The previous document.
@@ -100,6 +109,15 @@ fn main() -> ExitCode {
                 s.warnings.len()
             );
         }),
+        Command::Sync { check, root } => {
+            return match gouvgen::sync::sync(&gouvgen::sync::Layout::at(&root), check) {
+                Ok(outcomes) => report_sync(&outcomes, check),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Diff { old, new, format, fail_on_breaking } => {
             return match diff(&old, &new, format) {
                 Ok(breaking) if breaking > 0 && fail_on_breaking => ExitCode::from(2),
@@ -117,6 +135,31 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn report_sync(outcomes: &[gouvgen::sync::ClientOutcome], check: bool) -> ExitCode {
+    let mut stale = 0;
+    for o in outcomes {
+        let state = match (check, o.stale.is_empty()) {
+            (_, true) => "up to date".to_string(),
+            (true, false) => format!("STALE ({} files)", o.stale.len()),
+            (false, false) => format!("regenerated ({} files)", o.stale.len()),
+        };
+        let version = if o.version.0 == o.version.1 { o.version.0.clone() } else { format!("{} → {} ({} bump)", o.version.0, o.version.1, o.bump) };
+        println!("{:<40} {:>3} operations  {version}  {state}", o.crate_name, o.operations);
+        if check {
+            for f in &o.stale {
+                println!("  stale: {}", f.display());
+            }
+        }
+        stale += o.stale.len();
+    }
+    if check && stale > 0 {
+        eprintln!("error: {stale} generated files are stale\n  help: run `gouvgen sync` and commit the result");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

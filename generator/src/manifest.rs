@@ -1,0 +1,104 @@
+//! `specs/manifest.toml`: the clients a repository generates, and how.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The whole manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Values shared by every client.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// One entry per generated crate.
+    #[serde(default, rename = "client")]
+    pub clients: Vec<ClientEntry>,
+}
+
+/// Package metadata shared by every client.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// `license`.
+    pub license: Option<String>,
+    /// `repository`.
+    pub repository: Option<String>,
+    /// `documentation`.
+    pub documentation: Option<String>,
+    /// Registries the crates may be published to.
+    pub publish: Option<Vec<String>>,
+}
+
+/// The gateway a client sits behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Gateway {
+    /// DGFiP API Management.
+    Dgfip,
+    /// PISTE (AIFE).
+    Piste,
+    /// Douane (DGDDI).
+    Douane,
+    /// API Entreprise.
+    ApiEntreprise,
+    /// API Particulier.
+    ApiParticulier,
+}
+
+/// One client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEntry {
+    /// Short identifier.
+    pub name: String,
+    /// Document, relative to the manifest's folder.
+    pub spec: PathBuf,
+    /// Package name.
+    pub crate_name: String,
+    /// Package version (`gouvgen sync` bumps it when the document changes).
+    pub version: String,
+    /// Output folder, relative to the repository root.
+    pub output: PathBuf,
+    /// Package description.
+    pub description: Option<String>,
+    /// Package keywords.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Gateway.
+    pub gateway: Gateway,
+    /// Access points (DGFiP, PISTE).
+    #[serde(default)]
+    pub access_points: Vec<String>,
+    /// Environments.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// Token scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// API key header, for APIs that need one.
+    pub api_key_header: Option<String>,
+}
+
+impl Manifest {
+    /// Reads and checks a manifest.
+    pub fn load(path: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e, "create specs/manifest.toml or pass --manifest"))?;
+        let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Config {
+            message: format!("{}: {}", path.display(), e.to_string().trim()),
+            hint: "fix the manifest entry named above".into(),
+        })?;
+        let mut names = std::collections::HashSet::new();
+        for c in &manifest.clients {
+            if !names.insert(&c.crate_name) {
+                return Err(Error::Config {
+                    message: format!("{}: crate `{}` is listed twice", path.display(), c.crate_name),
+                    hint: "give each client its own crate_name".into(),
+                });
+            }
+        }
+        Ok(manifest)
+    }
+}

@@ -6,6 +6,7 @@
 //! (Rust tokens, formatted) → [`output`] (a crate on disk, written atomically).
 #![deny(missing_docs)]
 
+pub mod build;
 pub mod diff;
 pub mod emit;
 pub mod error;

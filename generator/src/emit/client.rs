@@ -25,7 +25,7 @@ pub fn client_file(api: &Api) -> TokenStream {
         //! The client and its operations.
         use gouvgen_runtime as rt;
         #[allow(unused_imports)]
-        use crate::types;
+        use super::types;
 
         #[doc = #title_doc]
         ///

@@ -135,9 +135,9 @@ pub fn module_source(api: &Api) -> Result<String> {
     let types = types::types_file(&api.types);
     let client = client::client_file(api);
     let tokens = quote! {
-        #[allow(clippy::all, missing_docs, rustdoc::all)]
         pub mod types { #types }
-        #client
+        mod client { #client }
+        pub use client::*;
     };
     format(tokens)
 }

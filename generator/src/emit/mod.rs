@@ -148,7 +148,30 @@ fn format(tokens: TokenStream) -> Result<String> {
         message: format!("gouvgen produced code it cannot parse: {e}"),
         hint: "this is a gouvgen bug: please report it with the document".into(),
     })?;
-    Ok(prettyplease::unparse(&file))
+    Ok(space_items(&prettyplease::unparse(&file)))
+}
+
+/// Adds a blank line between consecutive items (prettyplease writes them back to back), so
+/// generated files read like hand-written ones.
+fn space_items(code: &str) -> String {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = String::with_capacity(code.len() + code.len() / 20);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        let Some(next) = lines.get(i + 1) else { continue };
+        let indent = line.len() - line.trim_start().len();
+        let next_indent = next.len() - next.trim_start().len();
+        let closes_item = matches!(line.trim(), "}" | "};") || (line.trim_end().ends_with(';') && next.trim_start().starts_with("///") && indent == next_indent && line.trim_start().starts_with("use "));
+        let next_is_item = next_indent == indent
+            && !next.trim().is_empty()
+            && !matches!(next.trim_start().chars().next(), Some('}' | ')' | ']' | '.' | ','))
+            && !next.trim_start().starts_with("else");
+        if closes_item && next_is_item {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn lib_rs(api: &Api, settings: &CrateSettings) -> TokenStream {

@@ -1,0 +1,604 @@
+//! The one error type of every generated client: [`Error<E>`].
+//!
+//! Every variant that follows a call carries that call's correlation ID, because gateway support
+//! desks (DGFiP in particular) ask for it. Display messages are meant to be pasted in a ticket:
+//! status, gateway code, message, correlation ID and what to do.
+
+pub mod catalogue;
+pub(crate) mod decode;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use decode::{Dialect, RAW_BODY_LIMIT};
+
+/// The error type of operations without documented error bodies. It has no values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undocumented {}
+
+impl fmt::Display for Undocumented {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+impl std::error::Error for Undocumented {}
+
+/// An HTTP error response from a gateway or API, decoded as far as possible.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct GatewayError {
+    /// HTTP status.
+    pub status: u16,
+    /// The operation that was called.
+    pub operation_id: &'static str,
+    /// The `X-Correlation-ID` (or configured header) the runtime sent.
+    pub correlation_id: String,
+    /// The correlation/request ID the gateway returned, if any (`x-correlation-id`, ...).
+    pub gateway_correlation_id: Option<String>,
+    /// Gateway or API error code (DGFiP `erreur.code`, OAuth `error`, `errors[0].code`, ...).
+    pub code: Option<String>,
+    /// Human-readable message from the body.
+    pub message: Option<String>,
+    /// Timestamp from the body (DGFiP `horodatage`).
+    pub timestamp: Option<String>,
+    /// What the caller should do (from the DGFiP catalogue, RFC 6750 codes or the status).
+    pub advice: Option<String>,
+    /// Further entries (`errors[]`, `messages[]`).
+    pub details: Vec<String>,
+    /// Which error format was recognised.
+    pub dialect: Dialect,
+    /// `Retry-After`, when the response had one.
+    pub retry_after: Option<Duration>,
+    /// Response `Content-Type`.
+    pub content_type: Option<String>,
+    /// The raw body as text, truncated to [`RAW_BODY_LIMIT`] bytes.
+    pub raw_body: String,
+}
+
+impl fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, ", code {code}")?;
+        }
+        if let Some(m) = &self.message {
+            write!(f, ": {m}")?;
+        }
+        if let Some(t) = &self.timestamp {
+            write!(f, " (at {t})")?;
+        }
+        write!(
+            f,
+            " [operation {}, correlation ID {}",
+            self.operation_id, self.correlation_id
+        )?;
+        if let Some(g) = &self.gateway_correlation_id {
+            if g != &self.correlation_id {
+                write!(f, ", gateway ID {g}")?;
+            }
+        }
+        f.write_str("]")?;
+        if let Some(r) = self.retry_after {
+            write!(f, "; retry after {} s", r.as_secs_f64().ceil())?;
+        }
+        if let Some(a) = &self.advice {
+            write!(f, " — {a}")?;
+        }
+        if !self.details.is_empty() {
+            write!(f, " — details: {}", self.details.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+/// RFC 6749 §5.2 error codes returned by token endpoints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OAuthErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// Another code.
+    Other(String),
+    /// The endpoint refused without an OAuth error body.
+    Unspecified,
+}
+
+impl OAuthErrorCode {
+    /// Parses an RFC 6749 error code.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The wire code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::Other(s) => s,
+            Self::Unspecified => "unspecified",
+        }
+    }
+}
+
+/// A token endpoint refused to issue a token. Never retried: the credentials must change.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TokenRefusal {
+    /// HTTP status of the token endpoint.
+    pub status: u16,
+    /// RFC 6749 error code.
+    pub error: OAuthErrorCode,
+    /// `error_description`, if any.
+    pub description: Option<String>,
+    /// Which credential is wrong, in plain words.
+    pub advice: String,
+    /// The token URL (no secrets in it).
+    pub token_url: String,
+    /// The correlation ID of the API call that needed the token, if any.
+    pub correlation_id: Option<String>,
+    /// The correlation ID the token endpoint returned, if any.
+    pub gateway_correlation_id: Option<String>,
+}
+
+impl fmt::Display for TokenRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "token request refused by {} (HTTP {}, {}",
+            self.token_url,
+            self.status,
+            self.error.as_str()
+        )?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        write!(f, "): {}", self.advice)?;
+        if let Some(c) = &self.correlation_id {
+            write!(f, " [correlation ID {c}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong with a call. `E` is the operation's documented error body
+/// (generated code), [`Undocumented`] otherwise.
+#[non_exhaustive]
+pub enum Error<E = Undocumented> {
+    /// The request could not be sent or the response not received (DNS, connect, TLS, reset).
+    Transport {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// Whether it failed while connecting (nothing reached the server).
+        connect: bool,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No complete response within the configured timeout.
+    Timeout {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The token endpoint refused the credentials (RFC 6749 §5.2).
+    TokenRefused(Box<TokenRefusal>),
+    /// HTTP 429 (after any retries allowed by the policy).
+    RateLimited(Box<GatewayError>),
+    /// Any other error response, decoded.
+    Gateway(Box<GatewayError>),
+    /// An error response documented by the operation, with its typed body.
+    Documented {
+        /// The typed body.
+        body: E,
+        /// Status, codes and correlation IDs of the same response.
+        error: Box<GatewayError>,
+    },
+    /// A response body that does not decode as documented.
+    UndecodableBody {
+        /// HTTP status.
+        status: u16,
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// Gateway correlation ID, if any.
+        gateway_correlation_id: Option<String>,
+        /// Response `Content-Type`.
+        content_type: Option<String>,
+        /// Why decoding failed.
+        reason: String,
+        /// Raw body, truncated to [`RAW_BODY_LIMIT`] bytes.
+        raw_body: String,
+    },
+    /// A credential has expired (e.g. the API Entreprise / Particulier JWT `exp` is past).
+    CredentialExpired {
+        /// What expired and what to do.
+        message: String,
+        /// Correlation ID of the call, if raised by a call.
+        correlation_id: Option<String>,
+    },
+    /// The request could not be built (bad header value, unserializable body, bad URL).
+    InvalidRequest {
+        /// What is wrong.
+        message: String,
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: Option<String>,
+    },
+    /// The client configuration is invalid.
+    InvalidConfig {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl<E> Error<E> {
+    /// The response's metadata, for variants that come from an HTTP response.
+    pub fn gateway_error(&self) -> Option<&GatewayError> {
+        match self {
+            Error::RateLimited(g) | Error::Gateway(g) => Some(g),
+            Error::Documented { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// HTTP status, when there was a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::TokenRefused(t) => Some(t.status),
+            Error::UndecodableBody { status, .. } => Some(*status),
+            other => other.gateway_error().map(|g| g.status),
+        }
+    }
+
+    /// The correlation ID of the call (the one the runtime sent).
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            Error::Transport { correlation_id, .. }
+            | Error::Timeout { correlation_id, .. }
+            | Error::UndecodableBody { correlation_id, .. } => Some(correlation_id),
+            Error::TokenRefused(t) => t.correlation_id.as_deref(),
+            Error::CredentialExpired { correlation_id, .. }
+            | Error::InvalidRequest { correlation_id, .. } => correlation_id.as_deref(),
+            Error::InvalidConfig { .. } => None,
+            other => other.gateway_error().map(|g| g.correlation_id.as_str()),
+        }
+    }
+
+    /// The correlation/request ID returned by the gateway, if any.
+    pub fn gateway_correlation_id(&self) -> Option<&str> {
+        match self {
+            Error::TokenRefused(t) => t.gateway_correlation_id.as_deref(),
+            Error::UndecodableBody {
+                gateway_correlation_id,
+                ..
+            } => gateway_correlation_id.as_deref(),
+            other => other
+                .gateway_error()
+                .and_then(|g| g.gateway_correlation_id.as_deref()),
+        }
+    }
+
+    /// The gateway's error code (DGFiP `900901`, OAuth `invalid_client`, ...).
+    pub fn gateway_code(&self) -> Option<&str> {
+        match self {
+            Error::TokenRefused(t) => Some(t.error.as_str()),
+            other => other.gateway_error().and_then(|g| g.code.as_deref()),
+        }
+    }
+
+    /// The gateway's error message.
+    pub fn gateway_message(&self) -> Option<&str> {
+        match self {
+            Error::TokenRefused(t) => t.description.as_deref(),
+            other => other.gateway_error().and_then(|g| g.message.as_deref()),
+        }
+    }
+
+    /// What the caller should do, when known.
+    pub fn advice(&self) -> Option<&str> {
+        match self {
+            Error::TokenRefused(t) => Some(&t.advice),
+            other => other.gateway_error().and_then(|g| g.advice.as_deref()),
+        }
+    }
+
+    /// `Retry-After` of the response, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.gateway_error().and_then(|g| g.retry_after)
+    }
+
+    /// The documented error body, if this is one.
+    pub fn documented(&self) -> Option<&E> {
+        match self {
+            Error::Documented { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed (transient failure).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } | Error::RateLimited(_) => true,
+            Error::Gateway(g) | Error::Documented { error: g, .. } => {
+                matches!(g.status, 408 | 429 | 502 | 503 | 504)
+            }
+            Error::UndecodableBody { status, .. } => matches!(status, 502..=504),
+            Error::TokenRefused(_)
+            | Error::CredentialExpired { .. }
+            | Error::InvalidRequest { .. }
+            | Error::InvalidConfig { .. } => false,
+        }
+    }
+
+    /// Forgets the typed body: a documented error becomes a [`Error::Gateway`] (its raw body,
+    /// codes and correlation IDs are kept).
+    pub fn into_untyped(self) -> Error<Undocumented> {
+        self.map_documented(|error, _| {
+            if error.status == 429 {
+                Error::RateLimited(error)
+            } else {
+                Error::Gateway(error)
+            }
+        })
+    }
+
+    /// Converts the documented body type (other variants are carried over).
+    pub fn map_documented<F>(self, f: impl FnOnce(Box<GatewayError>, E) -> Error<F>) -> Error<F> {
+        match self {
+            Error::Documented { body, error } => f(error, body),
+            Error::Transport {
+                operation_id,
+                correlation_id,
+                connect,
+                source,
+            } => Error::Transport {
+                operation_id,
+                correlation_id,
+                connect,
+                source,
+            },
+            Error::Timeout {
+                operation_id,
+                correlation_id,
+                after,
+            } => Error::Timeout {
+                operation_id,
+                correlation_id,
+                after,
+            },
+            Error::TokenRefused(t) => Error::TokenRefused(t),
+            Error::RateLimited(g) => Error::RateLimited(g),
+            Error::Gateway(g) => Error::Gateway(g),
+            Error::UndecodableBody {
+                status,
+                operation_id,
+                correlation_id,
+                gateway_correlation_id,
+                content_type,
+                reason,
+                raw_body,
+            } => Error::UndecodableBody {
+                status,
+                operation_id,
+                correlation_id,
+                gateway_correlation_id,
+                content_type,
+                reason,
+                raw_body,
+            },
+            Error::CredentialExpired {
+                message,
+                correlation_id,
+            } => Error::CredentialExpired {
+                message,
+                correlation_id,
+            },
+            Error::InvalidRequest {
+                message,
+                operation_id,
+                correlation_id,
+            } => Error::InvalidRequest {
+                message,
+                operation_id,
+                correlation_id,
+            },
+            Error::InvalidConfig { message } => Error::InvalidConfig { message },
+        }
+    }
+
+    /// Re-types an error that carries no documented body (used when the body type changes).
+    pub(crate) fn retype<F>(self) -> Error<F> {
+        self.map_documented(|error, _| Error::Gateway(error))
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Transport {
+                operation_id,
+                correlation_id,
+                connect,
+                source,
+            } => {
+                let what = if *connect {
+                    "could not connect"
+                } else {
+                    "transport error"
+                };
+                write!(
+                    f,
+                    "{what} calling {operation_id}: {source} [correlation ID {correlation_id}] — check network access to the gateway (proxy, RIE access, DNS)"
+                )
+            }
+            Error::Timeout {
+                operation_id,
+                correlation_id,
+                after,
+            } => write!(
+                f,
+                "{operation_id} timed out after {:.1} s [correlation ID {correlation_id}] — the API may be degraded; retry later or raise the timeout",
+                after.as_secs_f64()
+            ),
+            Error::TokenRefused(t) => t.fmt(f),
+            Error::RateLimited(g) => write!(f, "rate limited: {g}"),
+            Error::Gateway(g) => write!(f, "gateway error: {g}"),
+            Error::Documented { body, error } => {
+                write!(f, "documented API error {body:?}: {error}")
+            }
+            Error::UndecodableBody {
+                status,
+                operation_id,
+                correlation_id,
+                content_type,
+                reason,
+                raw_body,
+                ..
+            } => write!(
+                f,
+                "HTTP {status} response of {operation_id} does not decode ({reason}; content type {}) [correlation ID {correlation_id}]; body starts with: {}",
+                content_type.as_deref().unwrap_or("none"),
+                raw_body.chars().take(200).collect::<String>()
+            ),
+            Error::CredentialExpired {
+                message,
+                correlation_id,
+            } => {
+                write!(f, "credential expired: {message}")?;
+                if let Some(c) = correlation_id {
+                    write!(f, " [correlation ID {c}]")?;
+                }
+                Ok(())
+            }
+            Error::InvalidRequest {
+                message,
+                operation_id,
+                correlation_id,
+            } => {
+                write!(f, "invalid request for {operation_id}: {message}")?;
+                if let Some(c) = correlation_id {
+                    write!(f, " [correlation ID {c}]")?;
+                }
+                Ok(())
+            }
+            Error::InvalidConfig { message } => {
+                write!(f, "invalid client configuration: {message}")
+            }
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Transport {
+                operation_id,
+                correlation_id,
+                connect,
+                source,
+            } => f
+                .debug_struct("Transport")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("connect", connect)
+                .field("source", source)
+                .finish(),
+            Error::Timeout {
+                operation_id,
+                correlation_id,
+                after,
+            } => f
+                .debug_struct("Timeout")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("after", after)
+                .finish(),
+            Error::TokenRefused(t) => f.debug_tuple("TokenRefused").field(t).finish(),
+            Error::RateLimited(g) => f.debug_tuple("RateLimited").field(g).finish(),
+            Error::Gateway(g) => f.debug_tuple("Gateway").field(g).finish(),
+            Error::Documented { body, error } => f
+                .debug_struct("Documented")
+                .field("body", body)
+                .field("error", error)
+                .finish(),
+            Error::UndecodableBody {
+                status,
+                operation_id,
+                correlation_id,
+                gateway_correlation_id,
+                content_type,
+                reason,
+                raw_body,
+            } => f
+                .debug_struct("UndecodableBody")
+                .field("status", status)
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("gateway_correlation_id", gateway_correlation_id)
+                .field("content_type", content_type)
+                .field("reason", reason)
+                .field("raw_body", raw_body)
+                .finish(),
+            Error::CredentialExpired {
+                message,
+                correlation_id,
+            } => f
+                .debug_struct("CredentialExpired")
+                .field("message", message)
+                .field("correlation_id", correlation_id)
+                .finish(),
+            Error::InvalidRequest {
+                message,
+                operation_id,
+                correlation_id,
+            } => f
+                .debug_struct("InvalidRequest")
+                .field("message", message)
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .finish(),
+            Error::InvalidConfig { message } => f
+                .debug_struct("InvalidConfig")
+                .field("message", message)
+                .finish(),
+        }
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Gateway presets: API roots, token URLs, grants, headers and default rate limits of each
+//! gateway, from the providers' documents. Every preset can be overridden on the builder
+//! ([`ApiClientBuilder::api_root`](crate::ApiClientBuilder::api_root),
+//! [`token_url`](crate::ApiClientBuilder::token_url), ...).
+//!
+//! | preset | API root | token URL |
+//! | --- | --- | --- |
+//! | `dgfip(Internet, _)` | `https://gw.impots.gouv.fr` | `https://gw.impots.gouv.fr/token` |
+//! | `dgfip(InternetFranceConnect, _)` | `https://gwfc.impots.gouv.fr` | `https://gwfc.impots.gouv.fr/token` |
+//! | `dgfip(Rie, _)` | `https://gw.dgfip.finances.rie.gouv.fr` | `https://gw.dgfip.finances.rie.gouv.fr/token` |
+//! | `piste(Internet, Sandbox)` | `https://sandbox-api.piste.gouv.fr` | `https://sandbox-oauth.piste.gouv.fr/api/oauth/token` |
+//! | `piste(Internet, Production)` | `https://api.piste.gouv.fr` | `https://oauth.piste.gouv.fr/api/oauth/token` |
+//! | `piste(Ader, Sandbox)` | `https://sandbox-api.aife.finances.rie.gouv.fr` | `https://sandbox-oauth.aife.finances.rie.gouv.fr/api/oauth/token` |
+//! | `piste(Ader, Production)` | `https://api.aife.finances.rie.gouv.fr` | `https://oauth.aife.finances.rie.gouv.fr/api/oauth/token` |
+//! | `douane(Production)` | `https://api.douane.gouv.fr` | `https://connexion-api.douane.gouv.fr/oauth2/token` |
+//! | `douane(Formation)` | `https://api-form.douane.gouv.fr` | `https://connexion-api-form.douane.gouv.fr/oauth2/token` |
+//! | `api_entreprise(Production)` | `https://entreprise.api.gouv.fr` | — (JWT) |
+//! | `api_entreprise(Sandbox)` | `https://staging.entreprise.api.gouv.fr` | — (JWT) |
+//! | `api_particulier(Production)` | `https://particulier.api.gouv.fr` | — (JWT / `X-Api-Key`) |
+//! | `api_particulier(Sandbox)` | `https://staging.particulier.api.gouv.fr` | — (JWT / `X-Api-Key`) |
+//!
+//! DGFiP: the partner guide gives one token URL per access point and no separate sandbox host;
+//! the sandbox ("bac à sable") and production differ by their **credentials** (separate consumer
+//! key/secret per environment on the store), so both environments use the same URLs.
+
+use std::time::Duration;
+
+use crate::auth::ClientAuthMethod;
+use crate::rate_limit::RateLimit;
+
+/// The gateway a client talks to (selects error advice and defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Gateway {
+    /// DGFiP API Management (api.impots.gouv.fr).
+    Dgfip,
+    /// PISTE (AIFE).
+    Piste,
+    /// Douane (DGDDI).
+    Douane,
+    /// API Entreprise (DINUM).
+    ApiEntreprise,
+    /// API Particulier (DINUM).
+    ApiParticulier,
+    /// Any other HTTP API.
+    Custom,
+}
+
+/// Sandbox or production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// Test environment ("bac à sable", staging).
+    Sandbox,
+    /// Production.
+    Production,
+}
+
+/// DGFiP access points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DgfipAccess {
+    /// Internet, without FranceConnect.
+    Internet,
+    /// Internet with FranceConnect (calls carry `X-FranceConnect-OAuth`).
+    InternetFranceConnect,
+    /// RIE (inter-ministerial network).
+    Rie,
+}
+
+/// PISTE consumer types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PisteAccess {
+    /// Internet.
+    Internet,
+    /// ADER (RIE).
+    Ader,
+}
+
+/// Douane environments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DouaneEnvironment {
+    /// Production.
+    Production,
+    /// FORMATION (tests and certification).
+    Formation,
+}
+
+/// The settings a gateway implies. Public fields: adjust freely, or use the builder overrides.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Preset {
+    /// Which gateway.
+    pub gateway: Gateway,
+    /// Human label (e.g. `"DGFiP internet (sandbox)"`).
+    pub label: String,
+    /// Root URL of the APIs (the generated client appends the API's base path).
+    pub api_root: String,
+    /// OAuth token endpoint, if the gateway uses OAuth.
+    pub token_url: Option<String>,
+    /// OAuth revoke endpoint, if any.
+    pub revoke_url: Option<String>,
+    /// How client credentials are sent to the token endpoint.
+    pub client_auth: ClientAuthMethod,
+    /// Scopes requested when the caller sets none.
+    pub default_scopes: Vec<String>,
+    /// `client_id` of the password grant (Douane: `gun-api`).
+    pub password_client_id: Option<String>,
+    /// Header carrying the correlation ID.
+    pub correlation_header: String,
+    /// Header used by [`ApiClientBuilder::api_key`](crate::ApiClientBuilder::api_key).
+    pub api_key_header: String,
+    /// Default client-side rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// How long to hold every call after a 429 without `Retry-After`.
+    pub pause_after_429: Duration,
+}
+
+impl Preset {
+    fn base(gateway: Gateway, label: String, api_root: &str) -> Self {
+        Preset {
+            gateway,
+            label,
+            api_root: api_root.to_owned(),
+            token_url: None,
+            revoke_url: None,
+            client_auth: ClientAuthMethod::Basic,
+            default_scopes: Vec::new(),
+            password_client_id: None,
+            correlation_header: "X-Correlation-ID".to_owned(),
+            api_key_header: "X-Api-Key".to_owned(),
+            rate_limit: None,
+            pause_after_429: Duration::from_secs(5),
+        }
+    }
+}
+
+fn env_label(env: Environment) -> &'static str {
+    match env {
+        Environment::Sandbox => "sandbox",
+        Environment::Production => "production",
+    }
+}
+
+/// DGFiP API Management: client_credentials with `Authorization: Basic`, scopes chosen by the
+/// caller (e.g. `RessourceIR`), 1-hour tokens, `/revoke`. No default rate limit (quotas are
+/// negotiated per partner): set one with [`ApiClientBuilder::rate_limit`](crate::ApiClientBuilder::rate_limit).
+///
+/// The sandbox and production use the same hosts with separate consumer keys (see module docs).
+pub fn dgfip(access: DgfipAccess, env: Environment) -> Preset {
+    let (host, what) = match access {
+        DgfipAccess::Internet => ("https://gw.impots.gouv.fr", "internet"),
+        DgfipAccess::InternetFranceConnect => {
+            ("https://gwfc.impots.gouv.fr", "internet FranceConnect")
+        }
+        DgfipAccess::Rie => ("https://gw.dgfip.finances.rie.gouv.fr", "RIE"),
+    };
+    let mut p = Preset::base(
+        Gateway::Dgfip,
+        format!("DGFiP {what} ({})", env_label(env)),
+        host,
+    );
+    p.token_url = Some(format!("{host}/token"));
+    p.revoke_url = Some(format!("{host}/revoke"));
+    p.client_auth = ClientAuthMethod::Basic;
+    p
+}
+
+/// PISTE (AIFE): client_credentials with credentials in the form body, scope `openid`,
+/// default limit 20 requests/second (the PISTE default quota per application). API keys go in
+/// the `KeyId` header.
+pub fn piste(access: PisteAccess, env: Environment) -> Preset {
+    let (api, token) = match (access, env) {
+        (PisteAccess::Internet, Environment::Sandbox) => (
+            "https://sandbox-api.piste.gouv.fr",
+            "https://sandbox-oauth.piste.gouv.fr/api/oauth/token",
+        ),
+        (PisteAccess::Internet, Environment::Production) => (
+            "https://api.piste.gouv.fr",
+            "https://oauth.piste.gouv.fr/api/oauth/token",
+        ),
+        (PisteAccess::Ader, Environment::Sandbox) => (
+            "https://sandbox-api.aife.finances.rie.gouv.fr",
+            "https://sandbox-oauth.aife.finances.rie.gouv.fr/api/oauth/token",
+        ),
+        (PisteAccess::Ader, Environment::Production) => (
+            "https://api.aife.finances.rie.gouv.fr",
+            "https://oauth.aife.finances.rie.gouv.fr/api/oauth/token",
+        ),
+    };
+    let what = match access {
+        PisteAccess::Internet => "internet",
+        PisteAccess::Ader => "ADER",
+    };
+    let mut p = Preset::base(
+        Gateway::Piste,
+        format!("PISTE {what} ({})", env_label(env)),
+        api,
+    );
+    p.token_url = Some(token.to_owned());
+    p.client_auth = ClientAuthMethod::RequestBody;
+    p.default_scopes = vec!["openid".to_owned()];
+    p.api_key_header = "KeyId".to_owned();
+    p.rate_limit = Some(RateLimit::per_second(20));
+    p.pause_after_429 = Duration::from_secs(1);
+    p
+}
+
+/// Douane (DGDDI): password grant (`client_id=gun-api`, `scope=openid`), 5-minute tokens shared
+/// by every client of the same account, refresh token used before logging in again.
+pub fn douane(env: DouaneEnvironment) -> Preset {
+    let (api, token, what) = match env {
+        DouaneEnvironment::Production => (
+            "https://api.douane.gouv.fr",
+            "https://connexion-api.douane.gouv.fr/oauth2/token",
+            "production",
+        ),
+        DouaneEnvironment::Formation => (
+            "https://api-form.douane.gouv.fr",
+            "https://connexion-api-form.douane.gouv.fr/oauth2/token",
+            "formation",
+        ),
+    };
+    let mut p = Preset::base(Gateway::Douane, format!("Douane ({what})"), api);
+    p.token_url = Some(token.to_owned());
+    p.client_auth = ClientAuthMethod::RequestBody;
+    p.default_scopes = vec!["openid".to_owned()];
+    p.password_client_id = Some("gun-api".to_owned());
+    p
+}
+
+/// Default limit for API Entreprise and API Particulier.
+///
+/// The FAQs (seeds 001/002) say that going over "la volumétrie indiquée" gives HTTP 429 and that
+/// ignoring 429 bans the IP for 12 hours, but they do not state the figure. The default is a
+/// conservative 250 requests per minute, evenly spaced (no burst); after any 429 every call of the
+/// client waits for `Retry-After` (60 s if absent). Set your contract's figure with
+/// [`ApiClientBuilder::rate_limit`](crate::ApiClientBuilder::rate_limit).
+pub const API_GOUV_DEFAULT_LIMIT_PER_MINUTE: u32 = 250;
+
+/// API Entreprise (DINUM): long-lived JWT bearer ([`ApiClientBuilder::jwt`](crate::ApiClientBuilder::jwt)),
+/// traceability parameters `context`/`recipient`/`object`. Production
+/// `https://entreprise.api.gouv.fr`, staging (`Sandbox`) `https://staging.entreprise.api.gouv.fr`.
+pub fn api_entreprise(env: Environment) -> Preset {
+    let api = match env {
+        Environment::Sandbox => "https://staging.entreprise.api.gouv.fr",
+        Environment::Production => "https://entreprise.api.gouv.fr",
+    };
+    let mut p = Preset::base(
+        Gateway::ApiEntreprise,
+        format!("API Entreprise ({})", env_label(env)),
+        api,
+    );
+    p.rate_limit = Some(RateLimit::per_minute(API_GOUV_DEFAULT_LIMIT_PER_MINUTE));
+    p.pause_after_429 = Duration::from_secs(60);
+    p
+}
+
+/// API Particulier (DINUM): long-lived JWT bearer, or (v2) an API key in `X-Api-Key`
+/// ([`ApiClientBuilder::api_key`](crate::ApiClientBuilder::api_key)); traceability parameters.
+/// Production `https://particulier.api.gouv.fr`, staging `https://staging.particulier.api.gouv.fr`.
+pub fn api_particulier(env: Environment) -> Preset {
+    let api = match env {
+        Environment::Sandbox => "https://staging.particulier.api.gouv.fr",
+        Environment::Production => "https://particulier.api.gouv.fr",
+    };
+    let mut p = Preset::base(
+        Gateway::ApiParticulier,
+        format!("API Particulier ({})", env_label(env)),
+        api,
+    );
+    p.api_key_header = "X-Api-Key".to_owned();
+    p.rate_limit = Some(RateLimit::per_minute(API_GOUV_DEFAULT_LIMIT_PER_MINUTE));
+    p.pause_after_429 = Duration::from_secs(60);
+    p
+}
+
+/// Any other API: set the credential with `.bearer()`, `.basic()`, `.api_key_header()`,
+/// `.api_key_query()` or an OAuth grant plus `.token_url()`. No default rate limit.
+pub fn custom(api_root: impl Into<String>) -> Preset {
+    let api_root = api_root.into();
+    Preset::base(Gateway::Custom, format!("custom ({api_root})"), &api_root)
+}

@@ -1,0 +1,134 @@
+//! Client-side rate limiting (GCRA), shared by all clones of a client.
+//!
+//! Gateways ban or reject clients that go over their quota (API Entreprise / Particulier ban the
+//! IP for 12 hours when 429 is ignored), so each call waits for its slot before being sent. After
+//! a 429 the limiter is paused until `Retry-After` has elapsed, which holds back *every* call of the
+//! client, not just the one that was refused.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A rate: `requests` per `per`, allowing bursts of `burst` back-to-back calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Number of requests…
+    pub requests: u32,
+    /// …per this period.
+    pub per: Duration,
+    /// Calls that may be sent back-to-back before spacing applies (at least 1).
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// `n` requests per second, evenly spaced.
+    pub fn per_second(n: u32) -> Self {
+        RateLimit {
+            requests: n.max(1),
+            per: Duration::from_secs(1),
+            burst: 1,
+        }
+    }
+
+    /// `n` requests per minute, evenly spaced.
+    pub fn per_minute(n: u32) -> Self {
+        RateLimit {
+            requests: n.max(1),
+            per: Duration::from_secs(60),
+            burst: 1,
+        }
+    }
+
+    /// Allows bursts of `burst` calls.
+    pub fn with_burst(mut self, burst: u32) -> Self {
+        self.burst = burst.max(1);
+        self
+    }
+
+    fn interval(&self) -> Duration {
+        self.per / self.requests.max(1)
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    /// Theoretical arrival time of the next call (GCRA).
+    tat: Instant,
+    paused_until: Option<Instant>,
+}
+
+/// The limiter of one client.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    limit: Option<RateLimit>,
+    state: Mutex<State>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        RateLimiter {
+            limit,
+            state: Mutex::new(State {
+                tat: Instant::now(),
+                paused_until: None,
+            }),
+        }
+    }
+
+    pub(crate) fn limit(&self) -> Option<RateLimit> {
+        self.limit
+    }
+
+    /// Waits for this call's slot (reserved in arrival order). A call whose slot comes up while
+    /// the limiter is paused by a 429 takes a new slot after the pause.
+    pub(crate) async fn acquire(&self) {
+        loop {
+            let slot = self.reserve();
+            if slot > Instant::now() {
+                tokio::time::sleep_until(slot).await;
+            }
+            let paused = {
+                let st = self.state.lock().unwrap();
+                st.paused_until.is_some_and(|p| p > Instant::now())
+            };
+            if !paused {
+                return;
+            }
+        }
+    }
+
+    fn reserve(&self) -> Instant {
+        let now = Instant::now();
+        let mut st = self.state.lock().unwrap();
+        let mut slot = now;
+        if let Some(p) = st.paused_until {
+            if p > slot {
+                slot = p;
+            } else {
+                st.paused_until = None;
+            }
+        }
+        if let Some(limit) = self.limit {
+            let interval = limit.interval();
+            let tolerance = interval * (limit.burst.max(1) - 1);
+            let earliest = st.tat.checked_sub(tolerance).unwrap_or(st.tat);
+            if earliest > slot {
+                slot = earliest;
+            }
+            st.tat = st.tat.max(slot) + interval;
+        }
+        slot
+    }
+
+    /// Holds back every call until `until` (after a 429).
+    pub(crate) fn pause_until(&self, until: Instant) {
+        let mut st = self.state.lock().unwrap();
+        if st.paused_until.is_none_or(|p| p < until) {
+            st.paused_until = Some(until);
+        }
+        if st.tat < until {
+            st.tat = until;
+        }
+    }
+}

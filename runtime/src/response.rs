@@ -1,0 +1,250 @@
+//! Responses handed to generated code: [`RawResponse`] (status + bytes, decoded by the generated
+//! match on status) and [`Response<T>`] (decoded body plus call metadata).
+
+use std::fmt;
+use std::ops::Deref;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::error::decode::{self, truncate_raw};
+use crate::error::{Error, GatewayError};
+
+/// Response headers in which gateways return their own request/correlation IDs.
+pub(crate) const GATEWAY_ID_HEADERS: &[&str] = &[
+    "x-correlation-id",
+    "x-request-id",
+    "request-id",
+    "x-correlationid",
+];
+
+pub(crate) fn gateway_correlation_id(headers: &HeaderMap, sent_header: &str) -> Option<String> {
+    std::iter::once(sent_header)
+        .chain(GATEWAY_ID_HEADERS.iter().copied())
+        .find_map(|h| headers.get(h).and_then(|v| v.to_str().ok()))
+        .map(str::to_owned)
+}
+
+/// A complete HTTP response, not yet decoded.
+pub struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) operation_id: &'static str,
+    pub(crate) correlation_id: String,
+    pub(crate) gateway_correlation_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("operation_id", &self.operation_id)
+            .field("correlation_id", &self.correlation_id)
+            .field("gateway_correlation_id", &self.gateway_correlation_id)
+            .field("content_type", &self.content_type())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl RawResponse {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// `Content-Type` header.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// Response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The correlation ID the runtime sent.
+    pub fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    /// The gateway's correlation/request ID, if returned.
+    pub fn gateway_correlation_id(&self) -> Option<&str> {
+        self.gateway_correlation_id.as_deref()
+    }
+
+    fn wrap<T>(self, body: T) -> Response<T> {
+        Response {
+            status: self.status,
+            headers: self.headers,
+            correlation_id: self.correlation_id,
+            gateway_correlation_id: self.gateway_correlation_id,
+            body,
+        }
+    }
+
+    fn undecodable<E>(self, reason: String) -> Error<E> {
+        Error::UndecodableBody {
+            status: self.status,
+            operation_id: self.operation_id,
+            content_type: self.content_type().map(str::to_owned),
+            correlation_id: self.correlation_id,
+            gateway_correlation_id: self.gateway_correlation_id,
+            reason,
+            raw_body: truncate_raw(&self.body),
+        }
+    }
+
+    /// Decodes a JSON body; a body that does not match `T` gives [`Error::UndecodableBody`].
+    pub fn json<T: DeserializeOwned, E>(self) -> Result<Response<T>, Error<E>> {
+        match serde_json::from_slice::<T>(&self.body) {
+            Ok(v) => Ok(self.wrap(v)),
+            Err(e) => Err(self.undecodable(format!("JSON: {e}"))),
+        }
+    }
+
+    /// Takes the body as UTF-8 text.
+    pub fn text<E>(self) -> Result<Response<String>, Error<E>> {
+        match std::str::from_utf8(&self.body) {
+            Ok(s) => {
+                let s = s.to_owned();
+                Ok(self.wrap(s))
+            }
+            Err(e) => Err(self.undecodable(format!("not UTF-8: {e}"))),
+        }
+    }
+
+    /// Takes the body as bytes.
+    pub fn bytes<E>(self) -> Result<Response<Bytes>, Error<E>> {
+        let b = self.body.clone();
+        Ok(self.wrap(b))
+    }
+
+    /// Ignores the body.
+    pub fn empty<E>(self) -> Result<Response<()>, Error<E>> {
+        Ok(self.wrap(()))
+    }
+
+    fn gateway_error(&self) -> GatewayError {
+        let d = decode::decode(self.status, &self.headers, &self.body);
+        GatewayError {
+            status: self.status,
+            operation_id: self.operation_id,
+            correlation_id: self.correlation_id.clone(),
+            gateway_correlation_id: self.gateway_correlation_id.clone(),
+            code: d.code,
+            message: d.message,
+            timestamp: d.timestamp,
+            advice: d.advice,
+            details: d.details,
+            dialect: d.dialect,
+            retry_after: self.retry_after,
+            content_type: self.content_type().map(str::to_owned),
+            raw_body: truncate_raw(&self.body),
+        }
+    }
+
+    /// A documented error: decodes the body as `B` and wraps it into the operation's error type.
+    /// If the body does not decode as `B`, falls back to [`RawResponse::into_error`].
+    pub fn documented_error<B: DeserializeOwned, E>(self, wrap: impl FnOnce(B) -> E) -> Error<E> {
+        match serde_json::from_slice::<B>(&self.body) {
+            Ok(b) => Error::Documented {
+                body: wrap(b),
+                error: Box::new(self.gateway_error()),
+            },
+            Err(_) => self.into_error(),
+        }
+    }
+
+    /// Turns an unexpected response into an error, decoding the DGFiP, OAuth 2.0, RFC 6750,
+    /// API Entreprise/Particulier and PISTE error formats.
+    pub fn into_error<E>(self) -> Error<E> {
+        let g = Box::new(self.gateway_error());
+        if self.status == 429 {
+            Error::RateLimited(g)
+        } else {
+            Error::Gateway(g)
+        }
+    }
+}
+
+/// A decoded response with its call metadata. Derefs to the body.
+pub struct Response<T> {
+    status: u16,
+    headers: HeaderMap,
+    correlation_id: String,
+    gateway_correlation_id: Option<String>,
+    body: T,
+}
+
+impl<T> Response<T> {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The correlation ID the runtime sent (log it: support desks ask for it).
+    pub fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    /// The gateway's own correlation/request ID, if returned.
+    pub fn gateway_correlation_id(&self) -> Option<&str> {
+        self.gateway_correlation_id.as_deref()
+    }
+
+    /// The body.
+    pub fn body(&self) -> &T {
+        &self.body
+    }
+
+    /// Takes the body.
+    pub fn into_inner(self) -> T {
+        self.body
+    }
+
+    /// Transforms the body, keeping the metadata.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            status: self.status,
+            headers: self.headers,
+            correlation_id: self.correlation_id,
+            gateway_correlation_id: self.gateway_correlation_id,
+            body: f(self.body),
+        }
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.body
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("correlation_id", &self.correlation_id)
+            .field("gateway_correlation_id", &self.gateway_correlation_id)
+            .field("body", &self.body)
+            .finish()
+    }
+}

@@ -17,7 +17,9 @@ fn get(op: &'static str) -> Request {
 }
 
 async fn call(client: &ApiClient) -> Result<u16, Error> {
-    let r = client.execute::<gouvgen_runtime::Undocumented>(get("getThing")).await?;
+    let r = client
+        .execute::<gouvgen_runtime::Undocumented>(get("getThing"))
+        .await?;
     let status = r.status();
     if status >= 400 {
         return Err(r.into_error());
@@ -50,7 +52,10 @@ async fn token_is_reused_across_calls_and_clones() {
     // DGFiP: Basic base64(key:secret), client_credentials, space-separated scopes.
     use base64::Engine;
     let expected = base64::engine::general_purpose::STANDARD.encode("reuse-key:consumer-secret");
-    assert_eq!(t.authorization.as_deref(), Some(&*format!("Basic {expected}")));
+    assert_eq!(
+        t.authorization.as_deref(),
+        Some(&*format!("Basic {expected}"))
+    );
     assert_eq!(t.param("grant_type").as_deref(), Some("client_credentials"));
     assert_eq!(
         t.param("scope").as_deref(),
@@ -69,7 +74,11 @@ async fn two_clients_of_the_same_account_share_one_token() {
     let b = dgfip(&gw, "shared-key");
     call(&a).await.unwrap();
     call(&b).await.unwrap();
-    assert_eq!(gw.state.token_count(), 1, "same account → same cached token");
+    assert_eq!(
+        gw.state.token_count(),
+        1,
+        "same account → same cached token"
+    );
     let other = dgfip(&gw, "other-key");
     call(&other).await.unwrap();
     assert_eq!(gw.state.token_count(), 2, "another account → its own token");
@@ -101,7 +110,10 @@ async fn token_refreshed_ahead_of_expiry() {
     call(&client).await.unwrap();
     assert_eq!(gw.state.token_count(), 2, "refreshed before expiry");
     let api = gw.state.api();
-    assert_eq!(api[2].header("authorization").as_deref(), Some("Bearer tok-2"));
+    assert_eq!(
+        api[2].header("authorization").as_deref(),
+        Some("Bearer tok-2")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -162,7 +174,10 @@ async fn invalid_token_401_refreshes_once_and_retries_once() {
     assert_eq!(gw.state.token_count(), 2);
     let api = gw.state.api();
     assert_eq!(api.len(), 2);
-    assert_eq!(api[1].header("authorization").as_deref(), Some("Bearer tok-2"));
+    assert_eq!(
+        api[1].header("authorization").as_deref(),
+        Some("Bearer tok-2")
+    );
     assert_eq!(
         api[0].header("x-correlation-id"),
         api[1].header("x-correlation-id"),
@@ -176,7 +191,10 @@ async fn persistent_401_is_returned_not_looped() {
     // Also for POST: the token was refused, nothing was processed.
     let client = dgfip(&gw, "invalid-token-always");
     let req = Request::new(Method::POST, "postThing", "/api/thing".into());
-    let resp = client.execute::<gouvgen_runtime::Undocumented>(req).await.unwrap();
+    let resp = client
+        .execute::<gouvgen_runtime::Undocumented>(req)
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     let err: Error = resp.into_error();
     assert_eq!(err.gateway_code(), Some("invalid_token"));
@@ -232,7 +250,13 @@ async fn revoke_posts_the_token_and_forces_a_new_one() {
     let revokes = gw.state.revoke_requests.lock().unwrap().clone();
     assert_eq!(revokes.len(), 1);
     assert_eq!(revokes[0].param("token").as_deref(), Some("tok-1"));
-    assert!(revokes[0].authorization.as_deref().unwrap().starts_with("Basic "));
+    assert!(
+        revokes[0]
+            .authorization
+            .as_deref()
+            .unwrap()
+            .starts_with("Basic ")
+    );
     call(&client).await.unwrap();
     assert_eq!(gw.state.token_count(), 2);
     assert_eq!(
@@ -266,7 +290,11 @@ async fn douane_password_then_refresh_then_relogin() {
     let b = douane(&gw, clock.clone(), "douane-user");
     call(&a).await.unwrap();
     call(&b).await.unwrap();
-    assert_eq!(gw.state.token_count(), 1, "mutualisation: one token for the account");
+    assert_eq!(
+        gw.state.token_count(),
+        1,
+        "mutualisation: one token for the account"
+    );
     let t = &gw.state.tokens()[0];
     assert_eq!(t.param("grant_type").as_deref(), Some("password"));
     assert_eq!(t.param("client_id").as_deref(), Some("gun-api"));
@@ -279,8 +307,14 @@ async fn douane_password_then_refresh_then_relogin() {
     let t = &gw.state.tokens()[1];
     assert_eq!(t.param("grant_type").as_deref(), Some("refresh_token"));
     assert_eq!(t.param("refresh_token").as_deref(), Some("ref-1"));
-    assert!(t.param("password").is_none(), "refresh does not resend the password");
-    assert_eq!(gw.state.api()[2].header("authorization").as_deref(), Some("Bearer tok-2"));
+    assert!(
+        t.param("password").is_none(),
+        "refresh does not resend the password"
+    );
+    assert_eq!(
+        gw.state.api()[2].header("authorization").as_deref(),
+        Some("Bearer tok-2")
+    );
 
     gw.state.knobs.lock().unwrap().refresh_refused = true;
     clock.advance(Duration::from_secs(300));
@@ -291,19 +325,41 @@ async fn douane_password_then_refresh_then_relogin() {
         .iter()
         .map(|t| t.param("grant_type").unwrap())
         .collect();
-    assert_eq!(grants, ["password", "refresh_token", "refresh_token", "password"]);
-    assert_eq!(gw.state.api()[3].header("authorization").as_deref(), Some("Bearer tok-3"));
+    assert_eq!(
+        grants,
+        ["password", "refresh_token", "refresh_token", "password"]
+    );
+    assert_eq!(
+        gw.state.api()[3].header("authorization").as_deref(),
+        Some("Bearer tok-3")
+    );
 }
 
 #[tokio::test]
 async fn token_refusals_are_typed_per_rfc6749_code_and_not_retried() {
     let cases = [
-        ("invalid_client", OAuthErrorCode::InvalidClient, "client_id or client secret"),
+        (
+            "invalid_client",
+            OAuthErrorCode::InvalidClient,
+            "client_id or client secret",
+        ),
         ("invalid_grant", OAuthErrorCode::InvalidGrant, "grant"),
         ("invalid_scope", OAuthErrorCode::InvalidScope, "RessourceIR"),
-        ("unauthorized_client", OAuthErrorCode::UnauthorizedClient, "not allowed"),
-        ("unsupported_grant_type", OAuthErrorCode::UnsupportedGrantType, "token URL"),
-        ("invalid_request", OAuthErrorCode::InvalidRequest, "malformed"),
+        (
+            "unauthorized_client",
+            OAuthErrorCode::UnauthorizedClient,
+            "not allowed",
+        ),
+        (
+            "unsupported_grant_type",
+            OAuthErrorCode::UnsupportedGrantType,
+            "token URL",
+        ),
+        (
+            "invalid_request",
+            OAuthErrorCode::InvalidRequest,
+            "malformed",
+        ),
     ];
     for (code, expected, advice) in cases {
         let gw = gateway_with(
@@ -388,16 +444,30 @@ async fn api_particulier_traceability_and_api_key() {
         .build()
         .unwrap();
     let req = get("quotient").query("codeInsee", &"75056").traceability();
-    client.execute::<gouvgen_runtime::Undocumented>(req).await.unwrap();
+    client
+        .execute::<gouvgen_runtime::Undocumented>(req)
+        .await
+        .unwrap();
     let untraced = get("other");
-    client.execute::<gouvgen_runtime::Undocumented>(untraced).await.unwrap();
+    client
+        .execute::<gouvgen_runtime::Undocumented>(untraced)
+        .await
+        .unwrap();
     let api = gw.state.api();
-    assert_eq!(api[0].header("x-api-key").as_deref(), Some("particulier-key"));
+    assert_eq!(
+        api[0].header("x-api-key").as_deref(),
+        Some("particulier-key")
+    );
     assert_eq!(
         api[0].query.as_deref(),
-        Some("codeInsee=75056&context=Aides%20sociales&recipient=13002526500013&object=dossier%2042%20%26%20co")
+        Some(
+            "codeInsee=75056&context=Aides%20sociales&recipient=13002526500013&object=dossier%2042%20%26%20co"
+        )
     );
-    assert_eq!(api[1].query, None, "only calls marked .traceability() get them");
+    assert_eq!(
+        api[1].query, None,
+        "only calls marked .traceability() get them"
+    );
 
     let bare = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
         .api_root(gw.url.clone())
@@ -511,7 +581,13 @@ async fn generic_bearer_basic_and_query_api_key() {
         .unwrap();
     call(&query).await.unwrap();
     let api = gw.state.api();
-    assert_eq!(api[0].header("authorization").as_deref(), Some("Bearer static-token"));
-    assert_eq!(api[1].header("authorization").as_deref(), Some("Basic dXNlcjpwdw=="));
+    assert_eq!(
+        api[0].header("authorization").as_deref(),
+        Some("Bearer static-token")
+    );
+    assert_eq!(
+        api[1].header("authorization").as_deref(),
+        Some("Basic dXNlcjpwdw==")
+    );
     assert_eq!(api[2].query.as_deref(), Some("apikey=q-key"));
 }

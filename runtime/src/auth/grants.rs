@@ -123,6 +123,34 @@ fn advice(grant: &Grant, exchange: Exchange, code: &OAuthErrorCode, status: u16)
     }
 }
 
+/// Removes any credential the token endpoint echoed back in an error text.
+fn scrub(text: &str, grant: &Grant, refresh: Option<&Secret>, revoke: Option<&Secret>) -> String {
+    let mut secrets: Vec<&str> = Vec::new();
+    match grant {
+        Grant::ClientCredentials {
+            client_id,
+            client_secret,
+            ..
+        } => {
+            secrets.push(client_id.expose());
+            secrets.push(client_secret.expose());
+        }
+        Grant::Password {
+            username, password, ..
+        } => {
+            secrets.push(username.expose());
+            secrets.push(password.expose());
+        }
+    }
+    secrets.extend(refresh.map(Secret::expose));
+    secrets.extend(revoke.map(Secret::expose));
+    let mut out = text.to_owned();
+    for s in secrets.into_iter().filter(|s| s.len() >= 3) {
+        out = out.replace(s, "[REDACTED]");
+    }
+    out
+}
+
 /// Sends one token-endpoint request.
 pub(crate) async fn exchange(
     http: &reqwest::Client,
@@ -242,7 +270,7 @@ pub(crate) async fn exchange(
             .as_ref()
             .and_then(|j| j.get("error_description"))
             .and_then(|e| e.as_str())
-            .map(str::to_owned);
+            .map(|d| scrub(d, grant, refresh_token, revoke_token));
         tracing::warn!(
             token_url = url,
             status,
@@ -259,7 +287,15 @@ pub(crate) async fn exchange(
             gateway_correlation_id: gw_id,
         }));
     }
-    let d = decode::decode(status, &headers, &bytes);
+    let mut d = decode::decode(status, &headers, &bytes);
+    d.message = d
+        .message
+        .map(|m| scrub(&m, grant, refresh_token, revoke_token));
+    d.details = d
+        .details
+        .iter()
+        .map(|m| scrub(m, grant, refresh_token, revoke_token))
+        .collect();
     Err(AuthFailure::Gateway(Box::new(GatewayError {
         status,
         operation_id: if exchange == Exchange::Revoke {

@@ -167,7 +167,11 @@ async fn token(State(st): State<Arc<GwState>>, headers: HeaderMap, body: Bytes) 
     let refresh = if grant == "client_credentials" {
         String::new()
     } else {
-        format!(r#","refresh_token":"ref-{n}","id_token":"a.b.c""#)
+        if prefix == "tok" {
+            format!(r#","refresh_token":"ref-{n}","id_token":"a.b.c""#)
+        } else {
+            format!(r#","refresh_token":"{prefix}-refresh-{n}","id_token":"a.b.c""#)
+        }
     };
     ok_json(&format!(
         r#"{{"access_token":"{prefix}-{n}","token_type":"Bearer","expires_in":{expires_in},"scope":"openid"{refresh}}}"#

@@ -1,0 +1,282 @@
+//! Every error format decoded into the typed error, with the correlation IDs.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use gouvgen_runtime::error::Dialect;
+use gouvgen_runtime::presets;
+use gouvgen_runtime::{ApiClient, Error, Method, Request, RetryPolicy, Undocumented};
+
+fn client(gw: &Gw) -> ApiClient {
+    ApiClient::builder(presets::custom(gw.url.clone()))
+        .bearer("t")
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+async fn error_for(
+    code: u16,
+    headers: Vec<(&'static str, String)>,
+    body: &'static str,
+) -> (Error, String) {
+    let gw = gateway(move |_, _| status(code, &headers, body)).await;
+    let c = client(&gw);
+    let r = c
+        .execute::<Undocumented>(Request::new(Method::GET, "getThing", "/api/x".into()))
+        .await
+        .unwrap();
+    let sent = gw.state.api()[0].header("x-correlation-id").unwrap();
+    assert_eq!(r.correlation_id(), sent);
+    (r.into_error(), sent)
+}
+
+fn json() -> Vec<(&'static str, String)> {
+    vec![("content-type", "application/json".into())]
+}
+
+#[tokio::test]
+async fn dgfip_erreur_with_catalogue_advice() {
+    let (err, cid) = error_for(
+        403,
+        json(),
+        r#"{"erreur":{"code":900910,"message":"The access token does not allow you to access the requested resource","horodatage":"2024-03-21T10:00:00+01:00"}}"#,
+    )
+    .await;
+    let Error::Gateway(g) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(g.dialect, Dialect::Dgfip);
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.gateway_code(), Some("900910"));
+    assert_eq!(g.timestamp.as_deref(), Some("2024-03-21T10:00:00+01:00"));
+    assert_eq!(err.correlation_id(), Some(cid.as_str()));
+    assert!(
+        err.advice().unwrap().contains("scope"),
+        "{:?}",
+        err.advice()
+    );
+    let msg = err.to_string();
+    for part in ["403", "900910", "does not allow", &cid, "scope"] {
+        assert!(msg.contains(part), "{part} missing in {msg}");
+    }
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn dgfip_throttling_is_rate_limited_with_retry_after() {
+    let mut h = json();
+    h.push(("retry-after", "30".into()));
+    let (err, _) = error_for(
+        429,
+        h,
+        r#"{"erreur":{"code":"900803","message":"Application level throttle out"}}"#,
+    )
+    .await;
+    assert!(matches!(err, Error::RateLimited(_)));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("retry after 30 s"), "{err}");
+}
+
+#[tokio::test]
+async fn oauth2_error_body() {
+    let (err, _) = error_for(
+        400,
+        json(),
+        r#"{"error":"invalid_request","error_description":"missing parameter siren"}"#,
+    )
+    .await;
+    assert_eq!(err.gateway_code(), Some("invalid_request"));
+    assert_eq!(err.gateway_message(), Some("missing parameter siren"));
+    assert_eq!(err.gateway_error().unwrap().dialect, Dialect::OAuth2);
+}
+
+#[tokio::test]
+async fn rfc6750_www_authenticate_header() {
+    let (err, cid) = error_for(
+        403,
+        vec![(
+            "www-authenticate",
+            r#"Bearer realm="douane", error="insufficient_scope", error_description="scope openid required""#.into(),
+        )],
+        "",
+    )
+    .await;
+    assert_eq!(err.gateway_code(), Some("insufficient_scope"));
+    assert_eq!(err.gateway_message(), Some("scope openid required"));
+    assert_eq!(err.gateway_error().unwrap().dialect, Dialect::Rfc6750);
+    assert!(err.to_string().contains(&cid));
+}
+
+#[tokio::test]
+async fn api_entreprise_errors_array() {
+    let (err, _) = error_for(
+        422,
+        json(),
+        r#"{"errors":[{"code":"00301","title":"Entité non traitable","detail":"Le numéro de siret n'est pas correctement formaté","source":{"parameter":"siret"},"meta":{}},{"code":"00302","title":"x","detail":"second"}]}"#,
+    )
+    .await;
+    assert_eq!(err.gateway_code(), Some("00301"));
+    assert!(err.gateway_message().unwrap().contains("siret"));
+    let g = err.gateway_error().unwrap();
+    assert_eq!(g.dialect, Dialect::ApiGouv);
+    assert_eq!(g.details.len(), 2);
+    assert!(g.details[0].contains("parameter"));
+}
+
+#[tokio::test]
+async fn piste_messages_array() {
+    let (err, _) = error_for(
+        404,
+        json(),
+        r#"{"messages":[{"code":"E404","severity":"ERROR","description":"Texte introuvable"}]}"#,
+    )
+    .await;
+    assert_eq!(err.gateway_code(), Some("E404"));
+    assert_eq!(err.gateway_message(), Some("Texte introuvable"));
+    assert_eq!(err.gateway_error().unwrap().dialect, Dialect::Piste);
+    assert!(err.to_string().contains("ERROR [E404] Texte introuvable"));
+}
+
+#[tokio::test]
+async fn non_json_body_keeps_raw_text() {
+    let (err, cid) = error_for(
+        500,
+        vec![("content-type", "text/html".into())],
+        "<html><body>Internal proxy error</body></html>",
+    )
+    .await;
+    let Error::Gateway(g) = &err else { panic!() };
+    assert_eq!(g.dialect, Dialect::Text);
+    assert!(g.raw_body.contains("Internal proxy error"));
+    assert_eq!(err.correlation_id(), Some(cid.as_str()));
+    assert!(err.to_string().contains("HTTP 500"));
+}
+
+#[tokio::test]
+async fn gateway_correlation_id_is_kept() {
+    let gw = gateway(|_, _| {
+        status(
+            404,
+            &[("x-request-id", "gw-req-77".into())],
+            r#"{"message":"nope"}"#,
+        )
+    })
+    .await;
+    let c = client(&gw);
+    let r = c
+        .execute::<Undocumented>(Request::new(Method::GET, "op", "/api/x".into()))
+        .await
+        .unwrap();
+    assert_eq!(r.gateway_correlation_id(), Some("gw-req-77"));
+    let err: Error = r.into_error();
+    assert_eq!(err.gateway_correlation_id(), Some("gw-req-77"));
+    assert_eq!(err.gateway_message(), Some("nope"));
+    assert!(err.to_string().contains("gw-req-77"));
+}
+
+#[derive(Debug, gouvgen_runtime::serde::Deserialize)]
+#[serde(crate = "gouvgen_runtime::serde")]
+struct NotFoundBody {
+    reason: String,
+}
+
+#[derive(Debug)]
+enum OpError {
+    Status404(NotFoundBody),
+}
+
+#[tokio::test]
+async fn documented_error_is_typed_and_can_be_untyped() {
+    let gw = gateway(|_, i| {
+        if i == 0 {
+            status(404, &json(), r#"{"reason":"unknown spi"}"#)
+        } else {
+            status(
+                404,
+                &json(),
+                r#"{"erreur":{"code":404,"message":"Not Found"}}"#,
+            )
+        }
+    })
+    .await;
+    let c = client(&gw);
+    let req = || Request::new(Method::GET, "situationIr", "/api/spi/1".into());
+    let r = c.execute::<OpError>(req()).await.unwrap();
+    let err: Error<OpError> = r.documented_error(OpError::Status404);
+    let Some(OpError::Status404(b)) = err.documented() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(b.reason, "unknown spi");
+    assert_eq!(err.status(), Some(404));
+    assert!(err.correlation_id().is_some());
+    let untyped = err.into_untyped();
+    assert!(matches!(untyped, Error::Gateway(_)));
+    assert!(
+        untyped
+            .gateway_error()
+            .unwrap()
+            .raw_body
+            .contains("unknown spi")
+    );
+    // A body that does not match the documented type falls back to into_error().
+    let r = c.execute::<OpError>(req()).await.unwrap();
+    let err = r.documented_error(OpError::Status404);
+    assert!(matches!(err, Error::Gateway(_)));
+    assert_eq!(err.gateway_code(), Some("404"));
+}
+
+#[tokio::test]
+async fn undecodable_success_body_is_truncated() {
+    let gw = gateway(|_, _| ok_json(&"x".repeat(10_000))).await;
+    let c = client(&gw);
+    let r = c
+        .execute::<Undocumented>(Request::new(Method::GET, "op", "/api/x".into()))
+        .await
+        .unwrap();
+    let err = r.json::<serde_json_value::V, Undocumented>().unwrap_err();
+    let Error::UndecodableBody {
+        raw_body, status, ..
+    } = &err
+    else {
+        panic!()
+    };
+    assert_eq!(*status, 200);
+    assert!(raw_body.len() < 2200, "{}", raw_body.len());
+    assert!(raw_body.contains("truncated"));
+    assert!(err.correlation_id().is_some());
+}
+
+mod serde_json_value {
+    pub type V = gouvgen_runtime::serde_json::Value;
+}
+
+#[tokio::test]
+async fn success_bodies_decode_with_metadata() {
+    let gw = gateway(|_, _| ok_json(r#"{"nbPart":2.5}"#)).await;
+    let c = client(&gw);
+    #[derive(Debug, gouvgen_runtime::serde::Deserialize)]
+    #[serde(crate = "gouvgen_runtime::serde")]
+    struct Situation {
+        #[serde(rename = "nbPart")]
+        nb_part: f64,
+    }
+    let r = c
+        .execute::<Undocumented>(Request::new(Method::GET, "op", "/api/x".into()))
+        .await
+        .unwrap()
+        .json::<Situation, Undocumented>()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.nb_part, 2.5);
+    assert!(uuid_like(r.correlation_id()));
+    let mapped = r.map(|s| s.nb_part as i64);
+    assert_eq!(*mapped.body(), 2);
+}
+
+fn uuid_like(s: &str) -> bool {
+    gouvgen_runtime::uuid::Uuid::parse_str(s).is_ok()
+}

@@ -1,0 +1,296 @@
+//! Correlation IDs, tracing output, and the absence of secrets from Debug, Display and logs.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use gouvgen_runtime::presets::{self, DgfipAccess, DouaneEnvironment, Environment};
+use gouvgen_runtime::{
+    ApiClient, CallOptions, Error, ManualClock, Method, Request, RetryPolicy, Undocumented,
+};
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buf {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// One process-wide TRACE subscriber writing to a buffer (thread-local subscribers do not see
+/// events from other worker threads, and tracing caches callsite interest globally).
+fn capture() -> (Buf, ()) {
+    static BUF: std::sync::OnceLock<Buf> = std::sync::OnceLock::new();
+    let buf = BUF
+        .get_or_init(|| {
+            let buf = Buf::default();
+            let w = buf.clone();
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || w.clone())
+                .init();
+            buf
+        })
+        .clone();
+    (buf, ())
+}
+
+fn get(op: &'static str) -> Request {
+    Request::new(Method::GET, op, "/api/thing".into())
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn secrets_never_appear_in_debug_errors_or_traces() {
+    let (logs, _guard) = capture();
+    let mut debug = String::new();
+    let secrets = [
+        "KEY-SECRET-1",
+        "CS-SECRET-2",
+        "PW-SECRET-3",
+        "APIKEY-SECRET-4",
+        "FC-SECRET-5",
+        "ACCESS-SECRET",
+        "douane-user-secret",
+    ];
+
+    // DGFiP: token, a 401 invalid_token (refresh + retry), FranceConnect header, API key.
+    let gw = gateway_with(
+        Knobs {
+            token_prefix: "ACCESS-SECRET".into(),
+            ..Knobs::default()
+        },
+        |r, _| {
+            if r.header("authorization").as_deref() == Some("Bearer ACCESS-SECRET-1") {
+                status(
+                    401,
+                    &[("www-authenticate", r#"Bearer error="invalid_token""#.into())],
+                    "",
+                )
+            } else {
+                status(500, &[], "boom")
+            }
+        },
+    )
+    .await;
+    let builder = ApiClient::builder(presets::dgfip(DgfipAccess::Internet, Environment::Sandbox))
+        .api_root(gw.url.clone())
+        .token_url(gw.token_url())
+        .revoke_url(gw.revoke_url())
+        .client_credentials("KEY-SECRET-1", "CS-SECRET-2")
+        .api_key_header("X-Extra", "APIKEY-SECRET-4")
+        .scopes(["RessourceIR"]);
+    debug += &format!("{builder:?}");
+    let client = builder.build().unwrap();
+    let opts = CallOptions::new().france_connect_token("FC-SECRET-5");
+    debug += &format!("{client:?}{opts:?}");
+    let fc = client.with_options(opts);
+    debug += &format!("{fc:?}");
+    let resp = fc
+        .execute::<Undocumented>(get("situationIr"))
+        .await
+        .unwrap();
+    debug += &format!("{resp:?}");
+    let err: Error = resp.into_error();
+    debug += &format!("{err:?}{err}");
+    client.revoke().await.unwrap();
+
+    // Token refusal that echoes the secret in its description.
+    let refusing = gateway_with(
+        Knobs {
+            refusal: Some((
+                401,
+                r#"{"error":"invalid_client","error_description":"bad secret CS-SECRET-2 for KEY-SECRET-1"}"#
+                    .into(),
+            )),
+            ..Knobs::default()
+        },
+        always_ok,
+    )
+    .await;
+    let c = ApiClient::builder(presets::dgfip(DgfipAccess::Rie, Environment::Sandbox))
+        .api_root(refusing.url.clone())
+        .token_url(refusing.token_url())
+        .client_credentials("KEY-SECRET-1", "CS-SECRET-2")
+        .build()
+        .unwrap();
+    let err = c.execute::<Undocumented>(get("x")).await.unwrap_err();
+    debug += &format!("{err:?}{err}");
+    assert!(matches!(err, Error::TokenRefused(_)));
+
+    // Douane password grant.
+    let gw2 = gateway_with(
+        Knobs {
+            token_prefix: "ACCESS-SECRET".into(),
+            ..Knobs::default()
+        },
+        always_ok,
+    )
+    .await;
+    let d = ApiClient::builder(presets::douane(DouaneEnvironment::Production))
+        .api_root(gw2.url.clone())
+        .token_url(gw2.token_url())
+        .password_grant("douane-user-secret", "PW-SECRET-3")
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap();
+    debug += &format!("{d:?}");
+    d.execute::<Undocumented>(get("y")).await.unwrap();
+
+    // JWT.
+    let jwt = jwt_with_exp(gouvgen_runtime::chrono::Utc::now().timestamp() + 86_400);
+    let j = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(gw2.url.clone())
+        .jwt(jwt.clone())
+        .build()
+        .unwrap();
+    debug += &format!("{j:?}");
+    j.execute::<Undocumented>(get("z")).await.unwrap();
+
+    let logs = logs.text();
+    assert!(logs.contains("situationIr"), "tracing was captured");
+    for s in secrets
+        .iter()
+        .copied()
+        .chain([jwt.as_str(), "JWT-SECRET-UID"])
+    {
+        assert!(!debug.contains(s), "{s} leaked in Debug/Display: {debug}");
+        assert!(!logs.contains(s), "{s} leaked in traces");
+    }
+    assert!(debug.contains("REDACTED"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn jwt_near_expiry_warns_through_tracing() {
+    let (logs, _guard) = capture();
+    let soon = gouvgen_runtime::chrono::Utc::now().timestamp() + 30 * 86_400;
+    let c = ApiClient::builder(presets::api_particulier(Environment::Production))
+        .jwt(jwt_with_exp(soon))
+        .build()
+        .unwrap();
+    assert!(c.jwt_expires_at().is_some());
+    let stamp = |t: i64| {
+        gouvgen_runtime::chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .to_rfc3339()
+    };
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains(&stamp(soon)))
+        .unwrap_or_else(|| panic!("no warning for {}: {text}", stamp(soon)));
+    assert!(
+        line.contains("WARN") && line.contains("expires soon"),
+        "{line}"
+    );
+    assert!(
+        line.contains("days_left=29") || line.contains("days_left=30"),
+        "{line}"
+    );
+
+    let later = gouvgen_runtime::chrono::Utc::now().timestamp() + 300 * 86_400;
+    ApiClient::builder(presets::api_particulier(Environment::Production))
+        .jwt(jwt_with_exp(later))
+        .build()
+        .unwrap();
+    assert!(
+        !logs.text().contains(&stamp(later)),
+        "no warning 300 days ahead"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn call_span_carries_operation_correlation_id_and_attempt() {
+    let (logs, _guard) = capture();
+    let gw = gateway(|_, i| {
+        if i == 0 {
+            status(503, &[], "")
+        } else {
+            ok_json("{}")
+        }
+    })
+    .await;
+    let c = ApiClient::builder(presets::custom(gw.url.clone()))
+        .retry_policy(
+            RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    let r = c.execute::<Undocumented>(get("listThings")).await.unwrap();
+    let text = logs.text();
+    let cid = r.correlation_id();
+    assert!(text.contains(&format!("correlation_id={cid}")), "{text}");
+    assert!(text.contains("operation_id=\"listThings\""), "{text}");
+    assert!(text.contains("attempt=2"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correlation_ids_are_unique_uuids_over_1000_calls() {
+    let gw = gateway(always_ok).await;
+    let c = ApiClient::builder(presets::custom(gw.url.clone()))
+        .bearer("t")
+        .build()
+        .unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..1000 {
+        let c = c.clone();
+        set.spawn(async move {
+            let r = c.execute::<Undocumented>(get("op")).await.unwrap();
+            r.correlation_id().to_owned()
+        });
+    }
+    let mut returned = HashSet::new();
+    while let Some(id) = set.join_next().await {
+        returned.insert(id.unwrap());
+    }
+    let sent: HashSet<String> = gw
+        .state
+        .api()
+        .iter()
+        .map(|r| r.header("x-correlation-id").unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1000);
+    assert_eq!(sent, returned);
+    for id in &sent {
+        let u = gouvgen_runtime::uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(u.get_version_num(), 4);
+    }
+}
+
+#[tokio::test]
+async fn caller_supplied_correlation_id_and_header_name() {
+    let gw = gateway(|_, _| status(404, &[], "")).await;
+    let c = ApiClient::builder(presets::custom(gw.url.clone()))
+        .correlation_header("X-Request-ID")
+        .build()
+        .unwrap();
+    let mine =
+        c.with_options(CallOptions::new().correlation_id("11111111-2222-4333-8444-555555555555"));
+    let r = mine.execute::<Undocumented>(get("op")).await.unwrap();
+    let err: Error = r.into_error();
+    assert_eq!(
+        err.correlation_id(),
+        Some("11111111-2222-4333-8444-555555555555")
+    );
+    let rec = &gw.state.api()[0];
+    assert_eq!(
+        rec.header("x-request-id").as_deref(),
+        Some("11111111-2222-4333-8444-555555555555")
+    );
+    assert_eq!(rec.header("x-correlation-id"), None);
+}

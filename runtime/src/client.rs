@@ -216,7 +216,7 @@ impl ApiClient {
     /// Number of token endpoint requests made by this client (and its clones).
     pub fn token_requests(&self) -> u64 {
         match &self.inner.auth {
-            Auth::OAuth(p) => p.requests(),
+            Auth::Token(p) => p.requests(),
             _ => 0,
         }
     }
@@ -224,7 +224,7 @@ impl ApiClient {
     /// Whether an OAuth token is currently cached for this client's account.
     pub fn has_cached_token(&self) -> bool {
         match &self.inner.auth {
-            Auth::OAuth(p) => p.has_token(),
+            Auth::Token(p) => p.has_token(),
             _ => false,
         }
     }
@@ -233,7 +233,7 @@ impl ApiClient {
     /// so the next call fetches a new one. Without a revoke URL the token is only forgotten.
     pub async fn revoke(&self) -> Result<(), Error> {
         match &self.inner.auth {
-            Auth::OAuth(p) => p
+            Auth::Token(p) => p
                 .revoke()
                 .await
                 .map_err(|f| f.into_error("revoke", "", self.inner.timeout)),
@@ -350,7 +350,7 @@ impl ApiClient {
                 }
                 Ok(Some((header.clone(), None)))
             }
-            Auth::OAuth(p) => match p.token().await {
+            Auth::Token(p) => match p.token().await {
                 Ok(t) => Ok(Some((
                     Secret::new(format!("Bearer {}", t.access.expose())),
                     Some(t.generation),
@@ -540,7 +540,7 @@ impl ApiClient {
                     .pause_until(tokio::time::Instant::now() + pause);
             }
             if status == 401 && !auth_retried {
-                if let (Auth::OAuth(p), Some((_, Some(generation)))) =
+                if let (Auth::Token(p), Some((_, Some(generation)))) =
                     (&self.inner.auth, &authorization)
                 {
                     if token_rejected(&headers, &body) {
@@ -902,7 +902,7 @@ impl ApiClientBuilder {
                     method: method.unwrap_or(p.client_auth),
                     scopes,
                 };
-                Auth::OAuth(Arc::new(TokenProvider::new(
+                Auth::Token(Arc::new(TokenProvider::new(
                     grant,
                     token_url()?,
                     p.revoke_url.clone(),
@@ -922,7 +922,7 @@ impl ApiClientBuilder {
                     password: pw,
                     scopes,
                 };
-                Auth::OAuth(Arc::new(TokenProvider::new(
+                Auth::Token(Arc::new(TokenProvider::new(
                     grant,
                     token_url()?,
                     p.revoke_url.clone(),

@@ -38,7 +38,7 @@ mod secret;
 
 pub use auth::{ApiKeyLocation, ClientAuthMethod, Clock, ManualClock, SystemClock};
 pub use client::{ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_PERIOD, Traceability};
-pub use error::{Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented};
+pub use error::{DecodeFailure, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented};
 pub use presets::{DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset};
 pub use rate_limit::RateLimit;
 pub use request::{FilePart, Multipart, ParamValue, Request, encode_path};

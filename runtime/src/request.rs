@@ -439,7 +439,11 @@ fn form_component(s: &str) -> String {
     utf8_percent_encode(s, FORM).to_string().replace("%20", "+")
 }
 
+/// Characters left as-is in a query component: unreserved plus `,` (the delimiter of
+/// non-exploded arrays, which servers read literally).
+const QUERY: &AsciiSet = &PATH_SEGMENT.remove(b',');
+
 /// Encodes a query string component (spaces as `%20`).
 pub(crate) fn query_component(s: &str) -> String {
-    utf8_percent_encode(s, PATH_SEGMENT).to_string()
+    utf8_percent_encode(s, QUERY).to_string()
 }

@@ -10,7 +10,7 @@ use http::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::error::decode::{self, truncate_raw};
-use crate::error::{Error, GatewayError};
+use crate::error::{DecodeFailure, Error, GatewayError};
 
 /// Response headers in which gateways return their own request/correlation IDs.
 pub(crate) const GATEWAY_ID_HEADERS: &[&str] = &[
@@ -95,7 +95,7 @@ impl RawResponse {
     }
 
     fn undecodable<E>(self, reason: String) -> Error<E> {
-        Error::UndecodableBody {
+        Error::UndecodableBody(Box::new(DecodeFailure {
             status: self.status,
             operation_id: self.operation_id,
             content_type: self.content_type().map(str::to_owned),
@@ -103,7 +103,7 @@ impl RawResponse {
             gateway_correlation_id: self.gateway_correlation_id,
             reason,
             raw_body: truncate_raw(&self.body),
-        }
+        }))
     }
 
     /// Decodes a JSON body; a body that does not match `T` gives [`Error::UndecodableBody`].

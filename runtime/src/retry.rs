@@ -1,6 +1,6 @@
 //! When to try a call again, and how long to wait.
 //!
-//! Split as in smithy: [`classify`] looks at one attempt's outcome and the method and says whether
+//! Split as in smithy: a classifier looks at one attempt's outcome and the method and says whether
 //! the failure is transient; [`RetryPolicy`] bounds attempts and total time. `Retry-After` (delta
 //! seconds or HTTP-date) is honoured on 429 and 503, within the total time. Only idempotent
 //! methods are repeated unless the caller opts in; a connection failure (nothing was sent) may be

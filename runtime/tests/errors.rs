@@ -238,15 +238,12 @@ async fn undecodable_success_body_is_truncated() {
         .await
         .unwrap();
     let err = r.json::<serde_json_value::V, Undocumented>().unwrap_err();
-    let Error::UndecodableBody {
-        raw_body, status, ..
-    } = &err
-    else {
+    let Error::UndecodableBody(d) = &err else {
         panic!()
     };
-    assert_eq!(*status, 200);
-    assert!(raw_body.len() < 2200, "{}", raw_body.len());
-    assert!(raw_body.contains("truncated"));
+    assert_eq!(d.status, 200);
+    assert!(d.raw_body.len() < 2200, "{}", d.raw_body.len());
+    assert!(d.raw_body.contains("truncated"));
     assert!(err.correlation_id().is_some());
 }
 
@@ -279,4 +276,101 @@ async fn success_bodies_decode_with_metadata() {
 
 fn uuid_like(s: &str) -> bool {
     gouvgen_runtime::uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// The exact shape of a generated method (docs/generated-code-contract.md) compiles and works.
+mod generated_shape {
+    use gouvgen_runtime as rt;
+
+    #[derive(Debug, rt::serde::Deserialize)]
+    #[serde(crate = "gouvgen_runtime::serde")]
+    pub struct SituationIr {
+        #[serde(rename = "nbPart")]
+        pub nb_part: f64,
+    }
+
+    #[derive(Debug, rt::serde::Deserialize)]
+    #[serde(crate = "gouvgen_runtime::serde")]
+    #[allow(dead_code)]
+    pub struct Erreur {
+        pub erreur: rt::serde_json::Value,
+    }
+
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    pub enum SituationIrError {
+        Status404(Erreur),
+    }
+
+    pub struct Client {
+        pub runtime: rt::ApiClient,
+        pub base_path: String,
+    }
+
+    impl Client {
+        pub async fn situation_ir(
+            &self,
+            spi: &str,
+            annrev: i32,
+        ) -> Result<rt::Response<SituationIr>, rt::Error<SituationIrError>> {
+            let req = rt::Request::new(
+                rt::Method::GET,
+                "situationIr",
+                format!(
+                    "{}/spi/{}/situations/ir/assiettes/annrev/{}",
+                    self.base_path,
+                    rt::encode_path(&spi),
+                    rt::encode_path(&annrev)
+                ),
+            )
+            .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json")
+            .query_opt("opt", None::<&String>)
+            .query_array("ids", &[1, 2], false);
+            let resp = self.runtime.execute(req).await?;
+            match resp.status() {
+                200 => resp.json(),
+                404 => Err(resp.documented_error(SituationIrError::Status404)),
+                _ => Err(resp.into_error()),
+            }
+        }
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[tokio::test]
+    async fn generated_method_shape() {
+        let gw = super::gateway(|r, _| {
+            if r.path.contains("/spi/1%202/") {
+                super::ok_json(r#"{"nbPart":1.5}"#)
+            } else {
+                super::status(404, &super::json(), r#"{"erreur":{"code":404}}"#)
+            }
+        })
+        .await;
+        let c = Client {
+            runtime: rt::ApiClient::builder(rt::presets::custom(gw.url.clone()))
+                .build()
+                .unwrap(),
+            base_path: "/api/impotparticulier/1.0".into(),
+        };
+        let fut = c.situation_ir("1 2", 2023);
+        assert_send(&fut);
+        let ok = fut.await.unwrap();
+        assert_eq!(ok.nb_part, 1.5);
+        let rec = &gw.state.api()[0];
+        assert_eq!(
+            rec.path,
+            "/api/impotparticulier/1.0/spi/1%202/situations/ir/assiettes/annrev/2023"
+        );
+        assert_eq!(rec.query.as_deref(), Some("ids=1,2"));
+        assert_eq!(
+            rec.header("accept").as_deref(),
+            Some("application/prs.dgfip.part.situations.ir.assiettes.v1+json")
+        );
+        let err = c.situation_ir("x", 2023).await.unwrap_err();
+        assert!(matches!(
+            err.documented(),
+            Some(SituationIrError::Status404(_))
+        ));
+    }
 }

@@ -21,7 +21,7 @@ use grants::{Exchange, Grant};
 use token_cache::{CachedToken, LookupOwned, TokenCache};
 pub use token_cache::{Clock, ManualClock, SystemClock};
 
-use crate::error::{Error, GatewayError, TokenRefusal};
+use crate::error::{DecodeFailure, Error, GatewayError, TokenRefusal};
 use crate::secret::Secret;
 
 /// Where an API key goes.
@@ -101,15 +101,17 @@ impl AuthFailure {
                     Error::Gateway(g)
                 }
             }
-            AuthFailure::Undecodable { status, reason } => Error::UndecodableBody {
-                status,
-                operation_id,
-                correlation_id: correlation_id.to_owned(),
-                gateway_correlation_id: None,
-                content_type: None,
-                reason: format!("token endpoint: {reason}"),
-                raw_body: "[withheld: token endpoint bodies may contain secrets]".into(),
-            },
+            AuthFailure::Undecodable { status, reason } => {
+                Error::UndecodableBody(Box::new(DecodeFailure {
+                    status,
+                    operation_id,
+                    correlation_id: correlation_id.to_owned(),
+                    gateway_correlation_id: None,
+                    content_type: None,
+                    reason: format!("token endpoint: {reason}"),
+                    raw_body: "[withheld: token endpoint bodies may contain secrets]".into(),
+                }))
+            }
             AuthFailure::Config(message) => Error::InvalidConfig { message },
         }
     }
@@ -342,7 +344,7 @@ pub(crate) enum Auth {
         header: Secret,
         expires_at: Option<DateTime<Utc>>,
     },
-    OAuth(Arc<TokenProvider>),
+    Token(Arc<TokenProvider>),
 }
 
 impl Auth {
@@ -352,7 +354,7 @@ impl Auth {
             Auth::Static(s) if s.expose().starts_with("Basic ") => "basic",
             Auth::Static(_) => "bearer",
             Auth::Jwt { .. } => "jwt",
-            Auth::OAuth(_) => "oauth2",
+            Auth::Token(_) => "oauth2",
         }
     }
 }

@@ -92,6 +92,41 @@ impl fmt::Display for GatewayError {
     }
 }
 
+/// A response body that could not be decoded.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DecodeFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// Operation id.
+    pub operation_id: &'static str,
+    /// Correlation ID of the call.
+    pub correlation_id: String,
+    /// Gateway correlation ID, if any.
+    pub gateway_correlation_id: Option<String>,
+    /// Response `Content-Type`.
+    pub content_type: Option<String>,
+    /// Why decoding failed.
+    pub reason: String,
+    /// Raw body, truncated to [`RAW_BODY_LIMIT`] bytes.
+    pub raw_body: String,
+}
+
+impl fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HTTP {} response of {} does not decode ({}; content type {}) [correlation ID {}]; body starts with: {}",
+            self.status,
+            self.operation_id,
+            self.reason,
+            self.content_type.as_deref().unwrap_or("none"),
+            self.correlation_id,
+            self.raw_body.chars().take(200).collect::<String>()
+        )
+    }
+}
+
 /// RFC 6749 §5.2 error codes returned by token endpoints.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -220,23 +255,8 @@ pub enum Error<E = Undocumented> {
         /// Status, codes and correlation IDs of the same response.
         error: Box<GatewayError>,
     },
-    /// A response body that does not decode as documented.
-    UndecodableBody {
-        /// HTTP status.
-        status: u16,
-        /// Operation id.
-        operation_id: &'static str,
-        /// Correlation ID of the call.
-        correlation_id: String,
-        /// Gateway correlation ID, if any.
-        gateway_correlation_id: Option<String>,
-        /// Response `Content-Type`.
-        content_type: Option<String>,
-        /// Why decoding failed.
-        reason: String,
-        /// Raw body, truncated to [`RAW_BODY_LIMIT`] bytes.
-        raw_body: String,
-    },
+    /// A response body that does not decode as documented (raw text kept).
+    UndecodableBody(Box<DecodeFailure>),
     /// A credential has expired (e.g. the API Entreprise / Particulier JWT `exp` is past).
     CredentialExpired {
         /// What expired and what to do.
@@ -274,7 +294,7 @@ impl<E> Error<E> {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::TokenRefused(t) => Some(t.status),
-            Error::UndecodableBody { status, .. } => Some(*status),
+            Error::UndecodableBody(d) => Some(d.status),
             other => other.gateway_error().map(|g| g.status),
         }
     }
@@ -282,9 +302,10 @@ impl<E> Error<E> {
     /// The correlation ID of the call (the one the runtime sent).
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
-            Error::Transport { correlation_id, .. }
-            | Error::Timeout { correlation_id, .. }
-            | Error::UndecodableBody { correlation_id, .. } => Some(correlation_id),
+            Error::Transport { correlation_id, .. } | Error::Timeout { correlation_id, .. } => {
+                Some(correlation_id)
+            }
+            Error::UndecodableBody(d) => Some(&d.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
             | Error::InvalidRequest { correlation_id, .. } => correlation_id.as_deref(),
@@ -297,10 +318,7 @@ impl<E> Error<E> {
     pub fn gateway_correlation_id(&self) -> Option<&str> {
         match self {
             Error::TokenRefused(t) => t.gateway_correlation_id.as_deref(),
-            Error::UndecodableBody {
-                gateway_correlation_id,
-                ..
-            } => gateway_correlation_id.as_deref(),
+            Error::UndecodableBody(d) => d.gateway_correlation_id.as_deref(),
             other => other
                 .gateway_error()
                 .and_then(|g| g.gateway_correlation_id.as_deref()),
@@ -351,7 +369,7 @@ impl<E> Error<E> {
             Error::Gateway(g) | Error::Documented { error: g, .. } => {
                 matches!(g.status, 408 | 429 | 502 | 503 | 504)
             }
-            Error::UndecodableBody { status, .. } => matches!(status, 502..=504),
+            Error::UndecodableBody(d) => matches!(d.status, 502..=504),
             Error::TokenRefused(_)
             | Error::CredentialExpired { .. }
             | Error::InvalidRequest { .. }
@@ -398,23 +416,7 @@ impl<E> Error<E> {
             Error::TokenRefused(t) => Error::TokenRefused(t),
             Error::RateLimited(g) => Error::RateLimited(g),
             Error::Gateway(g) => Error::Gateway(g),
-            Error::UndecodableBody {
-                status,
-                operation_id,
-                correlation_id,
-                gateway_correlation_id,
-                content_type,
-                reason,
-                raw_body,
-            } => Error::UndecodableBody {
-                status,
-                operation_id,
-                correlation_id,
-                gateway_correlation_id,
-                content_type,
-                reason,
-                raw_body,
-            },
+            Error::UndecodableBody(d) => Error::UndecodableBody(d),
             Error::CredentialExpired {
                 message,
                 correlation_id,
@@ -475,20 +477,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::Documented { body, error } => {
                 write!(f, "documented API error {body:?}: {error}")
             }
-            Error::UndecodableBody {
-                status,
-                operation_id,
-                correlation_id,
-                content_type,
-                reason,
-                raw_body,
-                ..
-            } => write!(
-                f,
-                "HTTP {status} response of {operation_id} does not decode ({reason}; content type {}) [correlation ID {correlation_id}]; body starts with: {}",
-                content_type.as_deref().unwrap_or("none"),
-                raw_body.chars().take(200).collect::<String>()
-            ),
+            Error::UndecodableBody(d) => d.fmt(f),
             Error::CredentialExpired {
                 message,
                 correlation_id,
@@ -550,24 +539,7 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
                 .field("body", body)
                 .field("error", error)
                 .finish(),
-            Error::UndecodableBody {
-                status,
-                operation_id,
-                correlation_id,
-                gateway_correlation_id,
-                content_type,
-                reason,
-                raw_body,
-            } => f
-                .debug_struct("UndecodableBody")
-                .field("status", status)
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .field("gateway_correlation_id", gateway_correlation_id)
-                .field("content_type", content_type)
-                .field("reason", reason)
-                .field("raw_body", raw_body)
-                .finish(),
+            Error::UndecodableBody(d) => f.debug_tuple("UndecodableBody").field(d).finish(),
             Error::CredentialExpired {
                 message,
                 correlation_id,

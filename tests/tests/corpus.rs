@@ -19,7 +19,7 @@ fn corpus_and_fixtures_compile_lint_clean_and_decode_their_examples() {
     }
     ws.finish();
 
-    let (ok, output) = ws.cargo(&["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]);
+    let (ok, output) = ws.cargo(&["clippy", "--workspace", "--all-targets", "--keep-going", "--quiet", "--", "-D", "warnings"]);
     assert!(ok, "generated crates do not pass clippy:\n{}", diagnostics(&output, 80));
     assert!(!output.contains("warning"), "generated crates have warnings:\n{}", diagnostics(&output, 80));
 

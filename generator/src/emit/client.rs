@@ -345,6 +345,7 @@ fn success(op: &Operation, names: &OpNames, space: &TypeSpace) -> (TokenStream, 
         } else {
             let ty = body_type(c, space);
             variants.push(quote!(#doc #v(#ty),));
+            let read = if c.kind == ResponseKind::Json { quote!(json::<#ty, _>) } else { read };
             arms.push(quote!(#pat => response.#read().map(|r| r.map(#enum_name::#v)),));
         }
     }

@@ -63,6 +63,7 @@ pub fn example_test_file(api: &Api, crate_ident: &str) -> TokenStream {
     let count = checks.len();
     quote! {
         //! The document's examples decode into the generated types.
+        #[allow(unused_imports)]
         use #krate::runtime as rt;
         #[allow(unused_imports)]
         use #krate::types;

@@ -24,6 +24,7 @@ pub fn types_file(space: &TypeSpace) -> TokenStream {
         quote! {
             /// Default values the document gives for absent fields.
             mod defaults {
+                #[allow(unused_imports)]
                 use super::*;
                 #(#defaults)*
             }
@@ -86,7 +87,7 @@ fn structure(
         }
         let is_option = matches!(field.ty, TypeRef::Option(_));
         if let Some(default) = &field.default {
-            let fn_name = format!("{}_{}", snake(type_name), field.name);
+            let fn_name = snake(&format!("{type_name} {}", field.name));
             let fn_ident = format_ident!("{fn_name}");
             let value = default_value(default, &field.ty, space);
             defaults.push(quote! { pub(super) fn #fn_ident() -> #ty { #value } });

@@ -10,7 +10,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, Security, TypeKind, TypeRef, TypeSpace};
+use crate::model::{
+    Api, BodyKind, Operation, ParamIn, Prim, Security, TypeKind, TypeRef, TypeSpace,
+};
 
 /// The kind of a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -134,7 +136,12 @@ impl Report {
         let mut out = String::new();
         for c in &self.changes {
             let tag = if c.breaking { "breaking" } else { "additive" };
-            out.push_str(&format!("{tag:<9} {:<30} {}: {}\n", format!("{:?}", c.kind), c.location, c.detail));
+            out.push_str(&format!(
+                "{tag:<9} {:<30} {}: {}\n",
+                format!("{:?}", c.kind),
+                c.location,
+                c.detail
+            ));
         }
         out.push_str(&format!(
             "{} changes ({} breaking, {} non-breaking): {} version bump\n",
@@ -149,11 +156,21 @@ impl Report {
 
 /// Compares two models.
 pub fn compare(old: &Api, new: &Api) -> Report {
-    let mut d = Differ { old, new, changes: Vec::new(), seen: HashSet::new() };
+    let mut d = Differ {
+        old,
+        new,
+        changes: Vec::new(),
+        seen: HashSet::new(),
+    };
     d.operations();
     d.security();
     let mut changes = d.changes;
-    changes.sort_by(|a, b| b.breaking.cmp(&a.breaking).then(a.location.cmp(&b.location)).then(a.kind.cmp(&b.kind)));
+    changes.sort_by(|a, b| {
+        b.breaking
+            .cmp(&a.breaking)
+            .then(a.location.cmp(&b.location))
+            .then(a.kind.cmp(&b.kind))
+    });
     changes.dedup();
     let bump = if changes.iter().any(|c| c.breaking) {
         Bump::Major
@@ -197,8 +214,19 @@ fn strip(ty: &TypeRef) -> &TypeRef {
 }
 
 impl Differ<'_> {
-    fn push(&mut self, breaking: bool, kind: ChangeKind, location: impl Into<String>, detail: impl Into<String>) {
-        self.changes.push(Change { breaking, kind, location: location.into(), detail: detail.into() });
+    fn push(
+        &mut self,
+        breaking: bool,
+        kind: ChangeKind,
+        location: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.changes.push(Change {
+            breaking,
+            kind,
+            location: location.into(),
+            detail: detail.into(),
+        });
     }
 
     fn operations(&mut self) {
@@ -208,7 +236,8 @@ impl Differ<'_> {
         for old_op in &self.old.operations {
             let by_route = || {
                 self.new.operations.iter().find(|n| {
-                    route(n) == route(old_op) && !self.old.operations.iter().any(|o| key(o) == key(n))
+                    route(n) == route(old_op)
+                        && !self.old.operations.iter().any(|o| key(o) == key(n))
                 })
             };
             match self.new.operations.iter().find(|n| key(n) == key(old_op)) {
@@ -216,20 +245,40 @@ impl Differ<'_> {
                 None if by_route().is_some() => {
                     let new_op = by_route().expect("found");
                     renamed.push(new_op.method_name.clone());
-                    let detail = format!("{} {} is now `{}`", old_op.http_method, old_op.path, new_op.method_name);
-                    self.push(true, ChangeKind::OperationRenamed, old_op.method_name.clone(), detail);
+                    let detail = format!(
+                        "{} {} is now `{}`",
+                        old_op.http_method, old_op.path, new_op.method_name
+                    );
+                    self.push(
+                        true,
+                        ChangeKind::OperationRenamed,
+                        old_op.method_name.clone(),
+                        detail,
+                    );
                     self.operation(old_op, new_op);
                 }
                 None => {
                     let detail = format!("{} {} is gone", old_op.http_method, old_op.path);
-                    self.push(true, ChangeKind::OperationRemoved, old_op.method_name.clone(), detail);
+                    self.push(
+                        true,
+                        ChangeKind::OperationRemoved,
+                        old_op.method_name.clone(),
+                        detail,
+                    );
                 }
             }
         }
         for new_op in &self.new.operations {
-            if !self.old.operations.iter().any(|o| key(o) == key(new_op)) && !renamed.contains(&new_op.method_name) {
+            if !self.old.operations.iter().any(|o| key(o) == key(new_op))
+                && !renamed.contains(&new_op.method_name)
+            {
                 let detail = format!("{} {}", new_op.http_method, new_op.path);
-                self.push(false, ChangeKind::OperationAdded, new_op.method_name.clone(), detail);
+                self.push(
+                    false,
+                    ChangeKind::OperationAdded,
+                    new_op.method_name.clone(),
+                    detail,
+                );
             }
         }
     }
@@ -237,82 +286,206 @@ impl Differ<'_> {
     fn operation(&mut self, old: &Operation, new: &Operation) {
         let name = &old.method_name;
         for op in &old.params {
-            match new.params.iter().find(|p| p.name == op.name && p.location == op.location) {
-                None => self.push(true, ChangeKind::ParameterRemoved, format!("{name}.{}", op.rust_name), format!("{:?} parameter `{}` removed", op.location, op.name)),
+            match new
+                .params
+                .iter()
+                .find(|p| p.name == op.name && p.location == op.location)
+            {
+                None => self.push(
+                    true,
+                    ChangeKind::ParameterRemoved,
+                    format!("{name}.{}", op.rust_name),
+                    format!("{:?} parameter `{}` removed", op.location, op.name),
+                ),
                 Some(np) => {
                     if np.required != op.required {
-                        let detail = if np.required { "now required" } else { "now optional (moves to the options struct)" };
-                        self.push(true, ChangeKind::ParameterRequirementChanged, format!("{name}.{}", op.rust_name), detail);
+                        let detail = if np.required {
+                            "now required"
+                        } else {
+                            "now optional (moves to the options struct)"
+                        };
+                        self.push(
+                            true,
+                            ChangeKind::ParameterRequirementChanged,
+                            format!("{name}.{}", op.rust_name),
+                            detail,
+                        );
                     }
-                    self.compare_types(&op.ty, &np.ty, &format!("{name}.{}", op.rust_name), true, ChangeKind::ParameterTypeChanged);
+                    self.compare_types(
+                        &op.ty,
+                        &np.ty,
+                        &format!("{name}.{}", op.rust_name),
+                        true,
+                        ChangeKind::ParameterTypeChanged,
+                    );
                 }
             }
         }
         for np in &new.params {
-            if !old.params.iter().any(|p| p.name == np.name && p.location == np.location) {
-                let (breaking, kind) = if np.required { (true, ChangeKind::RequiredParameterAdded) } else { (false, ChangeKind::OptionalParameterAdded) };
+            if !old
+                .params
+                .iter()
+                .any(|p| p.name == np.name && p.location == np.location)
+            {
+                let (breaking, kind) = if np.required {
+                    (true, ChangeKind::RequiredParameterAdded)
+                } else {
+                    (false, ChangeKind::OptionalParameterAdded)
+                };
                 let loc = match np.location {
                     ParamIn::Path => "path",
                     ParamIn::Query => "query",
                     ParamIn::Header => "header",
                     ParamIn::Cookie => "cookie",
                 };
-                self.push(breaking, kind, format!("{name}.{}", np.rust_name), format!("new {loc} parameter `{}`", np.name));
+                self.push(
+                    breaking,
+                    kind,
+                    format!("{name}.{}", np.rust_name),
+                    format!("new {loc} parameter `{}`", np.name),
+                );
             }
         }
         match (&old.body, &new.body) {
-            (None, Some(_)) => self.push(true, ChangeKind::RequestBodyChanged, name.clone(), "now takes a request body"),
-            (Some(_), None) => self.push(true, ChangeKind::RequestBodyChanged, name.clone(), "no longer takes a request body"),
+            (None, Some(_)) => self.push(
+                true,
+                ChangeKind::RequestBodyChanged,
+                name.clone(),
+                "now takes a request body",
+            ),
+            (Some(_), None) => self.push(
+                true,
+                ChangeKind::RequestBodyChanged,
+                name.clone(),
+                "no longer takes a request body",
+            ),
             (Some(ob), Some(nb)) => {
                 if ob.media_type != nb.media_type {
-                    self.push(true, ChangeKind::MediaTypeChanged, format!("{name} → body"), format!("Content-Type `{}` → `{}`", ob.media_type, nb.media_type));
+                    self.push(
+                        true,
+                        ChangeKind::MediaTypeChanged,
+                        format!("{name} → body"),
+                        format!("Content-Type `{}` → `{}`", ob.media_type, nb.media_type),
+                    );
                 }
                 if std::mem::discriminant(&ob.kind) != std::mem::discriminant(&nb.kind) {
-                    self.push(true, ChangeKind::RequestBodyChanged, format!("{name} → body"), "encoding changed");
+                    self.push(
+                        true,
+                        ChangeKind::RequestBodyChanged,
+                        format!("{name} → body"),
+                        "encoding changed",
+                    );
                 } else if matches!(ob.kind, BodyKind::Json | BodyKind::Form) {
-                    self.compare_types(&ob.ty, &nb.ty, &format!("{name} → body"), true, ChangeKind::RequestBodyChanged);
+                    self.compare_types(
+                        &ob.ty,
+                        &nb.ty,
+                        &format!("{name} → body"),
+                        true,
+                        ChangeKind::RequestBodyChanged,
+                    );
                 }
             }
             (None, None) => {}
         }
         let accept = |op: &Operation| op.success.iter().find_map(|c| c.media_type.clone());
         if accept(old) != accept(new) && accept(old).is_some() && accept(new).is_some() {
-            self.push(true, ChangeKind::MediaTypeChanged, format!("{name} → response"), format!("Accept `{}` → `{}`", accept(old).unwrap_or_default(), accept(new).unwrap_or_default()));
+            self.push(
+                true,
+                ChangeKind::MediaTypeChanged,
+                format!("{name} → response"),
+                format!(
+                    "Accept `{}` → `{}`",
+                    accept(old).unwrap_or_default(),
+                    accept(new).unwrap_or_default()
+                ),
+            );
         }
         for oc in &old.success {
             match new.success.iter().find(|c| c.status == oc.status) {
                 Some(nc) => match (&oc.ty, &nc.ty) {
-                    (Some(ot), Some(nt)) => self.compare_types(ot, nt, &format!("{name} → {}", oc.variant), false, ChangeKind::ResponseTypeChanged),
+                    (Some(ot), Some(nt)) => self.compare_types(
+                        ot,
+                        nt,
+                        &format!("{name} → {}", oc.variant),
+                        false,
+                        ChangeKind::ResponseTypeChanged,
+                    ),
                     (None, None) => {}
-                    _ => self.push(true, ChangeKind::ResponseTypeChanged, format!("{name} → {}", oc.variant), "body appeared or disappeared"),
+                    _ => self.push(
+                        true,
+                        ChangeKind::ResponseTypeChanged,
+                        format!("{name} → {}", oc.variant),
+                        "body appeared or disappeared",
+                    ),
                 },
                 None => {
                     if new.success.len() != 1 || old.success.len() != 1 {
-                        self.push(true, ChangeKind::ResponseTypeChanged, format!("{name} → {}", oc.variant), "success status no longer documented");
+                        self.push(
+                            true,
+                            ChangeKind::ResponseTypeChanged,
+                            format!("{name} → {}", oc.variant),
+                            "success status no longer documented",
+                        );
                     } else if let (Some(ot), Some(nt)) = (&oc.ty, &new.success[0].ty) {
-                        self.compare_types(ot, nt, &format!("{name} → {}", new.success[0].variant), false, ChangeKind::ResponseTypeChanged);
+                        self.compare_types(
+                            ot,
+                            nt,
+                            &format!("{name} → {}", new.success[0].variant),
+                            false,
+                            ChangeKind::ResponseTypeChanged,
+                        );
                     }
                 }
             }
         }
-        let errs = |op: &Operation| op.errors.iter().filter(|c| c.ty.is_some()).map(|c| c.variant.clone()).collect::<Vec<_>>();
+        let errs = |op: &Operation| {
+            op.errors
+                .iter()
+                .filter(|c| c.ty.is_some())
+                .map(|c| c.variant.clone())
+                .collect::<Vec<_>>()
+        };
         let (oe, ne) = (errs(old), errs(new));
         for v in &oe {
             if !ne.contains(v) {
-                self.push(true, ChangeKind::ErrorResponseChanged, format!("{name} → {v}"), "documented error body removed (variant of the error enum gone)");
+                self.push(
+                    true,
+                    ChangeKind::ErrorResponseChanged,
+                    format!("{name} → {v}"),
+                    "documented error body removed (variant of the error enum gone)",
+                );
             }
         }
         for v in &ne {
             if !oe.contains(v) {
                 let breaking = !oe.is_empty();
-                self.push(breaking, ChangeKind::ErrorResponseChanged, format!("{name} → {v}"), "documented error body added");
+                self.push(
+                    breaking,
+                    ChangeKind::ErrorResponseChanged,
+                    format!("{name} → {v}"),
+                    "documented error body added",
+                );
             }
         }
         if old.no_auth != new.no_auth {
-            self.push(true, ChangeKind::AuthChanged, name.clone(), if new.no_auth { "no longer authenticated" } else { "now needs credentials" });
+            self.push(
+                true,
+                ChangeKind::AuthChanged,
+                name.clone(),
+                if new.no_auth {
+                    "no longer authenticated"
+                } else {
+                    "now needs credentials"
+                },
+            );
         }
         if old.traceability != new.traceability {
-            self.push(true, ChangeKind::AuthChanged, name.clone(), "traceability parameters changed");
+            self.push(
+                true,
+                ChangeKind::AuthChanged,
+                name.clone(),
+                "traceability parameters changed",
+            );
         }
     }
 
@@ -321,26 +494,45 @@ impl Differ<'_> {
         let (old, new) = (names(self.old), names(self.new));
         for s in &old {
             if !new.contains(s) {
-                self.push(true, ChangeKind::AuthChanged, "security", format!("scheme {s} removed"));
+                self.push(
+                    true,
+                    ChangeKind::AuthChanged,
+                    "security",
+                    format!("scheme {s} removed"),
+                );
             }
         }
         for s in &new {
             if !old.contains(s) {
-                self.push(true, ChangeKind::AuthChanged, "security", format!("scheme {s} added"));
+                self.push(
+                    true,
+                    ChangeKind::AuthChanged,
+                    "security",
+                    format!("scheme {s} added"),
+                );
             }
         }
     }
 
     /// Compares two type expressions reached at `location`. `input` says the caller builds
     /// values of this type (parameters, bodies), where a new required field breaks callers.
-    fn compare_types(&mut self, old: &TypeRef, new: &TypeRef, location: &str, input: bool, kind: ChangeKind) {
+    fn compare_types(
+        &mut self,
+        old: &TypeRef,
+        new: &TypeRef,
+        location: &str,
+        input: bool,
+        kind: ChangeKind,
+    ) {
         let (old, new) = (strip(old), strip(new));
         let (os, ns) = (&self.old.types, &self.new.types);
         match (old, new) {
-            (TypeRef::Option(o), TypeRef::Option(n)) | (TypeRef::Vec(o), TypeRef::Vec(n)) | (TypeRef::Map(o), TypeRef::Map(n)) => {
-                self.compare_types(o, n, location, input, kind)
+            (TypeRef::Option(o), TypeRef::Option(n))
+            | (TypeRef::Vec(o), TypeRef::Vec(n))
+            | (TypeRef::Map(o), TypeRef::Map(n)) => self.compare_types(o, n, location, input, kind),
+            (TypeRef::Named(o), TypeRef::Named(n)) => {
+                self.compare_named(*o, *n, location, input, kind)
             }
-            (TypeRef::Named(o), TypeRef::Named(n)) => self.compare_named(*o, *n, location, input, kind),
             (TypeRef::Prim(o), TypeRef::Prim(n)) if o == n => {}
             // An alias on one side: compare what it stands for.
             (TypeRef::Named(o), other) if matches!(os.types[*o].kind, TypeKind::Alias(_)) => {
@@ -363,7 +555,10 @@ impl Differ<'_> {
     }
 
     fn compare_named(&mut self, o: usize, n: usize, location: &str, input: bool, kind: ChangeKind) {
-        if !self.seen.insert((o.to_string(), n.to_string(), format!("{input}"))) {
+        if !self
+            .seen
+            .insert((o.to_string(), n.to_string(), format!("{input}")))
+        {
             return;
         }
         let ot = self.old.types.types[o].clone();
@@ -373,16 +568,37 @@ impl Differ<'_> {
                 for f in of {
                     let here = format!("{location}.{}", f.original);
                     match nf.iter().find(|x| x.original == f.original) {
-                        None => self.push(true, ChangeKind::FieldRemoved, here, format!("field `{}` removed from {}", f.original, ot.name)),
+                        None => self.push(
+                            true,
+                            ChangeKind::FieldRemoved,
+                            here,
+                            format!("field `{}` removed from {}", f.original, ot.name),
+                        ),
                         Some(x) => {
                             let was_opt = matches!(f.ty, TypeRef::Option(_));
                             let is_opt = matches!(x.ty, TypeRef::Option(_));
                             if was_opt != is_opt {
-                                let detail = if is_opt { "now optional (Option)" } else { "now required (no longer Option)" };
-                                self.push(true, ChangeKind::FieldRequirementChanged, here.clone(), detail);
+                                let detail = if is_opt {
+                                    "now optional (Option)"
+                                } else {
+                                    "now required (no longer Option)"
+                                };
+                                self.push(
+                                    true,
+                                    ChangeKind::FieldRequirementChanged,
+                                    here.clone(),
+                                    detail,
+                                );
                             }
-                            let (ft, xt) = (f.ty.unwrap_option().clone(), x.ty.unwrap_option().clone());
-                            self.compare_types(&ft, &xt, &here, input, ChangeKind::FieldTypeChanged);
+                            let (ft, xt) =
+                                (f.ty.unwrap_option().clone(), x.ty.unwrap_option().clone());
+                            self.compare_types(
+                                &ft,
+                                &xt,
+                                &here,
+                                input,
+                                ChangeKind::FieldTypeChanged,
+                            );
                         }
                     }
                 }
@@ -390,28 +606,58 @@ impl Differ<'_> {
                     if !of.iter().any(|f| f.original == x.original) {
                         let required = !matches!(x.ty, TypeRef::Option(_));
                         let breaking = input && required;
-                        self.push(breaking, ChangeKind::FieldAdded, format!("{location}.{}", x.original), format!("new {}field in {}", if required { "required " } else { "" }, nt.name));
+                        self.push(
+                            breaking,
+                            ChangeKind::FieldAdded,
+                            format!("{location}.{}", x.original),
+                            format!(
+                                "new {}field in {}",
+                                if required { "required " } else { "" },
+                                nt.name
+                            ),
+                        );
                     }
                 }
             }
             (TypeKind::Enum { variants: ov, .. }, TypeKind::Enum { variants: nv, .. }) => {
                 for v in ov {
                     if !nv.iter().any(|x| x.value == v.value) {
-                        self.push(true, ChangeKind::EnumValueRemoved, location.to_string(), format!("{}: value `{}` removed", nt.name, v.value));
+                        self.push(
+                            true,
+                            ChangeKind::EnumValueRemoved,
+                            location.to_string(),
+                            format!("{}: value `{}` removed", nt.name, v.value),
+                        );
                     }
                 }
                 for v in nv {
                     if !ov.iter().any(|x| x.value == v.value) {
-                        self.push(false, ChangeKind::EnumValueAdded, location.to_string(), format!("{}: value `{}` added", nt.name, v.value));
+                        self.push(
+                            false,
+                            ChangeKind::EnumValueAdded,
+                            location.to_string(),
+                            format!("{}: value `{}` added", nt.name, v.value),
+                        );
                     }
                 }
             }
             (TypeKind::Union { variants: ov, .. }, TypeKind::Union { variants: nv, .. }) => {
                 for (a, b) in ov.iter().zip(nv) {
-                    self.compare_types(&a.ty, &b.ty, &format!("{location}|{}", a.name), input, kind);
+                    self.compare_types(
+                        &a.ty,
+                        &b.ty,
+                        &format!("{location}|{}", a.name),
+                        input,
+                        kind,
+                    );
                 }
                 if ov.len() != nv.len() {
-                    self.push(true, kind, location.to_string(), format!("{}: alternatives {} → {}", nt.name, ov.len(), nv.len()));
+                    self.push(
+                        true,
+                        kind,
+                        location.to_string(),
+                        format!("{}: alternatives {} → {}", nt.name, ov.len(), nv.len()),
+                    );
                 }
             }
             (TypeKind::Alias(a), _) => {
@@ -422,7 +668,12 @@ impl Differ<'_> {
                 let b = b.clone();
                 self.compare_types(&TypeRef::Named(o), &b, location, input, kind)
             }
-            _ => self.push(true, kind, location.to_string(), format!("{} → {}", ot.name, nt.name)),
+            _ => self.push(
+                true,
+                kind,
+                location.to_string(),
+                format!("{} → {}", ot.name, nt.name),
+            ),
         }
     }
 }
@@ -450,6 +701,8 @@ fn scheme_key(s: &Security) -> String {
         Security::OAuth2 { .. } => "oauth2".into(),
         Security::Bearer { .. } => "bearer".into(),
         Security::Basic { .. } => "basic".into(),
-        Security::ApiKey { param, location, .. } => format!("api-key {location} {param}"),
+        Security::ApiKey {
+            param, location, ..
+        } => format!("api-key {location} {param}"),
     }
 }

@@ -20,12 +20,20 @@ pub struct Location {
 impl Location {
     /// A location covering a whole file.
     pub fn file(file: &Path) -> Self {
-        Location { file: file.to_path_buf(), pointer: None, line_col: None }
+        Location {
+            file: file.to_path_buf(),
+            pointer: None,
+            line_col: None,
+        }
     }
 
     /// A location at a JSON pointer, line unknown until [`crate::load::locate`] fills it.
     pub fn at(file: &Path, pointer: impl Into<String>) -> Self {
-        Location { file: file.to_path_buf(), pointer: Some(pointer.into()), line_col: None }
+        Location {
+            file: file.to_path_buf(),
+            pointer: Some(pointer.into()),
+            line_col: None,
+        }
     }
 }
 
@@ -56,7 +64,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without advice.
     pub fn new(location: Location, message: impl Into<String>) -> Self {
-        Diagnostic { location, message: message.into(), hint: None }
+        Diagnostic {
+            location,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Adds advice.
@@ -132,7 +144,11 @@ fn join(diags: &[Diagnostic]) -> String {
 impl Error {
     /// An I/O error on `path` with advice.
     pub fn io(path: &Path, source: std::io::Error, hint: impl Into<String>) -> Self {
-        Error::Io { path: path.to_path_buf(), source, hint: hint.into() }
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+            hint: hint.into(),
+        }
     }
 
     /// A single located problem in a document.

@@ -46,12 +46,25 @@ pub fn read_spec(path: &Path) -> Result<Spec> {
     let (api, warnings) = model::build(&doc)?;
     let mut hasher = Sha256::new();
     for file in &doc.files {
-        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e, "check the file is readable"))?;
+        let bytes =
+            std::fs::read(file).map_err(|e| Error::io(file, e, "check the file is readable"))?;
         hasher.update(&bytes);
     }
-    let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(Spec { api, warnings: warnings.0, inputs: doc.files, provenance: Provenance { file_name, sha256 } })
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Spec {
+        api,
+        warnings: warnings.0,
+        inputs: doc.files,
+        provenance: Provenance { file_name, sha256 },
+    })
 }
 
 /// The files of a client crate for a document.
@@ -60,7 +73,12 @@ pub fn generate_files(spec: &Spec, settings: &CrateSettings) -> Result<Files> {
 }
 
 /// Reads a document and writes its client crate into `out` (atomically).
-pub fn generate_crate(spec_path: &Path, out: &Path, settings: &CrateSettings, force: bool) -> Result<Spec> {
+pub fn generate_crate(
+    spec_path: &Path,
+    out: &Path,
+    settings: &CrateSettings,
+    force: bool,
+) -> Result<Spec> {
     let spec = read_spec(spec_path)?;
     let files = generate_files(&spec, settings)?;
     output::write_crate(&files, out, force)?;

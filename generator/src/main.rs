@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use gouvgen::{CrateSettings, RuntimeDep};
 
 #[derive(Parser)]
-#[command(name = "gouvgen", version, about = "Typed Rust clients for French government API gateways")]
+#[command(
+    name = "gouvgen",
+    version,
+    about = "Typed Rust clients for French government API gateways"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,13 +80,26 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate { spec, out, crate_name, crate_version, runtime_path, runtime_version, force } => {
+        Command::Generate {
+            spec,
+            out,
+            crate_name,
+            crate_version,
+            runtime_path,
+            runtime_version,
+            force,
+        } => {
             let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
             let mut settings = CrateSettings::new(name);
             settings.version = crate_version;
-            let runtime_version_req = runtime_version.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+            let runtime_version_req = runtime_version
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
             settings.runtime = match runtime_path {
-                Some(path) => RuntimeDep::Path { path, version: runtime_version_req },
+                Some(path) => RuntimeDep::Path {
+                    path,
+                    version: runtime_version_req,
+                },
                 None => RuntimeDep::Version(runtime_version_req),
             };
             gouvgen::generate_crate(&spec, &out, &settings, force).map(|s| {
@@ -118,7 +135,12 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::Diff { old, new, format, fail_on_breaking } => {
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on_breaking,
+        } => {
             return match diff(&old, &new, format) {
                 Ok(breaking) if breaking > 0 && fail_on_breaking => ExitCode::from(2),
                 Ok(_) => ExitCode::SUCCESS,
@@ -146,8 +168,15 @@ fn report_sync(outcomes: &[gouvgen::sync::ClientOutcome], check: bool) -> ExitCo
             (true, false) => format!("STALE ({} files)", o.stale.len()),
             (false, false) => format!("regenerated ({} files)", o.stale.len()),
         };
-        let version = if o.version.0 == o.version.1 { o.version.0.clone() } else { format!("{} → {} ({} bump)", o.version.0, o.version.1, o.bump) };
-        println!("{:<40} {:>3} operations  {version}  {state}", o.crate_name, o.operations);
+        let version = if o.version.0 == o.version.1 {
+            o.version.0.clone()
+        } else {
+            format!("{} → {} ({} bump)", o.version.0, o.version.1, o.bump)
+        };
+        println!(
+            "{:<40} {:>3} operations  {version}  {state}",
+            o.crate_name, o.operations
+        );
         if check {
             for f in &o.stale {
                 println!("  stale: {}", f.display());
@@ -156,7 +185,9 @@ fn report_sync(outcomes: &[gouvgen::sync::ClientOutcome], check: bool) -> ExitCo
         stale += o.stale.len();
     }
     if check && stale > 0 {
-        eprintln!("error: {stale} generated files are stale\n  help: run `gouvgen sync` and commit the result");
+        eprintln!(
+            "error: {stale} generated files are stale\n  help: run `gouvgen sync` and commit the result"
+        );
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -170,7 +201,10 @@ fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen
     let report = gouvgen::diff::compare(&old.api, &new.api);
     match format {
         Format::Text => print!("{}", report.to_text()),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("report serialises")),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        ),
     }
     Ok(report.breaking())
 }
@@ -182,7 +216,14 @@ fn print_warnings(warnings: &[gouvgen::Diagnostic]) {
 }
 
 fn default_crate_name(spec: &std::path::Path) -> String {
-    let stem = spec.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = spec
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = gouvgen::naming::snake(&stem).replace('_', "-");
-    if name.starts_with(|c: char| c.is_ascii_alphabetic()) { name } else { format!("client-{name}") }
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name
+    } else {
+        format!("client-{name}")
+    }
 }

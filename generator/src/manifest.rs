@@ -85,7 +85,8 @@ pub struct ClientEntry {
 impl Manifest {
     /// Reads and checks a manifest.
     pub fn load(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e, "create specs/manifest.toml or pass --manifest"))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path, e, "create specs/manifest.toml or pass --manifest"))?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Config {
             message: format!("{}: {}", path.display(), e.to_string().trim()),
             hint: "fix the manifest entry named above".into(),
@@ -94,7 +95,11 @@ impl Manifest {
         for c in &manifest.clients {
             if !names.insert(&c.crate_name) {
                 return Err(Error::Config {
-                    message: format!("{}: crate `{}` is listed twice", path.display(), c.crate_name),
+                    message: format!(
+                        "{}: crate `{}` is listed twice",
+                        path.display(),
+                        c.crate_name
+                    ),
                     hint: "give each client its own crate_name".into(),
                 });
             }

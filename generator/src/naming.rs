@@ -10,11 +10,11 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use unicode_normalization::UnicodeNormalization;
 
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false",
-    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
-    "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
-    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized",
-    "virtual", "yield", "try", "union", "raw",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "union", "raw",
 ];
 
 /// Replaces accented letters by their base letter and every other non-alphanumeric character
@@ -71,7 +71,9 @@ pub struct Namer {
 impl Namer {
     /// A namer whose scope already holds `reserved`.
     pub fn with_reserved(reserved: &[&str]) -> Self {
-        Namer { used: reserved.iter().map(|s| s.to_string()).collect() }
+        Namer {
+            used: reserved.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     /// Returns `base`, or `base` plus the smallest free numeric suffix.
@@ -106,7 +108,10 @@ mod tests {
         assert_eq!(snake("self"), "self_");
         assert_eq!(snake("2fa"), "n2fa");
         assert_eq!(snake("«»"), "value");
-        assert_eq!(snake("GET /captcha/{uuid}/code/infos"), "get_captcha_uuid_code_infos");
+        assert_eq!(
+            snake("GET /captcha/{uuid}/code/infos"),
+            "get_captcha_uuid_code_infos"
+        );
         assert_eq!(pascal("Self"), "Self_");
         assert_eq!(pascal("état civil"), "EtatCivil");
         assert_eq!(pascal("200"), "V200");

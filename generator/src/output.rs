@@ -31,7 +31,9 @@ pub fn write_crate(files: &Files, out: &Path, force: bool) -> Result<()> {
                 hint: "choose another --out".into(),
             });
         }
-        let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty && !is_generated_dir(out) && !force {
             return Err(Error::Output {
                 path: out.to_path_buf(),
@@ -44,7 +46,8 @@ pub fn write_crate(files: &Files, out: &Path, force: bool) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e, "check that the parent folder can be created"))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| Error::io(&parent, e, "check that the parent folder can be created"))?;
     let staging = tempfile::Builder::new()
         .prefix(".gouvgen-staging-")
         .tempdir_in(&parent)
@@ -52,9 +55,11 @@ pub fn write_crate(files: &Files, out: &Path, force: bool) -> Result<()> {
     for (rel, content) in files {
         let path = staging.path().join(rel);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e, "check free space and permissions"))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(dir, e, "check free space and permissions"))?;
         }
-        std::fs::write(&path, content).map_err(|e| Error::io(&path, e, "check free space and permissions"))?;
+        std::fs::write(&path, content)
+            .map_err(|e| Error::io(&path, e, "check free space and permissions"))?;
     }
     if !exists {
         let staged = staging.keep();
@@ -74,7 +79,8 @@ pub fn write_crate(files: &Files, out: &Path, force: bool) -> Result<()> {
         .tempdir_in(&parent)
         .map_err(|e| Error::io(&parent, e, "check that the folder is writable"))?;
     let old_path = old.path().join("previous");
-    std::fs::rename(out, &old_path).map_err(|e| Error::io(out, e, "check that nothing holds the folder open"))?;
+    std::fs::rename(out, &old_path)
+        .map_err(|e| Error::io(out, e, "check that nothing holds the folder open"))?;
     let staged = staging.keep();
     if let Err(e) = std::fs::rename(&staged, out) {
         // Put the previous output back: never leave the destination missing.

@@ -42,19 +42,34 @@ pub struct Layout {
 impl Layout {
     /// `specs/manifest.toml` and `runtime/` under `root`.
     pub fn at(root: &Path) -> Layout {
-        Layout { root: root.to_path_buf(), manifest: root.join("specs/manifest.toml"), runtime: root.join("runtime") }
+        Layout {
+            root: root.to_path_buf(),
+            manifest: root.join("specs/manifest.toml"),
+            runtime: root.join("runtime"),
+        }
     }
 }
 
 /// Regenerates (or, with `check`, verifies) every client of the manifest.
 pub fn sync(layout: &Layout, check: bool) -> Result<Vec<ClientOutcome>> {
     let manifest = Manifest::load(&layout.manifest)?;
-    let specs_dir = layout.manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let specs_dir = layout
+        .manifest
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let runtime_version = runtime_version(&layout.runtime)?;
     let mut outcomes = Vec::new();
     let mut new_versions = BTreeMap::new();
     for entry in &manifest.clients {
-        let outcome = sync_one(layout, &manifest, entry, &specs_dir, &runtime_version, check)?;
+        let outcome = sync_one(
+            layout,
+            &manifest,
+            entry,
+            &specs_dir,
+            &runtime_version,
+            check,
+        )?;
         if outcome.version.0 != outcome.version.1 {
             new_versions.insert(entry.crate_name.clone(), outcome.version.1.clone());
         }
@@ -68,21 +83,41 @@ pub fn sync(layout: &Layout, check: bool) -> Result<Vec<ClientOutcome>> {
 
 fn runtime_version(runtime: &Path) -> Result<String> {
     let path = runtime.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e, "run gouvgen sync from the repository root"))?;
-    let doc: toml::Table = toml::from_str(&text).map_err(|e| Error::Config { message: format!("{}: {e}", path.display()), hint: "fix the runtime manifest".into() })?;
-    Ok(doc.get("package").and_then(|p| p.get("version")).and_then(|v| v.as_str()).unwrap_or("0.1.0").to_string())
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::io(&path, e, "run gouvgen sync from the repository root"))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| Error::Config {
+        message: format!("{}: {e}", path.display()),
+        hint: "fix the runtime manifest".into(),
+    })?;
+    Ok(doc
+        .get("package")
+        .and_then(|p| p.get("version"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("0.1.0")
+        .to_string())
 }
 
 fn relative(from: &Path, to: &Path) -> String {
     let from: Vec<_> = from.components().collect();
     let to: Vec<_> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), from.len() - common).collect();
-    parts.extend(to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    let mut parts: Vec<String> =
+        std::iter::repeat_n("..".to_string(), from.len() - common).collect();
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
     parts.join("/")
 }
 
-fn settings_for(layout: &Layout, manifest: &Manifest, entry: &ClientEntry, version: &str, runtime_version: &str) -> CrateSettings {
+fn settings_for(
+    layout: &Layout,
+    manifest: &Manifest,
+    entry: &ClientEntry,
+    version: &str,
+    runtime_version: &str,
+) -> CrateSettings {
     let mut s = CrateSettings::new(entry.crate_name.clone());
     s.version = version.to_string();
     s.description = entry.description.clone();
@@ -91,13 +126,30 @@ fn settings_for(layout: &Layout, manifest: &Manifest, entry: &ClientEntry, versi
     s.repository = manifest.defaults.repository.clone();
     s.documentation = manifest.defaults.documentation.clone();
     s.publish = manifest.defaults.publish.clone();
-    s.runtime = RuntimeDep::Path { path: relative(&entry.output, &layout.runtime.strip_prefix(&layout.root).unwrap_or(&layout.runtime).to_path_buf()), version: runtime_version.to_string() };
+    s.runtime = RuntimeDep::Path {
+        path: relative(
+            &entry.output,
+            &layout
+                .runtime
+                .strip_prefix(&layout.root)
+                .unwrap_or(&layout.runtime)
+                .to_path_buf(),
+        ),
+        version: runtime_version.to_string(),
+    };
     s.example_tests = true;
     s.usage_doc = Some(crate::usage::usage_doc(entry));
     s
 }
 
-fn sync_one(layout: &Layout, manifest: &Manifest, entry: &ClientEntry, specs_dir: &Path, runtime_version: &str, check: bool) -> Result<ClientOutcome> {
+fn sync_one(
+    layout: &Layout,
+    manifest: &Manifest,
+    entry: &ClientEntry,
+    specs_dir: &Path,
+    runtime_version: &str,
+    check: bool,
+) -> Result<ClientOutcome> {
     let spec_path = specs_dir.join(&entry.spec);
     let spec = crate::read_spec(&spec_path)?;
     let out = layout.root.join(&entry.output);
@@ -108,14 +160,25 @@ fn sync_one(layout: &Layout, manifest: &Manifest, entry: &ClientEntry, specs_dir
     let mut bump = Bump::None;
     let mut changes_text = String::new();
     if previous_spec.exists() {
-        let old = std::fs::read(&previous_spec).map_err(|e| Error::io(&previous_spec, e, "check permissions"))?;
-        let new = std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e, "check permissions"))?;
+        let old = std::fs::read(&previous_spec)
+            .map_err(|e| Error::io(&previous_spec, e, "check permissions"))?;
+        let new =
+            std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e, "check permissions"))?;
         if old != new {
             let old_spec = crate::read_spec(&previous_spec)?;
             let report = diff::compare(&old_spec.api, &spec.api);
-            bump = if report.bump == Bump::None { Bump::Patch } else { report.bump };
+            bump = if report.bump == Bump::None {
+                Bump::Patch
+            } else {
+                report.bump
+            };
             for c in &report.changes {
-                changes_text.push_str(&format!("- {}{}: {}\n", if c.breaking { "**breaking** " } else { "" }, c.location, c.detail));
+                changes_text.push_str(&format!(
+                    "- {}{}: {}\n",
+                    if c.breaking { "**breaking** " } else { "" },
+                    c.location,
+                    c.detail
+                ));
             }
             if report.changes.is_empty() {
                 changes_text.push_str("- documentation and examples only\n");
@@ -126,8 +189,12 @@ fn sync_one(layout: &Layout, manifest: &Manifest, entry: &ClientEntry, specs_dir
     let settings = settings_for(layout, manifest, entry, &version, runtime_version);
     let mut files: Files = crate::generate_files(&spec, &settings)?;
     for input in &spec.inputs {
-        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let bytes = std::fs::read_to_string(input).map_err(|e| Error::io(input, e, "check permissions"))?;
+        let name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes =
+            std::fs::read_to_string(input).map_err(|e| Error::io(input, e, "check permissions"))?;
         files.insert(format!("spec/{name}"), bytes);
     }
     let previous_changelog = std::fs::read_to_string(out.join("CHANGELOG.md")).ok();
@@ -154,7 +221,13 @@ fn sync_one(layout: &Layout, manifest: &Manifest, entry: &ClientEntry, specs_dir
     if !check && !stale.is_empty() {
         output::write_crate(&files, &out, false)?;
     }
-    Ok(ClientOutcome { crate_name: entry.crate_name.clone(), version: (entry.version.clone(), version), stale, bump, operations: spec.api.operations.len() })
+    Ok(ClientOutcome {
+        crate_name: entry.crate_name.clone(),
+        version: (entry.version.clone(), version),
+        stale,
+        bump,
+        operations: spec.api.operations.len(),
+    })
 }
 
 /// Files that are missing, different, or on disk but no longer generated.
@@ -178,7 +251,9 @@ fn stale_files(files: &Files, out: &Path, rel_out: &Path) -> Vec<PathBuf> {
 }
 
 fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -195,11 +270,21 @@ fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
 
 /// Writes bumped versions back into the manifest, keeping its comments and layout.
 fn update_manifest_versions(path: &Path, versions: &BTreeMap<String, String>) -> Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e, "check permissions"))?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| Error::Config { message: format!("{}: {e}", path.display()), hint: "fix the manifest".into() })?;
-    if let Some(clients) = doc.get_mut("client").and_then(|c| c.as_array_of_tables_mut()) {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::io(path, e, "check permissions"))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| Error::Config {
+        message: format!("{}: {e}", path.display()),
+        hint: "fix the manifest".into(),
+    })?;
+    if let Some(clients) = doc
+        .get_mut("client")
+        .and_then(|c| c.as_array_of_tables_mut())
+    {
         for table in clients.iter_mut() {
-            let name = table.get("crate_name").and_then(|v| v.as_str()).map(str::to_string);
+            let name = table
+                .get("crate_name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
             if let Some(v) = name.and_then(|n| versions.get(&n)) {
                 table["version"] = toml_edit::value(v.as_str());
             }

@@ -6,11 +6,17 @@ use std::process::Output;
 use assert_cmd::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn gouvgen(args: &[&str]) -> Output {
-    Command::cargo_bin("gouvgen").expect("binary").args(args).output().expect("runs")
+    Command::cargo_bin("gouvgen")
+        .expect("binary")
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 /// Generates `spec` into a new folder and checks it fails with a located message.
@@ -18,10 +24,18 @@ fn assert_fails_located(spec: &str, expect_in_message: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("client");
     let spec_path = fixture(spec);
-    let output = gouvgen(&["generate", spec_path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let output = gouvgen(&[
+        "generate",
+        spec_path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.contains(spec_path.to_str().unwrap()), "names the file: {stderr}");
+    assert!(
+        stderr.contains(spec_path.to_str().unwrap()),
+        "names the file: {stderr}"
+    );
     assert!(stderr.contains("help:"), "says what to do: {stderr}");
     for needle in expect_in_message {
         assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
@@ -29,7 +43,10 @@ fn assert_fails_located(spec: &str, expect_in_message: &[&str]) {
     assert!(!stderr.contains("panicked"), "no panic: {stderr}");
     assert!(!out.exists(), "no output left behind");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert!(leftovers.is_empty(), "no staging folder left behind: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "no staging folder left behind: {leftovers:?}"
+    );
 }
 
 #[test]
@@ -46,18 +63,28 @@ fn yaml_syntax_error_is_located() {
 fn dangling_ref_names_pointer_and_line() {
     assert_fails_located(
         "bad/dangling.yaml",
-        &[":12:", "#/paths/~1a/get/responses/200/content/application~1json/schema/$ref", "dangling reference"],
+        &[
+            ":12:",
+            "#/paths/~1a/get/responses/200/content/application~1json/schema/$ref",
+            "dangling reference",
+        ],
     );
 }
 
 #[test]
 fn unknown_version_is_refused() {
-    assert_fails_located("bad/version.yaml", &[":1:", "#/openapi", "unsupported OpenAPI version `4.0.0`"]);
+    assert_fails_located(
+        "bad/version.yaml",
+        &[":1:", "#/openapi", "unsupported OpenAPI version `4.0.0`"],
+    );
 }
 
 #[test]
 fn duplicate_operation_ids_are_refused() {
-    assert_fails_located("bad/duplicate.yaml", &[":10:", "duplicate operationId `lire`"]);
+    assert_fails_located(
+        "bad/duplicate.yaml",
+        &[":10:", "duplicate operationId `lire`"],
+    );
 }
 
 #[test]
@@ -67,7 +94,10 @@ fn unreadable_file_is_reported() {
     let output = gouvgen(&["check", missing.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr.contains("absent.yaml") && stderr.contains("help:"), "{stderr}");
+    assert!(
+        stderr.contains("absent.yaml") && stderr.contains("help:"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -75,14 +105,38 @@ fn failed_run_keeps_earlier_output_intact() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("client");
     let good = fixture("unions.yaml");
-    let first = gouvgen(&["generate", good.to_str().unwrap(), "--out", out.to_str().unwrap(), "--crate-name", "unions"]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first = gouvgen(&[
+        "generate",
+        good.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--crate-name",
+        "unions",
+    ]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let before = std::fs::read_to_string(out.join("src/types.rs")).unwrap();
     let bad = fixture("bad/dangling.yaml");
-    let second = gouvgen(&["generate", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let second = gouvgen(&[
+        "generate",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(second.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(out.join("src/types.rs")).unwrap(), before, "earlier output untouched");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no staging folder left behind");
+    assert_eq!(
+        std::fs::read_to_string(out.join("src/types.rs")).unwrap(),
+        before,
+        "earlier output untouched"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no staging folder left behind"
+    );
 }
 
 #[test]
@@ -92,13 +146,30 @@ fn foreign_folder_needs_force() {
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "my work").unwrap();
     let spec = fixture("unions.yaml");
-    let refused = gouvgen(&["generate", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let refused = gouvgen(&[
+        "generate",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(stderr.contains("not generated by gouvgen") && stderr.contains("--force"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "my work");
+    assert!(
+        stderr.contains("not generated by gouvgen") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "my work"
+    );
 
-    let forced = gouvgen(&["generate", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--force"]);
+    let forced = gouvgen(&[
+        "generate",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
     assert!(forced.status.success());
     assert!(!out.join("notes.txt").exists() && out.join("src/client.rs").exists());
 }
@@ -109,8 +180,19 @@ fn regeneration_replaces_own_output() {
     let out = dir.path().join("client");
     let spec = fixture("names.yaml");
     for _ in 0..2 {
-        let run = gouvgen(&["generate", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--crate-name", "names"]);
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let run = gouvgen(&[
+            "generate",
+            spec.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--crate-name",
+            "names",
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
     }
     let cargo = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert!(cargo.contains("name = \"names\""));
@@ -122,7 +204,13 @@ fn check_lists_warnings_with_places() {
     let output = gouvgen(&["check", spec.to_str().unwrap()]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("warning:") && stderr.contains("names.yaml:") && stderr.contains("type_2"), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("names.yaml:") && stderr.contains("type_2"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("2 operations") && stdout.contains("1 warnings"), "{stdout}");
+    assert!(
+        stdout.contains("2 operations") && stdout.contains("1 warnings"),
+        "{stdout}"
+    );
 }

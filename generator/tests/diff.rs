@@ -6,12 +6,20 @@ use assert_cmd::Command;
 use gouvgen::diff::{Bump, ChangeKind, Report, compare};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn corpus(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(name);
-    assert!(path.exists(), "the corpus must sit next to the repository: {}", path.display());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus")
+        .join(name);
+    assert!(
+        path.exists(),
+        "the corpus must sit next to the repository: {}",
+        path.display()
+    );
     path
 }
 
@@ -22,7 +30,19 @@ fn diff(old: &Path, new: &Path) -> Report {
 }
 
 fn lines(report: &Report) -> Vec<String> {
-    report.changes.iter().map(|c| format!("{} {:?} {} | {}", if c.breaking { "B" } else { "+" }, c.kind, c.location, c.detail)).collect()
+    report
+        .changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {:?} {} | {}",
+                if c.breaking { "B" } else { "+" },
+                c.kind,
+                c.location,
+                c.detail
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -70,21 +90,39 @@ fn bumps_follow_semver_including_zero_major() {
 }
 
 fn count(report: &Report, kind: ChangeKind, breaking: bool) -> usize {
-    report.changes.iter().filter(|c| c.kind == kind && c.breaking == breaking).count()
+    report
+        .changes
+        .iter()
+        .filter(|c| c.kind == kind && c.breaking == breaking)
+        .count()
 }
 
 fn has(report: &Report, kind: ChangeKind, location: &str) -> bool {
-    report.changes.iter().any(|c| c.kind == kind && c.location == location)
+    report
+        .changes
+        .iter()
+        .any(|c| c.kind == kind && c.location == location)
 }
 
 #[test]
 fn ficoba_v1_swagger2_to_v2() {
-    let r = diff(&corpus("dgfip/ficoba-v1-swagger2.json"), &corpus("dgfip/ficoba.json"));
+    let r = diff(
+        &corpus("dgfip/ficoba-v1-swagger2.json"),
+        &corpus("dgfip/ficoba.json"),
+    );
     // v1's five POST /recherches* operations are gone; v2 has eight new /comptes/* and /etatSante.
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 5);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 8);
-    assert!(has(&r, ChangeKind::OperationRemoved, "post_recherches_iban"));
-    assert!(has(&r, ChangeKind::OperationAdded, "rechercher_comptes_spi"));
+    assert!(has(
+        &r,
+        ChangeKind::OperationRemoved,
+        "post_recherches_iban"
+    ));
+    assert!(has(
+        &r,
+        ChangeKind::OperationAdded,
+        "rechercher_comptes_spi"
+    ));
     // v2 declares no security scheme any more (v1: api-key Authorization and oauth2).
     assert_eq!(count(&r, ChangeKind::AuthChanged, true), 2);
     assert_eq!(r.changes.len(), 15);
@@ -93,14 +131,39 @@ fn ficoba_v1_swagger2_to_v2() {
 
 #[test]
 fn impot_particulier_swagger2_to_openapi3() {
-    let r = diff(&corpus("dgfip/impot-particulier-swagger2.yaml"), &corpus("dgfip/impot-particulier.json"));
+    let r = diff(
+        &corpus("dgfip/impot-particulier-swagger2.yaml"),
+        &corpus("dgfip/impot-particulier.json"),
+    );
     // The one v1 route survives under a new name with `{ANNEE}` renamed `{annrev}` and the
     // DGFiP vendor media type; 14 operations are new.
-    assert!(has(&r, ChangeKind::OperationRenamed, "get_situations_ir_assiettes_annrev_annee"));
-    assert!(has(&r, ChangeKind::ParameterRemoved, "get_situations_ir_assiettes_annrev_annee.annee"));
-    assert!(has(&r, ChangeKind::RequiredParameterAdded, "get_situations_ir_assiettes_annrev_annee.annrev"));
-    assert!(r.changes.iter().any(|c| c.kind == ChangeKind::MediaTypeChanged && c.detail.contains("application/prs.dgfip.part.situations.ir.assiettes.v1+json")));
-    assert!(r.changes.iter().any(|c| c.kind == ChangeKind::FieldTypeChanged && c.location.ends_with(".nbPart") && c.detail == "i64 → f64"));
+    assert!(has(
+        &r,
+        ChangeKind::OperationRenamed,
+        "get_situations_ir_assiettes_annrev_annee"
+    ));
+    assert!(has(
+        &r,
+        ChangeKind::ParameterRemoved,
+        "get_situations_ir_assiettes_annrev_annee.annee"
+    ));
+    assert!(has(
+        &r,
+        ChangeKind::RequiredParameterAdded,
+        "get_situations_ir_assiettes_annrev_annee.annrev"
+    ));
+    assert!(r.changes.iter().any(|c| {
+        c.kind == ChangeKind::MediaTypeChanged
+            && c.detail
+                .contains("application/prs.dgfip.part.situations.ir.assiettes.v1+json")
+    }));
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::FieldTypeChanged
+                && c.location.ends_with(".nbPart")
+                && c.detail == "i64 → f64")
+    );
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 14);
     assert!(has(&r, ChangeKind::AuthChanged, "security"));
     assert_eq!(r.bump, Bump::Major);
@@ -108,30 +171,54 @@ fn impot_particulier_swagger2_to_openapi3() {
 
 #[test]
 fn api_entreprise_v2_to_v3() {
-    let r = diff(&corpus("api-entreprise/api-entreprise-v2.yaml"), &corpus("api-entreprise/api-entreprise-v3.yaml"));
+    let r = diff(
+        &corpus("api-entreprise/api-entreprise-v2.yaml"),
+        &corpus("api-entreprise/api-entreprise-v3.yaml"),
+    );
     // v3 moved every route under /v3: all 34 v2 operations are removed, 52 are added.
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 34);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 52);
-    assert!(r.changes.iter().all(|c| matches!(c.kind, ChangeKind::OperationRemoved | ChangeKind::OperationAdded)));
+    assert!(r.changes.iter().all(|c| matches!(
+        c.kind,
+        ChangeKind::OperationRemoved | ChangeKind::OperationAdded
+    )));
     assert_eq!(r.bump, Bump::Major);
 }
 
 #[test]
 fn api_particulier_2021_to_v2() {
-    let r = diff(&corpus("api-particulier/api-particulier-2021.yaml"), &corpus("api-particulier/api-particulier-v2.yaml"));
+    let r = diff(
+        &corpus("api-particulier/api-particulier-2021.yaml"),
+        &corpus("api-particulier/api-particulier-v2.yaml"),
+    );
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 10);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 16);
     assert!(has(&r, ChangeKind::OperationRemoved, "get_caf_famille"));
     // The API key header changed case (X-API-Key → X-Api-Key) and a FranceConnect bearer appeared.
-    assert!(r.changes.iter().any(|c| c.kind == ChangeKind::AuthChanged && c.detail.contains("X-API-Key")));
-    assert!(r.changes.iter().any(|c| c.kind == ChangeKind::AuthChanged && c.detail.contains("bearer")));
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::AuthChanged && c.detail.contains("X-API-Key"))
+    );
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::AuthChanged && c.detail.contains("bearer"))
+    );
 }
 
 #[test]
 fn cli_json_and_fail_on_breaking() {
     let out = Command::cargo_bin("gouvgen")
         .unwrap()
-        .args(["diff", fixture("diff/old.yaml").to_str().unwrap(), fixture("diff/new.yaml").to_str().unwrap(), "--format", "json", "--fail-on-breaking"])
+        .args([
+            "diff",
+            fixture("diff/old.yaml").to_str().unwrap(),
+            fixture("diff/new.yaml").to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on-breaking",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -142,7 +229,12 @@ fn cli_json_and_fail_on_breaking() {
 
     let same = Command::cargo_bin("gouvgen")
         .unwrap()
-        .args(["diff", fixture("unions.yaml").to_str().unwrap(), fixture("unions.yaml").to_str().unwrap(), "--fail-on-breaking"])
+        .args([
+            "diff",
+            fixture("unions.yaml").to_str().unwrap(),
+            fixture("unions.yaml").to_str().unwrap(),
+            "--fail-on-breaking",
+        ])
         .output()
         .unwrap();
     assert_eq!(same.status.code(), Some(0));

@@ -5,13 +5,18 @@ use std::path::{Path, PathBuf};
 use gouvgen::{CrateSettings, RuntimeDep};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn generate(name: &str) -> gouvgen::Files {
     let spec = gouvgen::read_spec(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut settings = CrateSettings::new("fixture");
-    settings.runtime = RuntimeDep::Path { path: "../runtime".into(), version: "0.1.0".into() };
+    settings.runtime = RuntimeDep::Path {
+        path: "../runtime".into(),
+        version: "0.1.0".into(),
+    };
     gouvgen::generate_files(&spec, &settings).unwrap()
 }
 
@@ -48,8 +53,13 @@ fn external_file_references() {
 
 #[test]
 fn generation_is_byte_for_byte_deterministic() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/api-entreprise/api-entreprise-v3.yaml");
-    let spec_path = if corpus.exists() { corpus } else { fixture("unions.yaml") };
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/api-entreprise/api-entreprise-v3.yaml");
+    let spec_path = if corpus.exists() {
+        corpus
+    } else {
+        fixture("unions.yaml")
+    };
     let first = {
         let spec = gouvgen::read_spec(&spec_path).unwrap();
         gouvgen::generate_files(&spec, &CrateSettings::new("det")).unwrap()
@@ -57,7 +67,10 @@ fn generation_is_byte_for_byte_deterministic() {
     for _ in 0..2 {
         let spec = gouvgen::read_spec(&spec_path).unwrap();
         let again = gouvgen::generate_files(&spec, &CrateSettings::new("det")).unwrap();
-        assert_eq!(first.keys().collect::<Vec<_>>(), again.keys().collect::<Vec<_>>());
+        assert_eq!(
+            first.keys().collect::<Vec<_>>(),
+            again.keys().collect::<Vec<_>>()
+        );
         for (path, content) in &first {
             assert!(content == &again[path], "{path} differs between runs");
         }
@@ -65,7 +78,13 @@ fn generation_is_byte_for_byte_deterministic() {
     // And through the CLI into two folders: same bytes on disk.
     let dir = tempfile::tempdir().unwrap();
     for sub in ["a", "b"] {
-        gouvgen::generate_crate(&spec_path, &dir.path().join(sub), &CrateSettings::new("det"), false).unwrap();
+        gouvgen::generate_crate(
+            &spec_path,
+            &dir.path().join(sub),
+            &CrateSettings::new("det"),
+            false,
+        )
+        .unwrap();
     }
     for rel in first.keys() {
         let a = std::fs::read(dir.path().join("a").join(rel)).unwrap();

@@ -28,6 +28,7 @@
 pub mod auth;
 mod client;
 pub mod correlation;
+mod dates;
 pub mod error;
 pub mod presets;
 pub mod rate_limit;
@@ -38,6 +39,7 @@ mod secret;
 
 pub use auth::{ApiKeyLocation, ClientAuthMethod, Clock, ManualClock, SystemClock};
 pub use client::{ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_PERIOD, Traceability};
+pub use dates::{Date, DateTime, InvalidDate};
 pub use error::{DecodeFailure, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented};
 pub use presets::{DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset};
 pub use rate_limit::RateLimit;

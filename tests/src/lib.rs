@@ -6,9 +6,14 @@ use std::process::Command;
 
 use gouvgen::{CrateSettings, RuntimeDep};
 
+pub mod schema_check;
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// `../shared/corpus`, which CI provides next to the clone.
@@ -25,12 +30,17 @@ pub fn corpus_documents() -> Vec<PathBuf> {
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, out);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("json" | "yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -38,7 +48,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The target folder this test run builds into.
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
 }
 
 /// A Cargo workspace outside the repository holding generated crates.
@@ -57,7 +69,11 @@ impl ScratchWorkspace {
                 let keep = entry.file_name() == "Cargo.lock";
                 if !keep {
                     let p = entry.path();
-                    if p.is_dir() { std::fs::remove_dir_all(&p).ok() } else { std::fs::remove_file(&p).ok() };
+                    if p.is_dir() {
+                        std::fs::remove_dir_all(&p).ok()
+                    } else {
+                        std::fs::remove_file(&p).ok()
+                    };
                 }
             }
         }
@@ -68,7 +84,10 @@ impl ScratchWorkspace {
         {
             std::fs::write(dir.join("Cargo.lock"), lock).expect("lock");
         }
-        ScratchWorkspace { dir, members: Vec::new() }
+        ScratchWorkspace {
+            dir,
+            members: Vec::new(),
+        }
     }
 
     /// Generates a crate for `spec` as member `name`, with the examples test file.
@@ -76,6 +95,7 @@ impl ScratchWorkspace {
         let read = gouvgen::read_spec(spec)?;
         let mut settings = CrateSettings::new(name);
         settings.example_tests = true;
+        settings.example_skip = schema_check::contradicting_examples(spec);
         settings.runtime = RuntimeDep::Path {
             path: repo_root().join("runtime").to_string_lossy().into_owned(),
             version: "0.1.0".into(),
@@ -88,8 +108,15 @@ impl ScratchWorkspace {
 
     /// Writes the workspace manifest.
     pub fn finish(&self) {
-        let members: Vec<String> = self.members.iter().map(|m| format!("    \"{m}\",")).collect();
-        let manifest = format!("[workspace]\nresolver = \"3\"\nmembers = [\n{}\n]\n", members.join("\n"));
+        let members: Vec<String> = self
+            .members
+            .iter()
+            .map(|m| format!("    \"{m}\","))
+            .collect();
+        let manifest = format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\n{}\n]\n",
+            members.join("\n")
+        );
         std::fs::write(self.dir.join("Cargo.toml"), manifest).expect("workspace manifest");
     }
 
@@ -99,27 +126,51 @@ impl ScratchWorkspace {
         let output = Command::new(cargo)
             .args(args)
             .current_dir(&self.dir)
-            .env("CARGO_TARGET_DIR", target_dir().join("gouvgen-scratch-target"))
+            .env(
+                "CARGO_TARGET_DIR",
+                target_dir().join("gouvgen-scratch-target"),
+            )
             .env_remove("RUSTFLAGS")
             .output()
             .expect("cargo runs");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         (output.status.success(), text)
     }
 }
 
 /// Crate name for a corpus document: `dgfip/ficoba.json` → `corpus-dgfip-ficoba`.
 pub fn crate_name_for(doc: &Path) -> String {
-    let parent = doc.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = doc.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    format!("corpus-{}-{}", parent, gouvgen::naming::snake(&stem).replace('_', "-"))
+    let parent = doc
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = doc
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(
+        "corpus-{}-{}",
+        parent,
+        gouvgen::naming::snake(&stem).replace('_', "-")
+    )
 }
 
 /// Lines of cargo output that are diagnostics, for short failure messages.
 pub fn diagnostics(output: &str, max: usize) -> String {
     output
         .lines()
-        .filter(|l| l.starts_with("error") || l.starts_with("warning") || l.trim_start().starts_with("-->") || l.contains("examples do not decode") || l.starts_with('#'))
+        .filter(|l| {
+            l.starts_with("error")
+                || l.starts_with("warning")
+                || l.trim_start().starts_with("-->")
+                || l.contains("examples do not decode")
+                || l.starts_with('#')
+        })
         .take(max)
         .collect::<Vec<_>>()
         .join("\n")

@@ -2,27 +2,94 @@
 //! become crates that pass `cargo clippy -D warnings`, and the documents' own examples decode
 //! into the generated types (`cargo test` of the generated `tests/examples.rs`).
 
+use gouvgen_tests::schema_check::contradicting_examples;
 use gouvgen_tests::{ScratchWorkspace, corpus_documents, crate_name_for, diagnostics, repo_root};
+
+/// The validator that decides which examples are left out must itself tell valid from
+/// invalid, or the examples test would prove nothing.
+#[test]
+fn schema_check_rejects_contradicting_examples_and_keeps_valid_ones() {
+    let judilibre = gouvgen_tests::corpus_dir().join("piste/judilibre.json");
+    let bad = contradicting_examples(&judilibre);
+    // searchHighlight's example is a map of fragments; its schema requires `key` and `value`.
+    assert!(
+        bad.contains("/components/schemas/searchHighlight/example"),
+        "{bad:?}"
+    );
+    let all =
+        gouvgen::emit::examples::example_checks(&gouvgen::read_spec(&judilibre).unwrap().api).len();
+    assert!(
+        bad.len() < all,
+        "some judilibre examples are valid: {} of {all} rejected",
+        bad.len()
+    );
+
+    let v3 = gouvgen_tests::corpus_dir().join("api-entreprise/api-entreprise-v3.yaml");
+    let checks =
+        gouvgen::emit::examples::example_checks(&gouvgen::read_spec(&v3).unwrap().api).len();
+    let bad = contradicting_examples(&v3);
+    assert!(
+        checks > 400 && bad.len() * 10 < checks,
+        "API Entreprise v3: {} of {checks} examples rejected",
+        bad.len()
+    );
+}
 
 #[test]
 fn corpus_and_fixtures_compile_lint_clean_and_decode_their_examples() {
     let docs = corpus_documents();
-    assert!(docs.len() >= 16, "expected the corpus next to the repository (../shared/corpus), found {} documents", docs.len());
+    assert!(
+        docs.len() >= 16,
+        "expected the corpus next to the repository (../shared/corpus), found {} documents",
+        docs.len()
+    );
     let mut ws = ScratchWorkspace::new("corpus");
     for doc in &docs {
-        ws.add(doc, &crate_name_for(doc)).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+        ws.add(doc, &crate_name_for(doc))
+            .unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
     }
     let fixtures = repo_root().join("generator/tests/fixtures");
-    for name in ["openapi31.yaml", "unions.yaml", "names.yaml", "bodies.json", "external/main.yaml"] {
-        let crate_name = format!("fixture-{}", gouvgen::naming::snake(name.split(['.', '/']).next().unwrap()).replace('_', "-"));
-        ws.add(&fixtures.join(name), &crate_name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for name in [
+        "openapi31.yaml",
+        "unions.yaml",
+        "names.yaml",
+        "bodies.json",
+        "external/main.yaml",
+    ] {
+        let crate_name = format!(
+            "fixture-{}",
+            gouvgen::naming::snake(name.split(['.', '/']).next().unwrap()).replace('_', "-")
+        );
+        ws.add(&fixtures.join(name), &crate_name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     ws.finish();
 
-    let (ok, output) = ws.cargo(&["clippy", "--workspace", "--all-targets", "--keep-going", "--quiet", "--", "-D", "warnings"]);
-    assert!(ok, "generated crates do not pass clippy:\n{}", diagnostics(&output, 80));
-    assert!(!output.contains("warning"), "generated crates have warnings:\n{}", diagnostics(&output, 80));
+    let (ok, output) = ws.cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--keep-going",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    assert!(
+        ok,
+        "generated crates do not pass clippy:\n{}",
+        diagnostics(&output, 80)
+    );
+    assert!(
+        !output.contains("warning"),
+        "generated crates have warnings:\n{}",
+        diagnostics(&output, 80)
+    );
 
     let (ok, output) = ws.cargo(&["test", "--workspace", "--quiet", "--no-fail-fast"]);
-    assert!(ok, "examples of the documents do not decode into the generated types:\n{}", diagnostics(&output, 120));
+    assert!(
+        ok,
+        "examples of the documents do not decode into the generated types:\n{}",
+        diagnostics(&output, 120)
+    );
 }

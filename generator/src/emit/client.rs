@@ -8,7 +8,10 @@ use quote::{format_ident, quote};
 
 use super::docs::{code, doc_lines, lines_to_attrs};
 use super::rust_types::{Scope, is_copy, is_param_value, prim_tokens, type_tokens};
-use crate::model::{Api, BodyKind, Operation, Param, ParamIn, Prim, ResponseCase, ResponseKind, StatusMatch, TypeRef, TypeSpace};
+use crate::model::{
+    Api, BodyKind, Operation, Param, ParamIn, Prim, ResponseCase, ResponseKind, StatusMatch,
+    TypeRef, TypeSpace,
+};
 
 /// Tokens of the whole `client` module.
 pub fn client_file(api: &Api) -> TokenStream {
@@ -159,11 +162,30 @@ fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
     items.extend(error_item);
 
     let doc = method_doc(op);
-    let deprecated = if op.deprecated { quote!(#[deprecated(note = "deprecated in the API document")]) } else { quote!() };
-    let allow = if args.len() > 6 { quote!(#[allow(clippy::too_many_arguments)]) } else { quote!() };
-    let request_binding = if after.is_empty() { quote!(let request) } else { quote!(let mut request) };
-    let has_default_error = op.errors.iter().any(|c| c.kind == ResponseKind::Json && c.status == StatusMatch::Default);
-    let fallback = if has_default_error { quote!() } else { quote!(_ => Err(response.into_error()),) };
+    let deprecated = if op.deprecated {
+        quote!(#[deprecated(note = "deprecated in the API document")])
+    } else {
+        quote!()
+    };
+    let allow = if args.len() > 6 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    };
+    let request_binding = if after.is_empty() {
+        quote!(let request)
+    } else {
+        quote!(let mut request)
+    };
+    let has_default_error = op
+        .errors
+        .iter()
+        .any(|c| c.kind == ResponseKind::Json && c.status == StatusMatch::Default);
+    let fallback = if has_default_error {
+        quote!()
+    } else {
+        quote!(_ => Err(response.into_error()),)
+    };
     let method = quote! {
         #doc
         #deprecated
@@ -206,9 +228,15 @@ fn path_format(op: &Operation) -> (String, Vec<TokenStream>) {
     let mut rest = op.path.as_str();
     while let Some(start) = rest.find('{') {
         fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
-        let Some(len) = rest[start..].find('}') else { break };
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
         let name = &rest[start + 1..start + len];
-        match op.params.iter().find(|p| p.location == ParamIn::Path && p.name == name) {
+        match op
+            .params
+            .iter()
+            .find(|p| p.location == ParamIn::Path && p.name == name)
+        {
             Some(p) => {
                 let ident = format_ident!("{}", p.rust_name);
                 fmt.push_str("{}");
@@ -217,7 +245,11 @@ fn path_format(op: &Operation) -> (String, Vec<TokenStream>) {
                     _ => quote!(rt::encode_path(&#ident)),
                 });
             }
-            None => fmt.push_str(&rest[start..start + len + 1].replace('{', "{{").replace('}', "}}")),
+            None => fmt.push_str(
+                &rest[start..start + len + 1]
+                    .replace('{', "{{")
+                    .replace('}', "}}"),
+            ),
         }
         rest = &rest[start + len + 1..];
     }
@@ -229,33 +261,61 @@ fn path_format(op: &Operation) -> (String, Vec<TokenStream>) {
 fn param_statement(p: &Param, space: &TypeSpace) -> (Vec<TokenStream>, Vec<TokenStream>) {
     let name = &p.name;
     let ident = format_ident!("{}", p.rust_name);
-    let value = if p.required { quote!(#ident) } else { quote!(options.#ident) };
+    let value = if p.required {
+        quote!(#ident)
+    } else {
+        quote!(options.#ident)
+    };
     let explode = p.explode;
     let plain = is_param_value(&p.ty, space);
     match (p.location, &p.ty, p.required) {
         (ParamIn::Path, _, _) => (Vec::new(), Vec::new()),
-        (ParamIn::Query, TypeRef::Vec(_), true) => (vec![quote!(.query_array(#name, #value, #explode))], Vec::new()),
-        (ParamIn::Query, TypeRef::Vec(_), false) => {
-            (vec![quote!(.query_array(#name, #value.as_deref().unwrap_or_default(), #explode))], Vec::new())
-        }
+        (ParamIn::Query, TypeRef::Vec(_), true) => (
+            vec![quote!(.query_array(#name, #value, #explode))],
+            Vec::new(),
+        ),
+        (ParamIn::Query, TypeRef::Vec(_), false) => (
+            vec![quote!(.query_array(#name, #value.as_deref().unwrap_or_default(), #explode))],
+            Vec::new(),
+        ),
         (ParamIn::Query, _, true) if plain => (vec![quote!(.query(#name, &#value))], Vec::new()),
-        (ParamIn::Query, _, false) if plain => (vec![quote!(.query_opt(#name, #value.as_ref()))], Vec::new()),
-        (ParamIn::Header, TypeRef::Vec(_), true) => (vec![quote!(.header(#name, &#value.iter().map(rt::ParamValue::to_param).collect::<Vec<_>>().join(",")))], Vec::new()),
+        (ParamIn::Query, _, false) if plain => {
+            (vec![quote!(.query_opt(#name, #value.as_ref()))], Vec::new())
+        }
+        (ParamIn::Header, TypeRef::Vec(_), true) => (
+            vec![
+                quote!(.header(#name, &#value.iter().map(rt::ParamValue::to_param).collect::<Vec<_>>().join(","))),
+            ],
+            Vec::new(),
+        ),
         (ParamIn::Header, _, true) if plain => (vec![quote!(.header(#name, &#value))], Vec::new()),
-        (ParamIn::Header, _, false) if plain => (vec![quote!(.header_opt(#name, #value.as_ref()))], Vec::new()),
+        (ParamIn::Header, _, false) if plain => (
+            vec![quote!(.header_opt(#name, #value.as_ref()))],
+            Vec::new(),
+        ),
         (ParamIn::Cookie, _, true) if plain => (vec![quote!(.cookie(#name, &#value))], Vec::new()),
         (location, _, true) => {
             let call = setter(location);
-            (vec![quote!(.#call(#name, &rt::serde_json::to_value(&#value).unwrap_or_default()))], Vec::new())
+            (
+                vec![quote!(.#call(#name, &rt::serde_json::to_value(&#value).unwrap_or_default()))],
+                Vec::new(),
+            )
         }
         (location, _, false) => {
             let call = setter(location);
-            let conv = if plain { quote!(v) } else { quote!(&rt::serde_json::to_value(v).unwrap_or_default()) };
-            (Vec::new(), vec![quote! {
-                if let Some(v) = &#value {
-                    request = request.#call(#name, #conv);
-                }
-            }])
+            let conv = if plain {
+                quote!(v)
+            } else {
+                quote!(&rt::serde_json::to_value(v).unwrap_or_default())
+            };
+            (
+                Vec::new(),
+                vec![quote! {
+                    if let Some(v) = &#value {
+                        request = request.#call(#name, #conv);
+                    }
+                }],
+            )
         }
     }
 }
@@ -275,7 +335,10 @@ fn setter(location: ParamIn) -> proc_macro2::Ident {
 /// The media type to ask for: the first documented success body's (vendor `+json` types
 /// select the API version at DGFiP), none for `*/*`.
 fn accept_type(op: &Operation) -> Option<String> {
-    op.success.iter().filter_map(|c| c.media_type.clone()).find(|mt| mt != "*/*")
+    op.success
+        .iter()
+        .filter_map(|c| c.media_type.clone())
+        .find(|mt| mt != "*/*")
 }
 
 fn status_pattern(case: &ResponseCase, as_success_default: bool) -> TokenStream {
@@ -316,12 +379,23 @@ fn reader(kind: ResponseKind) -> TokenStream {
 }
 
 /// Success type, match arms and (when bodies differ by status) the success enum.
-fn success(op: &Operation, names: &OpNames, space: &TypeSpace) -> (TokenStream, Vec<TokenStream>, Option<TokenStream>) {
+fn success(
+    op: &Operation,
+    names: &OpNames,
+    space: &TypeSpace,
+) -> (TokenStream, Vec<TokenStream>, Option<TokenStream>) {
     if op.success.is_empty() {
-        return (quote!(rt::bytes::Bytes), vec![quote!(200..=299 => response.bytes(),)], None);
+        return (
+            quote!(rt::bytes::Bytes),
+            vec![quote!(200..=299 => response.bytes(),)],
+            None,
+        );
     }
     let first_ty = body_type(&op.success[0], space).to_string();
-    let uniform = op.success.iter().all(|c| body_type(c, space).to_string() == first_ty && c.kind == op.success[0].kind);
+    let uniform = op
+        .success
+        .iter()
+        .all(|c| body_type(c, space).to_string() == first_ty && c.kind == op.success[0].kind);
     if uniform {
         let ty = body_type(&op.success[0], space);
         let arms = op.success.iter().map(|c| {
@@ -345,11 +419,18 @@ fn success(op: &Operation, names: &OpNames, space: &TypeSpace) -> (TokenStream, 
         } else {
             let ty = body_type(c, space);
             variants.push(quote!(#doc #v(#ty),));
-            let read = if c.kind == ResponseKind::Json { quote!(json::<#ty, _>) } else { read };
+            let read = if c.kind == ResponseKind::Json {
+                quote!(json::<#ty, _>)
+            } else {
+                read
+            };
             arms.push(quote!(#pat => response.#read().map(|r| r.map(#enum_name::#v)),));
         }
     }
-    let doc = format!(" Successful responses of [`Client::{}`], by status.", op.method_name);
+    let doc = format!(
+        " Successful responses of [`Client::{}`], by status.",
+        op.method_name
+    );
     let item = quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
@@ -373,8 +454,16 @@ fn variant_doc(case: &ResponseCase) -> TokenStream {
 }
 
 /// Error type, match arms and the documented-error enum.
-fn errors(op: &Operation, names: &OpNames, space: &TypeSpace) -> (TokenStream, Vec<TokenStream>, Option<TokenStream>) {
-    let documented: Vec<&ResponseCase> = op.errors.iter().filter(|c| c.kind == ResponseKind::Json).collect();
+fn errors(
+    op: &Operation,
+    names: &OpNames,
+    space: &TypeSpace,
+) -> (TokenStream, Vec<TokenStream>, Option<TokenStream>) {
+    let documented: Vec<&ResponseCase> = op
+        .errors
+        .iter()
+        .filter(|c| c.kind == ResponseKind::Json)
+        .collect();
     if documented.is_empty() {
         return (quote!(rt::Undocumented), Vec::new(), None);
     }
@@ -389,7 +478,10 @@ fn errors(op: &Operation, names: &OpNames, space: &TypeSpace) -> (TokenStream, V
         let pat = status_pattern(c, false);
         arms.push(quote!(#pat => Err(response.documented_error(#enum_name::#v)),));
     }
-    let doc = format!(" Error bodies documented for [`Client::{}`], by status.", op.method_name);
+    let doc = format!(
+        " Error bodies documented for [`Client::{}`], by status.",
+        op.method_name
+    );
     let item = quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
@@ -399,7 +491,12 @@ fn errors(op: &Operation, names: &OpNames, space: &TypeSpace) -> (TokenStream, V
     (quote!(#enum_name), arms, Some(item))
 }
 
-fn options_struct(op: &Operation, optional: &[&Param], names: &OpNames, space: &TypeSpace) -> TokenStream {
+fn options_struct(
+    op: &Operation,
+    optional: &[&Param],
+    names: &OpNames,
+    space: &TypeSpace,
+) -> TokenStream {
     let name = &names.options;
     let fields = optional.iter().map(|p| {
         let ident = format_ident!("{}", p.rust_name);
@@ -419,7 +516,10 @@ fn options_struct(op: &Operation, optional: &[&Param], names: &OpNames, space: &
             }
         }
     });
-    let doc = format!(" Optional parameters of [`Client::{}`]; `Default::default()` sends none.", op.method_name);
+    let doc = format!(
+        " Optional parameters of [`Client::{}`]; `Default::default()` sends none.",
+        op.method_name
+    );
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, Default)]
@@ -428,15 +528,28 @@ fn options_struct(op: &Operation, optional: &[&Param], names: &OpNames, space: &
     }
 }
 
-fn multipart_struct(op: &Operation, fields: &[crate::model::MultipartField], names: &OpNames, space: &TypeSpace) -> TokenStream {
+fn multipart_struct(
+    op: &Operation,
+    fields: &[crate::model::MultipartField],
+    names: &OpNames,
+    space: &TypeSpace,
+) -> TokenStream {
     let name = &names.multipart;
     let mut decls = Vec::new();
     let mut parts = Vec::new();
     for f in fields {
         let ident = format_ident!("{}", f.rust_name);
         let part = &f.name;
-        let base_ty = if f.is_file { quote!(rt::FilePart) } else { type_tokens(&f.ty, space, Scope::Crate) };
-        let ty = if f.required { base_ty } else { quote!(Option<#base_ty>) };
+        let base_ty = if f.is_file {
+            quote!(rt::FilePart)
+        } else {
+            type_tokens(&f.ty, space, Scope::Crate)
+        };
+        let ty = if f.required {
+            base_ty
+        } else {
+            quote!(Option<#base_ty>)
+        };
         let doc = super::docs::doc_attrs(f.doc.as_deref());
         decls.push(quote!(#doc pub #ident: #ty,));
         let value = if f.is_file {
@@ -490,7 +603,12 @@ fn method_doc(op: &Operation) -> TokenStream {
         lines.extend(doc_lines(s));
         lines.push(String::new());
     }
-    lines.push(format!("Sends `{} {}` (operation {}).", op.http_method, op.path, code(&op.id)));
+    lines.push(format!(
+        "Sends `{} {}` (operation {}).",
+        op.http_method,
+        op.path,
+        code(&op.id)
+    ));
     if let Some(d) = &op.description {
         lines.push(String::new());
         lines.extend(doc_lines(d));
@@ -500,14 +618,27 @@ fn method_doc(op: &Operation) -> TokenStream {
         lines.push(String::new());
         lines.push("Arguments:".into());
         for p in required {
-            let first = p.doc.as_deref().and_then(|d| doc_lines(d).into_iter().find(|l| !l.is_empty())).unwrap_or_default();
+            let first = p
+                .doc
+                .as_deref()
+                .and_then(|d| doc_lines(d).into_iter().find(|l| !l.is_empty()))
+                .unwrap_or_default();
             let sep = if first.is_empty() { "" } else { ": " };
-            lines.push(format!("- `{}` ({}){sep}{first}", p.rust_name, code(&p.name)));
+            lines.push(format!(
+                "- `{}` ({}){sep}{first}",
+                p.rust_name,
+                code(&p.name)
+            ));
         }
     }
     if !op.gateway_headers.is_empty() {
         lines.push(String::new());
-        let list = op.gateway_headers.iter().map(|h| code(h)).collect::<Vec<_>>().join(", ");
+        let list = op
+            .gateway_headers
+            .iter()
+            .map(|h| code(h))
+            .collect::<Vec<_>>()
+            .join(", ");
         lines.push(format!("The runtime supplies {list}; pass a FranceConnect token, if the call needs one, with [`Client::with_options`]."));
     }
     if op.traceability {

@@ -18,7 +18,11 @@ pub fn doc_attrs(text: Option<&str>) -> TokenStream {
 /// `#[doc]` attributes from ready lines.
 pub fn lines_to_attrs(lines: &[String]) -> TokenStream {
     let attrs = lines.iter().map(|l| {
-        let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         quote!(#[doc = #l])
     });
     quote!(#(#attrs)*)
@@ -59,7 +63,11 @@ pub fn doc_lines(text: &str) -> Vec<String> {
 
 /// Inline code for a name from the document, safe inside backticks.
 pub fn code(name: &str) -> String {
-    if name.contains('`') { format!("`` {name} ``") } else { format!("`{name}`") }
+    if name.contains('`') {
+        format!("`` {name} ``")
+    } else {
+        format!("`{name}`")
+    }
 }
 
 #[cfg(test)]
@@ -69,7 +77,10 @@ mod tests {
     #[test]
     fn code_blocks_never_become_doctests() {
         let lines = doc_lines("Exemple :\n```\ncurl -X GET\n```\n\n    indented");
-        assert_eq!(lines, vec!["Exemple :", "```text", "curl -X GET", "```", "", "indented"]);
+        assert_eq!(
+            lines,
+            vec!["Exemple :", "```text", "curl -X GET", "```", "", "indented"]
+        );
         assert_eq!(doc_lines("```json\n{}"), vec!["```text", "{}", "```"]);
     }
 }

@@ -53,6 +53,9 @@ pub struct CrateSettings {
     pub usage_doc: Option<String>,
     /// Also write `tests/examples.rs`, decoding every example of the document.
     pub example_tests: bool,
+    /// Examples (JSON pointers) left out of `tests/examples.rs` because they contradict their
+    /// own schema.
+    pub example_skip: std::collections::BTreeSet<String>,
 }
 
 impl CrateSettings {
@@ -70,6 +73,7 @@ impl CrateSettings {
             publish: None,
             usage_doc: None,
             example_tests: false,
+            example_skip: Default::default(),
         }
     }
 
@@ -78,15 +82,28 @@ impl CrateSettings {
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
             && self.name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !name_ok {
             return Err(Error::Config {
                 message: format!("`{}` is not a valid crate name", self.name),
                 hint: "use ASCII letters, digits, `-` and `_`, starting with a letter (e.g. dgfip-impot-particulier)".into(),
             });
         }
-        let parts: Vec<&str> = self.version.split(['-', '+']).next().unwrap_or("").split('.').collect();
-        if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+        let parts: Vec<&str> = self
+            .version
+            .split(['-', '+'])
+            .next()
+            .unwrap_or("")
+            .split('.')
+            .collect();
+        if parts.len() != 3
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+        {
             return Err(Error::Config {
                 message: format!("`{}` is not a semantic version", self.version),
                 hint: "use MAJOR.MINOR.PATCH, e.g. 0.1.0".into(),
@@ -120,12 +137,31 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
     let mut files = Files::new();
     files.insert("Cargo.toml".into(), cargo_toml(api, settings, provenance));
     files.insert("README.md".into(), readme(api, settings, provenance));
-    files.insert("src/lib.rs".into(), format!("{header}{}", format(lib_rs(api, settings))?));
-    files.insert("src/types.rs".into(), format!("{header}{}", format(types::types_file(&api.types))?));
-    files.insert("src/client.rs".into(), format!("{header}{}", format(client::client_file(api))?));
+    files.insert(
+        "src/lib.rs".into(),
+        format!("{header}{}", format(lib_rs(api, settings))?),
+    );
+    files.insert(
+        "src/types.rs".into(),
+        format!("{header}{}", format(types::types_file(&api.types))?),
+    );
+    files.insert(
+        "src/client.rs".into(),
+        format!("{header}{}", format(client::client_file(api))?),
+    );
     if settings.example_tests {
         let krate = settings.name.replace('-', "_");
-        files.insert("tests/examples.rs".into(), format!("{header}{}", format(examples::example_test_file(api, &krate))?));
+        files.insert(
+            "tests/examples.rs".into(),
+            format!(
+                "{header}{}",
+                format(examples::example_test_file(
+                    api,
+                    &krate,
+                    &settings.example_skip
+                ))?
+            ),
+        );
     }
     Ok(files)
 }
@@ -159,13 +195,22 @@ fn space_items(code: &str) -> String {
     for (i, line) in lines.iter().enumerate() {
         out.push_str(line);
         out.push('\n');
-        let Some(next) = lines.get(i + 1) else { continue };
+        let Some(next) = lines.get(i + 1) else {
+            continue;
+        };
         let indent = line.len() - line.trim_start().len();
         let next_indent = next.len() - next.trim_start().len();
-        let closes_item = matches!(line.trim(), "}" | "};") || (line.trim_end().ends_with(';') && next.trim_start().starts_with("///") && indent == next_indent && line.trim_start().starts_with("use "));
+        let closes_item = matches!(line.trim(), "}" | "};")
+            || (line.trim_end().ends_with(';')
+                && next.trim_start().starts_with("///")
+                && indent == next_indent
+                && line.trim_start().starts_with("use "));
         let next_is_item = next_indent == indent
             && !next.trim().is_empty()
-            && !matches!(next.trim_start().chars().next(), Some('}' | ')' | ']' | '.' | ','))
+            && !matches!(
+                next.trim_start().chars().next(),
+                Some('}' | ')' | ']' | '.' | ',')
+            )
             && !next.trim_start().starts_with("else");
         if closes_item && next_is_item {
             out.push('\n');
@@ -175,7 +220,10 @@ fn space_items(code: &str) -> String {
 }
 
 fn lib_rs(api: &Api, settings: &CrateSettings) -> TokenStream {
-    let mut lines = vec![format!("Client of **{}** (API version {}), generated by gouvgen.", api.title, api.version)];
+    let mut lines = vec![format!(
+        "Client of **{}** (API version {}), generated by gouvgen.",
+        api.title, api.version
+    )];
     if let Some(d) = &api.description {
         lines.push(String::new());
         lines.extend(docs::doc_lines(d));
@@ -189,7 +237,11 @@ fn lib_rs(api: &Api, settings: &CrateSettings) -> TokenStream {
         lines.extend(usage.lines().map(str::to_string));
     }
     let docs = lines.iter().map(|l| {
-        let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         quote!(#![doc = #l])
     });
     quote! {
@@ -216,12 +268,18 @@ fn toml_str(s: &str) -> String {
 }
 
 fn cargo_toml(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> String {
-    let description = settings
-        .description
-        .clone()
-        .unwrap_or_else(|| format!("Typed Rust client for {} {}, generated by gouvgen", api.title, api.version));
+    let description = settings.description.clone().unwrap_or_else(|| {
+        format!(
+            "Typed Rust client for {} {}, generated by gouvgen",
+            api.title, api.version
+        )
+    });
     let mut out = String::new();
-    out.push_str(&format!("# Generated by gouvgen {} from {}. Do not edit by hand.\n", env!("CARGO_PKG_VERSION"), provenance.file_name));
+    out.push_str(&format!(
+        "# Generated by gouvgen {} from {}. Do not edit by hand.\n",
+        env!("CARGO_PKG_VERSION"),
+        provenance.file_name
+    ));
     out.push_str("[package]\n");
     out.push_str(&format!("name = {}\n", toml_str(&settings.name)));
     out.push_str(&format!("version = {}\n", toml_str(&settings.version)));
@@ -238,7 +296,12 @@ fn cargo_toml(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> S
     }
     out.push_str("readme = \"README.md\"\n");
     if !settings.keywords.is_empty() {
-        let kws: Vec<String> = settings.keywords.iter().take(5).map(|k| toml_str(k)).collect();
+        let kws: Vec<String> = settings
+            .keywords
+            .iter()
+            .take(5)
+            .map(|k| toml_str(k))
+            .collect();
         out.push_str(&format!("keywords = [{}]\n", kws.join(", ")));
     }
     out.push_str("categories = [\"api-bindings\"]\n");
@@ -249,7 +312,11 @@ fn cargo_toml(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> S
     out.push_str("\n[dependencies]\n");
     match &settings.runtime {
         RuntimeDep::Path { path, version } => {
-            out.push_str(&format!("gouvgen-runtime = {{ version = {}, path = {} }}\n", toml_str(version), toml_str(path)));
+            out.push_str(&format!(
+                "gouvgen-runtime = {{ version = {}, path = {} }}\n",
+                toml_str(version),
+                toml_str(path)
+            ));
         }
         RuntimeDep::Version(v) => out.push_str(&format!("gouvgen-runtime = {}\n", toml_str(v))),
     }
@@ -257,10 +324,16 @@ fn cargo_toml(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> S
 }
 
 fn readme(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> String {
-    let mut out = format!("# {}\n\nTyped Rust client for **{}** (API version {}), generated by gouvgen from `{}`.\n\n", settings.name, api.title, api.version, provenance.file_name);
+    let mut out = format!(
+        "# {}\n\nTyped Rust client for **{}** (API version {}), generated by gouvgen from `{}`.\n\n",
+        settings.name, api.title, api.version, provenance.file_name
+    );
     out.push_str("Authentication, correlation IDs, retries, rate limits and error decoding are done by `gouvgen-runtime`.\nDo not edit this crate by hand: regenerate it from the document.\n\n## Operations\n\n");
     for op in &api.operations {
-        out.push_str(&format!("- `{}` — `{} {}`", op.method_name, op.http_method, op.path));
+        out.push_str(&format!(
+            "- `{}` — `{} {}`",
+            op.method_name, op.http_method, op.path
+        ));
         if let Some(s) = &op.summary {
             out.push_str(&format!(": {}", s.lines().next().unwrap_or("").trim()));
         }

@@ -60,9 +60,14 @@ fn named_type(ty: &NamedType, space: &TypeSpace, defaults: &mut Vec<TokenStream>
             let target = type_tokens(target, space, Scope::Types);
             quote! { #doc pub type #name = #target; }
         }
-        TypeKind::Struct { fields, extra } => structure(&ty.name, doc, fields, extra.as_ref(), space, defaults),
+        TypeKind::Struct { fields, extra } => {
+            structure(&ty.name, doc, fields, extra.as_ref(), space, defaults)
+        }
         TypeKind::Enum { variants, unknown } => open_enum(&name, doc, variants, unknown),
-        TypeKind::Union { variants, discriminator } => union(&name, doc, variants, discriminator.as_deref(), space),
+        TypeKind::Union {
+            variants,
+            discriminator,
+        } => union(&name, doc, variants, discriminator.as_deref(), space),
     }
 }
 
@@ -99,7 +104,11 @@ fn structure(
         } else if !is_option {
             all_optional = false;
         }
-        let serde_attr = if attrs.is_empty() { quote!() } else { quote!(#[serde(#(#attrs),*)]) };
+        let serde_attr = if attrs.is_empty() {
+            quote!()
+        } else {
+            quote!(#[serde(#(#attrs),*)])
+        };
         let mut lines = field.doc.as_deref().map(doc_lines).unwrap_or_default();
         if field.name != field.original {
             if !lines.is_empty() {
@@ -117,7 +126,11 @@ fn structure(
     if let Some(extra) = extra {
         let ty = type_tokens(extra, space, Scope::Types);
         let taken: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        let extra_name = if taken.contains(&"additional_properties") { "additional_properties_" } else { "additional_properties" };
+        let extra_name = if taken.contains(&"additional_properties") {
+            "additional_properties_"
+        } else {
+            "additional_properties"
+        };
         let ident = format_ident!("{extra_name}");
         tokens.push(quote! {
             /// Properties not declared in the schema (`additionalProperties`).
@@ -125,7 +138,11 @@ fn structure(
             pub #ident: std::collections::BTreeMap<String, #ty>,
         });
     }
-    let default_derive = if all_optional { quote!(Default,) } else { quote!() };
+    let default_derive = if all_optional {
+        quote!(Default,)
+    } else {
+        quote!()
+    };
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, #default_derive rt::serde::Serialize, rt::serde::Deserialize)]
@@ -141,7 +158,11 @@ fn default_value(value: &Value, ty: &TypeRef, space: &TypeSpace) -> TokenStream 
             let lit = match p {
                 Prim::F32 | Prim::F64 => {
                     let f = n.as_f64().unwrap_or_default();
-                    let text = if f.fract() == 0.0 { format!("{f:.1}") } else { f.to_string() };
+                    let text = if f.fract() == 0.0 {
+                        format!("{f:.1}")
+                    } else {
+                        f.to_string()
+                    };
                     syn::parse_str::<TokenStream>(&text).unwrap_or_else(|_| quote!(0.0))
                 }
                 _ => syn::parse_str::<TokenStream>(&n.to_string()).unwrap_or_else(|_| quote!(0)),
@@ -157,9 +178,17 @@ fn default_value(value: &Value, ty: &TypeRef, space: &TypeSpace) -> TokenStream 
     }
 }
 
-fn open_enum(name: &proc_macro2::Ident, doc: TokenStream, variants: &[crate::model::EnumVariant], unknown: &str) -> TokenStream {
+fn open_enum(
+    name: &proc_macro2::Ident,
+    doc: TokenStream,
+    variants: &[crate::model::EnumVariant],
+    unknown: &str,
+) -> TokenStream {
     let unknown = format_ident!("{unknown}");
-    let idents: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.name)).collect();
+    let idents: Vec<_> = variants
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
     let values: Vec<&str> = variants.iter().map(|v| v.value.as_str()).collect();
     let docs = values.iter().map(|v| {
         let d = format!(" {}", code(v));
@@ -222,8 +251,14 @@ fn union(
     discriminator: Option<&str>,
     space: &TypeSpace,
 ) -> TokenStream {
-    let idents: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.name)).collect();
-    let types: Vec<_> = variants.iter().map(|v| type_tokens(&v.ty, space, Scope::Types)).collect();
+    let idents: Vec<_> = variants
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
+    let types: Vec<_> = variants
+        .iter()
+        .map(|v| type_tokens(&v.ty, space, Scope::Types))
+        .collect();
     let Some(tag) = discriminator else {
         return quote! {
             #doc
@@ -236,7 +271,11 @@ fn union(
             }
         };
     };
-    let other_name = if variants.iter().any(|v| v.name == "Other") { "OtherValue" } else { "Other" };
+    let other_name = if variants.iter().any(|v| v.name == "Other") {
+        "OtherValue"
+    } else {
+        "Other"
+    };
     let other = format_ident!("{other_name}");
     let arms = variants.iter().zip(&idents).map(|(v, ident)| {
         let tags = &v.tags;
@@ -246,7 +285,15 @@ fn union(
     });
     let tag_doc = format!(" Chosen by the {} property.", code(tag));
     let variant_docs = variants.iter().map(|v| {
-        let d = format!(" {} = {}", code(tag), v.tags.iter().map(|t| code(t)).collect::<Vec<_>>().join(" or "));
+        let d = format!(
+            " {} = {}",
+            code(tag),
+            v.tags
+                .iter()
+                .map(|t| code(t))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        );
         quote!(#[doc = #d])
     });
     quote! {

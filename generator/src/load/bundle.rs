@@ -30,7 +30,11 @@ pub(super) fn bundle(doc: &mut Document) -> Result<()> {
         return Ok(());
     }
     let swagger2 = doc.root.get("swagger").is_some();
-    let schemas_pointer = if swagger2 { "/definitions" } else { "/components/schemas" };
+    let schemas_pointer = if swagger2 {
+        "/definitions"
+    } else {
+        "/components/schemas"
+    };
     let taken = doc
         .root
         .pointer(schemas_pointer)
@@ -76,7 +80,11 @@ fn ensure_object<'a>(root: &'a mut Value, pointer: &str) -> &'a mut Map<String, 
         if !cur.is_object() {
             *cur = Value::Object(Map::new());
         }
-        cur = cur.as_object_mut().expect("object").entry(seg).or_insert_with(|| Value::Object(Map::new()));
+        cur = cur
+            .as_object_mut()
+            .expect("object")
+            .entry(seg)
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     if !cur.is_object() {
         *cur = Value::Object(Map::new());
@@ -127,7 +135,14 @@ impl Bundler {
         }
     }
 
-    fn error_at(&self, file: &Path, pointer: &str, doc: &Document, message: String, hint: &str) -> Error {
+    fn error_at(
+        &self,
+        file: &Path,
+        pointer: &str,
+        doc: &Document,
+        message: String,
+        hint: &str,
+    ) -> Error {
         let loc = if file == doc.path {
             doc.locate(Location::at(file, format!("{pointer}/$ref")))
         } else {
@@ -169,7 +184,10 @@ impl Bundler {
                     file,
                     pointer,
                     doc,
-                    format!("`$ref: {reference}` points at `{}`, which cannot be read", target_file.display()),
+                    format!(
+                        "`$ref: {reference}` points at `{}`, which cannot be read",
+                        target_file.display()
+                    ),
                     "fix the path (it is relative to the referencing file) or add the missing file",
                 )
             })?;
@@ -179,15 +197,21 @@ impl Bundler {
                 self.files.push(target_file.clone());
             }
         }
-        let target = self.cache[&target_file].pointer(&fragment).cloned().ok_or_else(|| {
-            self.error_at(
-                file,
-                pointer,
-                doc,
-                format!("`$ref: {reference}` points at nothing: `{}` has no `#{fragment}`", target_file.display()),
-                "fix the reference or add the missing definition",
-            )
-        })?;
+        let target = self.cache[&target_file]
+            .pointer(&fragment)
+            .cloned()
+            .ok_or_else(|| {
+                self.error_at(
+                    file,
+                    pointer,
+                    doc,
+                    format!(
+                        "`$ref: {reference}` points at nothing: `{}` has no `#{fragment}`",
+                        target_file.display()
+                    ),
+                    "fix the reference or add the missing definition",
+                )
+            })?;
         map.remove("$ref");
         let schema_name = schema_name(&fragment, &target_file);
         if let Some(base) = schema_name {
@@ -204,7 +228,10 @@ impl Bundler {
                 }
             };
             let mut out = Map::new();
-            out.insert("$ref".into(), Value::String(format!("#{}/{}", self.schemas_pointer, name)));
+            out.insert(
+                "$ref".into(),
+                Value::String(format!("#{}/{}", self.schemas_pointer, name)),
+            );
             for (k, v) in map {
                 out.insert(k, v);
             }

@@ -92,19 +92,26 @@ pub fn load_value(path: &Path) -> Result<Value> {
 pub fn load_document(path: &Path) -> Result<Document> {
     let text = read_text(path)?;
     let root = parse_text(path, &text)?;
-    let mut doc = Document { path: path.to_path_buf(), text, root, files: vec![path.to_path_buf()] };
+    let mut doc = Document {
+        path: path.to_path_buf(),
+        text,
+        root,
+        files: vec![path.to_path_buf()],
+    };
     bundle::bundle(&mut doc)?;
     Ok(doc)
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::io(path, e, "check the path and that the file is readable")
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::io(path, e, "check the path and that the file is readable"))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::Syntax(
-            Diagnostic::new(Location::file(path), format!("the file is not UTF-8 text ({e})"))
-                .hint("save the document as UTF-8"),
+            Diagnostic::new(
+                Location::file(path),
+                format!("the file is not UTF-8 text ({e})"),
+            )
+            .hint("save the document as UTF-8"),
         )
     })?;
     Ok(text)
@@ -128,10 +135,9 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
                 serde_json::error::Category::Eof => "the JSON document ends too early (truncated?)",
                 _ => "the JSON document is not well-formed",
             };
-            Error::Syntax(
-                Diagnostic::new(loc, format!("{what}: {e}"))
-                    .hint("fix the JSON syntax at that line (a validator such as `jq . FILE` shows it too)"),
-            )
+            Error::Syntax(Diagnostic::new(loc, format!("{what}: {e}")).hint(
+                "fix the JSON syntax at that line (a validator such as `jq . FILE` shows it too)",
+            ))
         })
     } else {
         yaml::parse(body).map_err(|e| {

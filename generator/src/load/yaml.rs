@@ -28,7 +28,10 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
         line_col: e.location().map(|l| (l.line(), l.column())),
         message: e.to_string(),
     })?;
-    yaml.apply_merge().map_err(|e| YamlError { line_col: None, message: e.to_string() })?;
+    yaml.apply_merge().map_err(|e| YamlError {
+        line_col: None,
+        message: e.to_string(),
+    })?;
     Ok(to_json(yaml))
 }
 
@@ -42,7 +45,10 @@ fn to_json(yaml: Yaml) -> Value {
             } else if let Some(u) = n.as_u64() {
                 Value::Number(u.into())
             } else {
-                n.as_f64().and_then(Number::from_f64).map(Value::Number).unwrap_or(Value::Null)
+                n.as_f64()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
             }
         }
         Yaml::String(s) => Value::String(s),
@@ -85,13 +91,22 @@ pub fn locate_many(text: &str, pointers: &[&str]) -> HashMap<String, (usize, usi
             found.insert(String::new(), (1, 1));
             continue;
         }
-        let path: Vec<String> = p.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+        let path: Vec<String> = p
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
         targets.insert(path, p.to_string());
     }
     if targets.is_empty() {
         return found;
     }
-    let mut finder = Finder { targets, path: Vec::new(), stack: Vec::new(), found };
+    let mut finder = Finder {
+        targets,
+        path: Vec::new(),
+        stack: Vec::new(),
+        found,
+    };
     let mut parser = Parser::new_from_str(text);
     let _ = parser.load(&mut finder, false);
     finder.found
@@ -162,8 +177,11 @@ impl MarkedEventReceiver for Finder {
                 if let Some(Some(seg)) = self.segment() {
                     self.path.push(seg);
                 }
-                let slot =
-                    if matches!(ev, Event::SequenceStart(..)) { Slot::Seq(0) } else { Slot::Map(None) };
+                let slot = if matches!(ev, Event::SequenceStart(..)) {
+                    Slot::Seq(0)
+                } else {
+                    Slot::Map(None)
+                };
                 self.stack.push(slot);
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -185,27 +203,44 @@ mod tests {
 
     #[test]
     fn integer_keys_become_strings_and_merge_keys_apply() {
-        let v = parse("base: &b\n  a: 1\n  b: two\nresponses:\n  200:\n    <<: *b\n    b: own\n").unwrap();
+        let v = parse("base: &b\n  a: 1\n  b: two\nresponses:\n  200:\n    <<: *b\n    b: own\n")
+            .unwrap();
         assert_eq!(v["responses"]["200"], json!({"b": "own", "a": 1}));
     }
 
     #[test]
     fn scalars_follow_the_core_schema() {
         let v = parse("a: '00015'\nb: '12'\nc: 1.5\nd: ~\ne: yes\nf: -3\n").unwrap();
-        assert_eq!(v, json!({"a": "00015", "b": "12", "c": 1.5, "d": null, "e": "yes", "f": -3}));
+        assert_eq!(
+            v,
+            json!({"a": "00015", "b": "12", "c": 1.5, "d": null, "e": "yes", "f": -3})
+        );
     }
 
     #[test]
     fn locate_finds_nested_nodes() {
-        let text = "paths:\n  /a:\n    get:\n      responses:\n        200:\n          description: ok\n";
+        let text =
+            "paths:\n  /a:\n    get:\n      responses:\n        200:\n          description: ok\n";
         // Block mappings are reported where their first entry is read: the line is what counts.
-        assert_eq!(locate(text, "/paths/~1a/get/responses/200").map(|p| p.0), Some(6));
+        assert_eq!(
+            locate(text, "/paths/~1a/get/responses/200").map(|p| p.0),
+            Some(6)
+        );
         assert_eq!(locate(text, "/paths/~1a/get").map(|p| p.0), Some(4));
-        assert_eq!(locate(text, "/paths/~1a/get/responses/200/description").map(|p| p.0), Some(6));
+        assert_eq!(
+            locate(text, "/paths/~1a/get/responses/200/description").map(|p| p.0),
+            Some(6)
+        );
         assert_eq!(locate(text, "/paths/~1b"), None);
         assert_eq!(locate("{\"a\": [1, {\"b\": 2}]}", "/a/1/b"), Some((1, 17)));
-        assert_eq!(locate("{\n\"a\": {\n  \"b\": [1,\n 2]}}", "/a/b/1").map(|p| p.0), Some(4));
-        assert_eq!(locate("a: [x, y]\nb:\n  - 1\n  - {c: 2}\n", "/b/1/c").map(|p| p.0), Some(4));
+        assert_eq!(
+            locate("{\n\"a\": {\n  \"b\": [1,\n 2]}}", "/a/b/1").map(|p| p.0),
+            Some(4)
+        );
+        assert_eq!(
+            locate("a: [x, y]\nb:\n  - 1\n  - {c: 2}\n", "/b/1/c").map(|p| p.0),
+            Some(4)
+        );
     }
 
     #[test]

@@ -11,8 +11,13 @@ pub mod types;
 
 use serde_json::Value;
 
-pub use operations::{BodyKind, MultipartField, Operation, Param, ParamIn, RequestBody, ResponseCase, ResponseKind, StatusMatch};
-pub use types::{EnumVariant, Field, NamedType, Prim, TypeId, TypeKind, TypeRef, TypeSpace, UnionVariant};
+pub use operations::{
+    BodyKind, MultipartField, Operation, Param, ParamIn, RequestBody, ResponseCase, ResponseKind,
+    StatusMatch,
+};
+pub use types::{
+    EnumVariant, Field, NamedType, Prim, TypeId, TypeKind, TypeRef, TypeSpace, UnionVariant,
+};
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Document;
@@ -86,10 +91,19 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let located = doc.diagnostics_near(issues.iter().map(|i| (original_pointer(&i.pointer, dialect), i.message.clone())).collect());
+    let located = doc.diagnostics_near(
+        issues
+            .iter()
+            .map(|i| (original_pointer(&i.pointer, dialect), i.message.clone()))
+            .collect(),
+    );
     for (issue, d) in issues.into_iter().zip(located) {
         let d = d.hint(issue.hint);
-        if issue.fatal { errors.push(d) } else { warnings.push(d) }
+        if issue.fatal {
+            errors.push(d)
+        } else {
+            warnings.push(d)
+        }
     }
     if !errors.is_empty() {
         return Err(Error::Spec(errors));
@@ -100,15 +114,31 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
 
 fn model_header(root: &Value, dialect: Dialect) -> Api {
     let info = root.get("info");
-    let text = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(str::to_string);
+    let text = |k: &str| {
+        info.and_then(|i| i.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let servers: Vec<String> = root
         .get("servers")
         .and_then(Value::as_array)
-        .map(|s| s.iter().filter_map(|x| x.get("url").and_then(Value::as_str)).map(str::to_string).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.get("url").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     Api {
         title: text("title").unwrap_or_else(|| "API".into()),
-        version: info.and_then(|i| i.get("version")).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default(),
+        version: info
+            .and_then(|i| i.get("version"))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default(),
         description: text("description"),
         dialect,
         base_path: base_path(servers.first().map(String::as_str).unwrap_or("")),
@@ -126,7 +156,11 @@ pub fn base_path(url: &str) -> String {
         None if url.starts_with("//") => &url[2..],
         None => {
             let p = url.trim_end_matches('/');
-            return if p.is_empty() || p.starts_with('/') { p.to_string() } else { format!("/{p}") };
+            return if p.is_empty() || p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            };
         }
     };
     let path = match after_scheme.find('/') {
@@ -162,7 +196,10 @@ mod tests {
 
     #[test]
     fn base_paths() {
-        assert_eq!(base_path("https://IP-GATEWAY/impotparticulier/1.0"), "/impotparticulier/1.0");
+        assert_eq!(
+            base_path("https://IP-GATEWAY/impotparticulier/1.0"),
+            "/impotparticulier/1.0"
+        );
         assert_eq!(base_path("https://entreprise.api.gouv.fr"), "");
         assert_eq!(base_path("/fcb-masrestit/api/v2/"), "/fcb-masrestit/api/v2");
         assert_eq!(base_path("//particulier-test.api.gouv.fr/api"), "/api");

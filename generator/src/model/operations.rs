@@ -9,10 +9,13 @@ use super::{Api, Security};
 use crate::naming::{Namer, pascal, snake};
 use crate::normalise::Dialect;
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Header parameters the runtime supplies on every call; generated methods never ask for them.
-pub const GATEWAY_HEADERS: [&str; 3] = ["authorization", "x-correlation-id", "x-franceconnect-oauth"];
+pub const GATEWAY_HEADERS: [&str; 3] =
+    ["authorization", "x-correlation-id", "x-franceconnect-oauth"];
 
 /// Query parameters of API Entreprise / API Particulier traceability, set once on the client.
 pub const TRACEABILITY_PARAMS: [&str; 3] = ["context", "recipient", "object"];
@@ -200,11 +203,20 @@ impl<'a> Builder<'a> {
         let api_key_params = security
             .iter()
             .filter_map(|s| match s {
-                Security::ApiKey { param, location, .. } => Some((param.to_ascii_lowercase(), location.clone())),
+                Security::ApiKey {
+                    param, location, ..
+                } => Some((param.to_ascii_lowercase(), location.clone())),
                 _ => None,
             })
             .collect();
-        Builder { root, reader, operations: Vec::new(), dialect, security, api_key_params }
+        Builder {
+            root,
+            reader,
+            operations: Vec::new(),
+            dialect,
+            security,
+            api_key_params,
+        }
     }
 
     pub fn read_all(&mut self) {
@@ -219,17 +231,33 @@ impl<'a> Builder<'a> {
             }
             return;
         };
-        let mut method_names = Namer::with_reserved(&["new", "with_base_path", "with_options", "runtime", "base_path", "clone", "fmt"]);
+        let mut method_names = Namer::with_reserved(&[
+            "new",
+            "with_base_path",
+            "with_options",
+            "runtime",
+            "base_path",
+            "clone",
+            "fmt",
+        ]);
         let mut type_prefixes = Namer::default();
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         for (path, item) in paths {
             let item_ptr = format!("/paths/{}", escape(path));
             let item = self.deref(item).clone();
-            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let shared = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
                 let pointer = format!("{item_ptr}/{method}");
-                let explicit = op.get("operationId").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+                let explicit = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty());
                 if let Some(id) = explicit {
                     if let Some(first) = seen_ids.get(id) {
                         self.reader.issues.push(SchemaIssue {
@@ -244,20 +272,35 @@ impl<'a> Builder<'a> {
                 }
                 let id = explicit
                     .map(str::to_string)
-                    .or_else(|| op.get("x-operationId").and_then(Value::as_str).map(str::to_string))
+                    .or_else(|| {
+                        op.get("x-operationId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
                     .unwrap_or_else(|| format!("{method} {path}"));
                 let base = snake(&id);
                 let method_name = method_names.unique(&base, "_");
                 if method_name != base {
                     self.reader.issues.push(SchemaIssue {
                         pointer: pointer.clone(),
-                        message: format!("operation name `{base}` is already taken; this one is `{method_name}`"),
+                        message: format!(
+                            "operation name `{base}` is already taken; this one is `{method_name}`"
+                        ),
                         hint: "give the operation a distinct operationId".into(),
                         fatal: false,
                     });
                 }
                 let type_prefix = type_prefixes.unique(&pascal(&id), "");
-                let built = self.operation(op, &shared, path, method, &pointer, id, method_name, type_prefix);
+                let built = self.operation(
+                    op,
+                    &shared,
+                    path,
+                    method,
+                    &pointer,
+                    id,
+                    method_name,
+                    type_prefix,
+                );
                 self.operations.push(built);
             }
         }
@@ -270,7 +313,11 @@ impl<'a> Builder<'a> {
     {
         let mut cur = v;
         for _ in 0..16 {
-            match cur.get("$ref").and_then(Value::as_str).and_then(|r| self.reader.resolve(r)) {
+            match cur
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| self.reader.resolve(r))
+            {
                 Some(next) => cur = next,
                 None => break,
             }
@@ -291,12 +338,22 @@ impl<'a> Builder<'a> {
         type_prefix: String,
     ) -> Operation {
         let mut raw_params: Vec<(Value, String)> = Vec::new();
-        let own: Vec<(usize, &Value)> = op.get("parameters").and_then(Value::as_array).map(|a| a.iter().enumerate().collect()).unwrap_or_default();
+        let own: Vec<(usize, &Value)> = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().enumerate().collect())
+            .unwrap_or_default();
         let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
         for (i, p) in shared.iter().enumerate() {
             let rp = self.deref(p);
             if !own.iter().any(|(_, o)| key(self.deref(o)) == key(rp)) {
-                raw_params.push((rp.clone(), format!("{}/parameters/{i}", pointer.rsplit_once('/').map(|x| x.0).unwrap_or(pointer))));
+                raw_params.push((
+                    rp.clone(),
+                    format!(
+                        "{}/parameters/{i}",
+                        pointer.rsplit_once('/').map(|x| x.0).unwrap_or(pointer)
+                    ),
+                ));
             }
         }
         for (i, p) in own {
@@ -308,14 +365,21 @@ impl<'a> Builder<'a> {
             .filter(|(p, _)| p.get("in").and_then(Value::as_str) == Some("query"))
             .filter_map(|(p, _)| p.get("name").and_then(Value::as_str).map(str::to_string))
             .collect();
-        let traceability = TRACEABILITY_PARAMS.iter().all(|t| names_in_query.iter().any(|n| n == t));
+        let traceability = TRACEABILITY_PARAMS
+            .iter()
+            .all(|t| names_in_query.iter().any(|n| n == t));
 
         let mut names = Namer::with_reserved(&["body", "self", "options"]);
         let mut params = Vec::new();
         let mut gateway_headers = Vec::new();
         for (p, ptr) in &raw_params {
             let Some(name) = p.get("name").and_then(Value::as_str) else {
-                self.reader.issues.push(SchemaIssue { pointer: ptr.clone(), message: "parameter without a name; skipped".into(), hint: "give the parameter a `name`".into(), fatal: false });
+                self.reader.issues.push(SchemaIssue {
+                    pointer: ptr.clone(),
+                    message: "parameter without a name; skipped".into(),
+                    hint: "give the parameter a `name`".into(),
+                    fatal: false,
+                });
                 continue;
             };
             let location = match p.get("in").and_then(Value::as_str) {
@@ -344,7 +408,11 @@ impl<'a> Builder<'a> {
                 ParamIn::Cookie => "cookie",
                 ParamIn::Path => "path",
             };
-            if self.api_key_params.iter().any(|(n, l)| n == &lower && l == loc_name) {
+            if self
+                .api_key_params
+                .iter()
+                .any(|(n, l)| n == &lower && l == loc_name)
+            {
                 gateway_headers.push(name.to_string());
                 continue;
             }
@@ -353,17 +421,31 @@ impl<'a> Builder<'a> {
             }
             let schema = match (p.get("schema"), p.get("content")) {
                 (Some(s), _) => s.clone(),
-                (None, Some(Value::Object(content))) => content.values().next().and_then(|m| m.get("schema")).cloned().unwrap_or(Value::Null),
+                (None, Some(Value::Object(content))) => content
+                    .values()
+                    .next()
+                    .and_then(|m| m.get("schema"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
                 _ => Value::Null,
             };
             let hint = format!("{type_prefix}{}", pascal(name));
-            let ty = self.reader.read(&schema, &format!("{ptr}/schema"), &hint, 0);
+            let ty = self
+                .reader
+                .read(&schema, &format!("{ptr}/schema"), &hint, 0);
             let ty = match ty {
                 TypeRef::Option(inner) => *inner,
                 other => other,
             };
-            let required = location == ParamIn::Path || p.get("required") == Some(&Value::Bool(true));
-            let explode = p.get("explode").and_then(Value::as_bool).unwrap_or(!matches!(p.get("style").and_then(Value::as_str), Some("spaceDelimited" | "pipeDelimited")));
+            let required =
+                location == ParamIn::Path || p.get("required") == Some(&Value::Bool(true));
+            let explode = p
+                .get("explode")
+                .and_then(Value::as_bool)
+                .unwrap_or(!matches!(
+                    p.get("style").and_then(Value::as_str),
+                    Some("spaceDelimited" | "pipeDelimited")
+                ));
             params.push(Param {
                 name: name.to_string(),
                 rust_name: names.unique(&snake(name), "_"),
@@ -376,9 +458,17 @@ impl<'a> Builder<'a> {
             });
         }
         // Path parameters in template order, then the rest in document order.
-        let template_order: Vec<String> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).map(str::to_string).collect();
+        let template_order: Vec<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .map(str::to_string)
+            .collect();
         for placeholder in &template_order {
-            if !params.iter().any(|p| p.location == ParamIn::Path && &p.name == placeholder) {
+            if !params
+                .iter()
+                .any(|p| p.location == ParamIn::Path && &p.name == placeholder)
+            {
                 self.reader.issues.push(SchemaIssue {
                     pointer: pointer.to_string(),
                     message: format!("the path has `{{{placeholder}}}` but no path parameter of that name; added as a string"),
@@ -398,11 +488,19 @@ impl<'a> Builder<'a> {
             }
         }
         params.sort_by_key(|p| match p.location {
-            ParamIn::Path => template_order.iter().position(|t| t == &p.name).unwrap_or(usize::MAX) as i64 - 1_000_000,
+            ParamIn::Path => {
+                template_order
+                    .iter()
+                    .position(|t| t == &p.name)
+                    .unwrap_or(usize::MAX) as i64
+                    - 1_000_000
+            }
             _ => 0,
         });
 
-        let body = op.get("requestBody").map(|b| (self.deref(b).clone(), format!("{pointer}/requestBody")));
+        let body = op
+            .get("requestBody")
+            .map(|b| (self.deref(b).clone(), format!("{pointer}/requestBody")));
         let body = body.and_then(|(b, ptr)| self.request_body(&b, &ptr, &type_prefix));
 
         let (success, errors) = self.responses(op, pointer, &type_prefix);
@@ -416,8 +514,18 @@ impl<'a> Builder<'a> {
             type_prefix,
             http_method: method.to_ascii_uppercase(),
             path: path.to_string(),
-            summary: op.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
-            description: op.get("description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+            summary: op
+                .get("summary")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            description: op
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             deprecated: op.get("deprecated") == Some(&Value::Bool(true)),
             params,
             body,
@@ -440,9 +548,24 @@ impl<'a> Builder<'a> {
         let doc = doc_of(body);
         let kind = media_kind(&media_type);
         let (kind, ty) = match kind {
-            MediaKind::Json => (BodyKind::Json, self.reader.read(&schema, &format!("{media_ptr}/schema"), &hint, 0)),
-            MediaKind::Form => (BodyKind::Form, self.reader.read(&schema, &format!("{media_ptr}/schema"), &hint, 0)),
-            MediaKind::Multipart => (BodyKind::Multipart(self.multipart_fields(&schema, &format!("{media_ptr}/schema"), &hint)), TypeRef::Prim(Prim::Any)),
+            MediaKind::Json => (
+                BodyKind::Json,
+                self.reader
+                    .read(&schema, &format!("{media_ptr}/schema"), &hint, 0),
+            ),
+            MediaKind::Form => (
+                BodyKind::Form,
+                self.reader
+                    .read(&schema, &format!("{media_ptr}/schema"), &hint, 0),
+            ),
+            MediaKind::Multipart => (
+                BodyKind::Multipart(self.multipart_fields(
+                    &schema,
+                    &format!("{media_ptr}/schema"),
+                    &hint,
+                )),
+                TypeRef::Prim(Prim::Any),
+            ),
             MediaKind::Text => (BodyKind::Text, TypeRef::Prim(Prim::String)),
             MediaKind::Bytes => (BodyKind::Bytes, TypeRef::Prim(Prim::Binary)),
         };
@@ -450,36 +573,84 @@ impl<'a> Builder<'a> {
             TypeRef::Option(inner) => *inner,
             other => other,
         };
-        Some(RequestBody { media_type, kind, ty, required, doc })
+        Some(RequestBody {
+            media_type,
+            kind,
+            ty,
+            required,
+            doc,
+        })
     }
 
-    fn multipart_fields(&mut self, schema: &Value, pointer: &str, hint: &str) -> Vec<MultipartField> {
+    fn multipart_fields(
+        &mut self,
+        schema: &Value,
+        pointer: &str,
+        hint: &str,
+    ) -> Vec<MultipartField> {
         let schema = self.deref(schema).clone();
-        let required: Vec<String> = schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+        let required: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut names = Namer::default();
         let mut out = Vec::new();
-        for (name, prop) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (name, prop) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let prop_ptr = format!("{pointer}/properties/{}", escape(name));
             let prop = self.deref(prop).clone();
             let is_file = prop.get("format").and_then(Value::as_str) == Some("binary")
                 || prop.get("type").and_then(Value::as_str) == Some("file")
                 || prop.pointer("/items/format").and_then(Value::as_str) == Some("binary");
-            let ty = if is_file { TypeRef::Prim(Prim::Binary) } else { self.reader.read(&prop, &prop_ptr, &format!("{hint}{}", pascal(name)), 0) };
+            let ty = if is_file {
+                TypeRef::Prim(Prim::Binary)
+            } else {
+                self.reader
+                    .read(&prop, &prop_ptr, &format!("{hint}{}", pascal(name)), 0)
+            };
             let ty = match ty {
                 TypeRef::Option(inner) => *inner,
                 other => other,
             };
-            out.push(MultipartField { name: name.clone(), rust_name: names.unique(&snake(name), "_"), ty, is_file, required: required.contains(name), doc: doc_of(&prop) });
+            out.push(MultipartField {
+                name: name.clone(),
+                rust_name: names.unique(&snake(name), "_"),
+                ty,
+                is_file,
+                required: required.contains(name),
+                doc: doc_of(&prop),
+            });
         }
         out
     }
 
-    fn responses(&mut self, op: &Value, pointer: &str, prefix: &str) -> (Vec<ResponseCase>, Vec<ResponseCase>) {
+    fn responses(
+        &mut self,
+        op: &Value,
+        pointer: &str,
+        prefix: &str,
+    ) -> (Vec<ResponseCase>, Vec<ResponseCase>) {
         let mut cases: Vec<(StatusMatch, Value, String)> = Vec::new();
-        for (code, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+        for (code, r) in op
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let status = match code.as_str() {
                 "default" => StatusMatch::Default,
-                c if c.len() == 3 && c.ends_with("XX") || c.ends_with("xx") => match c[..1].parse() {
+                c if c.len() == 3 && c.ends_with("XX") || c.ends_with("xx") => match c[..1].parse()
+                {
                     Ok(d) => StatusMatch::Range(d),
                     Err(_) => continue,
                 },
@@ -489,7 +660,8 @@ impl<'a> Builder<'a> {
                         self.reader.issues.push(SchemaIssue {
                             pointer: format!("{pointer}/responses/{}", escape(code)),
                             message: format!("`{code}` is not an HTTP status; response ignored"),
-                            hint: "use a status code such as 200, a range such as 4XX, or default".into(),
+                            hint: "use a status code such as 200, a range such as 4XX, or default"
+                                .into(),
                             fatal: false,
                         });
                         continue;
@@ -501,8 +673,13 @@ impl<'a> Builder<'a> {
             cases.push((status, resolved, ptr));
         }
         cases.sort_by_key(|(s, _, _)| *s);
-        let has_success = cases.iter().any(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2)));
-        let success_count = cases.iter().filter(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2))).count();
+        let has_success = cases
+            .iter()
+            .any(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2)));
+        let success_count = cases
+            .iter()
+            .filter(|(s, _, _)| matches!(s, StatusMatch::Code(200..=299) | StatusMatch::Range(2)))
+            .count();
         let mut success = Vec::new();
         let mut errors = Vec::new();
         for (status, response, ptr) in cases {
@@ -517,7 +694,11 @@ impl<'a> Builder<'a> {
                 StatusMatch::Default => "Default".into(),
             };
             let hint = if is_success {
-                if success_count > 1 { format!("{prefix}Response{}", variant.trim_start_matches("Status")) } else { format!("{prefix}Response") }
+                if success_count > 1 {
+                    format!("{prefix}Response{}", variant.trim_start_matches("Status"))
+                } else {
+                    format!("{prefix}Response")
+                }
             } else {
                 format!("{prefix}{variant}")
             };
@@ -531,10 +712,34 @@ impl<'a> Builder<'a> {
         (success, errors)
     }
 
-    fn response_case(&mut self, response: &Value, pointer: &str, status: StatusMatch, variant: String, hint: &str) -> ResponseCase {
-        let doc = response.get("description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let Some((media_type, media)) = response.get("content").and_then(Value::as_object).and_then(pick_response_media) else {
-            return ResponseCase { status, variant, media_type: None, kind: ResponseKind::Empty, ty: None, doc, examples: Vec::new() };
+    fn response_case(
+        &mut self,
+        response: &Value,
+        pointer: &str,
+        status: StatusMatch,
+        variant: String,
+        hint: &str,
+    ) -> ResponseCase {
+        let doc = response
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let Some((media_type, media)) = response
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(pick_response_media)
+        else {
+            return ResponseCase {
+                status,
+                variant,
+                media_type: None,
+                kind: ResponseKind::Empty,
+                ty: None,
+                doc,
+                examples: Vec::new(),
+            };
         };
         let media_ptr = format!("{pointer}/content/{}", escape(&media_type));
         let schema = media.get("schema");
@@ -544,7 +749,10 @@ impl<'a> Builder<'a> {
             MediaKind::Text => ResponseKind::Text,
             MediaKind::Form | MediaKind::Multipart | MediaKind::Bytes => {
                 // `*/*` and friends with a JSON schema are JSON in practice.
-                if media_type == "*/*" && schema.is_some_and(|s| s.get("type").and_then(Value::as_str) != Some("string")) {
+                if media_type == "*/*"
+                    && schema
+                        .is_some_and(|s| s.get("type").and_then(Value::as_str) != Some("string"))
+                {
                     ResponseKind::Json
                 } else {
                     ResponseKind::Bytes
@@ -552,27 +760,51 @@ impl<'a> Builder<'a> {
             }
         };
         let ty = match kind {
-            ResponseKind::Json => Some(self.reader.read(schema.unwrap_or(&Value::Null), &format!("{media_ptr}/schema"), hint, 0)),
+            ResponseKind::Json => Some(self.reader.read(
+                schema.unwrap_or(&Value::Null),
+                &format!("{media_ptr}/schema"),
+                hint,
+                0,
+            )),
             _ => None,
         };
         let mut examples = Vec::new();
         if let Some(ex) = media.get("example") {
             examples.push((format!("{media_ptr}/example"), ex.clone()));
         }
-        for (name, ex) in media.get("examples").and_then(Value::as_object).into_iter().flatten() {
+        for (name, ex) in media
+            .get("examples")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let ex = self.deref(ex);
             if let Some(v) = ex.get("value") {
-                examples.push((format!("{media_ptr}/examples/{}/value", escape(name)), v.clone()));
+                examples.push((
+                    format!("{media_ptr}/examples/{}/value", escape(name)),
+                    v.clone(),
+                ));
             }
         }
-        ResponseCase { status, variant, media_type: Some(media_type), kind, ty, doc, examples }
+        ResponseCase {
+            status,
+            variant,
+            media_type: Some(media_type),
+            kind,
+            ty,
+            doc,
+            examples,
+        }
     }
 
     pub fn finish(mut self, mut api: Api) -> Built {
         api.operations = std::mem::take(&mut self.operations);
         api.security = self.security;
         api.types = std::mem::take(&mut self.reader.space);
-        Built { api, issues: self.reader.issues }
+        Built {
+            api,
+            issues: self.reader.issues,
+        }
     }
 }
 
@@ -586,8 +818,17 @@ enum MediaKind {
 }
 
 fn media_kind(media_type: &str) -> MediaKind {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") || essence == "text/json" || essence == "application/problem+json" {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || essence.ends_with("+json")
+        || essence == "text/json"
+        || essence == "application/problem+json"
+    {
         MediaKind::Json
     } else if essence == "application/x-www-form-urlencoded" {
         MediaKind::Form
@@ -610,10 +851,17 @@ fn pick_request_media(content: &serde_json::Map<String, Value>) -> Option<(Strin
         MediaKind::Bytes => 3,
         MediaKind::Text => 4,
     };
-    content.iter().min_by_key(|(mt, _)| rank(mt)).map(|(mt, m)| {
-        let mt = if mt == "*/*" { "application/json".to_string() } else { mt.clone() };
-        (mt, m.clone())
-    })
+    content
+        .iter()
+        .min_by_key(|(mt, _)| rank(mt))
+        .map(|(mt, m)| {
+            let mt = if mt == "*/*" {
+                "application/json".to_string()
+            } else {
+                mt.clone()
+            };
+            (mt, m.clone())
+        })
 }
 
 fn pick_response_media(content: &serde_json::Map<String, Value>) -> Option<(String, Value)> {
@@ -623,25 +871,49 @@ fn pick_response_media(content: &serde_json::Map<String, Value>) -> Option<(Stri
         MediaKind::Text => 2,
         _ => 3,
     };
-    content.iter().min_by_key(|(mt, _)| rank(mt)).map(|(mt, m)| (mt.clone(), m.clone()))
+    content
+        .iter()
+        .min_by_key(|(mt, _)| rank(mt))
+        .map(|(mt, m)| (mt.clone(), m.clone()))
 }
 
 fn read_security(root: &Value) -> Vec<Security> {
     let mut out = Vec::new();
-    for (name, s) in root.pointer("/components/securitySchemes").and_then(Value::as_object).into_iter().flatten() {
+    for (name, s) in root
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         let kind = s.get("type").and_then(Value::as_str).unwrap_or("");
-        let scheme = s.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let scheme = s
+            .get("scheme")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         out.push(match (kind, scheme.as_str()) {
             ("http", "bearer") => Security::Bearer { name: name.clone() },
             ("http", "basic") => Security::Basic { name: name.clone() },
             ("apiKey", _) => Security::ApiKey {
                 name: name.clone(),
-                param: s.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
-                location: s.get("in").and_then(Value::as_str).unwrap_or("header").to_string(),
+                param: s
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                location: s
+                    .get("in")
+                    .and_then(Value::as_str)
+                    .unwrap_or("header")
+                    .to_string(),
             },
             ("oauth2", _) | ("openIdConnect", _) => Security::OAuth2 {
                 name: name.clone(),
-                flows: s.get("flows").and_then(Value::as_object).map(|f| f.keys().cloned().collect()).unwrap_or_default(),
+                flows: s
+                    .get("flows")
+                    .and_then(Value::as_object)
+                    .map(|f| f.keys().cloned().collect())
+                    .unwrap_or_default(),
             },
             _ => continue,
         });

@@ -68,7 +68,9 @@ fn reaches(space: &TypeSpace, from: TypeId, goal: TypeId, seen: &mut HashSet<Typ
     }
     let kind = &space.types[from].kind;
     direct_slots(kind).into_iter().any(|slot| {
-        slot_type(kind, slot).and_then(direct_target).is_some_and(|next| reaches(space, next, goal, seen))
+        slot_type(kind, slot)
+            .and_then(direct_target)
+            .is_some_and(|next| reaches(space, next, goal, seen))
     })
 }
 

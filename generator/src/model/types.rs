@@ -235,7 +235,9 @@ impl<'a> SchemaReader<'a> {
 
     /// Builds every component schema.
     pub fn read_components(&mut self) {
-        let Some(Value::Object(schemas)) = self.root.pointer("/components/schemas") else { return };
+        let Some(Value::Object(schemas)) = self.root.pointer("/components/schemas") else {
+            return;
+        };
         for (key, schema) in schemas {
             let pointer = format!("/components/schemas/{}", escape(key));
             let id = self.by_pointer[&pointer];
@@ -257,11 +259,21 @@ impl<'a> SchemaReader<'a> {
     }
 
     fn warn(&mut self, pointer: &str, message: impl Into<String>, hint: impl Into<String>) {
-        self.issues.push(SchemaIssue { pointer: pointer.into(), message: message.into(), hint: hint.into(), fatal: false });
+        self.issues.push(SchemaIssue {
+            pointer: pointer.into(),
+            message: message.into(),
+            hint: hint.into(),
+            fatal: false,
+        });
     }
 
     fn fail(&mut self, pointer: &str, message: impl Into<String>, hint: impl Into<String>) {
-        self.issues.push(SchemaIssue { pointer: pointer.into(), message: message.into(), hint: hint.into(), fatal: true });
+        self.issues.push(SchemaIssue {
+            pointer: pointer.into(),
+            message: message.into(),
+            hint: hint.into(),
+            fatal: true,
+        });
     }
 
     /// Follows a local reference.
@@ -286,7 +298,11 @@ impl<'a> SchemaReader<'a> {
     /// and unions.
     pub fn read(&mut self, schema: &Value, pointer: &str, hint: &str, depth: usize) -> TypeRef {
         if depth > MAX_DEPTH {
-            self.fail(pointer, "schema nesting is too deep (a reference cycle gouvgen cannot break?)", "check the references around this schema");
+            self.fail(
+                pointer,
+                "schema nesting is too deep (a reference cycle gouvgen cannot break?)",
+                "check the references around this schema",
+            );
             return TypeRef::Prim(Prim::Any);
         }
         let Value::Object(map) = schema else {
@@ -315,7 +331,10 @@ impl<'a> SchemaReader<'a> {
         if let Some(Value::Array(members)) = map.get("allOf") {
             let real: Vec<&Value> = members.iter().filter(|m| !is_annotation_only(m)).collect();
             if real.len() == 1 && !has_own_shape(map) {
-                let idx = members.iter().position(|m| std::ptr::eq(m, real[0])).unwrap_or(0);
+                let idx = members
+                    .iter()
+                    .position(|m| std::ptr::eq(m, real[0]))
+                    .unwrap_or(0);
                 return self.read(real[0], &format!("{pointer}/allOf/{idx}"), hint, depth + 1);
             }
         }
@@ -323,9 +342,18 @@ impl<'a> SchemaReader<'a> {
         // `is_nullable`).
         for key in ["oneOf", "anyOf"] {
             if let Some(Value::Array(members)) = map.get(key) {
-                let real: Vec<(usize, &Value)> = members.iter().enumerate().filter(|(_, m)| !is_null_schema(m)).collect();
+                let real: Vec<(usize, &Value)> = members
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| !is_null_schema(m))
+                    .collect();
                 if real.len() == 1 && !has_own_shape(map) {
-                    return self.read(real[0].1, &format!("{pointer}/{key}/{}", real[0].0), hint, depth + 1);
+                    return self.read(
+                        real[0].1,
+                        &format!("{pointer}/{key}/{}", real[0].0),
+                        hint,
+                        depth + 1,
+                    );
                 }
                 if real.is_empty() {
                     return TypeRef::Prim(Prim::Any);
@@ -340,7 +368,11 @@ impl<'a> SchemaReader<'a> {
 
     fn read_ref(&mut self, reference: &str, pointer: &str, depth: usize) -> TypeRef {
         let Some(local) = reference.strip_prefix('#') else {
-            self.fail(pointer, format!("unresolved reference `{reference}`"), "external references are bundled by the loader; check the file exists");
+            self.fail(
+                pointer,
+                format!("unresolved reference `{reference}`"),
+                "external references are bundled by the loader; check the file exists",
+            );
             return TypeRef::Prim(Prim::Any);
         };
         if let Some(id) = self.by_pointer.get(local) {
@@ -366,7 +398,10 @@ impl<'a> SchemaReader<'a> {
         self.resolving.remove(local);
         if let Some(id) = self.by_pointer.get(local).copied() {
             // The target referenced itself while being read: fill the placeholder.
-            if matches!(self.space.types[id].kind, TypeKind::Alias(TypeRef::Prim(Prim::Any))) {
+            if matches!(
+                self.space.types[id].kind,
+                TypeKind::Alias(TypeRef::Prim(Prim::Any))
+            ) {
                 self.space.types[id].kind = TypeKind::Alias(ty);
             }
             return TypeRef::Named(id);
@@ -384,19 +419,33 @@ impl<'a> SchemaReader<'a> {
         }
         if let Some(Value::Array(values)) = map.get("enum") {
             let strings = values.iter().filter(|v| v.is_string()).count();
-            let others = values.iter().filter(|v| !v.is_string() && !v.is_null()).count();
+            let others = values
+                .iter()
+                .filter(|v| !v.is_string() && !v.is_null())
+                .count();
             if strings > 0 && others == 0 {
                 return Some(Shape::Enum);
             }
             return None;
         }
-        if map.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty()) {
+        if map
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty())
+        {
             return Some(Shape::Struct);
         }
         None
     }
 
-    fn named_inline(&mut self, schema: &Value, pointer: &str, hint: &str, _shape: Shape, depth: usize) -> TypeRef {
+    fn named_inline(
+        &mut self,
+        schema: &Value,
+        pointer: &str,
+        hint: &str,
+        _shape: Shape,
+        depth: usize,
+    ) -> TypeRef {
         let key = shape_key(schema);
         if let Some(id) = self.shapes.get(&key) {
             collect_examples(schema, pointer, &mut self.space.types[*id].examples);
@@ -410,7 +459,13 @@ impl<'a> SchemaReader<'a> {
     }
 
     /// Builds the kind of a struct, enum or union schema; `None` for anything else.
-    fn shape(&mut self, schema: &Value, pointer: &str, name: &str, depth: usize) -> Option<TypeKind> {
+    fn shape(
+        &mut self,
+        schema: &Value,
+        pointer: &str,
+        name: &str,
+        depth: usize,
+    ) -> Option<TypeKind> {
         let map = schema.as_object()?;
         if map.contains_key("$ref") {
             return None;
@@ -442,19 +497,41 @@ impl<'a> SchemaReader<'a> {
         let mut names = Namer::default();
         let mut seen = HashSet::new();
         let mut variants = Vec::new();
-        for v in map.get("enum").and_then(Value::as_array).into_iter().flatten() {
+        for v in map
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let Some(s) = v.as_str() else { continue };
             if !seen.insert(s.to_string()) {
                 continue;
             }
-            let base = if s.is_empty() { "Empty".to_string() } else { pascal(s) };
-            variants.push(EnumVariant { name: names.unique(&base, ""), value: s.to_string() });
+            let base = if s.is_empty() {
+                "Empty".to_string()
+            } else {
+                pascal(s)
+            };
+            variants.push(EnumVariant {
+                name: names.unique(&base, ""),
+                value: s.to_string(),
+            });
         }
-        let unknown = if names.contains("Unknown") { names.unique("UnknownValue", "") } else { "Unknown".into() };
+        let unknown = if names.contains("Unknown") {
+            names.unique("UnknownValue", "")
+        } else {
+            "Unknown".into()
+        };
         TypeKind::Enum { variants, unknown }
     }
 
-    fn structure(&mut self, map: &serde_json::Map<String, Value>, pointer: &str, name: &str, depth: usize) -> TypeKind {
+    fn structure(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+        name: &str,
+        depth: usize,
+    ) -> TypeKind {
         let mut props = Vec::new();
         let mut required = Vec::new();
         self.gather(map, pointer, &mut props, &mut required, depth);
@@ -504,7 +581,11 @@ impl<'a> SchemaReader<'a> {
                             hops += 1;
                         }
                         _ => {
-                            self.fail(&format!("{member_ptr}/$ref"), format!("dangling reference `{r}`"), "fix the reference, or add the schema it names");
+                            self.fail(
+                                &format!("{member_ptr}/$ref"),
+                                format!("dangling reference `{r}`"),
+                                "fix the reference, or add the schema it names",
+                            );
                             break;
                         }
                     }
@@ -539,8 +620,15 @@ impl<'a> SchemaReader<'a> {
         for (key, prop, ptr) in props {
             let is_required = required.contains(&key);
             let ty = self.read(&prop, &ptr, &format!("{name}{}", pascal(&key)), depth + 1);
-            let default = prop.get("default").filter(|d| is_scalar_default(d, &ty, &self.space)).cloned();
-            let ty = if (!is_required && default.is_none()) || matches!(ty, TypeRef::Option(_)) { ty.optional() } else { ty };
+            let default = prop
+                .get("default")
+                .filter(|d| is_scalar_default(d, &ty, &self.space))
+                .cloned();
+            let ty = if (!is_required && default.is_none()) || matches!(ty, TypeRef::Option(_)) {
+                ty.optional()
+            } else {
+                ty
+            };
             fields.push(Field {
                 name: names.unique(&snake(&key), "_"),
                 original: key,
@@ -553,26 +641,51 @@ impl<'a> SchemaReader<'a> {
         }
         let extra = match map.get("additionalProperties") {
             Some(Value::Object(schema)) if !schema.is_empty() && !fields.is_empty() => {
-                Some(self.read(&Value::Object(schema.clone()), &format!("{pointer}/additionalProperties"), &format!("{name}Value"), depth + 1))
+                Some(self.read(
+                    &Value::Object(schema.clone()),
+                    &format!("{pointer}/additionalProperties"),
+                    &format!("{name}Value"),
+                    depth + 1,
+                ))
             }
             _ => None,
         };
         TypeKind::Struct { fields, extra }
     }
 
-    fn merge_all_of(&mut self, schema: &Value, pointer: &str, name: &str, depth: usize) -> TypeKind {
+    fn merge_all_of(
+        &mut self,
+        schema: &Value,
+        pointer: &str,
+        name: &str,
+        depth: usize,
+    ) -> TypeKind {
         let map = schema.as_object().expect("object");
         self.structure(map, pointer, name, depth)
     }
 
-    fn union(&mut self, schema: &Value, key: &str, pointer: &str, name: &str, depth: usize) -> TypeKind {
+    fn union(
+        &mut self,
+        schema: &Value,
+        key: &str,
+        pointer: &str,
+        name: &str,
+        depth: usize,
+    ) -> TypeKind {
         let members = schema[key].as_array().cloned().unwrap_or_default();
         let mapping: Vec<(String, String)> = schema
             .pointer("/discriminator/mapping")
             .and_then(Value::as_object)
-            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|r| (k.clone(), r.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|r| (k.clone(), r.to_string())))
+                    .collect()
+            })
             .unwrap_or_default();
-        let discriminator = schema.pointer("/discriminator/propertyName").and_then(Value::as_str).map(str::to_string);
+        let discriminator = schema
+            .pointer("/discriminator/propertyName")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let mut names = Namer::default();
         let mut variants = Vec::new();
         for (i, member) in members.iter().enumerate() {
@@ -587,7 +700,11 @@ impl<'a> SchemaReader<'a> {
             };
             let ty = self.read(member, &ptr, &format!("{name}{base}"), depth + 1);
             let mut tags: Vec<String> = match reference {
-                Some(r) => mapping.iter().filter(|(_, target)| target == r).map(|(k, _)| k.clone()).collect(),
+                Some(r) => mapping
+                    .iter()
+                    .filter(|(_, target)| target == r)
+                    .map(|(k, _)| k.clone())
+                    .collect(),
                 None => Vec::new(),
             };
             if tags.is_empty()
@@ -596,14 +713,28 @@ impl<'a> SchemaReader<'a> {
             {
                 tags.push(last_segment(r).to_string());
             }
-            variants.push(UnionVariant { name: names.unique(&base, ""), ty, tags });
+            variants.push(UnionVariant {
+                name: names.unique(&base, ""),
+                ty,
+                tags,
+            });
         }
         let discriminator = discriminator.filter(|_| variants.iter().all(|v| !v.tags.is_empty()));
-        TypeKind::Union { variants, discriminator }
+        TypeKind::Union {
+            variants,
+            discriminator,
+        }
     }
 
     /// Schemas that need no name: scalars, arrays, maps.
-    fn read_plain(&mut self, schema: &Value, map: &serde_json::Map<String, Value>, pointer: &str, hint: &str, depth: usize) -> TypeRef {
+    fn read_plain(
+        &mut self,
+        schema: &Value,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+        hint: &str,
+        depth: usize,
+    ) -> TypeRef {
         let ty_name = type_name(map);
         let format = map.get("format").and_then(Value::as_str).unwrap_or("");
         match ty_name.as_deref() {
@@ -618,7 +749,11 @@ impl<'a> SchemaReader<'a> {
                 "uint64" => Prim::U64,
                 "int64" | "" => Prim::I64,
                 other => {
-                    self.warn(&format!("{pointer}/format"), format!("unknown integer format `{other}`; using i64"), "use int32 or int64");
+                    self.warn(
+                        &format!("{pointer}/format"),
+                        format!("unknown integer format `{other}`; using i64"),
+                        "use int32 or int64",
+                    );
                     Prim::I64
                 }
             }),
@@ -630,14 +765,27 @@ impl<'a> SchemaReader<'a> {
             }),
             Some("boolean") => TypeRef::Prim(Prim::Bool),
             Some("array") => {
-                let items = map.get("items").cloned().unwrap_or(Value::Object(Default::default()));
+                let items = map
+                    .get("items")
+                    .cloned()
+                    .unwrap_or(Value::Object(Default::default()));
                 let item_hint = format!("{hint}Item");
-                TypeRef::Vec(Box::new(self.read(&items, &format!("{pointer}/items"), &item_hint, depth + 1)))
+                TypeRef::Vec(Box::new(self.read(
+                    &items,
+                    &format!("{pointer}/items"),
+                    &item_hint,
+                    depth + 1,
+                )))
             }
             Some("object") => match map.get("additionalProperties") {
                 Some(Value::Object(inner)) if !inner.is_empty() => {
                     let v = Value::Object(inner.clone());
-                    TypeRef::Map(Box::new(self.read(&v, &format!("{pointer}/additionalProperties"), &format!("{hint}Value"), depth + 1)))
+                    TypeRef::Map(Box::new(self.read(
+                        &v,
+                        &format!("{pointer}/additionalProperties"),
+                        &format!("{hint}Value"),
+                        depth + 1,
+                    )))
                 }
                 _ => TypeRef::Prim(Prim::Object),
             },
@@ -645,14 +793,32 @@ impl<'a> SchemaReader<'a> {
             Some("date") | Some("date-time") | Some("datetime") => {
                 self.warn(
                     &format!("{pointer}/type"),
-                    format!("`type: {}` is not a JSON type; read as a string with that format", ty_name.as_deref().unwrap_or_default()),
-                    format!("write `type: string` with `format: {}`", if ty_name.as_deref() == Some("date") { "date" } else { "date-time" }),
+                    format!(
+                        "`type: {}` is not a JSON type; read as a string with that format",
+                        ty_name.as_deref().unwrap_or_default()
+                    ),
+                    format!(
+                        "write `type: string` with `format: {}`",
+                        if ty_name.as_deref() == Some("date") {
+                            "date"
+                        } else {
+                            "date-time"
+                        }
+                    ),
                 );
-                TypeRef::Prim(if ty_name.as_deref() == Some("date") { Prim::Date } else { Prim::DateTime })
+                TypeRef::Prim(if ty_name.as_deref() == Some("date") {
+                    Prim::Date
+                } else {
+                    Prim::DateTime
+                })
             }
             Some("file") => TypeRef::Prim(Prim::Binary),
             Some(other) => {
-                self.warn(&format!("{pointer}/type"), format!("unknown type `{other}`; accepting any JSON value"), "use one of string, integer, number, boolean, array, object");
+                self.warn(
+                    &format!("{pointer}/type"),
+                    format!("unknown type `{other}`; accepting any JSON value"),
+                    "use one of string, integer, number, boolean, array, object",
+                );
                 TypeRef::Prim(Prim::Any)
             }
             None => {
@@ -674,10 +840,9 @@ impl<'a> SchemaReader<'a> {
             "date-time" => Prim::DateTime,
             "uuid" => Prim::Uuid,
             "binary" => Prim::Binary,
-            "" | "byte" | "password" | "email" | "uri" | "url" | "hostname" | "ipv4" | "ipv6" | "time" | "duration"
-            | "iri" | "uri-reference" | "idn-email" | "regex" | "json-pointer" | "string" | "text" | "siren" | "siret" => {
-                Prim::String
-            }
+            "" | "byte" | "password" | "email" | "uri" | "url" | "hostname" | "ipv4" | "ipv6"
+            | "time" | "duration" | "iri" | "uri-reference" | "idn-email" | "regex"
+            | "json-pointer" | "string" | "text" | "siren" | "siret" => Prim::String,
             other => {
                 self.warn(&format!("{pointer}/format"), format!("format `{other}` is not a string format gouvgen knows; kept as a plain string"), "check the format name (the value is still read as text)");
                 Prim::String
@@ -698,7 +863,11 @@ fn type_name(map: &serde_json::Map<String, Value>) -> Option<String> {
     match map.get("type") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(types)) => {
-            let real: Vec<&str> = types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+            let real: Vec<&str> = types
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect();
             match real.len() {
                 0 => Some("null".into()),
                 1 => Some(real[0].to_string()),
@@ -738,8 +907,12 @@ fn enum_base(values: &[Value]) -> TypeRef {
 
 /// Nullable in any of the ways documents say it.
 fn is_nullable(schema: &Value, reader: &SchemaReader) -> bool {
-    let Some(map) = schema.as_object() else { return false };
-    if map.get("nullable") == Some(&Value::Bool(true)) || map.get("x-nullable") == Some(&Value::Bool(true)) {
+    let Some(map) = schema.as_object() else {
+        return false;
+    };
+    if map.get("nullable") == Some(&Value::Bool(true))
+        || map.get("x-nullable") == Some(&Value::Bool(true))
+    {
         return true;
     }
     if let Some(Value::Array(types)) = map.get("type")
@@ -754,7 +927,13 @@ fn is_nullable(schema: &Value, reader: &SchemaReader) -> bool {
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(Value::Array(members)) = map.get(key)
-            && members.iter().any(|m| is_null_schema(m) || m.get("$ref").and_then(Value::as_str).and_then(|r| reader.resolve(r)).is_some_and(is_null_schema))
+            && members.iter().any(|m| {
+                is_null_schema(m)
+                    || m.get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(|r| reader.resolve(r))
+                        .is_some_and(is_null_schema)
+            })
         {
             return true;
         }
@@ -766,7 +945,10 @@ fn is_null_schema(v: &Value) -> bool {
     match v.get("type") {
         Some(Value::String(t)) => t == "null",
         Some(Value::Array(ts)) => !ts.is_empty() && ts.iter().all(|t| t == "null"),
-        _ => v.get("enum").and_then(Value::as_array).is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null)),
+        _ => v
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null)),
     }
 }
 
@@ -774,15 +956,27 @@ fn is_null_schema(v: &Value) -> bool {
 fn is_annotation_only(v: &Value) -> bool {
     v.as_object().is_some_and(|m| {
         m.keys().all(|k| {
-            matches!(k.as_str(), "description" | "title" | "nullable" | "example" | "examples" | "deprecated" | "readOnly" | "writeOnly" | "default")
-                || k.starts_with("x-")
+            matches!(
+                k.as_str(),
+                "description"
+                    | "title"
+                    | "nullable"
+                    | "example"
+                    | "examples"
+                    | "deprecated"
+                    | "readOnly"
+                    | "writeOnly"
+                    | "default"
+            ) || k.starts_with("x-")
         })
     })
 }
 
 /// The schema itself declares properties or a type beside its composition keyword.
 fn has_own_shape(map: &serde_json::Map<String, Value>) -> bool {
-    map.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty())
+    map.get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty())
 }
 
 fn member_kind_name(member: &Value, i: usize) -> String {
@@ -820,8 +1014,20 @@ fn shape_key(schema: &Value) -> String {
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "description" | "example" | "examples" | "title") && !k.starts_with("x-"))
-                    .map(|(k, v)| (k.clone(), if k == "enum" || k == "default" || k == "const" { v.clone() } else { strip(v) }))
+                    .filter(|(k, _)| {
+                        !matches!(k.as_str(), "description" | "example" | "examples" | "title")
+                            && !k.starts_with("x-")
+                    })
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            if k == "enum" || k == "default" || k == "const" {
+                                v.clone()
+                            } else {
+                                strip(v)
+                            },
+                        )
+                    })
                     .collect(),
             ),
             Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
@@ -833,8 +1039,16 @@ fn shape_key(schema: &Value) -> String {
 
 /// Title and description joined, for rustdoc.
 pub fn doc_of(schema: &Value) -> Option<String> {
-    let title = schema.get("title").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-    let description = schema.get("description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let title = schema
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let description = schema
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     match (title, description) {
         (Some(t), Some(d)) if t != d => Some(format!("{t}\n\n{d}")),
         (Some(t), _) => Some(t.to_string()),

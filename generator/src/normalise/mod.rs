@@ -38,8 +38,11 @@ pub fn detect(doc: &Document) -> Result<Dialect> {
     let root = &doc.root;
     if !root.is_object() {
         return Err(Error::spec(
-            doc.diagnostic("", "the document is not an object: this is not an OpenAPI or Swagger document")
-                .hint("point gouvgen at an OpenAPI 3.x or Swagger 2.0 document"),
+            doc.diagnostic(
+                "",
+                "the document is not an object: this is not an OpenAPI or Swagger document",
+            )
+            .hint("point gouvgen at an OpenAPI 3.x or Swagger 2.0 document"),
         ));
     }
     if let Some(v) = root.get("swagger") {
@@ -67,8 +70,11 @@ pub fn detect(doc: &Document) -> Result<Dialect> {
         };
     }
     Err(Error::spec(
-        doc.diagnostic("", "no `openapi` or `swagger` field: the version of the document is unknown")
-            .hint("add `openapi: 3.0.3` (or `swagger: \"2.0\"`) at the top of the document"),
+        doc.diagnostic(
+            "",
+            "no `openapi` or `swagger` field: the version of the document is unknown",
+        )
+        .hint("add `openapi: 3.0.3` (or `swagger: \"2.0\"`) at the top of the document"),
     ))
 }
 

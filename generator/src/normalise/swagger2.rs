@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Converts a Swagger 2.0 document into the OpenAPI 3.0 shape.
 pub(super) fn convert(root: &Value) -> Value {
@@ -30,7 +32,10 @@ pub(super) fn convert(root: &Value) -> Value {
     if let Some(Value::Object(params)) = root.get("parameters") {
         let mut converted = Map::new();
         for (name, p) in params {
-            if !matches!(p.get("in").and_then(Value::as_str), Some("body") | Some("formData")) {
+            if !matches!(
+                p.get("in").and_then(Value::as_str),
+                Some("body") | Some("formData")
+            ) {
                 converted.insert(name.clone(), parameter(p));
             }
         }
@@ -56,7 +61,11 @@ pub(super) fn convert(root: &Value) -> Value {
     if let Some(Value::Object(src)) = root.get("paths") {
         for (path, item) in src {
             let Value::Object(item) = item else { continue };
-            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let shared = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let mut new_item = Map::new();
             for (key, op) in item {
                 if METHODS.contains(&key.as_str()) {
@@ -85,14 +94,22 @@ struct Ctx<'a> {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn servers(root: &Value) -> Value {
     let base = root.get("basePath").and_then(Value::as_str).unwrap_or("");
     let host = root.get("host").and_then(Value::as_str);
-    let scheme = strings(root.get("schemes")).into_iter().next().unwrap_or_else(|| "https".into());
+    let scheme = strings(root.get("schemes"))
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "https".into());
     let url = match host {
         Some(h) => format!("{scheme}://{h}{base}"),
         None => base.to_string(),
@@ -155,8 +172,21 @@ fn param_schema(p: &Value) -> Value {
     let mut schema = Map::new();
     if let Value::Object(map) = p {
         for key in [
-            "type", "format", "items", "enum", "default", "minimum", "maximum", "exclusiveMinimum",
-            "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems",
+            "type",
+            "format",
+            "items",
+            "enum",
+            "default",
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "minLength",
+            "maxLength",
+            "pattern",
+            "minItems",
+            "maxItems",
+            "uniqueItems",
             "multipleOf",
         ] {
             if let Some(v) = map.get(key) {
@@ -177,7 +207,14 @@ fn parameter(p: &Value) -> Value {
         return p.clone();
     }
     let mut out = Map::new();
-    for key in ["name", "in", "description", "required", "deprecated", "allowEmptyValue"] {
+    for key in [
+        "name",
+        "in",
+        "description",
+        "required",
+        "deprecated",
+        "allowEmptyValue",
+    ] {
         if let Some(v) = p.get(key) {
             out.insert(key.into(), v.clone());
         }
@@ -213,24 +250,41 @@ fn resolve_param<'a>(p: &'a Value, ctx: &'a Ctx) -> &'a Value {
 }
 
 fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
-    let Value::Object(src) = op else { return op.clone() };
+    let Value::Object(src) = op else {
+        return op.clone();
+    };
     let mut out = Map::new();
     for (k, v) in src {
-        if !matches!(k.as_str(), "parameters" | "responses" | "consumes" | "produces" | "schemes") {
+        if !matches!(
+            k.as_str(),
+            "parameters" | "responses" | "consumes" | "produces" | "schemes"
+        ) {
             out.insert(k.clone(), v.clone());
         }
     }
     let consumes = {
         let own = strings(src.get("consumes"));
-        if own.is_empty() { ctx.consumes.to_vec() } else { own }
+        if own.is_empty() {
+            ctx.consumes.to_vec()
+        } else {
+            own
+        }
     };
     let produces = {
         let own = strings(src.get("produces"));
-        if own.is_empty() { ctx.produces.to_vec() } else { own }
+        if own.is_empty() {
+            ctx.produces.to_vec()
+        } else {
+            own
+        }
     };
 
     // Operation parameters override path-level ones with the same name and location.
-    let own: Vec<&Value> = src.get("parameters").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let own: Vec<&Value> = src
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
     let mut all: Vec<&Value> = Vec::new();
     for p in shared {
         let rp = resolve_param(p, ctx);
@@ -255,7 +309,11 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
             Some("body") => {
                 let mut schema = rp.get("schema").cloned().unwrap_or(json!({}));
                 fix_schemas(&mut schema);
-                let types = if consumes.is_empty() { vec!["application/json".to_string()] } else { consumes.clone() };
+                let types = if consumes.is_empty() {
+                    vec!["application/json".to_string()]
+                } else {
+                    consumes.clone()
+                };
                 let mut content = Map::new();
                 for mt in types {
                     let mut media = Map::new();
@@ -269,12 +327,19 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
                 if let Some(d) = rp.get("description") {
                     rb.insert("description".into(), d.clone());
                 }
-                rb.insert("required".into(), rp.get("required").cloned().unwrap_or(json!(false)));
+                rb.insert(
+                    "required".into(),
+                    rp.get("required").cloned().unwrap_or(json!(false)),
+                );
                 rb.insert("content".into(), Value::Object(content));
                 body = Some(Value::Object(rb));
             }
             Some("formData") => {
-                let name = rp.get("name").and_then(Value::as_str).unwrap_or("field").to_string();
+                let name = rp
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("field")
+                    .to_string();
                 let mut schema = param_schema(rp);
                 if schema.get("format").and_then(Value::as_str) == Some("binary") {
                     has_file = true;
@@ -349,7 +414,11 @@ fn response(r: &Value, produces: &[String]) -> Value {
         let mut schema = schema.clone();
         fix_schemas(&mut schema);
         let examples = r.get("examples").and_then(Value::as_object);
-        let types = if produces.is_empty() { vec!["application/json".to_string()] } else { produces.to_vec() };
+        let types = if produces.is_empty() {
+            vec!["application/json".to_string()]
+        } else {
+            produces.to_vec()
+        };
         let mut content = Map::new();
         for mt in types {
             let mut media = Map::new();
@@ -366,10 +435,15 @@ fn response(r: &Value, produces: &[String]) -> Value {
 
 fn security_scheme(s: &Value) -> Value {
     match s.get("type").and_then(Value::as_str) {
-        Some("basic") => json!({ "type": "http", "scheme": "basic", "description": s.get("description") }),
+        Some("basic") => {
+            json!({ "type": "http", "scheme": "basic", "description": s.get("description") })
+        }
         Some("apiKey") => s.clone(),
         Some("oauth2") => {
-            let flow = s.get("flow").and_then(Value::as_str).unwrap_or("application");
+            let flow = s
+                .get("flow")
+                .and_then(Value::as_str)
+                .unwrap_or("application");
             let name = match flow {
                 "implicit" => "implicit",
                 "password" => "password",
@@ -377,12 +451,18 @@ fn security_scheme(s: &Value) -> Value {
                 _ => "clientCredentials",
             };
             let mut f = Map::new();
-            for (from, to) in [("authorizationUrl", "authorizationUrl"), ("tokenUrl", "tokenUrl")] {
+            for (from, to) in [
+                ("authorizationUrl", "authorizationUrl"),
+                ("tokenUrl", "tokenUrl"),
+            ] {
                 if let Some(v) = s.get(from) {
                     f.insert(to.into(), v.clone());
                 }
             }
-            f.insert("scopes".into(), s.get("scopes").cloned().unwrap_or(json!({})));
+            f.insert(
+                "scopes".into(),
+                s.get("scopes").cloned().unwrap_or(json!({})),
+            );
             json!({ "type": "oauth2", "description": s.get("description"), "flows": { name: Value::Object(f) } })
         }
         _ => s.clone(),

@@ -115,6 +115,7 @@ fn settings_for(
     layout: &Layout,
     manifest: &Manifest,
     entry: &ClientEntry,
+    api: &crate::model::Api,
     version: &str,
     runtime_version: &str,
 ) -> CrateSettings {
@@ -138,7 +139,7 @@ fn settings_for(
         version: runtime_version.to_string(),
     };
     s.example_tests = true;
-    s.usage_doc = Some(crate::usage::usage_doc(entry));
+    s.usage_doc = Some(crate::usage::usage_doc(entry, api));
     s
 }
 
@@ -186,7 +187,7 @@ fn sync_one(
         }
     }
     let version = bump.apply(&entry.version);
-    let settings = settings_for(layout, manifest, entry, &version, runtime_version);
+    let settings = settings_for(layout, manifest, entry, &spec.api, &version, runtime_version);
     let mut files: Files = crate::generate_files(&spec, &settings)?;
     for input in &spec.inputs {
         let name = input

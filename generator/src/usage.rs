@@ -1,10 +1,154 @@
-//! Crate-level usage docs of shipped clients: how to build the client for each environment
-//! of its gateway and make a first call, as a doctest that is compiled (not run).
+//! Crate-level usage docs of shipped clients: how to build the client for each environment of
+//! its gateway and make a first call, as a doctest that is compiled (`no_run`: no network).
 
-use crate::manifest::ClientEntry;
+use crate::manifest::{ClientEntry, Gateway};
+use crate::model::{Api, Operation, ParamIn, Prim, TypeRef};
 
 /// Markdown appended to a generated crate's docs.
-pub fn usage_doc(entry: &ClientEntry) -> String {
-    let _ = entry;
-    String::new()
+pub fn usage_doc(entry: &ClientEntry, api: &Api) -> String {
+    let krate = entry.crate_name.replace('-', "_");
+    let (imports, builders) = builders(entry);
+    let call = first_call(api);
+    let mut out = String::from("## Usage\n\n```no_run\n");
+    out.push_str(&format!("use {krate}::Client;\nuse {krate}::runtime::{{ApiClient, {imports}}};\n\n"));
+    out.push_str("# async fn example() -> Result<(), Box<dyn std::error::Error>> {\n");
+    for (i, (comment, builder)) in builders.iter().enumerate() {
+        out.push_str(&format!("// {comment}\nlet {} = Client::new(\n    {builder}\n        .build()?,\n);\n", if i == 0 { "client".to_string() } else { format!("client_{i}") }));
+    }
+    if builders.len() > 1 {
+        out.push_str(&format!("# let _ = ({});\n", (1..builders.len()).map(|i| format!("&client_{i}")).collect::<Vec<_>>().join(", ")));
+    }
+    match call {
+        Some(call) => {
+            if entry.access_points.iter().any(|a| a == "internet-franceconnect") {
+                out.push_str("// FranceConnect calls also carry the user's FranceConnect token:\n");
+                out.push_str("let client = client.with_options(\n    gouvgen_runtime_call_options(\"france-connect-access-token\"),\n);\n");
+            }
+            out.push_str(&format!("let response = client.{call}.await?;\nprintln!(\"{{:?}} (X-Correlation-ID {{}})\", response.body(), response.correlation_id());\n"));
+        }
+        None => out.push_str("# let _ = client;\n"),
+    }
+    out.push_str("# Ok(()) }\n");
+    if entry.access_points.iter().any(|a| a == "internet-franceconnect") {
+        out.push_str(&format!("# fn gouvgen_runtime_call_options(token: &str) -> {krate}::runtime::CallOptions {{\n#     {krate}::runtime::CallOptions::new().france_connect_token(token)\n# }}\n"));
+    }
+    out.push_str("```\n");
+    out
+}
+
+fn env_variant(env: &str) -> &'static str {
+    match env {
+        "production" => "Production",
+        _ => "Sandbox",
+    }
+}
+
+fn env_label(env: &str) -> &str {
+    match env {
+        "sandbox" => "sandbox (bac à sable)",
+        "staging" => "staging",
+        "formation" => "FORMATION (tests and certification)",
+        other => other,
+    }
+}
+
+/// `use` list and one builder expression per environment (and access point) of the gateway.
+fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
+    let envs: Vec<String> = if entry.environments.is_empty() { vec!["production".into()] } else { entry.environments.clone() };
+    let scopes = if entry.scopes.is_empty() {
+        String::new()
+    } else {
+        format!("\n        .scopes([{}])", entry.scopes.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+    };
+    let key = entry.api_key_header.as_ref().map(|_| "\n        .api_key(\"api-key\")".to_string()).unwrap_or_default();
+    let mut out = Vec::new();
+    let imports;
+    match entry.gateway {
+        Gateway::Dgfip => {
+            imports = "presets::{self, DgfipAccess, Environment}".to_string();
+            let points = if entry.access_points.is_empty() { vec!["internet".to_string()] } else { entry.access_points.clone() };
+            for point in &points {
+                let access = match point.as_str() {
+                    "internet-franceconnect" => "InternetFranceConnect",
+                    "rie" => "Rie",
+                    _ => "Internet",
+                };
+                for env in &envs {
+                    out.push((
+                        format!("DGFiP, access point {point}, {}:", env_label(env)),
+                        format!("ApiClient::builder(presets::dgfip(DgfipAccess::{access}, Environment::{}))\n        .client_credentials(\"consumer-key\", \"consumer-secret\"){scopes}{key}", env_variant(env)),
+                    ));
+                }
+            }
+        }
+        Gateway::Piste => {
+            imports = "presets::{self, Environment, PisteAccess}".to_string();
+            let points = if entry.access_points.is_empty() { vec!["internet".to_string()] } else { entry.access_points.clone() };
+            for point in &points {
+                let access = if point == "ader" { "Ader" } else { "Internet" };
+                for env in &envs {
+                    out.push((
+                        format!("PISTE, {point} access, {}:", env_label(env)),
+                        format!("ApiClient::builder(presets::piste(PisteAccess::{access}, Environment::{}))\n        .client_credentials(\"client-id\", \"client-secret\"){key}", env_variant(env)),
+                    ));
+                }
+            }
+        }
+        Gateway::Douane => {
+            imports = "presets::{self, DouaneEnvironment}".to_string();
+            for env in &envs {
+                let variant = if env == "production" { "Production" } else { "Formation" };
+                out.push((
+                    format!("Douane, {}:", env_label(env)),
+                    format!("ApiClient::builder(presets::douane(DouaneEnvironment::{variant}))\n        .password_grant(\"api-account\", \"password\"){key}"),
+                ));
+            }
+        }
+        Gateway::ApiEntreprise | Gateway::ApiParticulier => {
+            imports = "presets::{self, Environment}".to_string();
+            let preset = if entry.gateway == Gateway::ApiEntreprise { "api_entreprise" } else { "api_particulier" };
+            for env in &envs {
+                let credential = if entry.api_key_header.is_some() { "\n        .api_key(\"api-key\")".to_string() } else { "\n        .jwt(\"eyJhbGciOi...\")".to_string() };
+                out.push((
+                    format!("{}, {}:", if preset == "api_entreprise" { "API Entreprise" } else { "API Particulier" }, env_label(env)),
+                    format!("ApiClient::builder(presets::{preset}(Environment::{})){credential}\n        .traceability(\"aides publiques\", \"13002526500013\", \"dossier 42\")", env_variant(env)),
+                ));
+            }
+        }
+    }
+    (imports, out)
+}
+
+/// A call to the first operation whose required arguments are simple to write.
+fn first_call(api: &Api) -> Option<String> {
+    api.operations.iter().filter(|op| op.body.is_none() && !op.deprecated).find_map(call_expr)
+}
+
+fn call_expr(op: &Operation) -> Option<String> {
+    let mut args = Vec::new();
+    for p in op.params.iter().filter(|p| p.required) {
+        args.push(match (&p.ty, p.location) {
+            (TypeRef::Prim(Prim::String), _) => format!("{:?}", sample_text(&p.name)),
+            (TypeRef::Prim(Prim::I32 | Prim::I64 | Prim::U32 | Prim::U64 | Prim::I16 | Prim::U16), ParamIn::Path | ParamIn::Query) => "2024".to_string(),
+            (TypeRef::Prim(Prim::Bool), _) => "true".to_string(),
+            _ => return None,
+        });
+    }
+    if op.params.iter().any(|p| !p.required) {
+        args.push("Default::default()".to_string());
+    }
+    Some(format!("{}({})", op.method_name, args.join(", ")))
+}
+
+fn sample_text(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    if lower.contains("siren") && !lower.contains("siret") {
+        "130025265".into()
+    } else if lower.contains("siret") {
+        "13002526500013".into()
+    } else if lower.contains("spi") {
+        "1234567890123".into()
+    } else {
+        format!("{name}-value")
+    }
 }

@@ -205,8 +205,16 @@ fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
     (method, quote!(#(#items)*))
 }
 
-/// Argument type: borrowed for strings and non-`Copy` values.
+/// Argument type: borrowed for strings and non-`Copy` values. Aliases of scalars
+/// (`type Siret = String`) are passed like the scalar (`&str`).
 fn arg_type(ty: &TypeRef, space: &TypeSpace) -> TokenStream {
+    let mut ty = ty;
+    while let TypeRef::Named(id) = ty {
+        match &space.types[*id].kind {
+            crate::model::TypeKind::Alias(inner @ (TypeRef::Prim(_) | TypeRef::Vec(_))) => ty = inner,
+            _ => break,
+        }
+    }
     match ty {
         TypeRef::Prim(Prim::String) => quote!(&str),
         TypeRef::Vec(inner) => {

@@ -1,0 +1,4 @@
+//! The whole integration: one call. Errors come out as one located `cargo::error` message.
+fn main() {
+    gouvgen::build::Config::new("api/annuaire.yaml").rename_type("Structure", "Organisme").run();
+}

@@ -104,13 +104,17 @@ impl Config {
         Ok(target)
     }
 
-    /// Generates the module, or reports the error to Cargo and stops the build.
+    /// Generates the module, or reports the error to Cargo, which then fails the build
+    /// showing only that message (`cargo::error`, Cargo 1.84+).
     pub fn run(self) {
         if let Err(e) = self.generate() {
-            for line in e.to_string().lines() {
-                println!("cargo::error=gouvgen: {line}");
+            let mut lines = e.to_string().lines().map(str::to_string).collect::<Vec<_>>().into_iter();
+            if let Some(first) = lines.next() {
+                println!("cargo::error=gouvgen: {first}");
             }
-            std::process::exit(1);
+            for line in lines {
+                println!("cargo::error={}", line.trim_start());
+            }
         }
     }
 

@@ -219,7 +219,35 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Warns about server hosts that are placeholders or internal addresses: the gateway
+    /// preset supplies the real API root, only the path is kept.
+    fn check_servers(&mut self) {
+        let servers = self.root.get("servers").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, server) in servers.iter().enumerate() {
+            let Some(url) = server.get("url").and_then(Value::as_str) else { continue };
+            let host = url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+            let placeholder = host.eq_ignore_ascii_case("IP-GATEWAY")
+                || host.eq_ignore_ascii_case("null")
+                || host.contains('<')
+                || host.contains('{')
+                || host == "localhost"
+                || host.starts_with("10.")
+                || host.starts_with("192.168.")
+                || (!host.is_empty() && !host.contains('.'));
+            if placeholder {
+                let pointer = if self.dialect == Dialect::Swagger2 { "/host".to_string() } else { format!("/servers/{i}/url") };
+                self.reader.issues.push(SchemaIssue {
+                    pointer,
+                    message: format!("server `{url}` is a placeholder or internal host; only its path is kept"),
+                    hint: "nothing to do: the runtime's gateway preset (or `.api_root(..)`) supplies the real host".into(),
+                    fatal: false,
+                });
+            }
+        }
+    }
+
     pub fn read_all(&mut self) {
+        self.check_servers();
         let Some(Value::Object(paths)) = self.root.get("paths") else {
             if self.root.get("paths").is_none() {
                 self.reader.issues.push(SchemaIssue {

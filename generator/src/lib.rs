@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod build;
+pub mod cli;
 pub mod diff;
 pub mod emit;
 pub mod error;

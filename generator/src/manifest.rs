@@ -86,7 +86,7 @@ impl Manifest {
     /// Reads and checks a manifest.
     pub fn load(path: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(path, e, "create specs/manifest.toml or pass --manifest"))?;
+            .map_err(|e| Error::io(path, e, "run from the repository root, or pass --root DIR (the folder holding specs/manifest.toml)"))?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Config {
             message: format!("{}: {}", path.display(), e.to_string().trim()),
             hint: "fix the manifest entry named above".into(),

@@ -1,0 +1,230 @@
+//! The `gouvgen` command line: argument parsing and reports; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use crate::{CrateSettings, RuntimeDep};
+
+#[derive(Parser)]
+#[command(
+    name = "gouvgen",
+    version,
+    about = "Typed Rust clients for French government API gateways"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a client crate from an OpenAPI / Swagger document.
+    Generate {
+        /// The document (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1).
+        spec: PathBuf,
+        /// Output folder of the crate (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Crate name (default: from the document's file name).
+        #[arg(long)]
+        crate_name: Option<String>,
+        /// Crate version.
+        #[arg(long, default_value = "0.1.0")]
+        crate_version: String,
+        /// Depend on gouvgen-runtime by path (relative to the output folder).
+        #[arg(long, conflicts_with = "runtime_version")]
+        runtime_path: Option<String>,
+        /// Depend on gouvgen-runtime by version (default: this gouvgen's version).
+        #[arg(long)]
+        runtime_version: Option<String>,
+        /// Replace the output folder even if gouvgen did not create it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a document and list its warnings.
+    Check {
+        /// The document.
+        spec: PathBuf,
+    },
+    /// Regenerate every client listed in specs/manifest.toml.
+    Sync {
+        /// Change nothing; exit 1 naming each stale file.
+        #[arg(long)]
+        check: bool,
+        /// Repository root (holding specs/manifest.toml and runtime/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Report what changed for users of the generated client between two documents.
+    Diff {
+        /// The previous document.
+        old: PathBuf,
+        /// The new document.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Exit with status 2 when a change is breaking.
+        #[arg(long)]
+        fail_on_breaking: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the command line with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate {
+            spec,
+            out,
+            crate_name,
+            crate_version,
+            runtime_path,
+            runtime_version,
+            force,
+        } => {
+            let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
+            let mut settings = CrateSettings::new(name);
+            settings.version = crate_version;
+            let runtime_version_req = runtime_version
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+            settings.runtime = match runtime_path {
+                Some(path) => RuntimeDep::Path {
+                    path,
+                    version: runtime_version_req,
+                },
+                None => RuntimeDep::Version(runtime_version_req),
+            };
+            crate::generate_crate(&spec, &out, &settings, force).map(|s| {
+                print_warnings(&s.warnings);
+                eprintln!(
+                    "generated {} ({} operations, {} types) in {}",
+                    settings.name,
+                    s.api.operations.len(),
+                    s.api.types.types.len(),
+                    out.display()
+                );
+            })
+        }
+        Command::Check { spec } => crate::read_spec(&spec).map(|s| {
+            print_warnings(&s.warnings);
+            println!(
+                "{}: {} {} ({}), {} operations, {} types, {} warnings",
+                spec.display(),
+                s.api.title,
+                s.api.version,
+                s.api.dialect.name(),
+                s.api.operations.len(),
+                s.api.types.types.len(),
+                s.warnings.len()
+            );
+        }),
+        Command::Sync { check, root } => {
+            return match crate::sync::sync(&crate::sync::Layout::at(&root), check) {
+                Ok(outcomes) => report_sync(&outcomes, check),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on_breaking,
+        } => {
+            return match diff(&old, &new, format) {
+                Ok(breaking) if breaking > 0 && fail_on_breaking => ExitCode::from(2),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode {
+    let mut stale = 0;
+    for o in outcomes {
+        let state = match (check, o.stale.is_empty()) {
+            (_, true) => "up to date".to_string(),
+            (true, false) => format!("STALE ({} files)", o.stale.len()),
+            (false, false) => format!("regenerated ({} files)", o.stale.len()),
+        };
+        let version = if o.version.0 == o.version.1 {
+            o.version.0.clone()
+        } else {
+            format!("{} → {} ({} bump)", o.version.0, o.version.1, o.bump)
+        };
+        println!(
+            "{:<40} {:>3} operations  {version}  {state}",
+            o.crate_name, o.operations
+        );
+        if check {
+            for f in &o.stale {
+                println!("  stale: {}", f.display());
+            }
+        }
+        stale += o.stale.len();
+    }
+    if check && stale > 0 {
+        eprintln!(
+            "error: {stale} generated files are stale\n  help: run `gouvgen sync` and commit the result"
+        );
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints the report; returns the number of breaking changes.
+fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> crate::Result<usize> {
+    let old = crate::read_spec(old)?;
+    let new = crate::read_spec(new)?;
+    let report = crate::diff::compare(&old.api, &new.api);
+    match format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+    }
+    Ok(report.breaking())
+}
+
+fn print_warnings(warnings: &[crate::Diagnostic]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn default_crate_name(spec: &std::path::Path) -> String {
+    let stem = spec
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = crate::naming::snake(&stem).replace('_', "-");
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name
+    } else {
+        format!("client-{name}")
+    }
+}

@@ -1,11 +1,9 @@
 //! Generating a client from a build script.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     gouvgen::build::Config::new("specs/api.yaml").rename_type("JaxBbean", "Situation").run();
-//! }
-//! // src/lib.rs:
+//! // In build.rs, inside `fn main()`:
+//! gouvgen::build::Config::new("specs/api.yaml").rename_type("JaxBbean", "Situation").run();
+//! // In src/lib.rs:
 //! // include!(concat!(env!("OUT_DIR"), "/api.rs"));
 //! ```
 //!

@@ -130,11 +130,7 @@ fn settings_for(
     s.runtime = RuntimeDep::Path {
         path: relative(
             &entry.output,
-            &layout
-                .runtime
-                .strip_prefix(&layout.root)
-                .unwrap_or(&layout.runtime)
-                .to_path_buf(),
+            layout.runtime.strip_prefix(&layout.root).unwrap_or(&layout.runtime),
         ),
         version: runtime_version.to_string(),
     };

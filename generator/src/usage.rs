@@ -18,20 +18,18 @@ pub fn usage_doc(entry: &ClientEntry, api: &Api) -> String {
     if builders.len() > 1 {
         out.push_str(&format!("# let _ = ({});\n", (1..builders.len()).map(|i| format!("&client_{i}")).collect::<Vec<_>>().join(", ")));
     }
+    if let Some(i) = builders.iter().position(|(comment, _)| comment.contains("franceconnect")) {
+        let name = if i == 0 { "client".to_string() } else { format!("client_{i}") };
+        out.push_str("// Through the FranceConnect access point, calls also carry the user's FranceConnect token:\n");
+        out.push_str(&format!("let for_user = {name}.with_options(CallOptions::new().france_connect_token(\"user-access-token\"));\n# let _ = for_user;\n"));
+    }
     match call {
         Some(call) => {
-            if entry.access_points.iter().any(|a| a == "internet-franceconnect") {
-                out.push_str("// FranceConnect calls also carry the user's FranceConnect token:\n");
-                out.push_str("let client = client.with_options(\n    gouvgen_runtime_call_options(\"france-connect-access-token\"),\n);\n");
-            }
             out.push_str(&format!("let response = client.{call}.await?;\nprintln!(\"{{:?}} (X-Correlation-ID {{}})\", response.body(), response.correlation_id());\n"));
         }
         None => out.push_str("# let _ = client;\n"),
     }
     out.push_str("# Ok(()) }\n");
-    if entry.access_points.iter().any(|a| a == "internet-franceconnect") {
-        out.push_str(&format!("# fn gouvgen_runtime_call_options(token: &str) -> {krate}::runtime::CallOptions {{\n#     {krate}::runtime::CallOptions::new().france_connect_token(token)\n# }}\n"));
-    }
     out.push_str("```\n");
     out
 }
@@ -65,7 +63,7 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
     let imports;
     match entry.gateway {
         Gateway::Dgfip => {
-            imports = "presets::{self, DgfipAccess, Environment}".to_string();
+            imports = "CallOptions, presets::{self, DgfipAccess, Environment}".to_string();
             let points = if entry.access_points.is_empty() { vec!["internet".to_string()] } else { entry.access_points.clone() };
             for point in &points {
                 let access = match point.as_str() {

@@ -156,7 +156,7 @@ impl Bundler {
         mut map: Map<String, Value>,
         reference: &str,
         file: &Path,
-        pointer: &mut String,
+        pointer: &str,
         depth: usize,
         doc: &Document,
     ) -> Result<Value> {

@@ -45,6 +45,7 @@ pub struct CallOptions {
     france_connect_token: Option<Secret>,
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
+    headers: Vec<(String, String)>,
 }
 
 impl CallOptions {
@@ -82,6 +83,13 @@ impl CallOptions {
     /// Overrides the request timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a header to every call made with these options (for instance
+    /// `Cache-Control: no-cache` at API Entreprise, or a test harness's control header).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 }
@@ -414,6 +422,15 @@ impl ApiClient {
         }
         if let Some(a) = req.accept {
             rb = rb.header(http::header::ACCEPT, a);
+        }
+        for (name, value) in &self.options.headers {
+            let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                return bad(&format!("call option header {name}"));
+            };
+            rb = rb.header(n, v);
         }
         for (name, value) in &req.headers {
             let Ok(v) = HeaderValue::from_str(value) else {

@@ -1,4 +1,6 @@
 //! The whole integration: one call. Errors come out as one located `cargo::error` message.
 fn main() {
-    gouvgen::build::Config::new("api/annuaire.yaml").rename_type("Structure", "Organisme").run();
+    gouvgen::build::Config::new("api/annuaire.yaml")
+        .rename_type("Structure", "Organisme")
+        .run();
 }

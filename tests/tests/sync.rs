@@ -7,8 +7,20 @@ use gouvgen_tests::repo_root;
 
 fn gouvgen(args: &[&str], root: &Path) -> (i32, String) {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_gouvgen-tests-cli"));
-    let out = Command::new(exe).args(args).arg("--root").arg(root).output().expect("runs");
-    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let out = Command::new(exe)
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 /// A small repository: runtime manifest, two specs, a manifest.
@@ -16,11 +28,23 @@ fn scratch_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("runtime")).unwrap();
-    std::fs::copy(repo_root().join("runtime/Cargo.toml"), root.join("runtime/Cargo.toml")).unwrap();
+    std::fs::copy(
+        repo_root().join("runtime/Cargo.toml"),
+        root.join("runtime/Cargo.toml"),
+    )
+    .unwrap();
     std::fs::create_dir_all(root.join("specs/demo")).unwrap();
     let fixtures = repo_root().join("generator/tests/fixtures");
-    std::fs::copy(fixtures.join("diff/old.yaml"), root.join("specs/demo/dossiers.yaml")).unwrap();
-    std::fs::copy(fixtures.join("bodies.json"), root.join("specs/demo/depot.json")).unwrap();
+    std::fs::copy(
+        fixtures.join("diff/old.yaml"),
+        root.join("specs/demo/dossiers.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures.join("bodies.json"),
+        root.join("specs/demo/depot.json"),
+    )
+    .unwrap();
     std::fs::write(
         root.join("specs/manifest.toml"),
         r#"# test manifest
@@ -66,7 +90,10 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
     // Nothing generated yet: the check fails and names the files.
     let (code, out) = gouvgen(&["sync", "--check"], root);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("stale: generated/demo-dossiers/src/client.rs"), "{out}");
+    assert!(
+        out.contains("stale: generated/demo-dossiers/src/client.rs"),
+        "{out}"
+    );
     assert!(!root.join("generated").exists(), "--check writes nothing");
 
     let (code, out) = gouvgen(&["sync"], root);
@@ -86,28 +113,58 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
         assert!(cargo.contains(needle), "{needle} in\n{cargo}");
     }
     let lib = std::fs::read_to_string(root.join("generated/demo-dossiers/src/lib.rs")).unwrap();
-    assert!(lib.contains("presets::piste(PisteAccess::Internet, Environment::Sandbox)"), "usage doc per environment:\n{lib}");
+    assert!(
+        lib.contains("presets::piste(PisteAccess::Internet, Environment::Sandbox)"),
+        "usage doc per environment:\n{lib}"
+    );
     assert!(lib.contains("presets::piste(PisteAccess::Internet, Environment::Production)"));
 
     // The provider publishes a new version of one document; regeneration is forgotten.
     let fixtures = repo_root().join("generator/tests/fixtures");
-    std::fs::copy(fixtures.join("diff/new.yaml"), root.join("specs/demo/dossiers.yaml")).unwrap();
+    std::fs::copy(
+        fixtures.join("diff/new.yaml"),
+        root.join("specs/demo/dossiers.yaml"),
+    )
+    .unwrap();
     let (code, out) = gouvgen(&["sync", "--check"], root);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("stale: generated/demo-dossiers/spec/dossiers.yaml"), "{out}");
-    assert!(!out.contains("stale: generated/demo-depot"), "the other client is untouched: {out}");
+    assert!(
+        out.contains("stale: generated/demo-dossiers/spec/dossiers.yaml"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("stale: generated/demo-depot"),
+        "the other client is untouched: {out}"
+    );
 
     let (code, out) = gouvgen(&["sync"], root);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1.2.0 → 2.0.0 (major bump)"), "{out}");
     let manifest = std::fs::read_to_string(root.join("specs/manifest.toml")).unwrap();
     assert!(manifest.starts_with("# test manifest"), "comments kept");
-    assert!(manifest.contains("version = \"2.0.0\"") && manifest.contains("version = \"0.3.1\""), "{manifest}");
-    let changelog = std::fs::read_to_string(root.join("generated/demo-dossiers/CHANGELOG.md")).unwrap();
-    assert!(changelog.starts_with("# Changelog\n\n## 2.0.0\n"), "{changelog}");
-    assert!(changelog.contains("**breaking** ping: GET /ping is gone"), "{changelog}");
-    assert!(changelog.contains("## 1.2.0"), "earlier entries kept: {changelog}");
-    assert!(std::fs::read_to_string(root.join("generated/demo-dossiers/Cargo.toml")).unwrap().contains("version = \"2.0.0\""));
+    assert!(
+        manifest.contains("version = \"2.0.0\"") && manifest.contains("version = \"0.3.1\""),
+        "{manifest}"
+    );
+    let changelog =
+        std::fs::read_to_string(root.join("generated/demo-dossiers/CHANGELOG.md")).unwrap();
+    assert!(
+        changelog.starts_with("# Changelog\n\n## 2.0.0\n"),
+        "{changelog}"
+    );
+    assert!(
+        changelog.contains("**breaking** ping: GET /ping is gone"),
+        "{changelog}"
+    );
+    assert!(
+        changelog.contains("## 1.2.0"),
+        "earlier entries kept: {changelog}"
+    );
+    assert!(
+        std::fs::read_to_string(root.join("generated/demo-dossiers/Cargo.toml"))
+            .unwrap()
+            .contains("version = \"2.0.0\"")
+    );
     let (code, out) = gouvgen(&["sync", "--check"], root);
     assert_eq!(code, 0, "{out}");
 
@@ -117,11 +174,17 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
     std::fs::write(&client, text.replace("pub async fn", "pub async  fn")).unwrap();
     let (code, out) = gouvgen(&["sync", "--check"], root);
     assert_eq!(code, 1);
-    assert!(out.contains("stale: generated/demo-depot/src/client.rs"), "{out}");
+    assert!(
+        out.contains("stale: generated/demo-depot/src/client.rs"),
+        "{out}"
+    );
 }
 
 #[test]
 fn the_repository_generated_folder_is_up_to_date() {
     let (code, out) = gouvgen(&["sync", "--check"], &repo_root());
-    assert_eq!(code, 0, "generated/ is stale: run `cargo run -p gouvgen -- sync` and commit\n{out}");
+    assert_eq!(
+        code, 0,
+        "generated/ is stale: run `cargo run -p gouvgen -- sync` and commit\n{out}"
+    );
 }

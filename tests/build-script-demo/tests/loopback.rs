@@ -39,16 +39,31 @@ async fn server() -> (String, Seen) {
 #[tokio::test]
 async fn generated_at_build_time_and_calls_a_loopback_server() {
     let (url, seen) = server().await;
-    let runtime = ApiClient::builder(presets::custom(url)).bearer("jeton-de-test").build().unwrap();
+    let runtime = ApiClient::builder(presets::custom(url))
+        .bearer("jeton-de-test")
+        .build()
+        .unwrap();
     let client = Client::new(runtime);
 
-    let found = client.lire_organisme("13002526500013", LireOrganismeOptions::default()).await.unwrap();
+    let found = client
+        .lire_organisme("13002526500013", LireOrganismeOptions::default())
+        .await
+        .unwrap();
     let organisme: &types::Organisme = found.body();
     assert_eq!(organisme.nom, "DINUM");
-    assert_eq!(organisme.categorie, Some(types::StructureCategorie::Administration));
-    assert_eq!(organisme.creation.map(|d| d.to_string()).as_deref(), Some("2019-10-25"));
+    assert_eq!(
+        organisme.categorie,
+        Some(types::StructureCategorie::Administration)
+    );
+    assert_eq!(
+        organisme.creation.map(|d| d.to_string()).as_deref(),
+        Some("2019-10-25")
+    );
 
-    let missing = client.lire_organisme("00000000000000", Default::default()).await.unwrap_err();
+    let missing = client
+        .lire_organisme("00000000000000", Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(missing.status(), Some(404));
     match missing.documented() {
         Some(LireOrganismeError::Status404(e)) => assert_eq!(e.code.as_deref(), Some("E404")),

@@ -106,7 +106,12 @@ impl Config {
     /// showing only that message (`cargo::error`, Cargo 1.84+).
     pub fn run(self) {
         if let Err(e) = self.generate() {
-            let mut lines = e.to_string().lines().map(str::to_string).collect::<Vec<_>>().into_iter();
+            let mut lines = e
+                .to_string()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+                .into_iter();
             if let Some(first) = lines.next() {
                 println!("cargo::error=gouvgen: {first}");
             }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
 use crate::{CrateSettings, RuntimeDep};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(

@@ -130,7 +130,10 @@ fn settings_for(
     s.runtime = RuntimeDep::Path {
         path: relative(
             &entry.output,
-            layout.runtime.strip_prefix(&layout.root).unwrap_or(&layout.runtime),
+            layout
+                .runtime
+                .strip_prefix(&layout.root)
+                .unwrap_or(&layout.runtime),
         ),
         version: runtime_version.to_string(),
     };
@@ -183,7 +186,14 @@ fn sync_one(
         }
     }
     let version = bump.apply(&entry.version);
-    let settings = settings_for(layout, manifest, entry, &spec.api, &version, runtime_version);
+    let settings = settings_for(
+        layout,
+        manifest,
+        entry,
+        &spec.api,
+        &version,
+        runtime_version,
+    );
     let mut files: Files = crate::generate_files(&spec, &settings)?;
     for input in &spec.inputs {
         let name = input

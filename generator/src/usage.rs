@@ -10,16 +10,38 @@ pub fn usage_doc(entry: &ClientEntry, api: &Api) -> String {
     let (imports, builders) = builders(entry);
     let call = first_call(api);
     let mut out = String::from("## Usage\n\n```no_run\n");
-    out.push_str(&format!("use {krate}::Client;\nuse {krate}::runtime::{{ApiClient, {imports}}};\n\n"));
+    out.push_str(&format!(
+        "use {krate}::Client;\nuse {krate}::runtime::{{ApiClient, {imports}}};\n\n"
+    ));
     out.push_str("# async fn example() -> Result<(), Box<dyn std::error::Error>> {\n");
     for (i, (comment, builder)) in builders.iter().enumerate() {
-        out.push_str(&format!("// {comment}\nlet {} = Client::new(\n    {builder}\n        .build()?,\n);\n", if i == 0 { "client".to_string() } else { format!("client_{i}") }));
+        out.push_str(&format!(
+            "// {comment}\nlet {} = Client::new(\n    {builder}\n        .build()?,\n);\n",
+            if i == 0 {
+                "client".to_string()
+            } else {
+                format!("client_{i}")
+            }
+        ));
     }
     if builders.len() > 1 {
-        out.push_str(&format!("# let _ = ({});\n", (1..builders.len()).map(|i| format!("&client_{i}")).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "# let _ = ({});\n",
+            (1..builders.len())
+                .map(|i| format!("&client_{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
-    if let Some(i) = builders.iter().position(|(comment, _)| comment.contains("franceconnect")) {
-        let name = if i == 0 { "client".to_string() } else { format!("client_{i}") };
+    if let Some(i) = builders
+        .iter()
+        .position(|(comment, _)| comment.contains("franceconnect"))
+    {
+        let name = if i == 0 {
+            "client".to_string()
+        } else {
+            format!("client_{i}")
+        };
         out.push_str("// Through the FranceConnect access point, calls also carry the user's FranceConnect token:\n");
         out.push_str(&format!("let for_user = {name}.with_options(CallOptions::new().france_connect_token(\"user-access-token\"));\n# let _ = for_user;\n"));
     }
@@ -52,19 +74,39 @@ fn env_label(env: &str) -> &str {
 
 /// `use` list and one builder expression per environment (and access point) of the gateway.
 fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
-    let envs: Vec<String> = if entry.environments.is_empty() { vec!["production".into()] } else { entry.environments.clone() };
+    let envs: Vec<String> = if entry.environments.is_empty() {
+        vec!["production".into()]
+    } else {
+        entry.environments.clone()
+    };
     let scopes = if entry.scopes.is_empty() {
         String::new()
     } else {
-        format!("\n        .scopes([{}])", entry.scopes.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+        format!(
+            "\n        .scopes([{}])",
+            entry
+                .scopes
+                .iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
-    let key = entry.api_key_header.as_ref().map(|_| "\n        .api_key(\"api-key\")".to_string()).unwrap_or_default();
+    let key = entry
+        .api_key_header
+        .as_ref()
+        .map(|_| "\n        .api_key(\"api-key\")".to_string())
+        .unwrap_or_default();
     let mut out = Vec::new();
     let imports;
     match entry.gateway {
         Gateway::Dgfip => {
             imports = "CallOptions, presets::{self, DgfipAccess, Environment}".to_string();
-            let points = if entry.access_points.is_empty() { vec!["internet".to_string()] } else { entry.access_points.clone() };
+            let points = if entry.access_points.is_empty() {
+                vec!["internet".to_string()]
+            } else {
+                entry.access_points.clone()
+            };
             for point in &points {
                 let access = match point.as_str() {
                     "internet-franceconnect" => "InternetFranceConnect",
@@ -81,7 +123,11 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
         }
         Gateway::Piste => {
             imports = "presets::{self, Environment, PisteAccess}".to_string();
-            let points = if entry.access_points.is_empty() { vec!["internet".to_string()] } else { entry.access_points.clone() };
+            let points = if entry.access_points.is_empty() {
+                vec!["internet".to_string()]
+            } else {
+                entry.access_points.clone()
+            };
             for point in &points {
                 let access = if point == "ader" { "Ader" } else { "Internet" };
                 for env in &envs {
@@ -95,7 +141,11 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
         Gateway::Douane => {
             imports = "presets::{self, DouaneEnvironment}".to_string();
             for env in &envs {
-                let variant = if env == "production" { "Production" } else { "Formation" };
+                let variant = if env == "production" {
+                    "Production"
+                } else {
+                    "Formation"
+                };
                 out.push((
                     format!("Douane, {}:", env_label(env)),
                     format!("ApiClient::builder(presets::douane(DouaneEnvironment::{variant}))\n        .password_grant(\"api-account\", \"password\"){key}"),
@@ -104,9 +154,17 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
         }
         Gateway::ApiEntreprise | Gateway::ApiParticulier => {
             imports = "presets::{self, Environment}".to_string();
-            let preset = if entry.gateway == Gateway::ApiEntreprise { "api_entreprise" } else { "api_particulier" };
+            let preset = if entry.gateway == Gateway::ApiEntreprise {
+                "api_entreprise"
+            } else {
+                "api_particulier"
+            };
             for env in &envs {
-                let credential = if entry.api_key_header.is_some() { "\n        .api_key(\"api-key\")".to_string() } else { "\n        .jwt(\"eyJhbGciOi...\")".to_string() };
+                let credential = if entry.api_key_header.is_some() {
+                    "\n        .api_key(\"api-key\")".to_string()
+                } else {
+                    "\n        .jwt(\"eyJhbGciOi...\")".to_string()
+                };
                 out.push((
                     format!("{}, {}:", if preset == "api_entreprise" { "API Entreprise" } else { "API Particulier" }, env_label(env)),
                     format!("ApiClient::builder(presets::{preset}(Environment::{})){credential}\n        .traceability(\"aides publiques\", \"13002526500013\", \"dossier 42\")", env_variant(env)),
@@ -119,7 +177,10 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
 
 /// A call to the first operation whose required arguments are simple to write.
 fn first_call(api: &Api) -> Option<String> {
-    api.operations.iter().filter(|op| op.body.is_none() && !op.deprecated).find_map(call_expr)
+    api.operations
+        .iter()
+        .filter(|op| op.body.is_none() && !op.deprecated)
+        .find_map(call_expr)
 }
 
 fn call_expr(op: &Operation) -> Option<String> {
@@ -127,7 +188,12 @@ fn call_expr(op: &Operation) -> Option<String> {
     for p in op.params.iter().filter(|p| p.required) {
         args.push(match (&p.ty, p.location) {
             (TypeRef::Prim(Prim::String), _) => format!("{:?}", sample_text(&p.name)),
-            (TypeRef::Prim(Prim::I32 | Prim::I64 | Prim::U32 | Prim::U64 | Prim::I16 | Prim::U16), ParamIn::Path | ParamIn::Query) => "2024".to_string(),
+            (
+                TypeRef::Prim(
+                    Prim::I32 | Prim::I64 | Prim::U32 | Prim::U64 | Prim::I16 | Prim::U16,
+                ),
+                ParamIn::Path | ParamIn::Query,
+            ) => "2024".to_string(),
             (TypeRef::Prim(Prim::Bool), _) => "true".to_string(),
             _ => return None,
         });

@@ -6,10 +6,13 @@
 use api_entreprise::runtime as rt;
 #[allow(unused_imports)]
 use api_entreprise::types;
+#[rustfmt::skip]
 type Check = (&'static str, &'static str, fn(&str) -> Result<(), String>);
 /// Examples that contradict their own schema in the document (not decoded).
 #[allow(dead_code)]
+#[rustfmt::skip]
 const CONTRADICT_THEIR_SCHEMA: &[&str] = &[];
+#[rustfmt::skip]
 const EXAMPLES: &[Check] = &[
     (
         "/paths/~1v3~1insee~1sirene~1unites_legales~1{siren}/get/responses/200/content/application~1json/example",
@@ -265,6 +268,7 @@ const EXAMPLES: &[Check] = &[
     ),
 ];
 #[test]
+#[rustfmt::skip]
 fn every_example_decodes() {
     assert_eq!(EXAMPLES.len(), 28usize);
     let failures: Vec<String> = EXAMPLES

@@ -6,10 +6,13 @@
 use api_particulier::runtime as rt;
 #[allow(unused_imports)]
 use api_particulier::types;
+#[rustfmt::skip]
 type Check = (&'static str, &'static str, fn(&str) -> Result<(), String>);
 /// Examples that contradict their own schema in the document (not decoded).
 #[allow(dead_code)]
+#[rustfmt::skip]
 const CONTRADICT_THEIR_SCHEMA: &[&str] = &[];
+#[rustfmt::skip]
 const EXAMPLES: &[Check] = &[
     (
         "/paths/~1api~1v2~1composition-familiale/get/responses/200/content/application~1json/example",
@@ -103,6 +106,7 @@ const EXAMPLES: &[Check] = &[
     ),
 ];
 #[test]
+#[rustfmt::skip]
 fn every_example_decodes() {
     assert_eq!(EXAMPLES.len(), 10usize);
     let failures: Vec<String> = EXAMPLES

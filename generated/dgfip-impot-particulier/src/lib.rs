@@ -60,7 +60,9 @@
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
 )]
+#[rustfmt::skip]
 pub mod types;
+#[rustfmt::skip]
 mod client;
 pub use client::*;
 pub use gouvgen_runtime as runtime;

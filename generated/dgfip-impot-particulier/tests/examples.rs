@@ -6,10 +6,13 @@
 use dgfip_impot_particulier::runtime as rt;
 #[allow(unused_imports)]
 use dgfip_impot_particulier::types;
+#[rustfmt::skip]
 type Check = (&'static str, &'static str, fn(&str) -> Result<(), String>);
 /// Examples that contradict their own schema in the document (not decoded).
 #[allow(dead_code)]
+#[rustfmt::skip]
 const CONTRADICT_THEIR_SCHEMA: &[&str] = &[];
+#[rustfmt::skip]
 const EXAMPLES: &[Check] = &[
     (
         "/paths/~1spi~1{spi}~1situations~1ir~1assiettes~1annrev~1{annrev}/get/responses/200/content/application~1prs.dgfip.part.situations.ir.assiettes.v1+json/example",
@@ -175,6 +178,7 @@ const EXAMPLES: &[Check] = &[
     ),
 ];
 #[test]
+#[rustfmt::skip]
 fn every_example_decodes() {
     assert_eq!(EXAMPLES.len(), 18usize);
     let failures: Vec<String> = EXAMPLES

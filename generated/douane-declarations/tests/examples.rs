@@ -6,10 +6,13 @@
 use douane_declarations::runtime as rt;
 #[allow(unused_imports)]
 use douane_declarations::types;
+#[rustfmt::skip]
 type Check = (&'static str, &'static str, fn(&str) -> Result<(), String>);
 /// Examples that contradict their own schema in the document (not decoded).
 #[allow(dead_code)]
+#[rustfmt::skip]
 const CONTRADICT_THEIR_SCHEMA: &[&str] = &[];
+#[rustfmt::skip]
 const EXAMPLES: &[Check] = &[
     (
         "/paths/~1declarations/post/responses/201/content/application~1json/example",
@@ -58,6 +61,7 @@ const EXAMPLES: &[Check] = &[
     ),
 ];
 #[test]
+#[rustfmt::skip]
 fn every_example_decodes() {
     assert_eq!(EXAMPLES.len(), 5usize);
     let failures: Vec<String> = EXAMPLES

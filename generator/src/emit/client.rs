@@ -211,7 +211,9 @@ fn arg_type(ty: &TypeRef, space: &TypeSpace) -> TokenStream {
     let mut ty = ty;
     while let TypeRef::Named(id) = ty {
         match &space.types[*id].kind {
-            crate::model::TypeKind::Alias(inner @ (TypeRef::Prim(_) | TypeRef::Vec(_))) => ty = inner,
+            crate::model::TypeKind::Alias(inner @ (TypeRef::Prim(_) | TypeRef::Vec(_))) => {
+                ty = inner
+            }
             _ => break,
         }
     }

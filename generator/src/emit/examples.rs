@@ -100,15 +100,19 @@ pub fn example_test_file(
         #[allow(unused_imports)]
         use #krate::types;
 
+        #[rustfmt::skip]
         type Check = (&'static str, &'static str, fn(&str) -> Result<(), String>);
 
         /// Examples that contradict their own schema in the document (not decoded).
         #[allow(dead_code)]
+        #[rustfmt::skip]
         const CONTRADICT_THEIR_SCHEMA: &[&str] = &[ #(#skipped,)* ];
 
+        #[rustfmt::skip]
         const EXAMPLES: &[Check] = &[ #(#entries)* ];
 
         #[test]
+        #[rustfmt::skip]
         fn every_example_decodes() {
             assert_eq!(EXAMPLES.len(), #count);
             let failures: Vec<String> = EXAMPLES

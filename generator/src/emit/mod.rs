@@ -255,7 +255,9 @@ fn lib_rs(api: &Api, settings: &CrateSettings) -> TokenStream {
             clippy::doc_overindented_list_items
         )]
 
+        #[rustfmt::skip]
         pub mod types;
+        #[rustfmt::skip]
         mod client;
 
         pub use client::*;

@@ -222,10 +222,23 @@ impl<'a> Builder<'a> {
     /// Warns about server hosts that are placeholders or internal addresses: the gateway
     /// preset supplies the real API root, only the path is kept.
     fn check_servers(&mut self) {
-        let servers = self.root.get("servers").and_then(Value::as_array).cloned().unwrap_or_default();
+        let servers = self
+            .root
+            .get("servers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (i, server) in servers.iter().enumerate() {
-            let Some(url) = server.get("url").and_then(Value::as_str) else { continue };
-            let host = url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+            let Some(url) = server.get("url").and_then(Value::as_str) else {
+                continue;
+            };
+            let host = url
+                .split("://")
+                .nth(1)
+                .unwrap_or("")
+                .split(['/', ':'])
+                .next()
+                .unwrap_or("");
             let placeholder = host.eq_ignore_ascii_case("IP-GATEWAY")
                 || host.eq_ignore_ascii_case("null")
                 || host.contains('<')
@@ -235,7 +248,11 @@ impl<'a> Builder<'a> {
                 || host.starts_with("192.168.")
                 || (!host.is_empty() && !host.contains('.'));
             if placeholder {
-                let pointer = if self.dialect == Dialect::Swagger2 { "/host".to_string() } else { format!("/servers/{i}/url") };
+                let pointer = if self.dialect == Dialect::Swagger2 {
+                    "/host".to_string()
+                } else {
+                    format!("/servers/{i}/url")
+                };
                 self.reader.issues.push(SchemaIssue {
                     pointer,
                     message: format!("server `{url}` is a placeholder or internal host; only its path is kept"),

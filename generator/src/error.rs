@@ -27,7 +27,7 @@ impl Location {
         }
     }
 
-    /// A location at a JSON pointer, line unknown until [`crate::load::locate`] fills it.
+    /// A location at a JSON pointer, line unknown until [`crate::load::Document::locate`] fills it.
     pub fn at(file: &Path, pointer: impl Into<String>) -> Self {
         Location {
             file: file.to_path_buf(),

@@ -29,7 +29,8 @@
 //!         .build()?,
 //! );
 //! # let _ = (&client_1);
-//! # let _ = client;
+//! let response = client.consulter_statut("7f3c2a10-5b1e-4c7d-9a55-2d2f4b7e9c01".parse()?).await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(

@@ -1,89 +1,170 @@
-//! The API side of the emulator: every operation of a document, answered with its examples.
+//! The API side of the emulator: every operation of a mounted document, answered with the
+//! examples the document gives.
+//!
+//! Documents are read with the project's loader (`gouvgen::load::load_value`, JSON or YAML,
+//! references left as they are) but interpreted here, independently of the generator's
+//! normaliser: a normaliser bug must not be hidden by the same bug on the server side.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// One documented response.
+/// One example body of a documented response, in one media type.
 #[derive(Debug, Clone)]
-pub struct Canned {
-    /// Media type of the body, if any.
-    pub media_type: Option<String>,
-    /// Examples by name (`""` for the single `example`).
+pub(crate) struct Body {
+    pub media_type: String,
+    /// Examples by name (`""` for a lone `example`), in document order.
     pub examples: Vec<(String, Value)>,
+}
+
+/// One documented response of an operation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Canned {
+    /// One entry per media type, in document order; empty for a response without body.
+    pub bodies: Vec<Body>,
+    /// Documented response headers that have an example (`Retry-After`, ...).
+    pub headers: Vec<(String, String)>,
+}
+
+/// One segment of a path template: literal text and `{placeholders}`.
+#[derive(Debug, Clone)]
+enum Segment {
+    Literal(String),
+    /// The literal pieces around the placeholders: `a{x}b{y}` → `["a", "b", ""]`.
+    Template(Vec<String>),
+}
+
+impl Segment {
+    fn parse(text: &str) -> Segment {
+        if !text.contains('{') {
+            return Segment::Literal(text.to_string());
+        }
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            pieces.push(rest[..open].to_string());
+            rest = match rest[open..].find('}') {
+                Some(close) => &rest[open + close + 1..],
+                None => "",
+            };
+        }
+        pieces.push(rest.to_string());
+        Segment::Template(pieces)
+    }
+
+    fn matches(&self, actual: &str) -> bool {
+        match self {
+            Segment::Literal(l) => l == actual,
+            Segment::Template(pieces) => {
+                let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
+                if !actual.starts_with(first.as_str())
+                    || actual.len() < first.len() + last.len()
+                    || !actual.ends_with(last.as_str())
+                {
+                    return false;
+                }
+                // Every placeholder takes at least one character; middle pieces in order.
+                let mut middle = &actual[first.len()..actual.len() - last.len()];
+                for piece in &pieces[1..pieces.len() - 1] {
+                    match middle.get(1..).and_then(|m| m.find(piece.as_str())) {
+                        Some(i) => middle = &middle[1 + i + piece.len()..],
+                        None => return false,
+                    }
+                }
+                !middle.is_empty()
+            }
+        }
+    }
 }
 
 /// One operation of a mounted document.
 #[derive(Debug, Clone)]
-pub struct Route {
+pub(crate) struct Route {
     /// Upper-case HTTP method.
     pub method: String,
-    /// Path segments, `None` for a `{placeholder}`.
-    pub segments: Vec<Option<String>>,
-    /// Responses by status (`default` is skipped).
+    /// Base path + operation path, as documented.
+    pub template: String,
+    segments: Vec<Segment>,
+    /// Documented responses by numeric status (`default` and `2XX` ranges are skipped).
     pub responses: BTreeMap<u16, Canned>,
-    /// `security: []`.
+    /// `security: []`: no credentials needed.
     pub public: bool,
+    /// Declares a required `X-FranceConnect-OAuth` header (DGFiP FranceConnect access point).
+    pub france_connect: bool,
 }
 
 impl Route {
-    /// Whether this route serves `method path`.
-    pub fn matches(&self, method: &str, path: &[&str]) -> bool {
-        self.method == method
-            && self.segments.len() == path.len()
-            && self
-                .segments
-                .iter()
-                .zip(path)
-                .all(|(s, p)| s.as_deref().is_none_or(|s| s == *p))
+    /// Whether this route's template matches the request path segments.
+    pub fn matches_path(&self, path: &[&str]) -> bool {
+        self.segments.len() == path.len()
+            && self.segments.iter().zip(path).all(|(s, p)| s.matches(p))
     }
 
-    /// The first 2xx status.
-    pub fn success(&self) -> Option<u16> {
+    /// Literal segments: the more, the more specific (OpenAPI: concrete paths win).
+    pub fn literal_count(&self) -> usize {
+        self.segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count()
+    }
+
+    /// The status of a normal answer: the first documented 2xx, else 200.
+    pub fn success(&self) -> u16 {
         self.responses
             .keys()
             .copied()
             .find(|s| (200..300).contains(s))
+            .unwrap_or(200)
     }
 }
 
-/// Reads a document (any version gouvgen reads) into routes under its base path.
-pub fn routes(path: &Path) -> Vec<Route> {
-    let doc = gouvgen::load::load_document(path)
-        .unwrap_or_else(|e| panic!("emulator cannot load {}: {e}", path.display()));
-    let dialect = gouvgen::normalise::detect(&doc).expect("known version");
-    let root = gouvgen::normalise::normalise(&doc, dialect);
-    let base = root
-        .pointer("/servers/0/url")
-        .and_then(Value::as_str)
-        .map(gouvgen::model::base_path)
-        .unwrap_or_default();
-    let deref = |v: &Value| -> Value {
-        let mut cur = v.clone();
-        for _ in 0..16 {
-            match cur
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|p| root.pointer(p))
-            {
-                Some(next) => cur = next.clone(),
-                None => break,
-            }
-        }
-        cur
+/// Reads a document into its routes, each under the document's base path.
+pub(crate) fn load(path: &Path) -> Result<Vec<Route>, String> {
+    let doc = gouvgen::load::load_value(path)
+        .map_err(|e| format!("emulator cannot load {}: {e}", path.display()))?;
+    routes(&doc).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The routes of a loaded (raw, unresolved) document.
+pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
+    let swagger2 = doc.get("swagger").is_some();
+    if !swagger2 && doc.get("openapi").is_none() {
+        return Err("neither `openapi` nor `swagger`: not an API description".into());
+    }
+    let base = if swagger2 {
+        doc.get("basePath")
+            .and_then(Value::as_str)
+            .map(path_part)
+            .unwrap_or_default()
+    } else {
+        doc.pointer("/servers/0")
+            .map(server_base)
+            .unwrap_or_default()
     };
+    let global_produces = doc
+        .get("produces")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut out = Vec::new();
-    for (template, item) in root
+    for (template, item) in doc
         .get("paths")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
     {
+        let item = deref(doc, item);
+        let path_params = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (method, op) in item.as_object().into_iter().flatten() {
-            if !["get", "put", "post", "delete", "patch", "head", "options"]
-                .contains(&method.as_str())
+            if ![
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&method.as_str())
             {
                 continue;
             }
@@ -97,67 +178,374 @@ pub fn routes(path: &Path) -> Vec<Route> {
                 let Ok(status) = status.parse::<u16>() else {
                     continue;
                 };
-                let response = deref(response);
-                let canned = match response
-                    .get("content")
-                    .and_then(Value::as_object)
-                    .and_then(|c| c.iter().next())
-                {
-                    Some((media_type, media)) => {
-                        let mut examples = Vec::new();
-                        if let Some(e) = media.get("example") {
-                            examples.push((String::new(), e.clone()));
-                        }
-                        for (name, e) in media
-                            .get("examples")
-                            .and_then(Value::as_object)
-                            .into_iter()
-                            .flatten()
-                        {
-                            if let Some(v) = deref(e).get("value") {
-                                examples.push((name.clone(), v.clone()));
-                            }
-                        }
-                        if examples.is_empty()
-                            && let Some(e) = media
-                                .get("schema")
-                                .map(&deref)
-                                .and_then(|s| s.get("example").cloned())
-                        {
-                            examples.push((String::new(), e));
-                        }
-                        Canned {
-                            media_type: Some(media_type.clone()),
-                            examples,
-                        }
-                    }
-                    None => Canned {
-                        media_type: None,
-                        examples: Vec::new(),
-                    },
+                let response = deref(doc, response);
+                let canned = if swagger2 {
+                    let produces = op
+                        .get("produces")
+                        .and_then(Value::as_array)
+                        .unwrap_or(&global_produces);
+                    swagger2_response(doc, response, produces)
+                } else {
+                    openapi3_response(doc, response)
                 };
                 responses.insert(status, canned);
             }
+            let params = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .chain(&path_params);
+            let france_connect = params.map(|p| deref(doc, p)).any(|p| {
+                p.get("in").and_then(Value::as_str) == Some("header")
+                    && p.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case("x-franceconnect-oauth"))
+                    && p.get("required").and_then(Value::as_bool) == Some(true)
+            });
             let full = format!("{base}{template}");
             let segments = full
                 .split('/')
                 .filter(|s| !s.is_empty())
-                .map(|s| {
-                    if s.starts_with('{') && s.ends_with('}') {
-                        None
-                    } else {
-                        Some(s.to_string())
-                    }
-                })
+                .map(Segment::parse)
                 .collect();
             let public = matches!(op.get("security"), Some(Value::Array(a)) if a.is_empty());
             out.push(Route {
                 method: method.to_ascii_uppercase(),
+                template: full,
                 segments,
                 responses,
                 public,
+                france_connect,
             });
         }
     }
+    Ok(out)
+}
+
+/// OpenAPI 3: the path part of a server URL, server variables replaced by their defaults.
+fn server_base(server: &Value) -> String {
+    let mut url = server
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    for (name, var) in server
+        .get("variables")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(default) = var.get("default").and_then(Value::as_str) {
+            url = url.replace(&format!("{{{name}}}"), default);
+        }
+    }
+    let after_scheme = match url.find("://") {
+        Some(i) => &url[i + 3..],
+        None if url.starts_with("//") => &url[2..],
+        None => return path_part(&url),
+    };
+    path_part(
+        after_scheme
+            .find('/')
+            .map(|i| &after_scheme[i..])
+            .unwrap_or(""),
+    )
+}
+
+/// Normalises a base path: no query, leading `/`, no trailing `/` (so `/` → ``).
+fn path_part(path: &str) -> String {
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    if path.is_empty() || path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    }
+}
+
+/// Follows local `$ref`s (JSON pointers, `~1`/`~0` un-escaped) until a non-reference.
+fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        let Some(target) = value.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        match resolve(doc, target) {
+            Some(next) => value = next,
+            None => break,
+        }
+    }
+    value
+}
+
+/// One local reference (`#/components/examples/a~1b`) → its target.
+fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+    let pointer = reference.strip_prefix('#')?;
+    if pointer.is_empty() {
+        return Some(doc);
+    }
+    let decoded = percent_decode(pointer);
+    // `Value::pointer` un-escapes `~1` and `~0` itself, in that order, per RFC 6901.
+    doc.pointer(&decoded)
+}
+
+/// References may be URI-fragment encoded (`%7B` for `{`).
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// The example of a schema (`example`, or the first of 3.1 `examples`), through references.
+fn schema_example(doc: &Value, schema: Option<&Value>) -> Option<Value> {
+    let schema = deref(doc, schema?);
+    schema.get("example").cloned().or_else(|| {
+        schema
+            .get("examples")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .cloned()
+    })
+}
+
+fn header_examples(doc: &Value, response: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, header) in response
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let header = deref(doc, header);
+        let example = header
+            .get("example")
+            .cloned()
+            .or_else(|| schema_example(doc, header.get("schema")))
+            .or_else(|| header.get("x-example").cloned());
+        let text = match example {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => continue,
+            Some(other) => other.to_string(),
+        };
+        out.push((name.clone(), text));
+    }
     out
+}
+
+fn openapi3_response(doc: &Value, response: &Value) -> Canned {
+    let mut bodies = Vec::new();
+    let empty = Map::new();
+    for (media_type, media) in response
+        .get("content")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty)
+    {
+        let media = deref(doc, media);
+        let mut examples = Vec::new();
+        if let Some(e) = media.get("example") {
+            examples.push((String::new(), e.clone()));
+        }
+        for (name, e) in media
+            .get("examples")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = deref(doc, e).get("value") {
+                examples.push((name.clone(), v.clone()));
+            }
+        }
+        if examples.is_empty()
+            && let Some(e) = schema_example(doc, media.get("schema"))
+        {
+            examples.push((String::new(), e));
+        }
+        bodies.push(Body {
+            media_type: media_type.clone(),
+            examples,
+        });
+    }
+    Canned {
+        bodies,
+        headers: header_examples(doc, response),
+    }
+}
+
+fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canned {
+    let mut bodies = Vec::new();
+    for (media_type, example) in response
+        .get("examples")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        bodies.push(Body {
+            media_type: media_type.clone(),
+            examples: vec![(String::new(), example.clone())],
+        });
+    }
+    if bodies.is_empty()
+        && let Some(schema) = response.get("schema")
+    {
+        let examples = schema_example(doc, Some(schema))
+            .map(|e| vec![(String::new(), e)])
+            .unwrap_or_default();
+        let media_types: Vec<String> = produces
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        let media_types = if media_types.is_empty() {
+            vec!["application/json".to_string()]
+        } else {
+            media_types
+        };
+        for media_type in media_types {
+            bodies.push(Body {
+                media_type,
+                examples: examples.clone(),
+            });
+        }
+    }
+    Canned {
+        bodies,
+        headers: header_examples(doc, response),
+    }
+}
+
+/// Picks the body whose media type the `Accept` header asks for (in the order listed, `*`
+/// wildcards understood); the first documented one otherwise.
+pub(crate) fn choose<'a>(bodies: &'a [Body], accept: Option<&str>) -> Option<&'a Body> {
+    for wanted in accept.unwrap_or("").split(',') {
+        let wanted = wanted
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if wanted.is_empty() {
+            continue;
+        }
+        let found = bodies.iter().find(|b| {
+            let mt = b
+                .media_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            wanted == "*/*"
+                || mt == wanted
+                || wanted
+                    .strip_suffix("/*")
+                    .is_some_and(|t| mt.split('/').next() == Some(t))
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    bodies.first()
+}
+
+/// The bytes of an example: JSON media types get JSON, text examples go out as they are.
+pub(crate) fn render(media_type: &str, example: &Value) -> Vec<u8> {
+    match example {
+        Value::String(s) if !media_type.contains("json") => s.clone().into_bytes(),
+        other => other.to_string().into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn templates_match_whole_and_partial_segments() {
+        let s = Segment::parse("{annrev}");
+        assert!(s.matches("2024"));
+        assert!(!s.matches(""));
+        let s = Segment::parse("file-{id}.json");
+        assert!(s.matches("file-12.json"));
+        assert!(!s.matches("file-.json"));
+        assert!(!s.matches("file-12.xml"));
+        let s = Segment::parse("{a}-{b}");
+        assert!(s.matches("x-y"));
+        assert!(!s.matches("xy"));
+    }
+
+    #[test]
+    fn base_paths() {
+        assert_eq!(
+            server_base(&json!({"url": "https://IP-GATEWAY/impotparticulier/1.0"})),
+            "/impotparticulier/1.0"
+        );
+        assert_eq!(
+            server_base(&json!({"url": "https://entreprise.api.gouv.fr"})),
+            ""
+        );
+        assert_eq!(server_base(&json!({"url": "/"})), "");
+        assert_eq!(
+            server_base(&json!({"url": "https://h/{v}/x/", "variables": {"v": {"default": "v2"}}})),
+            "/v2/x"
+        );
+        assert_eq!(path_part("/"), "");
+    }
+
+    #[test]
+    fn escaped_references_resolve() {
+        let doc = json!({"components": {"examples": {"a/b~c": {"value": 1}}}});
+        assert_eq!(
+            resolve(&doc, "#/components/examples/a~1b~0c"),
+            Some(&json!({"value": 1}))
+        );
+    }
+
+    #[test]
+    fn accept_picks_the_media_type() {
+        let bodies = vec![
+            Body {
+                media_type: "application/json".into(),
+                examples: vec![],
+            },
+            Body {
+                media_type: "application/xml".into(),
+                examples: vec![],
+            },
+        ];
+        assert_eq!(
+            choose(&bodies, Some("application/xml")).unwrap().media_type,
+            "application/xml"
+        );
+        assert_eq!(
+            choose(&bodies, Some("text/html, application/*;q=0.8"))
+                .unwrap()
+                .media_type,
+            "application/json"
+        );
+        assert_eq!(
+            choose(&bodies, None).unwrap().media_type,
+            "application/json"
+        );
+    }
 }

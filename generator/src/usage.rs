@@ -195,7 +195,9 @@ fn call_expr(op: &Operation) -> Option<String> {
                 ParamIn::Path | ParamIn::Query,
             ) => "2024".to_string(),
             (TypeRef::Prim(Prim::Bool), _) => "true".to_string(),
-            (TypeRef::Prim(Prim::Uuid), _) => "\"7f3c2a10-5b1e-4c7d-9a55-2d2f4b7e9c01\".parse()?".to_string(),
+            (TypeRef::Prim(Prim::Uuid), _) => {
+                "\"7f3c2a10-5b1e-4c7d-9a55-2d2f4b7e9c01\".parse()?".to_string()
+            }
             (TypeRef::Prim(Prim::Date), _) => "\"2024-01-31\".parse()?".to_string(),
             (TypeRef::Prim(Prim::DateTime), _) => "\"2024-01-31T00:00:00Z\".parse()?".to_string(),
             _ => return None,

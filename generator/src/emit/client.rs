@@ -441,13 +441,21 @@ fn success(
         " Successful responses of [`Client::{}`], by status.",
         op.method_name
     );
-    let item = quote! {
+    (
+        quote!(#enum_name),
+        arms,
+        Some(status_enum(enum_name, &doc, &variants)),
+    )
+}
+
+/// An enum with one variant per documented status of an operation.
+fn status_enum(name: &proc_macro2::Ident, doc: &str, variants: &[TokenStream]) -> TokenStream {
+    quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
         #[allow(clippy::large_enum_variant)]
-        pub enum #enum_name { #(#variants)* }
-    };
-    (quote!(#enum_name), arms, Some(item))
+        pub enum #name { #(#variants)* }
+    }
 }
 
 fn variant_doc(case: &ResponseCase) -> TokenStream {
@@ -492,13 +500,11 @@ fn errors(
         " Error bodies documented for [`Client::{}`], by status.",
         op.method_name
     );
-    let item = quote! {
-        #[doc = #doc]
-        #[derive(Debug, Clone)]
-        #[allow(clippy::large_enum_variant)]
-        pub enum #enum_name { #(#variants)* }
-    };
-    (quote!(#enum_name), arms, Some(item))
+    (
+        quote!(#enum_name),
+        arms,
+        Some(status_enum(enum_name, &doc, &variants)),
+    )
 }
 
 fn options_struct(

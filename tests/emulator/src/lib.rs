@@ -19,7 +19,9 @@
 //! - **DGFiP `X-Correlation-ID`**: missing or not a hyphenated UUID → 400 with the DGFiP body,
 //!   code **102511** ("incomplete payload" in the DGFiP catalogue). An operation that declares a
 //!   required `X-FranceConnect-OAuth` header refuses calls without it: 401, code 900950 (the
-//!   FranceConnect range 900950–900979).
+//!   FranceConnect range 900950–900979). DGFiP scopes select resources: a token granted scopes
+//!   that cover none of the operation's security requirements gets 403, code 900910 (a token
+//!   requested without `scope` is not checked).
 //! - **Quotas**: a sliding window per client (`rate_limit(n, per)`), 429 with `Retry-After`
 //!   beyond it. At API Entreprise / Particulier, a 429 opens a Retry-After period; a client
 //!   that calls again before it ends is counted in [`Stats::ban_violations`] (the real

@@ -192,12 +192,21 @@ fn grant_token(
                     format!("scope {bad} is not granted to this application"),
                 ));
             }
+            let asked = !scope.is_empty();
             let granted = match (config.kind, scope.is_empty()) {
                 (Kind::Piste, true) => "openid".to_string(),
                 (_, true) => "default".to_string(),
                 (_, false) => scope,
             };
-            Ok(issue(shared, "client_credentials", &id, &granted, None))
+            let explicit = asked.then(|| granted.split_whitespace().map(str::to_string).collect());
+            Ok(issue(
+                shared,
+                "client_credentials",
+                &id,
+                &granted,
+                explicit,
+                None,
+            ))
         }
         (Kind::Douane, "password") => {
             check_douane_client(params)?;
@@ -210,7 +219,14 @@ fn grant_token(
             {
                 return Err(("invalid_grant", "Invalid user credentials".into()));
             }
-            Ok(issue(shared, "password", &user, "openid", Some(&user)))
+            Ok(issue(
+                shared,
+                "password",
+                &user,
+                "openid",
+                None,
+                Some(&user),
+            ))
         }
         (Kind::Douane, "refresh_token") => {
             check_douane_client(params)?;
@@ -223,7 +239,14 @@ fn grant_token(
                     None => return Err(("invalid_grant", "Invalid refresh token".into())),
                 }
             };
-            Ok(issue(shared, "refresh_token", &user, "openid", Some(&user)))
+            Ok(issue(
+                shared,
+                "refresh_token",
+                &user,
+                "openid",
+                None,
+                Some(&user),
+            ))
         }
         (Kind::Douane, _) | (Kind::Dgfip | Kind::Piste, _) => Err((
             "unsupported_grant_type",
@@ -253,6 +276,7 @@ fn issue(
     grant: &str,
     client: &str,
     scope: &str,
+    scopes: Option<Vec<String>>,
     douane_user: Option<&str>,
 ) -> Response {
     let lifetime = shared.config.token_lifetime;
@@ -272,6 +296,7 @@ fn issue(
         Token {
             client: client.to_string(),
             expires: now + lifetime,
+            scopes,
         },
     );
     if let Some(user) = douane_user {
@@ -627,6 +652,26 @@ fn answer(
             StatusCode::UNAUTHORIZED,
             "900950",
             "FranceConnect: en-tête X-FranceConnect-OAuth absent",
+        );
+    }
+
+    // DGFiP scopes select resources: a token granted other scopes is refused here.
+    if kind == Kind::Dgfip
+        && !route.requirements.is_empty()
+        && let Some(granted) = header("authorization")
+            .and_then(|v| v.get(7..))
+            .and_then(|t| inner.tokens.get(t.trim()))
+            .and_then(|t| t.scopes.as_ref())
+        && !route
+            .requirements
+            .iter()
+            .any(|req| req.iter().all(|s| granted.contains(s)))
+    {
+        return gateway_error(
+            kind,
+            StatusCode::FORBIDDEN,
+            "900910",
+            "The access token does not allow you to access the requested resource",
         );
     }
 

@@ -92,6 +92,9 @@ pub(crate) struct Route {
     pub public: bool,
     /// Declares a required `X-FranceConnect-OAuth` header (DGFiP FranceConnect access point).
     pub france_connect: bool,
+    /// Security requirements (alternatives), each as the scopes it lists: a DGFiP token whose
+    /// scopes cover none of them is refused (403, 900910).
+    pub requirements: Vec<Vec<String>>,
 }
 
 impl Route {
@@ -209,7 +212,24 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
                 .filter(|s| !s.is_empty())
                 .map(Segment::parse)
                 .collect();
-            let public = matches!(op.get("security"), Some(Value::Array(a)) if a.is_empty());
+            let security = op
+                .get("security")
+                .or(doc.get("security"))
+                .and_then(Value::as_array);
+            let public = security.is_some_and(|a| a.is_empty());
+            let requirements = security
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object)
+                .map(|req| {
+                    req.values()
+                        .filter_map(Value::as_array)
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .collect();
             out.push(Route {
                 method: method.to_ascii_uppercase(),
                 template: full,
@@ -217,6 +237,7 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
                 responses,
                 public,
                 france_connect,
+                requirements,
             });
         }
     }

@@ -67,6 +67,8 @@ pub(crate) struct Token {
     /// Who it was issued to: the rate-limit key.
     pub client: String,
     pub expires: Instant,
+    /// Scopes asked for and granted (`None`: none asked, nothing enforced).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// A Douane refresh token.

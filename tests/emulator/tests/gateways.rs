@@ -191,6 +191,19 @@ async fn dgfip_revoke_stops_the_token() {
 }
 
 #[tokio::test]
+async fn dgfip_scopes_select_resources() {
+    let emu = Emulator::start(dgfip()).await;
+    let ficoba = dgfip_token(&emu, "RessourceFicoba").await;
+    let r = dgfip_call(&emu, &ficoba).await;
+    assert_eq!(r.status(), 403, "the document requires RessourceIR");
+    assert_eq!(r.json::<Value>().await.unwrap()["erreur"]["code"], 900910);
+    let ir = dgfip_token(&emu, "RessourceIR").await;
+    assert_eq!(dgfip_call(&emu, &ir).await.status(), 200);
+    let both = dgfip_token(&emu, "RessourceFicoba RessourceIR").await;
+    assert_eq!(dgfip_call(&emu, &both).await.status(), 200);
+}
+
+#[tokio::test]
 async fn piste_client_credentials_in_the_body() {
     let emu = Emulator::start(
         GatewayConfig::piste()

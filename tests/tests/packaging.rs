@@ -23,18 +23,32 @@ fn publishable() -> Vec<String> {
 fn cargo(args: &[String], extra_env: &[(&str, &str)]) -> (bool, String) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(args).current_dir(repo_root()).env("CARGO_TARGET_DIR", target_dir().join("gouvgen-scratch-target"));
+    cmd.args(args).current_dir(repo_root()).env(
+        "CARGO_TARGET_DIR",
+        target_dir().join("gouvgen-scratch-target"),
+    );
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("cargo runs");
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[test]
 fn runtime_generator_and_generated_crates_package_and_document() {
     let packages = publishable();
-    let mut args = vec!["package".to_string(), "--allow-dirty".to_string(), "--locked".to_string()];
+    let mut args = vec![
+        "package".to_string(),
+        "--allow-dirty".to_string(),
+        "--locked".to_string(),
+    ];
     for p in &packages {
         args.push("-p".into());
         args.push(p.clone());
@@ -42,12 +56,25 @@ fn runtime_generator_and_generated_crates_package_and_document() {
     let (ok, log) = cargo(&args, &[]);
     assert!(ok, "cargo package fails:\n{log}");
     for p in &packages {
-        assert!(log.contains(&format!("Packaging {p} v")), "{p} packaged:\n{log}");
-        assert!(log.contains(&format!("Verifying {p} v")), "{p} verified:\n{log}");
+        assert!(
+            log.contains(&format!("Packaging {p} v")),
+            "{p} packaged:\n{log}"
+        );
+        assert!(
+            log.contains(&format!("Verifying {p} v")),
+            "{p} verified:\n{log}"
+        );
     }
-    assert!(!log.contains("warning: manifest has no"), "complete metadata:\n{log}");
+    assert!(
+        !log.contains("warning: manifest has no"),
+        "complete metadata:\n{log}"
+    );
 
-    let mut args = vec!["doc".to_string(), "--no-deps".to_string(), "--locked".to_string()];
+    let mut args = vec![
+        "doc".to_string(),
+        "--no-deps".to_string(),
+        "--locked".to_string(),
+    ];
     for p in &packages {
         args.push("-p".into());
         args.push(p.clone());

@@ -265,12 +265,40 @@ async fn dgfip_ficoba_end_to_end() {
     assert_eq!(after.revocations - before.revocations, 1);
     assert_eq!(after.tokens_total() - before.tokens_total(), 1);
 
+    // The token expires mid-run: a POST is never repeated by the retry policy, but an
+    // invalid_token 401 is answered with one new token and one retry.
+    let before = emu.stats();
+    emu.expire_all_tokens();
+    all_succeed(10, 2, |_| {
+        let (c, b) = (client.clone(), body.clone());
+        async move { c.rechercher_comptes_par_spi(&b).await }
+    })
+    .await;
+    assert_eq!(emu.stats().tokens_total() - before.tokens_total(), 1);
+
     let ids = all_succeed(CALLS, 32, |_| {
         let (c, b) = (client.clone(), body.clone());
         async move { c.rechercher_comptes_par_spi(&b).await }
     })
     .await;
     assert_eq!(distinct(&ids), CALLS);
+
+    let limited = Emulator::start(dgfip_gateway().rate_limit(10, Duration::from_secs(1))).await;
+    let client = Client::new(
+        dgfip_runtime(&limited, DgfipAccess::Rie)
+            .scopes(["RessourceFicoba"])
+            .rate_limit(RateLimit::per_second(10))
+            .build()
+            .unwrap(),
+    );
+    all_succeed(30, 30, |_| {
+        let (c, b) = (client.clone(), body.clone());
+        async move { c.rechercher_comptes_par_spi(&b).await }
+    })
+    .await;
+    let stats = limited.stats();
+    assert_eq!(stats.throttled, 0, "{stats:?}");
+    assert!(stats.max_calls_per_second <= 11, "{stats:?}");
 }
 
 // ---------------------------------------------------------------- PISTE
@@ -345,6 +373,18 @@ async fn piste_legifrance_end_to_end() {
     })
     .await;
     assert_eq!(distinct(&ids), CALLS);
+
+    // PISTE's default quota, 20 requests per second, enforced by the preset's own limiter.
+    let limited = Emulator::start(piste_gateway().rate_limit(20, Duration::from_secs(1))).await;
+    let client = Client::new(piste_runtime(&limited).build().unwrap());
+    all_succeed(50, 50, |_| {
+        let c = client.clone();
+        async move { c.lister_codes(Default::default()).await }
+    })
+    .await;
+    let stats = limited.stats();
+    assert_eq!(stats.throttled, 0, "{stats:?}");
+    assert!(stats.max_calls_per_second <= 21, "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -504,6 +544,33 @@ async fn douane_declarations_end_to_end() {
     })
     .await;
     assert_eq!(distinct(&ids), CALLS);
+
+    // A quota set on the client keeps it under the gateway's.
+    let limited = Emulator::start(
+        GatewayConfig::douane()
+            .account("compte-api", "mot-de-passe")
+            .mount_spec(spec("douane/declarations.yaml"))
+            .rate_limit(10, Duration::from_secs(1)),
+    )
+    .await;
+    let client = Client::new(
+        at(
+            ApiClient::builder(presets::douane(DouaneEnvironment::Production)),
+            &limited,
+        )
+        .password_grant("compte-api", "mot-de-passe")
+        .rate_limit(RateLimit::per_second(10))
+        .build()
+        .unwrap(),
+    );
+    all_succeed(30, 30, |_| {
+        let c = client.clone();
+        async move { c.consulter_statut(id).await }
+    })
+    .await;
+    let stats = limited.stats();
+    assert_eq!(stats.throttled, 0, "{stats:?}");
+    assert!(stats.max_calls_per_second <= 11, "{stats:?}");
 }
 
 // ---------------------------------------------------------------- API Entreprise / API Particulier

@@ -150,3 +150,26 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_text;
+    use std::path::Path;
+
+    #[test]
+    fn bom_leading_whitespace_and_crlf_are_accepted() {
+        let p = Path::new("doc");
+        let json = "\u{feff}\r\n  {\"openapi\": \"3.0.3\",\r\n \"paths\": {}}\r\n";
+        assert_eq!(parse_text(p, json).unwrap()["openapi"], "3.0.3");
+        let yaml = "\u{feff}openapi: 3.0.3\r\npaths:\r\n  /a:\r\n    get:\r\n      responses:\r\n        200:\r\n          description: ok\r\n";
+        let v = parse_text(p, yaml).unwrap();
+        assert_eq!(
+            v["paths"]["/a"]["get"]["responses"]["200"]["description"],
+            "ok"
+        );
+        assert!(
+            parse_text(p, "\u{feff}  \r\n").is_err(),
+            "empty documents are refused"
+        );
+    }
+}

@@ -11,6 +11,7 @@ pub struct Declaration {
     /// JSON name: `type`.
     #[serde(rename = "type")]
     pub type_: DeclarationType,
+    /// Pattern: `^FR[0-9]{6}$`.
     pub bureau: String,
     pub lignes: Vec<DeclarationLignesItem>,
 }

@@ -311,6 +311,15 @@ impl<'a> SchemaReader<'a> {
             }
             return TypeRef::Prim(Prim::Any);
         };
+        if let Some(pattern) = map.get("pattern").and_then(Value::as_str)
+            && regex_syntax::Parser::new().parse(pattern).is_err()
+        {
+            self.warn(
+                &format!("{pointer}/pattern"),
+                format!("pattern `{pattern}` is not a regex Rust can compile; shown in the docs, not checked"),
+                "write it in the common regex subset (e.g. `.{0,200}` rather than `.{,200}`)",
+            );
+        }
         let nullable = is_nullable(schema, self);
         let ty = self.read_inner(schema, map, pointer, hint, depth);
         if nullable { ty.optional() } else { ty }
@@ -629,12 +638,20 @@ impl<'a> SchemaReader<'a> {
             } else {
                 ty
             };
+            let mut doc = doc_of(&prop);
+            if let Some(pattern) = prop.get("pattern").and_then(Value::as_str) {
+                let line = format!("Pattern: `{pattern}`.");
+                doc = Some(match doc {
+                    Some(d) => format!("{d}\n\n{line}"),
+                    None => line,
+                });
+            }
             fields.push(Field {
                 name: names.unique(&snake(&key), "_"),
                 original: key,
                 ty,
                 required: is_required,
-                doc: doc_of(&prop),
+                doc,
                 deprecated: prop.get("deprecated") == Some(&Value::Bool(true)),
                 default,
             });

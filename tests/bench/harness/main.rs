@@ -1,0 +1,487 @@
+//! gouvgen-bench loopback harness (measures 5 and 6). Copied by gouvgen-bench into a scratch
+//! crate next to two clients generated from tests/bench/bench-api.yaml (ours, and progenitor's
+//! when the `prog` feature is on), built in release, and run as
+//!   harness runtime <small calls> <large calls>
+//!   harness tokens <cold calls> <seconds> <calls per second>
+//! It prints one JSON object on stdout.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use gouvgen_runtime::presets::{self, Environment, PisteAccess};
+use gouvgen_runtime::{ApiClient, Secret};
+use serde::Deserialize;
+
+// ---------------------------------------------------------------- payloads
+
+fn small_body() -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "data": {
+            "siren": "130025265",
+            "type": "personne_morale",
+            "personne_morale_attributs": { "raison_sociale": "DIRECTION INTERMINISTERIELLE DU NUMERIQUE" },
+            "etat_administratif": "A",
+            "etablissements": []
+        },
+        "links": {},
+        "meta": { "date_derniere_mise_a_jour": 1700000000 }
+    }))
+    .unwrap()
+}
+
+/// An API Entreprise-shaped body of about 1.6 MB: a legal unit and its establishments.
+fn large_body() -> Vec<u8> {
+    let code = |c: &str, l: &str| serde_json::json!({ "code": c, "libelle": l });
+    let etab = |i: usize| {
+        serde_json::json!({
+            "siret": format!("13002526500{:03}", i % 1000),
+            "siege_social": i == 0,
+            "etat_administratif": "A",
+            "date_creation": 1_500_000_000 + i as i64,
+            "enseigne": if i % 3 == 0 { serde_json::Value::Null } else { serde_json::json!(format!("ENSEIGNE {i}")) },
+            "activite_principale": code("84.11Z", "Administration publique générale"),
+            "tranche_effectif_salarie": { "code": "22", "intitule": "100 à 199 salariés", "date_reference": "2021", "de": 100, "a": 199 },
+            "adresse": {
+                "numero_voie": format!("{}", i % 200 + 1),
+                "type_voie": "RUE",
+                "libelle_voie": "DE LA LOI",
+                "complement_adresse": null,
+                "code_postal": "75007",
+                "libelle_commune": "PARIS 7",
+                "code_commune": "75107",
+                "code_pays_etranger": null,
+                "acheminement_postal": ["DINUM", "20 AVENUE DE SEGUR", "75007 PARIS 7"]
+            }
+        })
+    };
+    let etablissements: Vec<_> = (0..2900).map(etab).collect();
+    serde_json::to_vec(&serde_json::json!({
+        "data": {
+            "siren": "130025265",
+            "type": "personne_morale",
+            "rna": null,
+            "personne_morale_attributs": { "raison_sociale": "DIRECTION INTERMINISTERIELLE DU NUMERIQUE", "sigle": "DINUM" },
+            "forme_juridique": code("7120", "Service central d'un ministère"),
+            "activite_principale": code("84.11Z", "Administration publique générale"),
+            "tranche_effectif_salarie": { "code": "22", "intitule": "100 à 199 salariés", "date_reference": "2021", "de": 100, "a": 199 },
+            "etat_administratif": "A",
+            "date_creation": 1_500_000_000,
+            "diffusable_commercialement": true,
+            "etablissements": etablissements
+        },
+        "links": { "siege_social": "https://entreprise.api.gouv.fr/v3/insee/sirene/etablissements/13002526500013" },
+        "meta": { "date_derniere_mise_a_jour": 1700000000, "redirect_from_siren": null }
+    }))
+    .unwrap()
+}
+
+// Hand-written types for the bare reqwest call: what a team writes without a generator.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandResponse {
+    data: HandUnite,
+    links: HandLinks,
+    meta: HandMeta,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandUnite {
+    siren: String,
+    #[serde(rename = "type")]
+    type_: String,
+    rna: Option<String>,
+    personne_morale_attributs: HandPm,
+    forme_juridique: Option<HandCode>,
+    activite_principale: Option<HandCode>,
+    tranche_effectif_salarie: Option<HandTranche>,
+    etat_administratif: Option<String>,
+    date_creation: Option<i64>,
+    diffusable_commercialement: Option<bool>,
+    etablissements: Vec<HandEtab>,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandPm {
+    raison_sociale: Option<String>,
+    sigle: Option<String>,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandCode {
+    code: String,
+    libelle: String,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandTranche {
+    code: Option<String>,
+    intitule: Option<String>,
+    date_reference: Option<String>,
+    de: Option<i64>,
+    a: Option<i64>,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandEtab {
+    siret: String,
+    siege_social: bool,
+    etat_administratif: Option<String>,
+    date_creation: Option<i64>,
+    enseigne: Option<String>,
+    activite_principale: Option<HandCode>,
+    tranche_effectif_salarie: Option<HandTranche>,
+    adresse: HandAdresse,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandAdresse {
+    numero_voie: Option<String>,
+    type_voie: Option<String>,
+    libelle_voie: Option<String>,
+    complement_adresse: Option<String>,
+    code_postal: Option<String>,
+    libelle_commune: Option<String>,
+    code_commune: Option<String>,
+    code_pays_etranger: Option<String>,
+    acheminement_postal: Option<Vec<String>>,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandLinks {
+    siege_social: Option<String>,
+    siege_social_adresse: Option<String>,
+}
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HandMeta {
+    date_derniere_mise_a_jour: Option<i64>,
+    redirect_from_siren: Option<String>,
+}
+
+// ---------------------------------------------------------------- server
+
+#[derive(Default)]
+struct Tokens {
+    issued: AtomicU64,
+    rejected: AtomicU64,
+    live: Mutex<HashMap<String, Instant>>,
+    lifetime: Duration,
+    check: bool,
+}
+
+struct AppState {
+    small: bytes::Bytes,
+    large: bytes::Bytes,
+    tokens: Tokens,
+}
+
+async fn unite(
+    State(s): State<Arc<AppState>>,
+    Path(siren): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if s.tokens.check {
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let valid = s
+            .tokens
+            .live
+            .lock()
+            .unwrap()
+            .get(auth)
+            .is_some_and(|t| t.elapsed() < s.tokens.lifetime);
+        if !valid {
+            s.tokens.rejected.fetch_add(1, Ordering::Relaxed);
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+            )
+                .into_response();
+        }
+    }
+    let body = if siren == "large" {
+        s.large.clone()
+    } else {
+        s.small.clone()
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn token(State(s): State<Arc<AppState>>) -> Response {
+    let n = s.tokens.issued.fetch_add(1, Ordering::SeqCst) + 1;
+    let t = format!("tok-{n}");
+    s.tokens.live.lock().unwrap().insert(t.clone(), Instant::now());
+    let body = serde_json::json!({
+        "access_token": t,
+        "token_type": "Bearer",
+        "expires_in": s.tokens.lifetime.as_secs(),
+        "scope": "openid"
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn serve(check_tokens: bool, lifetime: Duration) -> (String, Arc<AppState>) {
+    let state = Arc::new(AppState {
+        small: small_body().into(),
+        large: large_body().into(),
+        tokens: Tokens {
+            lifetime,
+            check: check_tokens,
+            ..Default::default()
+        },
+    });
+    let app = Router::new()
+        .route("/v3/insee/sirene/unites_legales/{siren}", get(unite))
+        .route("/token", post(token))
+        .with_state(Arc::clone(&state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), state)
+}
+
+// ---------------------------------------------------------------- clients
+
+#[derive(Clone)]
+struct Clients {
+    bare: reqwest::Client,
+    bare_url: String,
+    ours: ours_client::Client,
+    #[cfg(feature = "prog")]
+    prog: prog_client::Client,
+}
+
+const NAMES: &[&str] = &["bare reqwest", "gouvgen", "progenitor"];
+
+impl Clients {
+    fn count() -> usize {
+        if cfg!(feature = "prog") { 3 } else { 2 }
+    }
+
+    /// One call by client `k`, body decoded into typed structs; returns the number of
+    /// establishments (so the decode cannot be optimised away).
+    async fn call(&self, k: usize, siren: &str) -> usize {
+        match k {
+            0 => {
+                let r = self
+                    .bare
+                    .get(format!("{}/{siren}", self.bare_url))
+                    .header("authorization", "Bearer bench-token")
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap();
+                let v: HandResponse = r.json().await.unwrap();
+                black_box(v).data.etablissements.len()
+            }
+            1 => {
+                let r = self.ours.get_unite_legale(siren).await.unwrap();
+                black_box(r.into_inner()).data.etablissements.len()
+            }
+            #[cfg(feature = "prog")]
+            2 => {
+                let r = self.prog.get_unite_legale(siren).await.unwrap();
+                black_box(r.into_inner()).data.etablissements.len()
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+fn stats(mut v: Vec<Duration>) -> serde_json::Value {
+    v.sort();
+    let pick = |p: f64| {
+        let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+        v[rank.clamp(1, v.len()) - 1].as_secs_f64() * 1e6
+    };
+    serde_json::json!({ "median_us": pick(50.0), "p99_us": pick(99.0), "n": v.len() })
+}
+
+async fn latency(c: &Clients, siren: &str, warmup: usize, calls: usize) -> Vec<serde_json::Value> {
+    let n = Clients::count();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); n];
+    for i in 0..(warmup + calls) {
+        // Interleaved, order rotated every call, so every client sees the same load.
+        for j in 0..n {
+            let k = (i + j) % n;
+            let t = Instant::now();
+            black_box(c.call(k, siren).await);
+            let d = t.elapsed();
+            if i >= warmup {
+                samples[k].push(d);
+            }
+        }
+    }
+    samples.into_iter().map(stats).collect()
+}
+
+/// Calls per second with `workers` concurrent tasks; rounds interleave the clients and the
+/// median round counts.
+async fn throughput(c: &Clients, siren: &'static str, calls: usize, workers: usize) -> Vec<f64> {
+    let n = Clients::count();
+    let mut rounds: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for round in 0..3 {
+        for j in 0..n {
+            let k = (round + j) % n;
+            let t = Instant::now();
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..workers {
+                let c = c.clone();
+                let per = calls / workers;
+                set.spawn(async move {
+                    for _ in 0..per {
+                        black_box(c.call(k, siren).await);
+                    }
+                });
+            }
+            while set.join_next().await.is_some() {}
+            rounds[k].push((calls / workers * workers) as f64 / t.elapsed().as_secs_f64());
+        }
+    }
+    rounds
+        .into_iter()
+        .map(|mut r| {
+            r.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            r[r.len() / 2]
+        })
+        .collect()
+}
+
+async fn runtime_mode(small_calls: usize, large_calls: usize) -> serde_json::Value {
+    let (base, state) = serve(false, Duration::from_secs(3600)).await;
+    let api = ApiClient::builder(presets::custom(base.clone()))
+        .bearer("bench-token")
+        .no_rate_limit()
+        .build()
+        .unwrap();
+    let clients = Clients {
+        bare: reqwest::Client::new(),
+        bare_url: format!("{base}/v3/insee/sirene/unites_legales"),
+        ours: ours_client::Client::new(api),
+        #[cfg(feature = "prog")]
+        prog: prog_client::Client::new(&format!("{base}/v3")),
+    };
+    let small = latency(&clients, "small", small_calls / 10, small_calls).await;
+    let large = latency(&clients, "large", (large_calls / 10).max(5), large_calls).await;
+    let tp_small = throughput(&clients, "small", small_calls.max(16), 16).await;
+    let tp_large = throughput(&clients, "large", (large_calls / 2).max(8), 4).await;
+    serde_json::json!({
+        "clients": &NAMES[..Clients::count()],
+        "small_bytes": state.small.len(),
+        "large_bytes": state.large.len(),
+        "small": small,
+        "large": large,
+        "throughput_small": tp_small,
+        "throughput_large": tp_large,
+    })
+}
+
+fn token_client(base: &str, id: &str) -> ours_client::Client {
+    let api = ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Sandbox))
+        .api_root(base)
+        .token_url(format!("{base}/token"))
+        .client_credentials(id.to_string(), Secret::new("secret".to_string()))
+        .no_rate_limit()
+        .build()
+        .unwrap();
+    ours_client::Client::new(api)
+}
+
+async fn tokens_mode(cold: usize, seconds: u64, rate: u64) -> serde_json::Value {
+    let lifetime = Duration::from_secs(5);
+    let (base, state) = serve(true, lifetime).await;
+
+    // 1. Cold cache, `cold` concurrent calls.
+    let client = token_client(&base, "cold-start");
+    let before = state.tokens.issued.load(Ordering::SeqCst);
+    let t = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..cold {
+        let c = client.clone();
+        set.spawn(async move { c.get_unite_legale("small").await.is_ok() });
+    }
+    let mut ok = 0;
+    while let Some(r) = set.join_next().await {
+        ok += usize::from(r.unwrap_or(false));
+    }
+    let cold_time = t.elapsed();
+    let cold_tokens = state.tokens.issued.load(Ordering::SeqCst) - before;
+    let cold_client_count = client.runtime().token_requests();
+
+    // 2. `rate` calls per second for `seconds`, 5-second tokens (another account: cold too).
+    let client = token_client(&base, "steady-run");
+    let before = state.tokens.issued.load(Ordering::SeqCst);
+    let rejected_before = state.tokens.rejected.load(Ordering::SeqCst);
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let lat = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    let mut sent = 0u64;
+    while Instant::now() < end {
+        tick.tick().await;
+        sent += 1;
+        let c = client.clone();
+        let lat = Arc::clone(&lat);
+        let errors = Arc::clone(&errors);
+        set.spawn(async move {
+            let t = Instant::now();
+            if c.get_unite_legale("small").await.is_err() {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+            lat.lock().unwrap().push(t.elapsed());
+        });
+        while set.try_join_next().is_some() {}
+    }
+    while set.join_next().await.is_some() {}
+    let elapsed = start.elapsed();
+    let lat = std::mem::take(&mut *lat.lock().unwrap());
+    serde_json::json!({
+        "cold_calls": cold,
+        "cold_ok": ok,
+        "cold_token_requests": cold_tokens,
+        "cold_token_requests_client": cold_client_count,
+        "cold_ms": cold_time.as_secs_f64() * 1e3,
+        "run_seconds": elapsed.as_secs_f64(),
+        "run_calls": sent,
+        "run_rate": sent as f64 / elapsed.as_secs_f64(),
+        "run_errors": errors.load(Ordering::Relaxed),
+        "run_token_requests": state.tokens.issued.load(Ordering::SeqCst) - before,
+        "run_rejected_401": state.tokens.rejected.load(Ordering::SeqCst) - rejected_before,
+        "run_latency": stats(lat),
+        "token_lifetime_s": lifetime.as_secs(),
+    })
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let num = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+    let out = match args.get(1).map(String::as_str) {
+        Some("runtime") => runtime_mode(num(2, 5000) as usize, num(3, 300) as usize).await,
+        Some("tokens") => tokens_mode(num(2, 1000) as usize, num(3, 60), num(4, 200)).await,
+        _ => {
+            eprintln!("usage: harness runtime <small calls> <large calls> | tokens <cold> <seconds> <rate>");
+            std::process::exit(2);
+        }
+    };
+    println!("{out}");
+}

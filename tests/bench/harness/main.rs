@@ -221,7 +221,11 @@ async fn unite(
 async fn token(State(s): State<Arc<AppState>>) -> Response {
     let n = s.tokens.issued.fetch_add(1, Ordering::SeqCst) + 1;
     let t = format!("tok-{n}");
-    s.tokens.live.lock().unwrap().insert(t.clone(), Instant::now());
+    s.tokens
+        .live
+        .lock()
+        .unwrap()
+        .insert(t.clone(), Instant::now());
     let body = serde_json::json!({
         "access_token": t,
         "token_type": "Bearer",
@@ -479,7 +483,9 @@ async fn main() {
         Some("runtime") => runtime_mode(num(2, 5000) as usize, num(3, 300) as usize).await,
         Some("tokens") => tokens_mode(num(2, 1000) as usize, num(3, 60), num(4, 200)).await,
         _ => {
-            eprintln!("usage: harness runtime <small calls> <large calls> | tokens <cold> <seconds> <rate>");
+            eprintln!(
+                "usage: harness runtime <small calls> <large calls> | tokens <cold> <seconds> <rate>"
+            );
             std::process::exit(2);
         }
     };

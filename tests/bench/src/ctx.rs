@@ -75,10 +75,7 @@ impl Ctx {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| root.join("target"));
         let scratch = target.join("bench-scratch");
-        let shared = root
-            .parent()
-            .map(|p| p.join("shared"))
-            .unwrap_or_default();
+        let shared = root.parent().map(|p| p.join("shared")).unwrap_or_default();
         let profile_dir = me.parent().unwrap().to_path_buf();
         Ctx {
             opts,
@@ -137,7 +134,11 @@ fn failed_status() -> std::process::ExitStatus {
 /// The first line of a tool's output that says "error" (else the first non-empty line),
 /// trimmed and cut to keep tables readable.
 pub fn first_error(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let line = lines
         .iter()
         .find(|l| {

@@ -83,7 +83,10 @@ fn manifest_specs(specs: &Path) -> Option<Vec<PathBuf>> {
 pub fn discover(corpus: &Path, specs: &Path) -> Vec<Doc> {
     let mut files = Vec::new();
     walk(corpus, &mut files);
-    let mut docs: Vec<Doc> = files.into_iter().map(|p| doc(p, "corpus", corpus)).collect();
+    let mut docs: Vec<Doc> = files
+        .into_iter()
+        .map(|p| doc(p, "corpus", corpus))
+        .collect();
     let spec_files = manifest_specs(specs).unwrap_or_else(|| {
         let mut v = Vec::new();
         walk(specs, &mut v);
@@ -105,7 +108,11 @@ pub fn openapi_version(doc: &Doc) -> String {
                 .chars()
                 .take_while(|c| c.is_ascii_digit() || *c == '.')
                 .collect();
-            let kind = if key.contains("swagger") { "Swagger " } else { "OpenAPI " };
+            let kind = if key.contains("swagger") {
+                "Swagger "
+            } else {
+                "OpenAPI "
+            };
             return format!("{kind}{v}");
         }
     }

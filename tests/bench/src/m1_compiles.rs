@@ -134,11 +134,21 @@ pub fn section(c: &Compiles, docs: &[Doc], tools: &[Tool]) -> String {
             row.push(match c.status.get(&(t, i)) {
                 Some(Status::Compiles) => "✅ compiles".into(),
                 Some(Status::GenFails(e)) => {
-                    errors.push(format!("- {} / {}: generation: `{}`", doc.label, t.name(), e));
+                    errors.push(format!(
+                        "- {} / {}: generation: `{}`",
+                        doc.label,
+                        t.name(),
+                        e
+                    ));
                     "❌ generation".into()
                 }
                 Some(Status::CheckFails(e)) => {
-                    errors.push(format!("- {} / {}: cargo check: `{}`", doc.label, t.name(), e));
+                    errors.push(format!(
+                        "- {} / {}: cargo check: `{}`",
+                        doc.label,
+                        t.name(),
+                        e
+                    ));
                     "❌ cargo check".into()
                 }
                 None => "—".into(),

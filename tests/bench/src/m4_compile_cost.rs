@@ -68,7 +68,10 @@ fn rebuild(ctx: &Ctx, tool: Tool, doc: &Doc, pkg: &str, release: bool, reps: usi
             .filter(|l| l.split_whitespace().nth(1) != Some(pkg))
             .count();
         if !o.status.success() {
-            log(format!("rebuild of {pkg} failed: {}", ctx::first_error(&err)));
+            log(format!(
+                "rebuild of {pkg} failed: {}",
+                ctx::first_error(&err)
+            ));
             break;
         }
         if others == 0 {
@@ -122,7 +125,12 @@ pub fn section(cost: &Cost, docs: &[Doc]) -> String {
         .map(|s| s.to_string())
         .collect(),
     );
-    let (mut a, mut b, mut c2, mut d) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut a, mut b, mut c2, mut d) = (
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+    );
     for &(i, oc, pc, or, pr) in &cost.rows {
         a += oc;
         b += pc;

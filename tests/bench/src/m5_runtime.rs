@@ -34,7 +34,11 @@ impl RuntimeResult {
     fn clients(&self) -> Vec<String> {
         self.json["clients"]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -90,13 +94,25 @@ impl RuntimeResult {
                 let t = tp[k].as_f64().unwrap_or(f64::NAN);
                 tab.row(vec![
                     which.into(),
-                    if k == 1 { format!("**{name}**") } else { name.clone() },
+                    if k == 1 {
+                        format!("**{name}**")
+                    } else {
+                        name.clone()
+                    },
                     us(m),
                     us(p),
                     format!("{t:.0}"),
                     ratio(m, bare),
-                    if clients.len() > 2 { ratio(m, prog) } else { "—".into() },
-                    if clients.len() > 2 { ratio(t, prog_tp) } else { "—".into() },
+                    if clients.len() > 2 {
+                        ratio(m, prog)
+                    } else {
+                        "—".into()
+                    },
+                    if clients.len() > 2 {
+                        ratio(t, prog_tp)
+                    } else {
+                        "—".into()
+                    },
                 ]);
             }
         }

@@ -25,7 +25,9 @@ pub fn run(h: &Harness, cold: usize, seconds: u64, rate: u64) -> Result<TokensRe
 
 impl TokensResult {
     pub fn cold_tokens(&self) -> u64 {
-        self.json["cold_token_requests"].as_u64().unwrap_or(u64::MAX)
+        self.json["cold_token_requests"]
+            .as_u64()
+            .unwrap_or(u64::MAX)
     }
 
     pub fn section(&self) -> String {
@@ -35,14 +37,25 @@ impl TokensResult {
         // Lower bound: one token per lifetime, plus the first one.
         let floor = (secs / life).ceil();
         let mut tab = Table::new(
-            ["scenario", "calls", "failed calls", "token requests", "reference", "ratio"]
-                .iter()
-                .map(|x| x.to_string())
-                .collect(),
+            [
+                "scenario",
+                "calls",
+                "failed calls",
+                "token requests",
+                "reference",
+                "ratio",
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect(),
         );
         tab.row(vec![
             format!("{} concurrent calls, cold cache", j["cold_calls"]),
-            format!("{} ok in {:.0} ms", j["cold_ok"], j["cold_ms"].as_f64().unwrap_or(0.0)),
+            format!(
+                "{} ok in {:.0} ms",
+                j["cold_ok"],
+                j["cold_ms"].as_f64().unwrap_or(0.0)
+            ),
             format!(
                 "{}",
                 j["cold_calls"].as_u64().unwrap_or(0) - j["cold_ok"].as_u64().unwrap_or(0)
@@ -52,7 +65,10 @@ impl TokensResult {
                 j["cold_token_requests"], j["cold_token_requests_client"]
             ),
             "target: exactly 1".into(),
-            format!("{:.2}×", j["cold_token_requests"].as_f64().unwrap_or(f64::NAN)),
+            format!(
+                "{:.2}×",
+                j["cold_token_requests"].as_f64().unwrap_or(f64::NAN)
+            ),
         ]);
         tab.row(vec![
             format!(

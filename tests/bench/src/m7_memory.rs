@@ -58,10 +58,15 @@ impl Memory {
             .find(|r| r.0 == Tool::Ours)
             .and_then(|r| r.1.as_ref().ok().copied());
         let mut tab = Table::new(
-            ["generator", "peak RSS", "wall time of that run", "ratio gouvgen / peer"]
-                .iter()
-                .map(|x| x.to_string())
-                .collect(),
+            [
+                "generator",
+                "peak RSS",
+                "wall time of that run",
+                "ratio gouvgen / peer",
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect(),
         );
         for (tool, res, t) in &self.rows {
             let (rss, r) = match res {

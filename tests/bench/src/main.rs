@@ -139,7 +139,11 @@ fn run(ctx: Ctx) -> ExitCode {
     log(format!(
         "{} documents, tools: {}",
         docs.len(),
-        tools_used.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+        tools_used
+            .iter()
+            .map(|t| t.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
 
     let mut md = String::new();
@@ -168,7 +172,9 @@ fn run(ctx: Ctx) -> ExitCode {
             Ok(h) => {
                 if o.wants("runtime") {
                     let (small, large) = if o.quick { (1000, 20) } else { (5000, 300) };
-                    log(format!("runtime: {small} small and {large} large calls per client"));
+                    log(format!(
+                        "runtime: {small} small and {large} large calls per client"
+                    ));
                     match m5_runtime::run(&h, small, large) {
                         Ok(r) => {
                             sections.push((5, r.section()));
@@ -185,12 +191,16 @@ fn run(ctx: Ctx) -> ExitCode {
                                 yes(met),
                             ]);
                         }
-                        Err(e) => sections.push((5, format!("The runtime measure failed: `{e}`\n"))),
+                        Err(e) => {
+                            sections.push((5, format!("The runtime measure failed: `{e}`\n")))
+                        }
                     }
                 }
                 if o.wants("tokens") {
                     let secs = if o.quick { 5 } else { 60 };
-                    log(format!("tokens: 1,000 cold calls, then 200 calls/s for {secs} s"));
+                    log(format!(
+                        "tokens: 1,000 cold calls, then 200 calls/s for {secs} s"
+                    ));
                     match m6_tokens::run(&h, 1000, secs, 200) {
                         Ok(t) => {
                             sections.push((6, t.section()));
@@ -402,7 +412,10 @@ fn header(ctx: &Ctx, docs: &[docs::Doc], tools: &[Tool], md: &mut String) {
     for t in tools {
         let _ = writeln!(md, "- {}: {}", t.name(), t.version(ctx));
     }
-    let corpus = docs.iter().filter(|d| d.label.starts_with("corpus/")).count();
+    let corpus = docs
+        .iter()
+        .filter(|d| d.label.starts_with("corpus/"))
+        .count();
     let _ = writeln!(
         md,
         "- documents: {} ({corpus} from `../shared/corpus`, {} from `specs/`)\n",

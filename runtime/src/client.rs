@@ -100,6 +100,9 @@ struct Inner {
     api_root: String,
     http: reqwest::Client,
     auth: Auth,
+    /// The `Authorization` value of a static or JWT credential, parsed once (`None` if it is
+    /// not a valid header value: each call then reports it).
+    static_authorization: Option<HeaderValue>,
     api_keys: Vec<ApiKey>,
     traceability: Option<Traceability>,
     correlation_header: HeaderName,
@@ -335,19 +338,20 @@ impl ApiClient {
         Ok(url)
     }
 
-    /// The Authorization header value and, for OAuth, the token generation.
+    /// The Authorization header value (`Err` if the credential is not a valid header value)
+    /// and, for OAuth, the token generation.
     async fn authorization(
         &self,
         req: &Request,
         correlation_id: &str,
-    ) -> Result<Option<(Secret, Option<u64>)>, Error> {
+    ) -> Result<Option<(Result<HeaderValue, ()>, Option<u64>)>, Error> {
         if req.no_auth {
             return Ok(None);
         }
         match &self.inner.auth {
             Auth::None => Ok(None),
-            Auth::Static(h) => Ok(Some((h.clone(), None))),
-            Auth::Jwt { header, expires_at } => {
+            Auth::Static(_) => Ok(Some((self.inner.static_authorization.clone().ok_or(()), None))),
+            Auth::Jwt { expires_at, .. } => {
                 if let Some(exp) = expires_at {
                     if *exp <= self.inner.clock.now_utc() {
                         return Err(Error::CredentialExpired {
@@ -356,11 +360,11 @@ impl ApiClient {
                         });
                     }
                 }
-                Ok(Some((header.clone(), None)))
+                Ok(Some((self.inner.static_authorization.clone().ok_or(()), None)))
             }
             Auth::Token(p) => match p.token().await {
                 Ok(t) => Ok(Some((
-                    Secret::new(format!("Bearer {}", t.access.expose())),
+                    sensitive_header(&format!("Bearer {}", t.access.expose())),
                     Some(t.generation),
                 ))),
                 Err(f) => Err(f.into_error(req.operation_id, correlation_id, self.inner.timeout)),
@@ -373,7 +377,7 @@ impl ApiClient {
         req: &Request,
         url: &str,
         correlation_id: &str,
-        authorization: Option<&Secret>,
+        authorization: Option<&Result<HeaderValue, ()>>,
         timeout: Duration,
     ) -> Result<reqwest::RequestBuilder, Error> {
         let mut rb = self
@@ -393,11 +397,10 @@ impl ApiClient {
         };
         rb = rb.header(self.inner.correlation_header.clone(), cid);
         if let Some(a) = authorization {
-            let Ok(mut v) = HeaderValue::from_str(a.expose()) else {
+            let Ok(v) = a else {
                 return bad("the credential");
             };
-            v.set_sensitive(true);
-            rb = rb.header(http::header::AUTHORIZATION, v);
+            rb = rb.header(http::header::AUTHORIZATION, v.clone());
         }
         if !req.no_auth {
             for k in &self.inner.api_keys {
@@ -502,9 +505,9 @@ impl ApiClient {
             )?;
             tracing::debug!(attempt, "sending");
             let result = match rb.send().await {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
+                    let headers = std::mem::take(resp.headers_mut());
                     resp.bytes().await.map(|b| (status, headers, b))
                 }
                 Err(e) => Err(e),
@@ -586,7 +589,7 @@ impl ApiClient {
                 status,
                 gateway_correlation_id: gateway_correlation_id(
                     &headers,
-                    self.inner.correlation_header.as_str(),
+                    &self.inner.correlation_header,
                 ),
                 headers,
                 body,
@@ -636,6 +639,13 @@ fn token_rejected(headers: &http::HeaderMap, body: &[u8]) -> bool {
         Some(c) => matches!(c.trim(), "900901" | "900906" | "invalid_token"),
         None => true,
     }
+}
+
+/// A credential as a header value marked sensitive (hidden from hyper's debug output).
+fn sensitive_header(value: &str) -> Result<HeaderValue, ()> {
+    let mut v = HeaderValue::from_str(value).map_err(drop)?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 fn jwt_expired_message(exp: chrono::DateTime<Utc>) -> String {
@@ -951,6 +961,10 @@ impl ApiClientBuilder {
                 )))
             }
         };
+        let static_authorization = match &auth {
+            Auth::Static(h) | Auth::Jwt { header: h, .. } => sensitive_header(h.expose()).ok(),
+            Auth::None | Auth::Token(_) => None,
+        };
         tracing::debug!(preset = %p.label, api_root = %api_root, auth = auth.kind(), "ApiClient built");
         Ok(ApiClient {
             inner: Arc::new(Inner {
@@ -959,6 +973,7 @@ impl ApiClientBuilder {
                 api_root,
                 http,
                 auth,
+                static_authorization,
                 api_keys: self.api_keys,
                 traceability: self.traceability,
                 correlation_header,

@@ -6,6 +6,7 @@
 //! client, not just the one that was refused.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -63,6 +64,9 @@ struct State {
 pub(crate) struct RateLimiter {
     limit: Option<RateLimit>,
     state: Mutex<State>,
+    /// Set while a 429 pause may be in force: without a limit and without a pause, a call
+    /// passes without taking the lock or reading the clock.
+    maybe_paused: AtomicBool,
 }
 
 impl RateLimiter {
@@ -73,6 +77,7 @@ impl RateLimiter {
                 tat: Instant::now(),
                 paused_until: None,
             }),
+            maybe_paused: AtomicBool::new(false),
         }
     }
 
@@ -83,6 +88,9 @@ impl RateLimiter {
     /// Waits for this call's slot (reserved in arrival order). A call whose slot comes up while
     /// the limiter is paused by a 429 takes a new slot after the pause.
     pub(crate) async fn acquire(&self) {
+        if self.limit.is_none() && !self.maybe_paused.load(Ordering::Acquire) {
+            return;
+        }
         loop {
             let slot = self.reserve();
             if slot > Instant::now() {
@@ -107,6 +115,7 @@ impl RateLimiter {
                 slot = p;
             } else {
                 st.paused_until = None;
+                self.maybe_paused.store(false, Ordering::Release);
             }
         }
         if let Some(limit) = self.limit {
@@ -127,6 +136,7 @@ impl RateLimiter {
         if st.paused_until.is_none_or(|p| p < until) {
             st.paused_until = Some(until);
         }
+        self.maybe_paused.store(true, Ordering::Release);
         if st.tat < until {
             st.tat = until;
         }

@@ -6,24 +6,30 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::HeaderMap;
+use http::header::AsHeaderName;
+use http::{HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 
 use crate::error::decode::{self, truncate_raw};
 use crate::error::{DecodeFailure, Error, GatewayError};
 
 /// Response headers in which gateways return their own request/correlation IDs.
-pub(crate) const GATEWAY_ID_HEADERS: &[&str] = &[
-    "x-correlation-id",
-    "x-request-id",
-    "request-id",
-    "x-correlationid",
+/// (Parsed once: looking a header up by `&str` re-parses the name on every call.)
+pub(crate) const GATEWAY_ID_HEADERS: [HeaderName; 4] = [
+    HeaderName::from_static("x-correlation-id"),
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("request-id"),
+    HeaderName::from_static("x-correlationid"),
 ];
 
-pub(crate) fn gateway_correlation_id(headers: &HeaderMap, sent_header: &str) -> Option<String> {
-    std::iter::once(sent_header)
-        .chain(GATEWAY_ID_HEADERS.iter().copied())
-        .find_map(|h| headers.get(h).and_then(|v| v.to_str().ok()))
+pub(crate) fn gateway_correlation_id(
+    headers: &HeaderMap,
+    sent_header: impl AsHeaderName,
+) -> Option<String> {
+    headers
+        .get(sent_header)
+        .or_else(|| GATEWAY_ID_HEADERS.iter().find_map(|h| headers.get(h)))
+        .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
 

@@ -264,26 +264,35 @@ async fn serve(check_tokens: bool, lifetime: Duration) -> (String, Arc<AppState>
 #[derive(Clone)]
 struct Clients {
     bare: reqwest::Client,
+    /// Bare reqwest with the runtime's default 30-second request timeout (a tokio timer per call).
+    bare_timeout: reqwest::Client,
     bare_url: String,
     ours: ours_client::Client,
     #[cfg(feature = "prog")]
     prog: prog_client::Client,
 }
 
-const NAMES: &[&str] = &["bare reqwest", "gouvgen", "progenitor"];
-
 impl Clients {
+    /// Client names, by index of [`Clients::call`].
+    fn names() -> Vec<&'static str> {
+        let mut v = vec!["bare reqwest", "gouvgen", "bare reqwest + 30 s timeout"];
+        if cfg!(feature = "prog") {
+            v.push("progenitor");
+        }
+        v
+    }
+
     fn count() -> usize {
-        if cfg!(feature = "prog") { 3 } else { 2 }
+        Self::names().len()
     }
 
     /// One call by client `k`, body decoded into typed structs; returns the number of
     /// establishments (so the decode cannot be optimised away).
     async fn call(&self, k: usize, siren: &str) -> usize {
         match k {
-            0 => {
-                let r = self
-                    .bare
+            0 | 2 => {
+                let client = if k == 0 { &self.bare } else { &self.bare_timeout };
+                let r = client
                     .get(format!("{}/{siren}", self.bare_url))
                     .header("authorization", "Bearer bench-token")
                     .send()
@@ -299,7 +308,7 @@ impl Clients {
                 black_box(r.into_inner()).data.etablissements.len()
             }
             #[cfg(feature = "prog")]
-            2 => {
+            3 => {
                 let r = self.prog.get_unite_legale(siren).await.unwrap();
                 black_box(r.into_inner()).data.etablissements.len()
             }
@@ -309,6 +318,9 @@ impl Clients {
 }
 
 fn stats(mut v: Vec<Duration>) -> serde_json::Value {
+    if v.is_empty() {
+        return serde_json::json!({ "median_us": null, "p99_us": null, "n": 0 });
+    }
     v.sort();
     let pick = |p: f64| {
         let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
@@ -320,10 +332,15 @@ fn stats(mut v: Vec<Duration>) -> serde_json::Value {
 async fn latency(c: &Clients, siren: &str, warmup: usize, calls: usize) -> Vec<serde_json::Value> {
     let n = Clients::count();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); n];
+    let only: Option<usize> = std::env::var("BENCH_ONLY").ok().and_then(|v| v.parse().ok());
     for i in 0..(warmup + calls) {
         // Interleaved, order rotated every call, so every client sees the same load.
         for j in 0..n {
             let k = (i + j) % n;
+            // BENCH_ONLY=k: profile one client alone.
+            if only.is_some_and(|o| o != k) {
+                continue;
+            }
             let t = Instant::now();
             black_box(c.call(k, siren).await);
             let d = t.elapsed();
@@ -376,6 +393,10 @@ async fn runtime_mode(small_calls: usize, large_calls: usize) -> serde_json::Val
         .unwrap();
     let clients = Clients {
         bare: reqwest::Client::new(),
+        bare_timeout: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
         bare_url: format!("{base}/v3/insee/sirene/unites_legales"),
         ours: ours_client::Client::new(api),
         #[cfg(feature = "prog")]
@@ -383,10 +404,13 @@ async fn runtime_mode(small_calls: usize, large_calls: usize) -> serde_json::Val
     };
     let small = latency(&clients, "small", small_calls / 10, small_calls).await;
     let large = latency(&clients, "large", (large_calls / 10).max(5), large_calls).await;
+    if std::env::var_os("BENCH_ONLY").is_some() {
+        return serde_json::json!({ "small": small });
+    }
     let tp_small = throughput(&clients, "small", small_calls.max(16), 16).await;
     let tp_large = throughput(&clients, "large", (large_calls / 2).max(8), 4).await;
     serde_json::json!({
-        "clients": &NAMES[..Clients::count()],
+        "clients": Clients::names(),
         "small_bytes": state.small.len(),
         "large_bytes": state.large.len(),
         "small": small,

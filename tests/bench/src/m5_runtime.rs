@@ -56,7 +56,9 @@ impl RuntimeResult {
         let mut s = format!(
             "Payloads: small {} bytes, large {} bytes (API Entreprise-shaped `data`/`links`/`meta` \
              envelope with {} establishments). Each call decodes the body into typed structs \
-             (generated ones, or hand-written serde structs for bare reqwest). Latency: {} \
+             (generated ones, or hand-written serde structs for bare reqwest). `bare reqwest + 30 s \
+             timeout` is the same bare call with the request timeout our runtime sets by default \
+             (progenitor's client sets one too, 15 s): it shows what a timeout alone costs. Latency: {} \
              sequential calls per client (small) and {} (large); throughput: 16 concurrent tasks \
              (small) and 4 (large), median of 3 interleaved rounds.\n\n",
             self.json["small_bytes"],
@@ -80,15 +82,12 @@ impl RuntimeResult {
             .map(|x| x.to_string())
             .collect(),
         );
+        let prog_k = clients.iter().position(|c| c == "progenitor");
         for which in ["small", "large"] {
             let tp = &self.json[format!("throughput_{which}")];
             let bare = self.lat(which, 0).0;
-            let prog = if clients.len() > 2 {
-                self.lat(which, 2).0
-            } else {
-                f64::NAN
-            };
-            let prog_tp = tp[2].as_f64().unwrap_or(f64::NAN);
+            let prog = prog_k.map_or(f64::NAN, |k| self.lat(which, k).0);
+            let prog_tp = prog_k.map_or(f64::NAN, |k| tp[k].as_f64().unwrap_or(f64::NAN));
             for (k, name) in clients.iter().enumerate() {
                 let (m, p) = self.lat(which, k);
                 let t = tp[k].as_f64().unwrap_or(f64::NAN);
@@ -103,12 +102,12 @@ impl RuntimeResult {
                     us(p),
                     format!("{t:.0}"),
                     ratio(m, bare),
-                    if clients.len() > 2 {
+                    if prog_k.is_some() {
                         ratio(m, prog)
                     } else {
                         "—".into()
                     },
-                    if clients.len() > 2 {
+                    if prog_k.is_some() {
                         ratio(t, prog_tp)
                     } else {
                         "—".into()
@@ -120,11 +119,24 @@ impl RuntimeResult {
         s
     }
 
-    /// Median overhead of our client over bare reqwest, per payload.
-    pub fn overhead(&self) -> Vec<(String, f64)> {
+    /// Median of our client over bare reqwest, and over bare reqwest with the same 30 s
+    /// timeout, per payload.
+    pub fn overhead(&self) -> Vec<(String, f64, f64)> {
+        let k = self
+            .clients()
+            .iter()
+            .position(|c| c.contains("timeout"))
+            .unwrap_or(0);
         ["small", "large"]
             .iter()
-            .map(|w| (w.to_string(), self.lat(w, 1).0 / self.lat(w, 0).0))
+            .map(|w| {
+                let ours = self.lat(w, 1).0;
+                (
+                    w.to_string(),
+                    ours / self.lat(w, 0).0,
+                    ours / self.lat(w, k).0,
+                )
+            })
             .collect()
     }
 }

@@ -350,7 +350,10 @@ impl ApiClient {
         }
         match &self.inner.auth {
             Auth::None => Ok(None),
-            Auth::Static(_) => Ok(Some((self.inner.static_authorization.clone().ok_or(()), None))),
+            Auth::Static(_) => Ok(Some((
+                self.inner.static_authorization.clone().ok_or(()),
+                None,
+            ))),
             Auth::Jwt { expires_at, .. } => {
                 if let Some(exp) = expires_at {
                     if *exp <= self.inner.clock.now_utc() {
@@ -360,7 +363,10 @@ impl ApiClient {
                         });
                     }
                 }
-                Ok(Some((self.inner.static_authorization.clone().ok_or(()), None)))
+                Ok(Some((
+                    self.inner.static_authorization.clone().ok_or(()),
+                    None,
+                )))
             }
             Auth::Token(p) => match p.token().await {
                 Ok(t) => Ok(Some((

@@ -10,5 +10,8 @@ pub const DEFAULT_HEADER: &str = "X-Correlation-ID";
 /// A fresh correlation ID (UUID v4, hyphenated lowercase).
 pub fn new_correlation_id() -> String {
     let mut buf = Uuid::encode_buffer();
-    Uuid::new_v4().hyphenated().encode_lower(&mut buf).to_owned()
+    Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
 }

@@ -24,6 +24,17 @@ async fn main() {
     let base = format!("http://{addr}");
 
     let bare = reqwest::Client::new();
+    let bare_timeout = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    if std::env::var_os("ANCHOR").is_some() {
+        tokio::spawn(async {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
     let url = format!("{base}/api/thing");
     let client = ApiClient::builder(presets::custom(base.clone()))
         .bearer("bench-token")
@@ -33,6 +44,7 @@ async fn main() {
 
     let mut bare_t = Vec::with_capacity(CALLS);
     let mut rt_t = Vec::with_capacity(CALLS);
+    let mut bt_t = Vec::with_capacity(CALLS);
     for i in 0..(WARMUP + CALLS) {
         // Interleave the two so both see the same machine load.
         let t = Instant::now();
@@ -53,15 +65,29 @@ async fn main() {
             .unwrap();
         let _ = r.bytes::<Undocumented>().unwrap();
         let rt_d = t.elapsed();
+
+        let t = Instant::now();
+        let r = bare_timeout
+            .get(&url)
+            .header("authorization", "Bearer bench-token")
+            .header("x-correlation-id", "00000000-0000-4000-8000-000000000000")
+            .send()
+            .await
+            .unwrap();
+        let _ = r.bytes().await.unwrap();
+        let bt_d = t.elapsed();
         if i >= WARMUP {
+            bt_t.push(bt_d);
             bare_t.push(bare_d);
             rt_t.push(rt_d);
         }
     }
     let (bm, bp) = stats(bare_t);
     let (rm, rp) = stats(rt_t);
+    let (tm, tp) = stats(bt_t);
     println!("calls: {CALLS} each (after {WARMUP} warm-up), loopback axum server");
     println!("bare reqwest      : median {bm:?}, p99 {bp:?}");
+    println!("bare reqwest + 30 s timeout: median {tm:?}, p99 {tp:?}");
     println!("ApiClient::execute: median {rm:?}, p99 {rp:?}");
     println!(
         "ratio (runtime / bare): median {:.2}x, p99 {:.2}x; added median {:?}",

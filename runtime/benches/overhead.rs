@@ -1,5 +1,6 @@
 //! Per-call overhead of `ApiClient::execute` (static bearer, no limiter) versus a bare reqwest
-//! call, against the same loopback axum server. Run with `cargo bench -p gouvgen-runtime`.
+//! call without and with a request timeout (the runtime sets one by default), against the same
+//! loopback axum server. Run with `cargo bench -p gouvgen-runtime --bench overhead`.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,18 @@ fn stats(mut v: Vec<Duration>) -> (Duration, Duration) {
     (v[v.len() / 2], v[v.len() * 99 / 100])
 }
 
+/// What a hand-written client sends: the same two headers the runtime adds.
+async fn bare_call(client: &reqwest::Client, url: &str) {
+    let r = client
+        .get(url)
+        .header("authorization", "Bearer bench-token")
+        .header("x-correlation-id", "00000000-0000-4000-8000-000000000000")
+        .send()
+        .await
+        .unwrap();
+    let _ = r.bytes().await.unwrap();
+}
+
 #[tokio::main]
 async fn main() {
     let app = Router::new().route("/api/thing", get(|| async { r#"{"ok":true}"# }));
@@ -22,77 +35,62 @@ async fn main() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let base = format!("http://{addr}");
+    let url = format!("{base}/api/thing");
 
     let bare = reqwest::Client::new();
     let bare_timeout = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    if std::env::var_os("ANCHOR").is_some() {
-        tokio::spawn(async {
-            loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
-    }
-    let url = format!("{base}/api/thing");
     let client = ApiClient::builder(presets::custom(base.clone()))
         .bearer("bench-token")
         .no_rate_limit()
         .build()
         .unwrap();
 
-    let mut bare_t = Vec::with_capacity(CALLS);
-    let mut rt_t = Vec::with_capacity(CALLS);
-    let mut bt_t = Vec::with_capacity(CALLS);
+    let names = [
+        "bare reqwest",
+        "bare reqwest + 30 s timeout",
+        "ApiClient::execute",
+    ];
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    let mut order = [0usize, 1, 2];
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
     for i in 0..(WARMUP + CALLS) {
-        // Interleave the two so both see the same machine load.
-        let t = Instant::now();
-        let r = bare
-            .get(&url)
-            .header("authorization", "Bearer bench-token")
-            .header("x-correlation-id", "00000000-0000-4000-8000-000000000000")
-            .send()
-            .await
-            .unwrap();
-        let _ = r.bytes().await.unwrap();
-        let bare_d = t.elapsed();
-
-        let t = Instant::now();
-        let r = client
-            .execute::<Undocumented>(Request::new(Method::GET, "getThing", "/api/thing".into()))
-            .await
-            .unwrap();
-        let _ = r.bytes::<Undocumented>().unwrap();
-        let rt_d = t.elapsed();
-
-        let t = Instant::now();
-        let r = bare_timeout
-            .get(&url)
-            .header("authorization", "Bearer bench-token")
-            .header("x-correlation-id", "00000000-0000-4000-8000-000000000000")
-            .send()
-            .await
-            .unwrap();
-        let _ = r.bytes().await.unwrap();
-        let bt_d = t.elapsed();
-        if i >= WARMUP {
-            bt_t.push(bt_d);
-            bare_t.push(bare_d);
-            rt_t.push(rt_d);
+        // Interleaved in a fresh random order (xorshift64 shuffle) so all three see the same
+        // machine load and none always follows the same other one.
+        for j in (1..order.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(j, (rng % (j as u64 + 1)) as usize);
+        }
+        for k in order {
+            let t = Instant::now();
+            match k {
+                0 => bare_call(&bare, &url).await,
+                1 => bare_call(&bare_timeout, &url).await,
+                _ => {
+                    let req = Request::new(Method::GET, "getThing", "/api/thing".into());
+                    let r = client.execute::<Undocumented>(req).await.unwrap();
+                    let _ = r.bytes::<Undocumented>().unwrap();
+                }
+            }
+            if i >= WARMUP {
+                samples[k].push(t.elapsed());
+            }
         }
     }
-    let (bm, bp) = stats(bare_t);
-    let (rm, rp) = stats(rt_t);
-    let (tm, tp) = stats(bt_t);
     println!("calls: {CALLS} each (after {WARMUP} warm-up), loopback axum server");
-    println!("bare reqwest      : median {bm:?}, p99 {bp:?}");
-    println!("bare reqwest + 30 s timeout: median {tm:?}, p99 {tp:?}");
-    println!("ApiClient::execute: median {rm:?}, p99 {rp:?}");
+    let [bare_s, timeout_s, rt_s] = samples.map(stats);
+    for (name, (m, p)) in names.iter().zip([bare_s, timeout_s, rt_s]) {
+        println!(
+            "{name:<28}: median {m:?}, p99 {p:?}, median / bare {:.3}",
+            m.as_secs_f64() / bare_s.0.as_secs_f64()
+        );
+    }
     println!(
-        "ratio (runtime / bare): median {:.2}x, p99 {:.2}x; added median {:?}",
-        rm.as_secs_f64() / bm.as_secs_f64(),
-        rp.as_secs_f64() / bp.as_secs_f64(),
-        rm.saturating_sub(bm)
+        "runtime / bare with the same timeout: median {:.3}",
+        rt_s.0.as_secs_f64() / timeout_s.0.as_secs_f64()
     );
 }

@@ -333,10 +333,19 @@ async fn latency(c: &Clients, siren: &str, warmup: usize, calls: usize) -> Vec<s
     let n = Clients::count();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); n];
     let only: Option<usize> = std::env::var("BENCH_ONLY").ok().and_then(|v| v.parse().ok());
+    // Interleaved, in a fresh random order every round (a fixed rotation would make each
+    // client always follow the same other one and pay for its leftover work).
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut order: Vec<usize> = (0..n).collect();
     for i in 0..(warmup + calls) {
-        // Interleaved, order rotated every call, so every client sees the same load.
-        for j in 0..n {
-            let k = (i + j) % n;
+        for j in (1..n).rev() {
+            // xorshift64: deterministic, dependency-free shuffle.
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(j, (rng % (j as u64 + 1)) as usize);
+        }
+        for &k in &order {
             // BENCH_ONLY=k: profile one client alone.
             if only.is_some_and(|o| o != k) {
                 continue;

@@ -121,12 +121,6 @@ pub fn timed(cmd: &mut Command) -> (Duration, Output) {
     (t.elapsed(), out)
 }
 
-/// Runs a command with its stdout discarded (progenitor prints a debug table), timed.
-pub fn timed_quiet(cmd: &mut Command) -> (Duration, Output) {
-    cmd.stdout(Stdio::null());
-    timed(cmd)
-}
-
 fn failed_status() -> std::process::ExitStatus {
     Command::new("false").status().expect("`false` runs")
 }

@@ -4,7 +4,11 @@
 //!
 //! A timed run counts only if cargo rebuilt nothing but the crate itself (its "Checking" /
 //! "Compiling" lines are read); a run that also built a dependency (first use of a feature
-//! set) is discarded and repeated.
+//! set) is discarded and repeated. Each touched run is followed by the same command with
+//! nothing touched (cargo's own work: resolving the workspace, fingerprinting every
+//! dependency); the crate's own compile time is the difference. Both are reported, since
+//! cargo's share differs between the two setups (our crates have the runtime as a path
+//! dependency, whose sources cargo stats on every run).
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -17,10 +21,26 @@ use crate::report::Table;
 use crate::stats::{dur, median, ratio_d};
 use crate::tools::Tool;
 
+/// Medians of one crate's rebuilds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rebuild {
+    /// `cargo check` / `cargo build --release` after a touch.
+    pub touched: Duration,
+    /// The same command with nothing to rebuild (cargo's own work).
+    pub noop: Duration,
+}
+
+impl Rebuild {
+    /// The crate's own compile time: touched minus cargo's no-op run.
+    pub fn own(&self) -> Duration {
+        self.touched.saturating_sub(self.noop)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Cost {
     /// doc → (ours check, prog check, ours release, prog release)
-    pub rows: Vec<(usize, Duration, Duration, Duration, Duration)>,
+    pub rows: Vec<(usize, Rebuild, Rebuild, Rebuild, Rebuild)>,
 }
 
 fn touch(dir: &Path) {
@@ -42,16 +62,12 @@ fn touch(dir: &Path) {
     }
 }
 
-/// Median of `reps` touched rebuilds of one crate (`release`: `cargo build --release`, else
-/// `cargo check`).
-fn rebuild(ctx: &Ctx, tool: Tool, doc: &Doc, pkg: &str, release: bool, reps: usize) -> Duration {
+/// Medians of `reps` touched rebuilds of one crate (`release`: `cargo build --release`, else
+/// `cargo check`), each followed by a no-op run of the same command.
+fn rebuild(ctx: &Ctx, tool: Tool, doc: &Doc, pkg: &str, release: bool, reps: usize) -> Rebuild {
     let ws = ctx.scratch.join("gen").join(tool.dir());
     let crate_dir = out_dir(ctx, tool, doc);
-    let mut samples = Vec::new();
-    let mut attempts = 0;
-    while samples.len() < reps && attempts < reps + 4 {
-        attempts += 1;
-        touch(&crate_dir);
+    let command = || {
         let mut cmd = ctx.scratch_cargo(&ws);
         if release {
             cmd.args(["build", "--release"]);
@@ -59,7 +75,15 @@ fn rebuild(ctx: &Ctx, tool: Tool, doc: &Doc, pkg: &str, release: bool, reps: usi
             cmd.arg("check");
         }
         cmd.args(["--message-format", "short", "-p", pkg]);
-        let (t, o) = ctx::timed(&mut cmd);
+        cmd
+    };
+    let mut touched = Vec::new();
+    let mut noop = Vec::new();
+    let mut attempts = 0;
+    while touched.len() < reps && attempts < reps + 4 {
+        attempts += 1;
+        touch(&crate_dir);
+        let (t, o) = ctx::timed(&mut command());
         let err = String::from_utf8_lossy(&o.stderr);
         let others = err
             .lines()
@@ -75,14 +99,18 @@ fn rebuild(ctx: &Ctx, tool: Tool, doc: &Doc, pkg: &str, release: bool, reps: usi
             break;
         }
         if others == 0 {
-            samples.push(t);
+            touched.push(t);
+            noop.push(ctx::timed(&mut command()).0);
             // Big crates: one release sample is enough to stay inside the time budget.
             if release && t > Duration::from_secs(20) {
                 break;
             }
         }
     }
-    median(&samples)
+    Rebuild {
+        touched: median(&touched),
+        noop: median(&noop),
+    }
 }
 
 pub fn run(ctx: &Ctx, docs: &[Doc], g: &Generation, c: &Compiles, reps: usize) -> Cost {
@@ -114,61 +142,70 @@ pub fn section(cost: &Cost, docs: &[Doc]) -> String {
     let mut tab = Table::new(
         [
             "document",
-            "check: gouvgen",
-            "check: progenitor",
-            "ratio",
-            "release: gouvgen",
-            "release: progenitor",
-            "ratio",
+            "build",
+            "gouvgen: touched / cargo no-op / own",
+            "progenitor: touched / cargo no-op / own",
+            "ratio, own",
+            "ratio, touched",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect(),
     );
-    let (mut a, mut b, mut c2, mut d) = (
-        Duration::ZERO,
-        Duration::ZERO,
-        Duration::ZERO,
-        Duration::ZERO,
-    );
+    let cell = |r: &Rebuild| format!("{} / {} / {}", dur(r.touched), dur(r.noop), dur(r.own()));
+    let mut sums = [[Duration::ZERO; 4]; 2];
     for &(i, oc, pc, or, pr) in &cost.rows {
-        a += oc;
-        b += pc;
-        c2 += or;
-        d += pr;
-        tab.row(vec![
-            docs[i].label.clone(),
-            dur(oc),
-            dur(pc),
-            ratio_d(oc, pc),
-            dur(or),
-            dur(pr),
-            ratio_d(or, pr),
-        ]);
+        for (k, (build, o, p)) in [("check", oc, pc), ("release", or, pr)]
+            .into_iter()
+            .enumerate()
+        {
+            sums[k][0] += o.own();
+            sums[k][1] += p.own();
+            sums[k][2] += o.touched;
+            sums[k][3] += p.touched;
+            tab.row(vec![
+                docs[i].label.clone(),
+                build.into(),
+                cell(&o),
+                cell(&p),
+                ratio_d(o.own(), p.own()),
+                ratio_d(o.touched, p.touched),
+            ]);
+        }
     }
     if !cost.rows.is_empty() {
-        tab.row(vec![
-            "**sum**".into(),
-            dur(a),
-            dur(b),
-            ratio_d(a, b),
-            dur(c2),
-            dur(d),
-            ratio_d(c2, d),
-        ]);
+        for (k, build) in ["check", "release"].iter().enumerate() {
+            let [o, p, ot, pt] = sums[k];
+            tab.row(vec![
+                "**sum**".into(),
+                build.to_string(),
+                format!("own {}", dur(o)),
+                format!("own {}", dur(p)),
+                format!("**{}**", ratio_d(o, p)),
+                ratio_d(ot, pt),
+            ]);
+        }
     }
     tab.render()
 }
 
-/// Documents where our crate costs more than progenitor's (check or release).
+/// Documents where our crate's own compile time exceeds progenitor's (check or release).
 pub fn misses(cost: &Cost, docs: &[Doc]) -> Vec<String> {
     let mut v = Vec::new();
     for &(i, oc, pc, or, pr) in &cost.rows {
-        if oc > pc {
-            v.push(format!("{} check {}", docs[i].label, ratio_d(oc, pc)));
+        if oc.own() > pc.own() {
+            v.push(format!(
+                "{} check {}",
+                docs[i].label,
+                ratio_d(oc.own(), pc.own())
+            ));
         }
-        if or > pr {
-            v.push(format!("{} release {}", docs[i].label, ratio_d(or, pr)));
+        if or.own() > pr.own() {
+            v.push(format!(
+                "{} release {}",
+                docs[i].label,
+                ratio_d(or.own(), pr.own())
+            ));
         }
     }
     v

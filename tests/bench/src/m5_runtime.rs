@@ -1,7 +1,7 @@
 //! Measure 5: per-call latency (median, p99) and throughput of our generated client,
 //! progenitor's generated client and a bare reqwest call (hand-written serde types), same
-//! endpoint and payloads, against a loopback axum server. Calls are interleaved (order rotated
-//! every call) so all clients see the same machine load.
+//! endpoint and payloads, against a loopback axum server. Calls are interleaved (a fresh random
+//! order every round) so all clients see the same machine load.
 
 use serde_json::Value;
 

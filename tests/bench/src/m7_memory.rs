@@ -33,13 +33,13 @@ pub fn run(ctx: &Ctx, doc: &Doc, tools: &[Tool]) -> Memory {
                 None => cmd.env_remove(k),
             };
         }
-        let (t, o) = ctx::timed_quiet(&mut cmd);
+        let (t, o) = ctx::timed(&mut cmd);
         let kb = std::fs::read_to_string(&report)
             .ok()
             .and_then(|s| s.lines().last().and_then(|l| l.trim().parse::<u64>().ok()));
         let res = match (o.status.success(), kb) {
             (true, Some(kb)) => Ok(kb),
-            (false, _) => Err(ctx::first_error(&String::from_utf8_lossy(&o.stderr))),
+            (false, _) => Err(crate::tools::failure_reason(&o)),
             (true, None) => Err("no /usr/bin/time report".into()),
         };
         rows.push((tool, res, t));

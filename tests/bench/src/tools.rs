@@ -93,12 +93,11 @@ impl Tool {
         if let Some(parent) = out.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        let (t, o) = ctx::timed_quiet(&mut self.command(ctx, spec, out, crate_name));
+        let (t, o) = ctx::timed(&mut self.command(ctx, spec, out, crate_name));
         if o.status.success() && out.join("Cargo.toml").is_file() {
             (t, Ok(()))
         } else {
-            let text = String::from_utf8_lossy(&o.stderr);
-            (t, Err(ctx::first_error(&text)))
+            (t, Err(failure_reason(&o)))
         }
     }
 
@@ -126,6 +125,16 @@ impl Tool {
                 }
             }
         }
+    }
+}
+
+/// The first error of a failed generator run. progenitor says only "generation experienced
+/// errors" on stderr; its reason is on stdout, in a `gen fail: …` line.
+pub fn failure_reason(o: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    match stdout.lines().find(|l| l.starts_with("gen fail:")) {
+        Some(reason) => ctx::shorten(reason, 160),
+        None => ctx::first_error(&String::from_utf8_lossy(&o.stderr)),
     }
 }
 

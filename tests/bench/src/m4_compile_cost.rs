@@ -193,19 +193,14 @@ pub fn section(cost: &Cost, docs: &[Doc]) -> String {
 pub fn misses(cost: &Cost, docs: &[Doc]) -> Vec<String> {
     let mut v = Vec::new();
     for &(i, oc, pc, or, pr) in &cost.rows {
-        if oc.own() > pc.own() {
-            v.push(format!(
-                "{} check {}",
-                docs[i].label,
-                ratio_d(oc.own(), pc.own())
-            ));
-        }
-        if or.own() > pr.own() {
-            v.push(format!(
-                "{} release {}",
-                docs[i].label,
-                ratio_d(or.own(), pr.own())
-            ));
+        for (build, o, p) in [("check", oc, pc), ("release", or, pr)] {
+            if o.own() > p.own() {
+                v.push(format!(
+                    "{} {build} {}",
+                    docs[i].label,
+                    ratio_d(o.own(), p.own())
+                ));
+            }
         }
     }
     v

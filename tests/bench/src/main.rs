@@ -399,19 +399,15 @@ fn cmd_text(program: &str, args: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// `java -version` prints on stderr.
+/// `java -version` prints on stderr, which [`ctx::capture`] falls back to.
 fn java_version() -> String {
-    Command::new("java")
-        .arg("-version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stderr)
-                .lines()
-                .next()
-                .map(|l| format!("java: {}", l.trim()))
-        })
-        .unwrap_or_else(|| "java: not found".into())
+    match ctx::capture(Command::new("java").arg("-version"))
+        .lines()
+        .next()
+    {
+        Some(line) => format!("java: {}", line.trim()),
+        None => "java: not found".into(),
+    }
 }
 
 fn header(ctx: &Ctx, docs: &[docs::Doc], tools: &[Tool], md: &mut String) {

@@ -7,18 +7,14 @@
 #![deny(missing_docs)]
 
 pub mod build;
-pub mod cli;
 pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod load;
-pub mod manifest;
 pub mod model;
 pub mod naming;
 pub mod normalise;
 pub mod output;
-pub mod sync;
-pub mod usage;
 
 use std::path::{Path, PathBuf};
 

@@ -185,6 +185,6 @@ fn the_repository_generated_folder_is_up_to_date() {
     let (code, out) = gouvgen(&["sync", "--check"], &repo_root());
     assert_eq!(
         code, 0,
-        "generated/ is stale: run `cargo run -p gouvgen -- sync` and commit\n{out}"
+        "generated/ is stale: run `cargo run -p gouvgen-cli -- sync` and commit\n{out}"
     );
 }

@@ -1,4 +1,4 @@
 //! The gouvgen CLI, built inside this test crate so tests run the current code.
 fn main() -> std::process::ExitCode {
-    gouvgen::cli::main()
+    gouvgen_cli::main()
 }

@@ -1,5 +1,5 @@
 //! The `gouvgen` command line.
 
 fn main() -> std::process::ExitCode {
-    gouvgen::cli::main()
+    gouvgen_cli::main()
 }

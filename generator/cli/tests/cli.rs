@@ -7,7 +7,7 @@ use assert_cmd::Command;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("../tests/fixtures")
         .join(name)
 }
 
@@ -213,4 +213,38 @@ fn check_lists_warnings_with_places() {
         stdout.contains("2 operations") && stdout.contains("1 warnings"),
         "{stdout}"
     );
+}
+
+#[test]
+fn cli_json_and_fail_on_breaking() {
+    let out = Command::cargo_bin("gouvgen")
+        .unwrap()
+        .args([
+            "diff",
+            fixture("diff/old.yaml").to_str().unwrap(),
+            fixture("diff/new.yaml").to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on-breaking",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["bump"], "major");
+    assert_eq!(json["changes"].as_array().unwrap().len(), 14);
+    assert_eq!(json["changes"][0]["breaking"], true);
+
+    let same = Command::cargo_bin("gouvgen")
+        .unwrap()
+        .args([
+            "diff",
+            fixture("unions.yaml").to_str().unwrap(),
+            fixture("unions.yaml").to_str().unwrap(),
+            "--fail-on-breaking",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(same.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&same.stdout).contains("0 changes"));
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use gouvgen::error::{Error, Result};
 
 /// The whole manifest.
 #[derive(Debug, Clone, Deserialize)]

@@ -2,7 +2,7 @@
 //! its gateway and make a first call, as a doctest that is compiled (`no_run`: no network).
 
 use crate::manifest::{ClientEntry, Gateway};
-use crate::model::{Api, Operation, ParamIn, Prim, TypeRef};
+use gouvgen::model::{Api, Operation, ParamIn, Prim, TypeRef};
 
 /// Markdown appended to a generated crate's docs.
 pub fn usage_doc(entry: &ClientEntry, api: &Api) -> String {

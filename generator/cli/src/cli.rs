@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::{CrateSettings, RuntimeDep};
 use clap::{Parser, Subcommand};
+use gouvgen::{CrateSettings, RuntimeDep};
 
 #[derive(Parser)]
 #[command(
@@ -103,7 +103,7 @@ pub fn main() -> ExitCode {
                 },
                 None => RuntimeDep::Version(runtime_version_req),
             };
-            crate::generate_crate(&spec, &out, &settings, force).map(|s| {
+            gouvgen::generate_crate(&spec, &out, &settings, force).map(|s| {
                 print_warnings(&s.warnings);
                 eprintln!(
                     "generated {} ({} operations, {} types) in {}",
@@ -114,7 +114,7 @@ pub fn main() -> ExitCode {
                 );
             })
         }
-        Command::Check { spec } => crate::read_spec(&spec).map(|s| {
+        Command::Check { spec } => gouvgen::read_spec(&spec).map(|s| {
             print_warnings(&s.warnings);
             println!(
                 "{}: {} {} ({}), {} operations, {} types, {} warnings",
@@ -196,10 +196,10 @@ fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode
 }
 
 /// Prints the report; returns the number of breaking changes.
-fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> crate::Result<usize> {
-    let old = crate::read_spec(old)?;
-    let new = crate::read_spec(new)?;
-    let report = crate::diff::compare(&old.api, &new.api);
+fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen::Result<usize> {
+    let old = gouvgen::read_spec(old)?;
+    let new = gouvgen::read_spec(new)?;
+    let report = gouvgen::diff::compare(&old.api, &new.api);
     match format {
         Format::Text => print!("{}", report.to_text()),
         Format::Json => println!(
@@ -210,7 +210,7 @@ fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> crate::
     Ok(report.breaking())
 }
 
-fn print_warnings(warnings: &[crate::Diagnostic]) {
+fn print_warnings(warnings: &[gouvgen::Diagnostic]) {
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -221,7 +221,7 @@ fn default_crate_name(spec: &std::path::Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = crate::naming::snake(&stem).replace('_', "-");
+    let name = gouvgen::naming::snake(&stem).replace('_', "-");
     if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         name
     } else {

@@ -2,16 +2,16 @@
 //!
 //! Each generated crate keeps a copy of the document it was generated from (`spec/`), so the
 //! next sync can compare old and new documents, bump the crate version by what changed for
-//! users ([`crate::diff`]) and prepend a CHANGELOG entry listing the changes.
+//! users ([`gouvgen::diff`]) and prepend a CHANGELOG entry listing the changes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::diff::{self, Bump};
-use crate::emit::{CrateSettings, Files, RuntimeDep};
-use crate::error::{Error, Result};
 use crate::manifest::{ClientEntry, Manifest};
-use crate::output;
+use gouvgen::diff::{self, Bump};
+use gouvgen::emit::{CrateSettings, Files, RuntimeDep};
+use gouvgen::error::{Error, Result};
+use gouvgen::output;
 
 /// What sync did (or, with `check`, would do) for one client.
 #[derive(Debug, Clone)]
@@ -115,7 +115,7 @@ fn settings_for(
     layout: &Layout,
     manifest: &Manifest,
     entry: &ClientEntry,
-    api: &crate::model::Api,
+    api: &gouvgen::model::Api,
     version: &str,
     runtime_version: &str,
 ) -> CrateSettings {
@@ -151,7 +151,7 @@ fn sync_one(
     check: bool,
 ) -> Result<ClientOutcome> {
     let spec_path = specs_dir.join(&entry.spec);
-    let spec = crate::read_spec(&spec_path)?;
+    let spec = gouvgen::read_spec(&spec_path)?;
     let out = layout.root.join(&entry.output);
     let spec_file_name = spec.provenance.file_name.clone();
     let previous_spec = out.join("spec").join(&spec_file_name);
@@ -165,7 +165,7 @@ fn sync_one(
         let new =
             std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e, "check permissions"))?;
         if old != new {
-            let old_spec = crate::read_spec(&previous_spec)?;
+            let old_spec = gouvgen::read_spec(&previous_spec)?;
             let report = diff::compare(&old_spec.api, &spec.api);
             bump = if report.bump == Bump::None {
                 Bump::Patch
@@ -194,7 +194,7 @@ fn sync_one(
         &version,
         runtime_version,
     );
-    let mut files: Files = crate::generate_files(&spec, &settings)?;
+    let mut files: Files = gouvgen::generate_files(&spec, &settings)?;
     for input in &spec.inputs {
         let name = input
             .file_name()

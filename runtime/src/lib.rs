@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+mod body;
 mod client;
 pub mod correlation;
 mod dates;
@@ -35,12 +36,22 @@ pub mod rate_limit;
 mod request;
 mod response;
 pub mod retry;
+mod scrub;
 mod secret;
 
-pub use auth::{ApiKeyLocation, ClientAuthMethod, Clock, ManualClock, SystemClock};
-pub use client::{ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_PERIOD, Traceability};
+pub use auth::{
+    ApiKeyLocation, ClientAuthMethod, Clock, FAILURE_HOLD, MAX_TOKEN_LIFETIME, ManualClock,
+    SystemClock, TokenEndpointError,
+};
+pub use body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
+pub use client::{
+    ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
+    Traceability,
+};
 pub use dates::{Date, DateTime, InvalidDate};
-pub use error::{DecodeFailure, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented};
+pub use error::{
+    DecodeFailure, Delivery, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented,
+};
 pub use presets::{DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset};
 pub use rate_limit::RateLimit;
 pub use request::{FilePart, Multipart, ParamValue, Request, encode_path};

@@ -59,6 +59,28 @@ struct State {
     paused_until: Option<Instant>,
 }
 
+/// Reads PISTE's `x-rate-limit` (a JSON list of windows, `[{"window": <ms>, "remaining": n}]`):
+/// the longest window whose remaining count is 0, clamped to [`crate::retry::MAX_RETRY_AFTER`].
+/// Anything malformed gives `None`.
+pub(crate) fn exhausted_window(headers: &http::HeaderMap) -> Option<Duration> {
+    let v = headers.get("x-rate-limit")?.as_bytes();
+    if !v.windows(9).any(|w| w == b"remaining") {
+        return None;
+    }
+    let list: serde_json::Value = serde_json::from_slice(v).ok()?;
+    let items = match &list {
+        serde_json::Value::Array(a) => a.as_slice(),
+        serde_json::Value::Object(_) => std::slice::from_ref(&list),
+        _ => return None,
+    };
+    items
+        .iter()
+        .filter(|w| w.get("remaining").and_then(serde_json::Value::as_f64) == Some(0.0))
+        .filter_map(|w| w.get("window").and_then(serde_json::Value::as_f64))
+        .filter_map(|ms| crate::retry::clamp_secs(ms / 1000.0, crate::retry::MAX_RETRY_AFTER))
+        .max()
+}
+
 /// The limiter of one client.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
@@ -86,13 +108,15 @@ impl RateLimiter {
     }
 
     /// Waits for this call's slot (reserved in arrival order). A call whose slot comes up while
-    /// the limiter is paused by a 429 takes a new slot after the pause.
-    pub(crate) async fn acquire(&self) {
+    /// the limiter is paused by a 429 takes a new slot after the pause. If the slot comes after
+    /// `deadline`, nothing is reserved and the call gets, at once, the instant its slot would
+    /// have come (when to come back).
+    pub(crate) async fn acquire(&self, deadline: Instant) -> Result<(), Instant> {
         if self.limit.is_none() && !self.maybe_paused.load(Ordering::Acquire) {
-            return;
+            return Ok(());
         }
         loop {
-            let slot = self.reserve();
+            let slot = self.reserve(deadline)?;
             if slot > Instant::now() {
                 tokio::time::sleep_until(slot).await;
             }
@@ -101,12 +125,12 @@ impl RateLimiter {
                 st.paused_until.is_some_and(|p| p > Instant::now())
             };
             if !paused {
-                return;
+                return Ok(());
             }
         }
     }
 
-    fn reserve(&self) -> Instant {
+    fn reserve(&self, deadline: Instant) -> Result<Instant, Instant> {
         let now = Instant::now();
         let mut st = self.state.lock().unwrap();
         let mut slot = now;
@@ -118,16 +142,23 @@ impl RateLimiter {
                 self.maybe_paused.store(false, Ordering::Release);
             }
         }
+        let mut interval = None;
         if let Some(limit) = self.limit {
-            let interval = limit.interval();
-            let tolerance = interval * (limit.burst.max(1) - 1);
+            let i = limit.interval();
+            let tolerance = i * (limit.burst.max(1) - 1);
             let earliest = st.tat.checked_sub(tolerance).unwrap_or(st.tat);
             if earliest > slot {
                 slot = earliest;
             }
-            st.tat = st.tat.max(slot) + interval;
+            interval = Some(i);
         }
-        slot
+        if slot > deadline {
+            return Err(slot);
+        }
+        if let Some(i) = interval {
+            st.tat = st.tat.max(slot) + i;
+        }
+        Ok(slot)
     }
 
     /// Holds back every call until `until` (after a 429).

@@ -212,11 +212,11 @@ pub struct Request {
 
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Parameter values may carry personal data: show names only.
+        // Parameter values (path included: it holds identifiers such as the SPI) may carry
+        // personal data: show the operation and parameter names only.
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("operation_id", &self.operation_id)
-            .field("path", &self.path)
             .field(
                 "query",
                 &self

@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::decode::{self, truncate_raw};
 use crate::error::{DecodeFailure, Error, GatewayError};
+use crate::scrub::Scrubber;
+use crate::secret::Secret;
+use std::sync::Arc;
 
 /// Response headers in which gateways return their own request/correlation IDs.
 /// (Parsed once: looking a header up by `&str` re-parses the name on every call.)
@@ -42,6 +45,33 @@ pub struct RawResponse {
     pub(crate) correlation_id: String,
     pub(crate) gateway_correlation_id: Option<String>,
     pub(crate) retry_after: Option<Duration>,
+    /// Removes the call's secrets from error texts built from this response.
+    pub(crate) redactor: Redactor,
+}
+
+/// The secrets of one call (configured ones plus the access token and FranceConnect token it
+/// carried), removed from every error text built from its response.
+#[derive(Clone, Default)]
+pub(crate) struct Redactor {
+    base: Option<Arc<Scrubber>>,
+    extra: Vec<Secret>,
+}
+
+impl Redactor {
+    pub(crate) fn new(base: Option<Arc<Scrubber>>, extra: Vec<Secret>) -> Self {
+        Redactor { base, extra }
+    }
+
+    fn scrubber(&self) -> Scrubber {
+        let mut s = Scrubber::new();
+        if let Some(b) = &self.base {
+            s.extend(b);
+        }
+        for e in &self.extra {
+            s.add_secret(e);
+        }
+        s
+    }
 }
 
 impl fmt::Debug for RawResponse {
@@ -101,14 +131,15 @@ impl RawResponse {
     }
 
     fn undecodable<E>(self, reason: String) -> Error<E> {
+        let sc = self.redactor.scrubber();
         Error::UndecodableBody(Box::new(DecodeFailure {
             status: self.status,
             operation_id: self.operation_id,
             content_type: self.content_type().map(str::to_owned),
             correlation_id: self.correlation_id,
             gateway_correlation_id: self.gateway_correlation_id,
-            reason,
-            raw_body: truncate_raw(&self.body),
+            reason: sc.scrub(&reason),
+            raw_body: sc.scrub(&truncate_raw(&self.body)),
         }))
     }
 
@@ -144,20 +175,21 @@ impl RawResponse {
 
     fn gateway_error(&self) -> GatewayError {
         let d = decode::decode(self.status, &self.headers, &self.body);
+        let sc = self.redactor.scrubber();
         GatewayError {
             status: self.status,
             operation_id: self.operation_id,
             correlation_id: self.correlation_id.clone(),
             gateway_correlation_id: self.gateway_correlation_id.clone(),
-            code: d.code,
-            message: d.message,
+            code: sc.scrub_opt(d.code),
+            message: sc.scrub_opt(d.message),
             timestamp: d.timestamp,
             advice: d.advice,
-            details: d.details,
+            details: d.details.iter().map(|x| sc.scrub(x)).collect(),
             dialect: d.dialect,
             retry_after: self.retry_after,
             content_type: self.content_type().map(str::to_owned),
-            raw_body: truncate_raw(&self.body),
+            raw_body: sc.scrub(&truncate_raw(&self.body)),
         }
     }
 

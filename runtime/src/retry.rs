@@ -133,7 +133,13 @@ pub(crate) fn classify(
     }
 }
 
-/// Parses `Retry-After` (delta-seconds or HTTP-date) into a wait from now.
+/// Upper bound of a server-supplied `Retry-After` (24 hours): longer waits are cut to this, so
+/// that a hostile value cannot overflow a deadline or freeze a client for good.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `Retry-After` (delta-seconds or HTTP-date) into a wait from now, clamped to
+/// `[0, MAX_RETRY_AFTER]`. Negative, non-finite or unparseable values give `None`; a date in the
+/// past gives zero.
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after_at(headers, SystemTime::now())
 }
@@ -145,15 +151,29 @@ pub(crate) fn parse_retry_after_at(headers: &HeaderMap, now: SystemTime) -> Opti
         .ok()?
         .trim();
     if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     if let Ok(secs) = v.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
-        }
+        return clamp_secs(secs, MAX_RETRY_AFTER);
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
+}
+
+/// A non-negative, finite number of seconds as a duration of at most `max`.
+pub(crate) fn clamp_secs(secs: f64, max: Duration) -> Option<Duration> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(if secs >= max.as_secs_f64() {
+        max
+    } else {
+        Duration::from_secs_f64(secs)
+    })
 }
 
 #[cfg(test)]

@@ -10,10 +10,12 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::AuthFailure;
+use crate::body::{BodyError, read_limited};
 use crate::error::decode;
 use crate::error::{Dialect, GatewayError, OAuthErrorCode, TokenRefusal};
 use crate::request::encode_form;
 use crate::response::gateway_correlation_id;
+use crate::scrub::Scrubber;
 use crate::secret::Secret;
 
 /// How a confidential client authenticates to the token endpoint (RFC 6749 §2.3.1).
@@ -82,6 +84,8 @@ struct RawToken {
     refresh_token: Option<String>,
     #[serde(default)]
     expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    token_type: Option<String>,
 }
 
 /// Which request is being made (for error advice).
@@ -123,44 +127,78 @@ fn advice(grant: &Grant, exchange: Exchange, code: &OAuthErrorCode, status: u16)
     }
 }
 
-/// Removes any credential the token endpoint echoed back in an error text.
-fn scrub(text: &str, grant: &Grant, refresh: Option<&Secret>, revoke: Option<&Secret>) -> String {
-    let mut secrets: Vec<&str> = Vec::new();
-    match grant {
-        Grant::ClientCredentials {
-            client_id,
-            client_secret,
-            ..
-        } => {
-            secrets.push(client_id.expose());
-            secrets.push(client_secret.expose());
+impl Grant {
+    /// Every credential of the grant, in every encoding a token endpoint may echo.
+    pub(crate) fn scrubber(&self) -> Scrubber {
+        let mut sc = Scrubber::new();
+        match self {
+            Grant::ClientCredentials {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                sc.add_secret(client_id);
+                sc.add_secret(client_secret);
+                sc.add_pair(client_id.expose(), client_secret.expose());
+            }
+            Grant::Password {
+                client_id,
+                username,
+                password,
+                ..
+            } => {
+                sc.add_secret(username);
+                sc.add_secret(password);
+                sc.add_pair(username.expose(), password.expose());
+                sc.add_pair(client_id, password.expose());
+            }
         }
-        Grant::Password {
-            username, password, ..
-        } => {
-            secrets.push(username.expose());
-            secrets.push(password.expose());
-        }
+        sc
     }
-    secrets.extend(refresh.map(Secret::expose));
-    secrets.extend(revoke.map(Secret::expose));
-    let mut out = text.to_owned();
-    for s in secrets.into_iter().filter(|s| s.len() >= 3) {
-        out = out.replace(s, "[REDACTED]");
+}
+
+/// Upper bound of a token lifetime (24 hours): a larger `expires_in` is cut to this.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Reads `expires_in` (number or numeric string) as a lifetime in `[0, MAX_TOKEN_LIFETIME]`;
+/// a negative value means "already expired" (zero); anything else unusable gives `None`.
+pub(crate) fn parse_expires_in(v: &serde_json::Value) -> Option<Duration> {
+    let secs = match v {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if secs.is_nan() {
+        return None;
     }
-    out
+    crate::retry::clamp_secs(secs.max(0.0), MAX_TOKEN_LIFETIME)
+}
+
+/// What to send and where.
+pub(crate) struct Endpoint<'a> {
+    pub http: &'a reqwest::Client,
+    pub url: &'a str,
+    pub timeout: Duration,
+    pub max_size: usize,
+    pub scrubber: &'a Scrubber,
 }
 
 /// Sends one token-endpoint request.
 pub(crate) async fn exchange(
-    http: &reqwest::Client,
-    url: &str,
+    ep: &Endpoint<'_>,
     grant: &Grant,
     exchange: Exchange,
     refresh_token: Option<&Secret>,
     revoke_token: Option<&Secret>,
-    timeout: Duration,
 ) -> Result<Option<TokenResponse>, AuthFailure> {
+    let (http, url, timeout) = (ep.http, ep.url, ep.timeout);
+    let mut scrubber = ep.scrubber.clone();
+    if let Some(t) = refresh_token {
+        scrubber.add_secret(t);
+    }
+    if let Some(t) = revoke_token {
+        scrubber.add_secret(t);
+    }
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     let scope_string = grant.scopes().join(" ");
     match exchange {
@@ -226,30 +264,64 @@ pub(crate) async fn exchange(
         rb = rb.header(http::header::AUTHORIZATION, v);
     }
     tracing::debug!(token_url = url, ?exchange, "token endpoint request");
-    let resp = rb.send().await.map_err(AuthFailure::from_reqwest)?;
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| AuthFailure::from_reqwest(e, url, timeout))?;
     let status = resp.status().as_u16();
+    // A 3xx (our client does not follow token redirects), or a caller-supplied client that
+    // followed one: either way the token must not come from elsewhere.
+    let moved = reqwest::Url::parse(url).is_ok_and(|u| &u != resp.url());
+    if (300..400).contains(&status) || moved {
+        tracing::warn!(
+            token_url = url,
+            status,
+            "token endpoint redirected: refused"
+        );
+        return Err(AuthFailure::Redirected {
+            status,
+            token_url: url.to_owned(),
+        });
+    }
     let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.map_err(AuthFailure::from_reqwest)?;
+    let bytes = match read_limited(resp, ep.max_size).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return Err(AuthFailure::TooLarge { limit: ep.max_size }),
+        Err(BodyError::Transport(e)) => return Err(AuthFailure::from_reqwest(e, url, timeout)),
+    };
     let gw_id = gateway_correlation_id(&headers, "x-correlation-id");
     if (200..300).contains(&status) {
         if exchange == Exchange::Revoke {
             return Ok(None);
         }
-        let raw: RawToken = serde_json::from_slice(&bytes).map_err(|e| {
-            // serde_json errors quote at most a short fragment; drop it anyway (token inside).
-            let _ = e;
-            AuthFailure::Undecodable {
+        // serde_json errors may quote a fragment (the token): never kept.
+        let raw: RawToken =
+            serde_json::from_slice(&bytes).map_err(|_| AuthFailure::Undecodable {
                 status,
-                reason: "the token response is not a JSON object with an `access_token`".into(),
+                token_url: url.to_owned(),
+                reason: "the token response is not a JSON object with a string `access_token`"
+                    .into(),
+            })?;
+        if raw.access_token.trim().is_empty() {
+            return Err(AuthFailure::Undecodable {
+                status,
+                token_url: url.to_owned(),
+                reason: "the token response has an empty `access_token`".into(),
+            });
+        }
+        if let Some(tt) = raw.token_type.as_deref() {
+            if !tt.eq_ignore_ascii_case("bearer") {
+                return Err(AuthFailure::Undecodable {
+                    status,
+                    token_url: url.to_owned(),
+                    reason: format!(
+                        "token_type `{}` is not supported: the runtime only sends Bearer tokens (RFC 6749 §7.1, RFC 6750); check the token URL and grant",
+                        tt.chars().take(32).collect::<String>()
+                    ),
+                });
             }
-        })?;
-        let expires_in = match raw.expires_in {
-            Some(serde_json::Value::Number(n)) => n.as_f64().map(Duration::from_secs_f64),
-            Some(serde_json::Value::String(s)) => {
-                s.trim().parse::<u64>().ok().map(Duration::from_secs)
-            }
-            _ => None,
-        };
+        }
+        let expires_in = raw.expires_in.as_ref().and_then(parse_expires_in);
         tracing::debug!(token_url = url, expires_in = ?expires_in, "token obtained");
         return Ok(Some(TokenResponse {
             access_token: Secret::new(raw.access_token),
@@ -270,7 +342,7 @@ pub(crate) async fn exchange(
             .as_ref()
             .and_then(|j| j.get("error_description"))
             .and_then(|e| e.as_str())
-            .map(|d| scrub(d, grant, refresh_token, revoke_token));
+            .map(|d| scrubber.scrub(d));
         tracing::warn!(
             token_url = url,
             status,
@@ -288,14 +360,14 @@ pub(crate) async fn exchange(
         }));
     }
     let mut d = decode::decode(status, &headers, &bytes);
-    d.message = d
-        .message
-        .map(|m| scrub(&m, grant, refresh_token, revoke_token));
-    d.details = d
-        .details
-        .iter()
-        .map(|m| scrub(m, grant, refresh_token, revoke_token))
-        .collect();
+    d.message = Some(format!(
+        "token endpoint {url} answered HTTP {status}{}",
+        scrubber
+            .scrub_opt(d.message)
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    ));
+    d.details = d.details.iter().map(|m| scrubber.scrub(m)).collect();
     Err(AuthFailure::Gateway(Box::new(GatewayError {
         status,
         operation_id: if exchange == Exchange::Revoke {

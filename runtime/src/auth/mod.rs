@@ -9,7 +9,6 @@ pub mod jwt;
 pub mod token_cache;
 
 use std::fmt;
-use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -17,11 +16,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use grants::ClientAuthMethod;
-use grants::{Exchange, Grant};
-use token_cache::{CachedToken, LookupOwned, TokenCache};
-pub use token_cache::{Clock, ManualClock, SystemClock};
+pub use grants::MAX_TOKEN_LIFETIME;
+use grants::{Endpoint, Exchange, Grant};
+use token_cache::{Begin, CacheKey, CachedToken, TokenCache};
+pub use token_cache::{Clock, FAILURE_HOLD, ManualClock, SystemClock};
 
-use crate::error::{DecodeFailure, Error, GatewayError, TokenRefusal};
+use crate::error::{DecodeFailure, Delivery, Error, GatewayError, TokenRefusal};
+use crate::scrub::Scrubber;
 use crate::secret::Secret;
 
 /// Where an API key goes.
@@ -45,89 +46,192 @@ pub(crate) struct ApiKey {
 #[derive(Clone, Debug)]
 pub(crate) enum AuthFailure {
     Refused(TokenRefusal),
-    Transport { message: String, connect: bool },
-    Timeout,
+    Transport {
+        token_url: String,
+        connect: bool,
+        source: Arc<reqwest::Error>,
+    },
+    Timeout {
+        token_url: String,
+        after: Duration,
+    },
     Gateway(Box<GatewayError>),
-    Undecodable { status: u16, reason: String },
+    Undecodable {
+        status: u16,
+        token_url: String,
+        reason: String,
+    },
+    TooLarge {
+        limit: usize,
+    },
+    Redirected {
+        status: u16,
+        token_url: String,
+    },
     Config(String),
 }
 
+/// A token endpoint that could not be reached or did not answer in time; its cause (if any)
+/// is the transport error, visible through [`std::error::Error::source`].
+#[derive(Debug)]
+pub struct TokenEndpointError {
+    token_url: String,
+    what: String,
+    cause: Option<Arc<reqwest::Error>>,
+}
+
+impl fmt::Display for TokenEndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "token endpoint {} {}", self.token_url, self.what)
+    }
+}
+
+impl std::error::Error for TokenEndpointError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl AuthFailure {
-    pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
+    pub(crate) fn from_reqwest(e: reqwest::Error, token_url: &str, timeout: Duration) -> Self {
         if e.is_timeout() {
-            return AuthFailure::Timeout;
+            return AuthFailure::Timeout {
+                token_url: token_url.to_owned(),
+                after: timeout,
+            };
         }
-        let connect = e.is_connect();
         AuthFailure::Transport {
-            message: e.without_url().to_string(),
-            connect,
+            token_url: token_url.to_owned(),
+            connect: e.is_connect(),
+            source: Arc::new(e.without_url()),
         }
     }
 
+    /// How long further token fetches should be held back after this failure.
+    pub(crate) fn hold(&self) -> Option<Duration> {
+        match self {
+            AuthFailure::Gateway(g) => {
+                Some(g.retry_after.unwrap_or(FAILURE_HOLD).max(FAILURE_HOLD))
+            }
+            AuthFailure::Transport { .. }
+            | AuthFailure::Timeout { .. }
+            | AuthFailure::Undecodable { .. }
+            | AuthFailure::TooLarge { .. }
+            | AuthFailure::Redirected { .. } => Some(FAILURE_HOLD),
+            AuthFailure::Refused(_) | AuthFailure::Config(_) => None,
+        }
+    }
+
+    /// This failure as the caller's error: `operation_id` is the caller's operation.
     pub(crate) fn into_error<E>(
         self,
         operation_id: &'static str,
         correlation_id: &str,
-        timeout: Duration,
     ) -> Error<E> {
+        let not_sent = |token_url: String, what: String, connect: bool, cause| Error::Transport {
+            operation_id,
+            correlation_id: correlation_id.to_owned(),
+            connect,
+            delivery: Delivery::NotSent,
+            source: Box::new(TokenEndpointError {
+                token_url,
+                what,
+                cause,
+            }),
+        };
         match self {
             AuthFailure::Refused(mut t) => {
                 t.correlation_id = Some(correlation_id.to_owned());
                 Error::TokenRefused(Box::new(t))
             }
-            AuthFailure::Transport { message, connect } => Error::Transport {
-                operation_id,
-                correlation_id: correlation_id.to_owned(),
+            AuthFailure::Transport {
+                token_url,
                 connect,
-                source: format!("token endpoint: {message}").into(),
-            },
-            AuthFailure::Timeout => Error::Timeout {
-                operation_id,
-                correlation_id: correlation_id.to_owned(),
-                after: timeout,
-            },
+                source,
+            } => not_sent(token_url, "failed".into(), connect, Some(source)),
+            AuthFailure::Timeout { token_url, after } => not_sent(
+                token_url,
+                format!("did not answer within {:.1} s", after.as_secs_f64()),
+                false,
+                None,
+            ),
             AuthFailure::Gateway(mut g) => {
                 g.correlation_id = correlation_id.to_owned();
-                g.message = Some(format!(
-                    "token endpoint error{}",
-                    g.message
-                        .as_deref()
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
-                ));
-                if g.status == 429 {
+                g.operation_id = operation_id;
+                if matches!(g.status, 429 | 503) {
                     Error::RateLimited(g)
                 } else {
                     Error::Gateway(g)
                 }
             }
-            AuthFailure::Undecodable { status, reason } => {
-                Error::UndecodableBody(Box::new(DecodeFailure {
-                    status,
-                    operation_id,
-                    correlation_id: correlation_id.to_owned(),
-                    gateway_correlation_id: None,
-                    content_type: None,
-                    reason: format!("token endpoint: {reason}"),
-                    raw_body: "[withheld: token endpoint bodies may contain secrets]".into(),
-                }))
-            }
+            AuthFailure::Redirected { status, token_url } => Error::Gateway(Box::new(GatewayError {
+                status,
+                operation_id,
+                correlation_id: correlation_id.to_owned(),
+                gateway_correlation_id: None,
+                code: None,
+                message: Some(format!("token endpoint {token_url} answered with a redirect (HTTP {status})")),
+                timestamp: None,
+                advice: Some("token requests are never redirected (the credentials would follow): configure the final token URL with .token_url(...), over https".into()),
+                details: Vec::new(),
+                dialect: crate::error::Dialect::Text,
+                retry_after: None,
+                content_type: None,
+                raw_body: String::new(),
+            })),
+            AuthFailure::Undecodable {
+                status,
+                token_url,
+                reason,
+            } => Error::UndecodableBody(Box::new(DecodeFailure {
+                status,
+                operation_id,
+                correlation_id: correlation_id.to_owned(),
+                gateway_correlation_id: None,
+                content_type: None,
+                reason: format!("token endpoint {token_url}: {reason}"),
+                raw_body: "[withheld: token endpoint bodies may contain secrets]".into(),
+            })),
+            AuthFailure::TooLarge { limit } => Error::ResponseTooLarge {
+                operation_id,
+                correlation_id: correlation_id.to_owned(),
+                limit,
+                token_endpoint: true,
+            },
             AuthFailure::Config(message) => Error::InvalidConfig { message },
         }
     }
+
+    /// The same failure with `Retry-After` set to the time left in the hold-back.
+    fn held(mut self, left: Duration) -> Self {
+        if let AuthFailure::Gateway(g) = &mut self {
+            g.retry_after = Some(left);
+        }
+        self
+    }
+}
+
+/// Where and how a provider talks to the token endpoint.
+pub(crate) struct ProviderConfig {
+    pub token_url: String,
+    pub revoke_url: Option<String>,
+    pub clock: Arc<dyn Clock>,
+    pub custom_clock: bool,
+    pub margin: Duration,
+    pub http: reqwest::Client,
+    pub timeout: Duration,
+    pub max_size: usize,
 }
 
 /// Fetches and caches OAuth tokens for one grant.
 pub(crate) struct TokenProvider {
     grant: Grant,
-    token_url: String,
-    revoke_url: Option<String>,
+    cfg: ProviderConfig,
     cache: Arc<TokenCache>,
-    clock: Arc<dyn Clock>,
-    margin: Duration,
+    scrubber: Scrubber,
     default_lifetime: Duration,
-    http: reqwest::Client,
-    timeout: Duration,
     requests: AtomicU64,
 }
 
@@ -135,42 +239,21 @@ impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenProvider")
             .field("grant", &self.grant)
-            .field("token_url", &self.token_url)
-            .field("revoke_url", &self.revoke_url)
+            .field("token_url", &self.cfg.token_url)
+            .field("revoke_url", &self.cfg.revoke_url)
             .field("cache", &self.cache)
-            .field("margin", &self.margin)
+            .field("margin", &self.cfg.margin)
             .finish_non_exhaustive()
     }
 }
 
-#[derive(Hash)]
-struct CacheKey<'a> {
-    token_url: &'a str,
-    kind: &'static str,
-    client_id: &'a str,
-    secret: &'a str,
-    username: &'a str,
-    scopes: Vec<&'a str>,
-    clock: usize,
-}
-
 impl TokenProvider {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        grant: Grant,
-        token_url: String,
-        revoke_url: Option<String>,
-        clock: Arc<dyn Clock>,
-        custom_clock: bool,
-        margin: Duration,
-        http: reqwest::Client,
-        timeout: Duration,
-    ) -> Self {
-        let mut scopes: Vec<&str> = grant.scopes().iter().map(String::as_str).collect();
+    pub(crate) fn new(grant: Grant, cfg: ProviderConfig) -> Self {
+        let mut scopes: Vec<String> = grant.scopes().to_vec();
         scopes.sort_unstable();
         scopes.dedup();
-        let clock_id = if custom_clock {
-            Arc::as_ptr(&clock) as *const () as usize
+        let clock = if cfg.custom_clock {
+            Arc::as_ptr(&cfg.clock) as *const () as usize
         } else {
             0
         };
@@ -180,13 +263,13 @@ impl TokenProvider {
                 client_secret,
                 ..
             } => CacheKey {
-                token_url: &token_url,
+                token_url: cfg.token_url.clone(),
                 kind: "client_credentials",
-                client_id: client_id.expose(),
-                secret: client_secret.expose(),
-                username: "",
+                client_id: client_id.expose().to_owned(),
+                secret: client_secret.expose().to_owned(),
+                username: String::new(),
                 scopes,
-                clock: clock_id,
+                clock,
             },
             Grant::Password {
                 client_id,
@@ -194,28 +277,33 @@ impl TokenProvider {
                 password,
                 ..
             } => CacheKey {
-                token_url: &token_url,
+                token_url: cfg.token_url.clone(),
                 kind: "password",
-                client_id,
-                secret: password.expose(),
-                username: username.expose(),
+                client_id: client_id.clone(),
+                secret: password.expose().to_owned(),
+                username: username.expose().to_owned(),
                 scopes,
-                clock: clock_id,
+                clock,
             },
         };
-        let cache = token_cache::shared_cache(&key);
         TokenProvider {
+            scrubber: grant.scrubber(),
             grant,
-            token_url,
-            revoke_url,
-            cache,
-            clock,
-            margin,
+            cache: token_cache::shared_cache(key),
+            cfg,
             default_lifetime: Duration::from_secs(300),
-            http,
-            timeout,
             requests: AtomicU64::new(0),
         }
+    }
+
+    /// Every secret of the grant, for scrubbing API error bodies.
+    pub(crate) fn scrubber(&self) -> &Scrubber {
+        &self.scrubber
+    }
+
+    /// The token URL.
+    pub(crate) fn token_url(&self) -> &str {
+        &self.cfg.token_url
     }
 
     /// Number of token endpoint requests made through this provider.
@@ -223,29 +311,52 @@ impl TokenProvider {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// A usable token: cached, or fetched once for all concurrent callers.
-    pub(crate) async fn token(&self) -> Result<CachedToken, AuthFailure> {
-        match self.cache.lookup(&*self.clock).await? {
-            LookupOwned::Fresh(t) => Ok(t),
-            LookupOwned::Fetch { stale, guard } => {
-                let result = self.fetch(stale.as_ref()).await;
-                let out = match result {
-                    Ok((resp, old_refresh)) => Ok(self.cache.store(
-                        resp.access_token,
-                        resp.refresh_token.or(old_refresh),
-                        resp.expires_in.unwrap_or(self.default_lifetime),
-                        self.margin,
-                        &*self.clock,
-                    )),
-                    Err(f) => {
-                        self.cache.record_failure(f.clone());
-                        Err(f)
-                    }
-                };
-                drop(guard);
-                out
-            }
+    fn endpoint<'a>(&'a self, url: &'a str) -> Endpoint<'a> {
+        Endpoint {
+            http: &self.cfg.http,
+            url,
+            timeout: self.cfg.timeout,
+            max_size: self.cfg.max_size,
+            scrubber: &self.scrubber,
         }
+    }
+
+    /// A usable token: cached, or from the one fetch in flight for all concurrent callers. The
+    /// fetch runs as a task of its own: cancelling the caller that started it cancels nothing.
+    pub(crate) async fn token(self: &Arc<Self>) -> Result<CachedToken, AuthFailure> {
+        let mut rx = match self.cache.begin(&*self.cfg.clock) {
+            Begin::Fresh(t) => return Ok(t),
+            Begin::Held(f, left) => return Err(f.held(left)),
+            Begin::Wait(rx) => rx,
+            Begin::Lead { stale, tx, rx } => {
+                let this = Arc::clone(self);
+                tokio::spawn(async move {
+                    let result = this.fetch(stale.as_ref()).await.map(|(resp, old_refresh)| {
+                        (
+                            resp.access_token,
+                            resp.refresh_token.or(old_refresh),
+                            resp.expires_in.unwrap_or(this.default_lifetime),
+                        )
+                    });
+                    let result = result.map_err(|f| {
+                        let hold = f.hold();
+                        (f, hold)
+                    });
+                    this.cache
+                        .finish(tx, result, this.cfg.margin, &*this.cfg.clock);
+                });
+                rx
+            }
+        };
+        let outcome = match rx.wait_for(Option::is_some).await {
+            Ok(v) => v.clone(),
+            Err(_) => None,
+        };
+        outcome.unwrap_or_else(|| {
+            Err(AuthFailure::Config(
+                "the token fetch task ended without a result (runtime shutting down?)".into(),
+            ))
+        })
     }
 
     async fn fetch(
@@ -256,17 +367,8 @@ impl TokenProvider {
             (&self.grant, stale.and_then(|t| t.refresh.as_ref()))
         {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            match grants::exchange(
-                &self.http,
-                &self.token_url,
-                &self.grant,
-                Exchange::Refresh,
-                Some(refresh),
-                None,
-                self.timeout,
-            )
-            .await
-            {
+            let ep = self.endpoint(&self.cfg.token_url);
+            match grants::exchange(&ep, &self.grant, Exchange::Refresh, Some(refresh), None).await {
                 Ok(Some(t)) => {
                     tracing::debug!("token renewed with the refresh token");
                     return Ok((t, Some(refresh.clone())));
@@ -281,21 +383,28 @@ impl TokenProvider {
                 Err(other) => return Err(other),
             }
         }
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        match grants::exchange(
-            &self.http,
-            &self.token_url,
-            &self.grant,
-            Exchange::Grant,
-            None,
-            None,
-            self.timeout,
-        )
-        .await?
+        // DGFiP hands back the same token until it is revoked: revoke the old one first.
+        if let (Grant::ClientCredentials { .. }, Some(url), Some(old)) =
+            (&self.grant, &self.cfg.revoke_url, stale)
         {
+            let ep = self.endpoint(url);
+            match grants::exchange(&ep, &self.grant, Exchange::Revoke, None, Some(&old.access))
+                .await
+            {
+                Ok(_) => tracing::debug!("previous token revoked before requesting a new one"),
+                Err(f) => tracing::warn!(
+                    error = %f.into_error::<crate::Undocumented>("revoke", "").to_string(),
+                    "could not revoke the previous token; requesting a new one anyway"
+                ),
+            }
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let ep = self.endpoint(&self.cfg.token_url);
+        match grants::exchange(&ep, &self.grant, Exchange::Grant, None, None).await? {
             Some(t) => Ok((t, None)),
             None => Err(AuthFailure::Undecodable {
                 status: 200,
+                token_url: self.cfg.token_url.clone(),
                 reason: "empty token response".into(),
             }),
         }
@@ -311,17 +420,16 @@ impl TokenProvider {
         let Some(token) = self.cache.clear() else {
             return Ok(());
         };
-        let Some(url) = &self.revoke_url else {
+        let Some(url) = &self.cfg.revoke_url else {
             return Ok(());
         };
+        let ep = self.endpoint(url);
         grants::exchange(
-            &self.http,
-            url,
+            &ep,
             &self.grant,
             Exchange::Revoke,
             None,
             Some(&token.access),
-            self.timeout,
         )
         .await
         .map(|_| ())

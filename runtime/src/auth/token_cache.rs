@@ -1,20 +1,26 @@
 //! Process-wide, single-flight cache of OAuth access tokens.
 //!
-//! One entry per (grant, credentials, scopes, token URL): every clone of a client, every task and
-//! every `ApiClient` built with the same account share one token (the Douane requires this
-//! "mutualisation"; the DGFiP asks not to fetch a token per call). A token is refreshed ahead of
-//! its expiry by a margin plus a little jitter. Concurrent callers on a cold or stale entry wait on
-//! one async mutex, so exactly one token request is made; if that request fails, the callers that
-//! were waiting for it get the same failure instead of each trying again.
+//! One entry per (grant, credentials, scopes, token URL, clock), keyed on the full key (not a
+//! hash): every clone of a client, every task and every `ApiClient` built with the same account
+//! share one token (the Douane requires this "mutualisation"; the DGFiP asks not to fetch a token
+//! per call). A token is refreshed ahead of its expiry by a margin plus a little jitter.
+//!
+//! Single flight: the first caller that finds no fresh token starts the fetch as a task of its
+//! own (so it survives that caller being cancelled) and every caller that arrives meanwhile
+//! waits for that task's result, success or failure, even when the token is already stale on
+//! arrival (`expires_in: 0`). After a failed fetch, further fetches are held back (by the token
+//! endpoint's `Retry-After`, at least [`FAILURE_HOLD`]) and callers get that failure at once.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use tokio::sync::watch;
+
+use crate::auth::AuthFailure;
 use crate::secret::Secret;
 
 /// Source of time for token expiry and JWT checks; inject a [`ManualClock`] in tests.
@@ -93,20 +99,26 @@ impl CachedToken {
     }
 }
 
+/// How long token fetches are held back after a failed one without `Retry-After`.
+pub const FAILURE_HOLD: Duration = Duration::from_secs(1);
+
+pub(crate) type FetchResult = Result<CachedToken, AuthFailure>;
+pub(crate) type FetchReceiver = watch::Receiver<Option<FetchResult>>;
+
 #[derive(Default)]
 struct State {
     token: Option<CachedToken>,
     next_generation: u64,
-    /// Incremented at the end of each fetch, with its failure if it failed.
+    /// The fetch in flight, if any: callers subscribe to its result.
+    inflight: Option<FetchReceiver>,
+    /// After a failed fetch: no new fetch before this instant; callers get the failure.
+    hold: Option<(tokio::time::Instant, AuthFailure)>,
     fetches: u64,
-    last_failure: Option<crate::auth::AuthFailure>,
 }
 
 /// One shared token slot.
 pub(crate) struct TokenCache {
     state: Mutex<State>,
-    /// Held while a token request is in flight (single flight).
-    fetch_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for TokenCache {
@@ -119,79 +131,91 @@ impl fmt::Debug for TokenCache {
     }
 }
 
+/// What a caller must do to get a token.
+pub(crate) enum Begin {
+    Fresh(CachedToken),
+    /// Fetches are held back after a failure: this one, with the time left.
+    Held(AuthFailure, Duration),
+    /// Wait for the fetch in flight.
+    Wait(FetchReceiver),
+    /// Start the fetch: run it, then [`TokenCache::finish`] with `tx`.
+    Lead {
+        stale: Option<CachedToken>,
+        tx: watch::Sender<Option<FetchResult>>,
+        rx: FetchReceiver,
+    },
+}
+
 impl TokenCache {
     fn new() -> Self {
         TokenCache {
             state: Mutex::new(State::default()),
-            fetch_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
-    fn fresh(&self, now: Instant) -> Option<CachedToken> {
-        let st = self.state.lock().unwrap();
-        st.token.clone().filter(|t| t.is_fresh(now))
-    }
-
-    /// Returns a fresh token, or the fetch lock when the caller must fetch one. If a fetch
-    /// that this caller waited for failed, returns that failure.
-    pub async fn lookup(
-        self: &Arc<Self>,
-        clock: &dyn Clock,
-    ) -> Result<LookupOwned, crate::auth::AuthFailure> {
-        if let Some(t) = self.fresh(clock.now()) {
-            return Ok(LookupOwned::Fresh(t));
+    /// A fresh token, the fetch to wait for, or the duty to start one.
+    pub fn begin(&self, clock: &dyn Clock) -> Begin {
+        let mut st = self.state.lock().unwrap();
+        if let Some(t) = st.token.as_ref().filter(|t| t.is_fresh(clock.now())) {
+            return Begin::Fresh(t.clone());
         }
-        let fetches_before = self.state.lock().unwrap().fetches;
-        let guard = Arc::clone(&self.fetch_lock).lock_owned().await;
-        let st = self.state.lock().unwrap();
-        if let Some(t) = st.token.clone().filter(|t| t.is_fresh(clock.now())) {
-            return Ok(LookupOwned::Fresh(t));
+        if let Some(rx) = &st.inflight {
+            return Begin::Wait(rx.clone());
         }
-        if st.fetches != fetches_before {
-            if let Some(f) = &st.last_failure {
-                return Err(f.clone());
+        if let Some((until, f)) = &st.hold {
+            let now = tokio::time::Instant::now();
+            if *until > now {
+                return Begin::Held(f.clone(), *until - now);
             }
+            st.hold = None;
         }
-        let stale = st.token.clone();
-        drop(st);
-        Ok(LookupOwned::Fetch {
-            stale,
-            guard: FetchGuard { _guard: guard },
-        })
+        let (tx, rx) = watch::channel(None);
+        st.inflight = Some(rx.clone());
+        Begin::Lead {
+            stale: st.token.clone(),
+            tx,
+            rx,
+        }
     }
 
-    /// Stores a fetched token (call while holding the fetch guard).
-    pub fn store(
+    /// Ends the fetch started by [`Begin::Lead`]: stores the token (or the failure and the
+    /// hold-back) and hands the result to every waiter.
+    pub fn finish(
         &self,
-        access: Secret,
-        refresh: Option<Secret>,
-        lifetime: Duration,
+        tx: watch::Sender<Option<FetchResult>>,
+        result: Result<(Secret, Option<Secret>, Duration), (AuthFailure, Option<Duration>)>,
         margin: Duration,
         clock: &dyn Clock,
-    ) -> CachedToken {
-        let margin = margin.min(lifetime / 5);
-        let jitter = margin.mul_f64(fastrand::f64() * 0.2);
-        let refresh_at = clock.now() + lifetime.saturating_sub(margin + jitter);
+    ) {
         let mut st = self.state.lock().unwrap();
-        st.next_generation += 1;
-        let t = CachedToken {
-            access,
-            refresh,
-            refresh_at,
-            generation: st.next_generation,
-            invalidated: false,
+        st.fetches += 1;
+        st.inflight = None;
+        let out = match result {
+            Ok((access, refresh, lifetime)) => {
+                let margin = margin.min(lifetime / 5);
+                let jitter = margin.mul_f64(fastrand::f64() * 0.2);
+                let refresh_at = clock.now() + lifetime.saturating_sub(margin + jitter);
+                st.next_generation += 1;
+                let t = CachedToken {
+                    access,
+                    refresh,
+                    refresh_at,
+                    generation: st.next_generation,
+                    invalidated: false,
+                };
+                st.token = Some(t.clone());
+                st.hold = None;
+                Ok(t)
+            }
+            Err((failure, hold)) => {
+                if let Some(h) = hold {
+                    st.hold = Some((tokio::time::Instant::now() + h, failure.clone()));
+                }
+                Err(failure)
+            }
         };
-        st.token = Some(t.clone());
-        st.fetches += 1;
-        st.last_failure = None;
-        t
-    }
-
-    /// Records a failed fetch (call while holding the fetch guard).
-    pub fn record_failure(&self, failure: crate::auth::AuthFailure) {
-        let mut st = self.state.lock().unwrap();
-        st.fetches += 1;
-        st.last_failure = Some(failure);
+        drop(st);
+        let _ = tx.send(Some(out));
     }
 
     /// Marks the token of `generation` unusable (after a 401 `invalid_token`), keeping its
@@ -216,35 +240,30 @@ impl TokenCache {
     }
 }
 
-/// Result of a cache look-up.
-pub(crate) enum LookupOwned {
-    Fresh(CachedToken),
-    /// The caller must fetch; `stale` is the previous token (for its refresh token).
-    Fetch {
-        stale: Option<CachedToken>,
-        guard: FetchGuard,
-    },
+/// The full identity of a cache entry. Compared whole (secrets included): two accounts never
+/// share an entry, whatever their hashes.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CacheKey {
+    pub token_url: String,
+    pub kind: &'static str,
+    pub client_id: String,
+    pub secret: String,
+    pub username: String,
+    pub scopes: Vec<String>,
+    pub clock: usize,
 }
 
-/// Proof that the caller holds the single-flight lock; released on drop.
-pub(crate) struct FetchGuard {
-    _guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
-static REGISTRY: LazyLock<Mutex<HashMap<u64, Weak<TokenCache>>>> =
+static REGISTRY: LazyLock<Mutex<HashMap<CacheKey, Weak<TokenCache>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Returns the process-wide cache for `key`, creating it if needed.
-pub(crate) fn shared_cache(key: &impl Hash) -> Arc<TokenCache> {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
-    let k = h.finish();
+pub(crate) fn shared_cache(key: CacheKey) -> Arc<TokenCache> {
     let mut reg = REGISTRY.lock().unwrap();
-    if let Some(c) = reg.get(&k).and_then(Weak::upgrade) {
+    if let Some(c) = reg.get(&key).and_then(Weak::upgrade) {
         return c;
     }
     reg.retain(|_, w| w.strong_count() > 0);
     let c = Arc::new(TokenCache::new());
-    reg.insert(k, Arc::downgrade(&c));
+    reg.insert(key, Arc::downgrade(&c));
     c
 }

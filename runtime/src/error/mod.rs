@@ -116,13 +116,13 @@ impl fmt::Display for DecodeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "HTTP {} response of {} does not decode ({}; content type {}) [correlation ID {}]; body starts with: {}",
+            "HTTP {} response of {} does not decode ({}; content type {}, {} bytes kept in `raw_body`) [correlation ID {}]",
             self.status,
             self.operation_id,
             self.reason,
             self.content_type.as_deref().unwrap_or("none"),
+            self.raw_body.len(),
             self.correlation_id,
-            self.raw_body.chars().take(200).collect::<String>()
         )
     }
 }
@@ -218,6 +218,23 @@ impl fmt::Display for TokenRefusal {
     }
 }
 
+/// Whether a request that failed without a response may have reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// Nothing was sent: connection refused or timed out, or the call ended while waiting for
+    /// the limiter or a token. Safe to send again.
+    NotSent,
+    /// The request was sent (in part or whole) and no complete response came back: the server
+    /// may have processed it. `idempotent` tells whether repeating it is harmless.
+    OutcomeUnknown {
+        /// Whether the method is idempotent (RFC 9110 §9.2.2).
+        idempotent: bool,
+    },
+}
+
+const MAYBE_PROCESSED: &str = " — the request was sent and may have been processed: check on the gateway (e.g. list what was submitted) before resubmitting";
+
 /// Everything that can go wrong with a call. `E` is the operation's documented error body
 /// (generated code), [`Undocumented`] otherwise.
 #[non_exhaustive]
@@ -230,6 +247,8 @@ pub enum Error<E = Undocumented> {
         correlation_id: String,
         /// Whether it failed while connecting (nothing reached the server).
         connect: bool,
+        /// Whether the request may have reached the server.
+        delivery: Delivery,
         /// The underlying error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -241,6 +260,20 @@ pub enum Error<E = Undocumented> {
         correlation_id: String,
         /// The timeout that elapsed.
         after: Duration,
+        /// Whether the request may have reached the server.
+        delivery: Delivery,
+    },
+    /// The response body is larger than the configured limit
+    /// ([`ApiClientBuilder::max_response_size`](crate::ApiClientBuilder::max_response_size)).
+    ResponseTooLarge {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// The limit, in bytes.
+        limit: usize,
+        /// Whether the body came from the token endpoint.
+        token_endpoint: bool,
     },
     /// The token endpoint refused the credentials (RFC 6749 §5.2).
     TokenRefused(Box<TokenRefusal>),
@@ -302,9 +335,9 @@ impl<E> Error<E> {
     /// The correlation ID of the call (the one the runtime sent).
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
-            Error::Transport { correlation_id, .. } | Error::Timeout { correlation_id, .. } => {
-                Some(correlation_id)
-            }
+            Error::Transport { correlation_id, .. }
+            | Error::Timeout { correlation_id, .. }
+            | Error::ResponseTooLarge { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
@@ -362,15 +395,36 @@ impl<E> Error<E> {
         }
     }
 
-    /// Whether trying the same call again later may succeed (transient failure).
+    /// Whether the request may have reached the server (transport failures and timeouts);
+    /// `None` for errors that came with a response or before sending.
+    pub fn delivery(&self) -> Option<Delivery> {
+        match self {
+            Error::Transport { delivery, .. } | Error::Timeout { delivery, .. } => Some(*delivery),
+            _ => None,
+        }
+    }
+
+    /// Whether a non-idempotent request (POST, PATCH) may have been processed although no
+    /// response came back: check on the server before resubmitting.
+    pub fn may_have_been_processed(&self) -> bool {
+        matches!(
+            self.delivery(),
+            Some(Delivery::OutcomeUnknown { idempotent: false })
+        )
+    }
+
+    /// Whether trying the same call again later may succeed (transient failure). False when a
+    /// non-idempotent request may already have been processed ([`Error::may_have_been_processed`]).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Timeout { .. } | Error::RateLimited(_) => true,
+            Error::Transport { .. } | Error::Timeout { .. } => !self.may_have_been_processed(),
+            Error::RateLimited(_) => true,
             Error::Gateway(g) | Error::Documented { error: g, .. } => {
                 matches!(g.status, 408 | 429 | 502 | 503 | 504)
             }
             Error::UndecodableBody(d) => matches!(d.status, 502..=504),
-            Error::TokenRefused(_)
+            Error::ResponseTooLarge { .. }
+            | Error::TokenRefused(_)
             | Error::CredentialExpired { .. }
             | Error::InvalidRequest { .. }
             | Error::InvalidConfig { .. } => false,
@@ -397,21 +451,36 @@ impl<E> Error<E> {
                 operation_id,
                 correlation_id,
                 connect,
+                delivery,
                 source,
             } => Error::Transport {
                 operation_id,
                 correlation_id,
                 connect,
+                delivery,
                 source,
             },
             Error::Timeout {
                 operation_id,
                 correlation_id,
                 after,
+                delivery,
             } => Error::Timeout {
                 operation_id,
                 correlation_id,
                 after,
+                delivery,
+            },
+            Error::ResponseTooLarge {
+                operation_id,
+                correlation_id,
+                limit,
+                token_endpoint,
+            } => Error::ResponseTooLarge {
+                operation_id,
+                correlation_id,
+                limit,
+                token_endpoint,
             },
             Error::TokenRefused(t) => Error::TokenRefused(t),
             Error::RateLimited(g) => Error::RateLimited(g),
@@ -450,6 +519,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 operation_id,
                 correlation_id,
                 connect,
+                delivery,
                 source,
             } => {
                 let what = if *connect {
@@ -457,20 +527,57 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 } else {
                     "transport error"
                 };
-                write!(
-                    f,
-                    "{what} calling {operation_id}: {source} [correlation ID {correlation_id}] — check network access to the gateway (proxy, RIE access, DNS)"
-                )
+                write!(f, "{what} calling {operation_id}: {source}")?;
+                let mut cause = source.source();
+                while let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                    cause = c.source();
+                }
+                write!(f, " [correlation ID {correlation_id}]")?;
+                match delivery {
+                    Delivery::OutcomeUnknown { idempotent: false } => f.write_str(MAYBE_PROCESSED),
+                    _ => f.write_str(
+                        " — check network access to the gateway (proxy, RIE access, DNS)",
+                    ),
+                }
             }
             Error::Timeout {
                 operation_id,
                 correlation_id,
                 after,
-            } => write!(
-                f,
-                "{operation_id} timed out after {:.1} s [correlation ID {correlation_id}] — the API may be degraded; retry later or raise the timeout",
-                after.as_secs_f64()
-            ),
+                delivery,
+            } => {
+                write!(
+                    f,
+                    "{operation_id} timed out after {:.1} s [correlation ID {correlation_id}]",
+                    after.as_secs_f64()
+                )?;
+                match delivery {
+                    Delivery::NotSent => f.write_str(
+                        " — nothing was sent (waiting for a connection, the rate limiter or a token); retry later or raise the timeout",
+                    ),
+                    Delivery::OutcomeUnknown { idempotent: false } => f.write_str(MAYBE_PROCESSED),
+                    Delivery::OutcomeUnknown { idempotent: true } => f.write_str(
+                        " — the API may be degraded; retry later or raise the timeout",
+                    ),
+                }
+            }
+            Error::ResponseTooLarge {
+                operation_id,
+                correlation_id,
+                limit,
+                token_endpoint,
+            } => {
+                let from = if *token_endpoint {
+                    "the token endpoint's response"
+                } else {
+                    "the response"
+                };
+                write!(
+                    f,
+                    "{from} to {operation_id} is larger than the {limit}-byte limit [correlation ID {correlation_id}] — raise the limit on the builder if this body is expected"
+                )
+            }
             Error::TokenRefused(t) => t.fmt(f),
             Error::RateLimited(g) => write!(f, "rate limited: {g}"),
             Error::Gateway(g) => write!(f, "gateway error: {g}"),
@@ -513,23 +620,39 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
                 operation_id,
                 correlation_id,
                 connect,
+                delivery,
                 source,
             } => f
                 .debug_struct("Transport")
                 .field("operation_id", operation_id)
                 .field("correlation_id", correlation_id)
                 .field("connect", connect)
+                .field("delivery", delivery)
                 .field("source", source)
                 .finish(),
             Error::Timeout {
                 operation_id,
                 correlation_id,
                 after,
+                delivery,
             } => f
                 .debug_struct("Timeout")
                 .field("operation_id", operation_id)
                 .field("correlation_id", correlation_id)
                 .field("after", after)
+                .field("delivery", delivery)
+                .finish(),
+            Error::ResponseTooLarge {
+                operation_id,
+                correlation_id,
+                limit,
+                token_endpoint,
+            } => f
+                .debug_struct("ResponseTooLarge")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("limit", limit)
+                .field("token_endpoint", token_endpoint)
                 .finish(),
             Error::TokenRefused(t) => f.debug_tuple("TokenRefused").field(t).finish(),
             Error::RateLimited(g) => f.debug_tuple("RateLimited").field(g).finish(),

@@ -1,0 +1,266 @@
+//! [`ApiClient`]: the object generated clients hold. The per-call pipeline (auth → correlation
+//! ID → limiter → retry → transport) is in [`call`], the builder in [`builder`], credential
+//! rotation in [`rotation`].
+
+use std::fmt;
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use http::{HeaderName, HeaderValue};
+use tracing::Instrument;
+
+use crate::auth::{ApiKey, ApiKeyLocation, Auth, Clock};
+use crate::correlation::new_correlation_id;
+use crate::error::decode::parse_www_authenticate;
+use crate::error::{Error, Undocumented};
+use crate::presets::Gateway;
+use crate::presets::Preset;
+use crate::rate_limit::RateLimiter;
+use crate::request::{Body, Request, query_component};
+use crate::response::{RawResponse, Redactor, gateway_correlation_id};
+use crate::retry::{self, Action, Outcome, RetryPolicy};
+use crate::scrub::Scrubber;
+use crate::secret::Secret;
+
+mod builder;
+mod call;
+mod rotation;
+
+pub use builder::ApiClientBuilder;
+use builder::{AuthSetup, Credential, jwt_expired_message};
+use call::sensitive_header;
+
+/// How long before a JWT's `exp` the runtime starts warning (the providers notify 90 days ahead).
+pub const JWT_WARNING_PERIOD: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// How often the JWT expiry warning is repeated in a long-running process.
+pub const JWT_WARNING_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// API Entreprise / API Particulier traceability parameters, appended to calls marked
+/// [`Request::traceability`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traceability {
+    /// `context`: the framework of the call (e.g. "Aides publiques").
+    pub context: String,
+    /// `recipient`: SIRET of the administration receiving the data.
+    pub recipient: String,
+    /// `object`: the reason / file reference of the call.
+    pub object: String,
+}
+
+/// Per-call options, set with [`ApiClient::with_options`].
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    correlation_id: Option<String>,
+    france_connect_token: Option<Secret>,
+    retry: Option<RetryPolicy>,
+    timeout: Option<Duration>,
+    headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be credentials: names only.
+        f.debug_struct("CallOptions")
+            .field("correlation_id", &self.correlation_id)
+            .field("france_connect_token", &self.france_connect_token)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl CallOptions {
+    /// No options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Use this correlation ID instead of a fresh UUID.
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    /// FranceConnect access token of the user, sent in `X-FranceConnect-OAuth` (DGFiP
+    /// FranceConnect access point).
+    pub fn france_connect_token(mut self, token: impl Into<Secret>) -> Self {
+        self.france_connect_token = Some(token.into());
+        self
+    }
+
+    /// Overrides the client's retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Allows repeating this non-idempotent call (POST) on transient failures.
+    pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
+        let p = self.retry.take().unwrap_or_default();
+        self.retry = Some(p.retry_non_idempotent(yes));
+        self
+    }
+
+    /// The call's deadline: everything the call waits for (rate limiter, 429 pause, token
+    /// fetch, attempts and backoff) ends within this time. Each attempt is also bounded by the
+    /// builder's per-attempt timeout. Without it, a call ends within the retry policy's
+    /// `max_total_time` plus one attempt timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a header to every call made with these options (for instance
+    /// `Cache-Control: no-cache` at API Entreprise, or a test harness's control header).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// The credentials in force: replaced whole by a rotation, while calls in flight keep the
+/// `Arc` they started with.
+pub(crate) struct Creds {
+    pub(crate) auth: Auth,
+    /// The `Authorization` value of a static or JWT credential, parsed once (`None` if it is
+    /// not a valid header value: each call then reports it).
+    pub(crate) static_authorization: Option<HeaderValue>,
+    pub(crate) api_keys: Vec<ApiKey>,
+    /// Every configured secret, for scrubbing error bodies.
+    pub(crate) scrubber: Arc<Scrubber>,
+    /// Unix day of the last JWT expiry warning.
+    pub(crate) jwt_warned_day: AtomicI64,
+}
+
+struct Inner {
+    preset_label: String,
+    gateway: Gateway,
+    api_root: String,
+    http: reqwest::Client,
+    creds: RwLock<Arc<Creds>>,
+    /// The credential configuration the current `creds` were made from (rotation edits it).
+    credential: Mutex<Credential>,
+    setup: AuthSetup,
+    traceability: Option<Traceability>,
+    correlation_header: HeaderName,
+    retry: RetryPolicy,
+    limiter: RateLimiter,
+    timeout: Duration,
+    pause_after_429: Duration,
+    clock: Arc<dyn Clock>,
+    max_response_size: usize,
+}
+
+/// The runtime client a generated client holds. Cheap to clone: clones share the HTTP
+/// connection pool, the token cache, the rate limiter and the credentials (a rotation applies
+/// to every clone).
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<Inner>,
+    options: CallOptions,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let creds = self.creds();
+        f.debug_struct("ApiClient")
+            .field("preset", &i.preset_label)
+            .field("api_root", &i.api_root)
+            .field("auth", &creds.auth)
+            .field("api_keys", &creds.api_keys)
+            .field("traceability", &i.traceability)
+            .field("correlation_header", &i.correlation_header)
+            .field("retry", &i.retry)
+            .field("rate_limit", &i.limiter.limit())
+            .field("timeout", &i.timeout)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl ApiClient {
+    /// Starts building a client for a gateway preset (see [`crate::presets`]).
+    pub fn builder(preset: Preset) -> ApiClientBuilder {
+        ApiClientBuilder::new(preset)
+    }
+
+    /// A client with per-call options (correlation ID, FranceConnect token, retry policy).
+    /// Shares everything else (token cache, limiter, connections) with `self`.
+    pub fn with_options(&self, opts: CallOptions) -> ApiClient {
+        ApiClient {
+            inner: Arc::clone(&self.inner),
+            options: opts,
+        }
+    }
+
+    /// The credentials in force (a cheap `Arc` clone).
+    pub(crate) fn creds(&self) -> Arc<Creds> {
+        Arc::clone(&self.inner.creds.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The API root URL.
+    pub fn api_root(&self) -> &str {
+        &self.inner.api_root
+    }
+
+    /// The gateway.
+    pub fn gateway(&self) -> Gateway {
+        self.inner.gateway
+    }
+
+    /// When the configured JWT expires, if a JWT with `exp` is configured.
+    pub fn jwt_expires_at(&self) -> Option<chrono::DateTime<Utc>> {
+        match &self.creds().auth {
+            Auth::Jwt { expires_at, .. } => *expires_at,
+            _ => None,
+        }
+    }
+
+    /// Number of token endpoint requests made by this client (and its clones).
+    pub fn token_requests(&self) -> u64 {
+        match &self.creds().auth {
+            Auth::Token(p) => p.requests(),
+            _ => 0,
+        }
+    }
+
+    /// Whether an OAuth token is currently cached for this client's account.
+    pub fn has_cached_token(&self) -> bool {
+        match &self.creds().auth {
+            Auth::Token(p) => p.has_token(),
+            _ => false,
+        }
+    }
+
+    /// Revokes the cached OAuth token (DGFiP `POST /revoke` with `token=<t>`) and forgets it,
+    /// so the next call fetches a new one. Without a revoke URL the token is only forgotten.
+    pub async fn revoke(&self) -> Result<(), Error> {
+        match &self.creds().auth {
+            Auth::Token(p) => p.revoke().await.map_err(|f| f.into_error("revoke", "")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends a request with all gateway policy applied, and returns the complete response,
+    /// whatever its status (generated code decodes it). Errors are transport failures, timeouts,
+    /// token refusals and invalid requests.
+    pub fn execute<E>(
+        &self,
+        req: Request,
+    ) -> impl Future<Output = Result<RawResponse, Error<E>>> + Send + 'static {
+        let this = self.clone();
+        async move { this.run(req).await.map_err(Error::retype) }
+    }
+}

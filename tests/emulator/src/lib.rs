@@ -7,7 +7,8 @@
 //! - **token endpoints** for the gateway's grants, with expiring tokens and RFC 6749 §5.2
 //!   refusals (`invalid_client` → 401, `invalid_grant` / `invalid_scope` /
 //!   `unsupported_grant_type` / `invalid_request` → 400):
-//!   DGFiP `POST /token` (client_credentials, HTTP Basic) and `POST /revoke`;
+//!   DGFiP `POST /token` (client_credentials, HTTP Basic; the same token is handed back until it
+//!   is revoked or expires, as the real gateway does) and `POST /revoke`;
 //!   PISTE `POST /api/oauth/token` (client_credentials, credentials in the body);
 //!   Douane `POST /oauth2/token` (password grant with `client_id=gun-api`, and `refresh_token`).
 //!   API Entreprise / API Particulier have no token endpoint: configured long-lived JWTs

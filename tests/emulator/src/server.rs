@@ -281,6 +281,25 @@ fn issue(
 ) -> Response {
     let lifetime = shared.config.token_lifetime;
     let now = Instant::now();
+    let dgfip_key = (shared.config.kind == Kind::Dgfip).then(|| format!("{client}\n{scope}"));
+    if let Some(key) = &dgfip_key {
+        let mut inner = shared.lock();
+        if let Some((access, natural)) = inner.dgfip_current.get(key).cloned()
+            && natural > now
+        {
+            *inner
+                .stats
+                .tokens_issued
+                .entry(grant.to_string())
+                .or_default() += 1;
+            drop(inner);
+            let left = natural.saturating_duration_since(now).as_secs();
+            return json_response(
+                StatusCode::OK,
+                &json!({"access_token": access, "scope": scope, "token_type": "Bearer", "expires_in": left}),
+            );
+        }
+    }
     let access = match douane_user {
         // Keycloak (Douane) access tokens are JWTs; WSO2/Axway ones opaque.
         Some(user) => crate::jwt_with_claims(
@@ -291,6 +310,11 @@ fn issue(
     };
     let mut body = json!({"access_token": access, "scope": scope, "token_type": "Bearer", "expires_in": lifetime.as_secs()});
     let mut inner = shared.lock();
+    if let Some(key) = dgfip_key {
+        inner
+            .dgfip_current
+            .insert(key, (access.clone(), now + lifetime));
+    }
     inner.tokens.insert(
         access.clone(),
         Token {
@@ -359,6 +383,9 @@ async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         && t.client == id
     {
         t.expires = Instant::now();
+        inner
+            .dgfip_current
+            .retain(|_, (access, _)| *access != token);
     }
     inner.stats.revocations += 1;
     StatusCode::OK.into_response()

@@ -198,6 +198,10 @@ pub(crate) fn ceil_secs(d: Duration) -> u64 {
 pub(crate) struct Inner {
     pub tokens: HashMap<String, Token>,
     pub refresh_tokens: HashMap<String, Refresh>,
+    /// DGFiP: the token handed back to a (client, scope) until it is revoked or reaches its
+    /// natural expiry, with that expiry (the gateway returns the same token until then, even
+    /// after a call was refused with it).
+    pub dgfip_current: HashMap<String, (String, Instant)>,
     /// Set by `expire_all_tokens`: the configured long-lived JWTs are refused from now on.
     pub static_tokens_expired: bool,
     pub stats: Stats,
@@ -211,6 +215,7 @@ impl Inner {
         Inner {
             tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            dgfip_current: HashMap::new(),
             static_tokens_expired: false,
             stats: Stats::default(),
             correlation_ids: HashSet::new(),

@@ -1063,3 +1063,29 @@ async fn stops_when_dropped() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn dgfip_hands_back_the_same_token_until_it_is_revoked() {
+    let emu = Emulator::start(dgfip()).await;
+    let first = dgfip_token(&emu, "RessourceIR").await;
+    assert_eq!(dgfip_token(&emu, "RessourceIR").await, first, "same token");
+    // The gateway stops accepting it (expiry forced), but the token endpoint still hands it back.
+    emu.expire_all_tokens();
+    assert_eq!(dgfip_call(&emu, &first).await.status(), 401);
+    assert_eq!(
+        dgfip_token(&emu, "RessourceIR").await,
+        first,
+        "re-requesting without revoking gets the rejected token again"
+    );
+    let r = http()
+        .post(emu.revoke_url())
+        .basic_auth("cle", Some("secret"))
+        .form(&[("token", first.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let second = dgfip_token(&emu, "RessourceIR").await;
+    assert_ne!(second, first, "a fresh token once the old one is revoked");
+    assert_eq!(dgfip_call(&emu, &second).await.status(), 200);
+}

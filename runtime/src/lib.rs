@@ -32,6 +32,8 @@ pub mod correlation;
 mod dates;
 pub mod error;
 pub mod presets;
+#[cfg(test)]
+mod proptests;
 pub mod rate_limit;
 mod request;
 mod response;

@@ -294,3 +294,147 @@ async fn caller_supplied_correlation_id_and_header_name() {
     );
     assert_eq!(rec.header("x-correlation-id"), None);
 }
+
+/// A secret whose spelling changes under every encoding.
+const ENCODED: &str = "p@ss w&rd+/=";
+
+fn encodings_of(s: &str) -> Vec<String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    vec![
+        s.to_owned(),
+        "p%40ss".to_owned(),
+        "w%26rd".to_owned(),
+        b64.encode(s),
+        b64.encode(format!("enc-id:{s}")),
+        b64.encode(format!("enc-user:{s}")),
+    ]
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn encoded_secrets_never_appear_in_errors_sources_or_traces() {
+    use base64::Engine;
+    let (logs, _guard) = capture();
+    let mut text = String::new();
+    let mut collect = |err: &Error| {
+        text += &format!("{err}\n{err:?}\n");
+        let mut src = std::error::Error::source(err);
+        while let Some(s) = src {
+            text += &format!("{s}\n{s:?}\n");
+            src = s.source();
+        }
+    };
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("enc-id:{ENCODED}"));
+
+    // Token refusal echoing the secret raw, form-encoded and in Basic base64.
+    let refusing = gateway_with(
+        Knobs {
+            refusal: Some((
+                401,
+                format!(
+                    r#"{{"error":"invalid_client","error_description":"{ENCODED} / p%40ss+w%26rd%2B%2F%3D / Basic {basic}"}}"#
+                ),
+            )),
+            ..Knobs::default()
+        },
+        always_ok,
+    )
+    .await;
+    let c = ApiClient::builder(presets::dgfip(DgfipAccess::Internet, Environment::Sandbox))
+        .api_root(refusing.url.clone())
+        .token_url(refusing.token_url())
+        .client_credentials("enc-id", ENCODED)
+        .build()
+        .unwrap();
+    collect(&c.execute::<Undocumented>(get("refused")).await.unwrap_err());
+
+    // API error echoing the request (query API key, bearer token) and a 401 refresh.
+    let gw = gateway_with(
+        Knobs {
+            token_prefix: format!("tok{}", ENCODED.replace(['/', '+', '=', ' ', '&', '@'], "")),
+            ..Knobs::default()
+        },
+        |r, i| {
+            if i == 0 {
+                return status(
+                    401,
+                    &[("www-authenticate", r#"Bearer error="invalid_token""#.into())],
+                    "",
+                );
+            }
+            let echo = format!(
+                "{:?} {:?} {:?}",
+                r.query,
+                r.header("authorization"),
+                r.header("x-api-key")
+            );
+            status(400, &[], &echo)
+        },
+    )
+    .await;
+    let c = ApiClient::builder(presets::douane(DouaneEnvironment::Formation))
+        .api_root(gw.url.clone())
+        .token_url(gw.token_url())
+        .password_grant("enc-user", ENCODED)
+        .api_key_query("apikey", ENCODED)
+        .api_key_header("X-Api-Key", format!("H{ENCODED}"))
+        .build()
+        .unwrap();
+    let r = c.execute::<Undocumented>(get("echoed")).await.unwrap();
+    assert_eq!(r.status(), 400);
+    collect(&r.into_error());
+
+    // Transport failure with the secret-bearing URL.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let c = ApiClient::builder(presets::custom(format!("http://{closed}")))
+        .api_key_query("apikey", ENCODED)
+        .build()
+        .unwrap();
+    collect(
+        &c.execute::<Undocumented>(get("refusedConn"))
+            .await
+            .unwrap_err(),
+    );
+
+    let logs = logs.text();
+    assert!(logs.contains("echoed"), "tracing was captured");
+    for s in encodings_of(ENCODED) {
+        assert!(!text.contains(&s), "`{s}` leaked in an error: {text}");
+        assert!(!logs.contains(&s), "`{s}` leaked in traces");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn jwt_expiry_warning_repeats_once_a_day() {
+    let (logs, _guard) = capture();
+    let clock = Arc::new(ManualClock::new());
+    let exp = gouvgen_runtime::chrono::Utc::now().timestamp() + 20 * 86_400 + 4321;
+    let gw = gateway(always_ok).await;
+    let c = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(gw.url.clone())
+        .jwt(jwt_with_exp(exp))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let stamp = gouvgen_runtime::chrono::DateTime::from_timestamp(exp, 0)
+        .unwrap()
+        .to_rfc3339();
+    let count = || {
+        logs.text()
+            .lines()
+            .filter(|l| l.contains(&stamp) && l.contains("expires soon"))
+            .count()
+    };
+    assert_eq!(count(), 1, "at build");
+    for _ in 0..3 {
+        c.execute::<Undocumented>(get("a")).await.unwrap();
+    }
+    assert_eq!(count(), 1, "not on every call");
+    clock.advance(Duration::from_secs(86_400));
+    c.execute::<Undocumented>(get("a")).await.unwrap();
+    c.execute::<Undocumented>(get("a")).await.unwrap();
+    assert_eq!(count(), 2, "again the next day");
+}

@@ -174,6 +174,46 @@ pub(crate) fn parse_expires_in(v: &serde_json::Value) -> Option<Duration> {
     crate::retry::clamp_secs(secs.max(0.0), MAX_TOKEN_LIFETIME)
 }
 
+/// Reads a 2xx token response: a JSON object with a non-empty string `access_token`, a
+/// `token_type` of Bearer (if present) and a clamped `expires_in`.
+pub(crate) fn parse_token(
+    status: u16,
+    bytes: &[u8],
+    url: &str,
+) -> Result<TokenResponse, AuthFailure> {
+    // serde_json errors may quote a fragment (the token): never kept.
+    let raw: RawToken = serde_json::from_slice(bytes).map_err(|_| AuthFailure::Undecodable {
+        status,
+        token_url: url.to_owned(),
+        reason: "the token response is not a JSON object with a string `access_token`".into(),
+    })?;
+    if raw.access_token.trim().is_empty() {
+        return Err(AuthFailure::Undecodable {
+            status,
+            token_url: url.to_owned(),
+            reason: "the token response has an empty `access_token`".into(),
+        });
+    }
+    if let Some(tt) = raw.token_type.as_deref() {
+        if !tt.eq_ignore_ascii_case("bearer") {
+            return Err(AuthFailure::Undecodable {
+                status,
+                token_url: url.to_owned(),
+                reason: format!(
+                    "token_type `{}` is not supported: the runtime only sends Bearer tokens (RFC 6749 §7.1, RFC 6750); check the token URL and grant",
+                    tt.chars().take(32).collect::<String>()
+                ),
+            });
+        }
+    }
+    let expires_in = raw.expires_in.as_ref().and_then(parse_expires_in);
+    Ok(TokenResponse {
+        access_token: Secret::new(raw.access_token),
+        refresh_token: raw.refresh_token.map(Secret::new),
+        expires_in,
+    })
+}
+
 /// What to send and where.
 pub(crate) struct Endpoint<'a> {
     pub http: &'a reqwest::Client,
@@ -294,40 +334,9 @@ pub(crate) async fn exchange(
         if exchange == Exchange::Revoke {
             return Ok(None);
         }
-        // serde_json errors may quote a fragment (the token): never kept.
-        let raw: RawToken =
-            serde_json::from_slice(&bytes).map_err(|_| AuthFailure::Undecodable {
-                status,
-                token_url: url.to_owned(),
-                reason: "the token response is not a JSON object with a string `access_token`"
-                    .into(),
-            })?;
-        if raw.access_token.trim().is_empty() {
-            return Err(AuthFailure::Undecodable {
-                status,
-                token_url: url.to_owned(),
-                reason: "the token response has an empty `access_token`".into(),
-            });
-        }
-        if let Some(tt) = raw.token_type.as_deref() {
-            if !tt.eq_ignore_ascii_case("bearer") {
-                return Err(AuthFailure::Undecodable {
-                    status,
-                    token_url: url.to_owned(),
-                    reason: format!(
-                        "token_type `{}` is not supported: the runtime only sends Bearer tokens (RFC 6749 §7.1, RFC 6750); check the token URL and grant",
-                        tt.chars().take(32).collect::<String>()
-                    ),
-                });
-            }
-        }
-        let expires_in = raw.expires_in.as_ref().and_then(parse_expires_in);
-        tracing::debug!(token_url = url, expires_in = ?expires_in, "token obtained");
-        return Ok(Some(TokenResponse {
-            access_token: Secret::new(raw.access_token),
-            refresh_token: raw.refresh_token.map(Secret::new),
-            expires_in,
-        }));
+        let t = parse_token(status, &bytes, url)?;
+        tracing::debug!(token_url = url, expires_in = ?t.expires_in, "token obtained");
+        return Ok(Some(t));
     }
     let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
     let oauth_code = json

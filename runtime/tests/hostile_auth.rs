@@ -43,6 +43,8 @@ fn piste(root: &str, token: &str, id: &str) -> ApiClient {
         .unwrap()
 }
 
+type ReplyFn = Box<dyn Fn() -> Reply + Send + Sync>;
+
 fn token_ok(extra: &str) -> Reply {
     http(
         200,
@@ -238,7 +240,7 @@ async fn oversized_token_body_is_a_typed_error() {
 
 #[tokio::test]
 async fn token_endpoint_misbehaviours_are_typed_errors_naming_the_endpoint() {
-    let cases: Vec<(&str, Box<dyn Fn() -> Reply + Send + Sync>)> = vec![
+    let cases: Vec<(&str, ReplyFn)> = vec![
         ("hanging", Box::new(|| Reply::Hang)),
         (
             "500 html",

@@ -358,7 +358,7 @@ pub(crate) async fn exchange(
             error = code.as_str(),
             "token request refused"
         );
-        return Err(AuthFailure::Refused(TokenRefusal {
+        return Err(AuthFailure::Refused(Box::new(TokenRefusal {
             status,
             advice: advice(grant, exchange, &code, status),
             error: code,
@@ -366,7 +366,7 @@ pub(crate) async fn exchange(
             token_url: url.to_owned(),
             correlation_id: None,
             gateway_correlation_id: gw_id,
-        }));
+        })));
     }
     let mut d = decode::decode(status, &headers, &bytes);
     d.message = Some(format!(

@@ -45,7 +45,7 @@ pub(crate) struct ApiKey {
 /// A failure to obtain a token; cloneable so that callers waiting on one fetch share it.
 #[derive(Clone, Debug)]
 pub(crate) enum AuthFailure {
-    Refused(TokenRefusal),
+    Refused(Box<TokenRefusal>),
     Transport {
         token_url: String,
         connect: bool,
@@ -144,7 +144,7 @@ impl AuthFailure {
         match self {
             AuthFailure::Refused(mut t) => {
                 t.correlation_id = Some(correlation_id.to_owned());
-                Error::TokenRefused(Box::new(t))
+                Error::TokenRefused(t)
             }
             AuthFailure::Transport {
                 token_url,

@@ -103,6 +103,10 @@ impl CachedToken {
 pub const FAILURE_HOLD: Duration = Duration::from_secs(1);
 
 pub(crate) type FetchResult = Result<CachedToken, AuthFailure>;
+/// What a fetch produced: (access, refresh, lifetime), or the failure and how long to hold
+/// further fetches back.
+pub(crate) type FetchOutcome =
+    Result<(Secret, Option<Secret>, Duration), (AuthFailure, Option<Duration>)>;
 pub(crate) type FetchReceiver = watch::Receiver<Option<FetchResult>>;
 
 #[derive(Default)]
@@ -183,7 +187,7 @@ impl TokenCache {
     pub fn finish(
         &self,
         tx: watch::Sender<Option<FetchResult>>,
-        result: Result<(Secret, Option<Secret>, Duration), (AuthFailure, Option<Duration>)>,
+        result: FetchOutcome,
         margin: Duration,
         clock: &dyn Clock,
     ) {

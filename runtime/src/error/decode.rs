@@ -227,12 +227,9 @@ pub(crate) fn decode(status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded {
         }
         Some(_) => d.dialect = Dialect::OtherJson,
         None => {
+            // A text body is an excerpt of what the server sent (it may echo personal data):
+            // it stays in `raw_body`, out of the message and so out of Display.
             d.dialect = Dialect::Text;
-            let text = String::from_utf8_lossy(body);
-            let first = text.trim().lines().next().unwrap_or("").trim();
-            if !first.is_empty() && !first.starts_with('<') {
-                d.message = Some(first.chars().take(200).collect());
-            }
         }
     }
     if let Some((error, desc)) = parse_www_authenticate(headers) {

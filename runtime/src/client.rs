@@ -17,7 +17,7 @@ use crate::correlation::new_correlation_id;
 use crate::error::decode::{self, parse_www_authenticate};
 use crate::error::{Error, Undocumented};
 use crate::presets::{Gateway, Preset};
-use crate::rate_limit::{RateLimit, RateLimiter};
+use crate::rate_limit::RateLimit;
 use crate::request::{Body, Request, query_component};
 use crate::response::{RawResponse, gateway_correlation_id};
 use crate::retry::{self, Action, Outcome, RetryPolicy};
@@ -28,7 +28,7 @@ pub const JWT_WARNING_PERIOD: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// API Entreprise / API Particulier traceability parameters, appended to calls marked
 /// [`Request::traceability`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Traceability {
     /// `context`: the framework of the call (e.g. "Aides publiques").
     pub context: String,
@@ -107,7 +107,8 @@ struct Inner {
     traceability: Option<Traceability>,
     correlation_header: HeaderName,
     retry: RetryPolicy,
-    limiter: RateLimiter,
+    limiter: crate::shared::limiter::Limiter,
+    ext: crate::call_hooks::ClientExt,
     timeout: Duration,
     pause_after_429: Duration,
     clock: Arc<dyn Clock>,
@@ -154,6 +155,7 @@ pub struct ApiClientBuilder {
     http: Option<reqwest::Client>,
     user_agent: String,
     jwt_warning: Duration,
+    pub(crate) ext: crate::call_hooks::BuilderExt,
 }
 
 #[derive(Clone, Debug)]
@@ -194,6 +196,7 @@ impl ApiClient {
             http: None,
             user_agent: concat!("gouvgen-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
             jwt_warning: JWT_WARNING_PERIOD,
+            ext: Default::default(),
         }
     }
 
@@ -277,9 +280,16 @@ impl ApiClient {
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        self.run_in_span(req, correlation_id, span.clone())
+        let hooks =
+            crate::call_hooks::CallHooks::new(&self.inner.ext, &req, &correlation_id, || {
+                self.inner.traceability.clone()
+            });
+        let result = self
+            .run_in_span(req, correlation_id, span.clone(), &hooks)
             .instrument(span)
-            .await
+            .await;
+        hooks.finish(&result);
+        result
     }
 
     fn invalid<T>(
@@ -485,6 +495,7 @@ impl ApiClient {
         req: Request,
         correlation_id: String,
         span: tracing::Span,
+        hooks: &crate::call_hooks::CallHooks<'_>,
     ) -> Result<RawResponse, Error> {
         if let Some(e) = &req.build_error {
             return Self::invalid(&req, &correlation_id, e.clone());
@@ -500,6 +511,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
+            let permit = hooks.admit(&req, &correlation_id)?;
             self.inner.limiter.acquire().await;
             let authorization = self.authorization(&req, &correlation_id).await?;
             let rb = self.build_request(
@@ -518,6 +530,7 @@ impl ApiClient {
                 }
                 Err(e) => Err(e),
             };
+            permit.finish(result.as_ref().ok().map(|r| r.0));
             let (status, headers, body) = match result {
                 Ok(r) => r,
                 Err(e) => {
@@ -971,6 +984,9 @@ impl ApiClientBuilder {
             Auth::Static(h) | Auth::Jwt { header: h, .. } => sensitive_header(h.expose()).ok(),
             Auth::None | Auth::Token(_) => None,
         };
+        let (limiter, ext) = self
+            .ext
+            .finish(&api_root, &auth, &self.api_keys, p.rate_limit)?;
         tracing::debug!(preset = %p.label, api_root = %api_root, auth = auth.kind(), "ApiClient built");
         Ok(ApiClient {
             inner: Arc::new(Inner {
@@ -984,7 +1000,8 @@ impl ApiClientBuilder {
                 traceability: self.traceability,
                 correlation_header,
                 retry: self.retry,
-                limiter: RateLimiter::new(p.rate_limit),
+                limiter,
+                ext,
                 timeout: self.timeout,
                 pause_after_429: p.pause_after_429,
                 clock,

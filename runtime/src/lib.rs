@@ -25,7 +25,10 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod auth;
+pub mod breaker;
+mod call_hooks;
 mod client;
 pub mod correlation;
 mod dates;
@@ -36,8 +39,12 @@ mod request;
 mod response;
 pub mod retry;
 mod secret;
+pub mod shared;
 
+pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 pub use auth::{ApiKeyLocation, ClientAuthMethod, Clock, ManualClock, SystemClock};
+pub use breaker::CircuitBreaker;
+pub use call_hooks::DEFAULT_STORE_TIMEOUT;
 pub use client::{ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_PERIOD, Traceability};
 pub use dates::{Date, DateTime, InvalidDate};
 pub use error::{DecodeFailure, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented};

@@ -218,6 +218,22 @@ impl TokenProvider {
         }
     }
 
+    /// Who the gateway counts this grant's calls against: the token URL and the grant's client
+    /// id or username (no secret), for the shared limiter ([`crate::shared`]).
+    pub(crate) fn account(&self) -> (String, String) {
+        let who = match &self.grant {
+            Grant::ClientCredentials { client_id, .. } => {
+                format!("client_credentials\0{}", client_id.expose())
+            }
+            Grant::Password {
+                client_id,
+                username,
+                ..
+            } => format!("password\0{client_id}\0{}", username.expose()),
+        };
+        (self.token_url.clone(), who)
+    }
+
     /// Number of token endpoint requests made through this provider.
     pub(crate) fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)

@@ -273,6 +273,18 @@ pub enum Error<E = Undocumented> {
         /// Correlation ID of the call.
         correlation_id: Option<String>,
     },
+    /// The gateway host is considered down (circuit breaker open after consecutive failures):
+    /// refused at once, nothing was sent.
+    Unavailable {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// `scheme://host:port` of the gateway.
+        host: String,
+        /// Time before a probe call is let through (zero: a probe is in flight).
+        retry_in: Duration,
+    },
     /// The client configuration is invalid.
     InvalidConfig {
         /// What is wrong.
@@ -302,9 +314,9 @@ impl<E> Error<E> {
     /// The correlation ID of the call (the one the runtime sent).
     pub fn correlation_id(&self) -> Option<&str> {
         match self {
-            Error::Transport { correlation_id, .. } | Error::Timeout { correlation_id, .. } => {
-                Some(correlation_id)
-            }
+            Error::Transport { correlation_id, .. }
+            | Error::Timeout { correlation_id, .. }
+            | Error::Unavailable { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
@@ -365,7 +377,10 @@ impl<E> Error<E> {
     /// Whether trying the same call again later may succeed (transient failure).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Timeout { .. } | Error::RateLimited(_) => true,
+            Error::Transport { .. }
+            | Error::Timeout { .. }
+            | Error::RateLimited(_)
+            | Error::Unavailable { .. } => true,
             Error::Gateway(g) | Error::Documented { error: g, .. } => {
                 matches!(g.status, 408 | 429 | 502 | 503 | 504)
             }
@@ -434,6 +449,17 @@ impl<E> Error<E> {
                 correlation_id,
             },
             Error::InvalidConfig { message } => Error::InvalidConfig { message },
+            Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            } => Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            },
         }
     }
 
@@ -502,6 +528,16 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::InvalidConfig { message } => {
                 write!(f, "invalid client configuration: {message}")
             }
+            Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            } => write!(
+                f,
+                "{operation_id} not sent: {host} is unavailable (circuit open after consecutive failures; next probe in {:.1} s) [correlation ID {correlation_id}]",
+                retry_in.as_secs_f64()
+            ),
         }
     }
 }
@@ -561,6 +597,18 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
             Error::InvalidConfig { message } => f
                 .debug_struct("InvalidConfig")
                 .field("message", message)
+                .finish(),
+            Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            } => f
+                .debug_struct("Unavailable")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("host", host)
+                .field("retry_in", retry_in)
                 .finish(),
         }
     }

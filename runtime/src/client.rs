@@ -46,6 +46,7 @@ pub struct CallOptions {
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
     headers: Vec<(String, String)>,
+    traceability: crate::traceability::TraceabilityOverride,
 }
 
 impl CallOptions {
@@ -83,6 +84,29 @@ impl CallOptions {
     /// Overrides the request timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The traceability `object` of this call (API Entreprise / Particulier: the case file or
+    /// procedure, "raison de l'appel ou identifiant de procédure"); `context` and `recipient`
+    /// come from the client.
+    pub fn traceability_object(mut self, object: impl Into<String>) -> Self {
+        self.traceability.object = Some(object.into());
+        self
+    }
+
+    /// Overrides all three traceability values for this call.
+    pub fn traceability(
+        mut self,
+        context: impl Into<String>,
+        recipient: impl Into<String>,
+        object: impl Into<String>,
+    ) -> Self {
+        self.traceability = crate::traceability::TraceabilityOverride {
+            context: Some(context.into()),
+            recipient: Some(recipient.into()),
+            object: Some(object.into()),
+        };
         self
     }
 
@@ -282,7 +306,7 @@ impl ApiClient {
         );
         let hooks =
             crate::call_hooks::CallHooks::new(&self.inner.ext, &req, &correlation_id, || {
-                self.inner.traceability.clone()
+                self.traceability().ok()
             });
         let result = self
             .run_in_span(req, correlation_id, span.clone(), &hooks)
@@ -316,16 +340,13 @@ impl ApiClient {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        let traceability;
         if req.traceability {
-            let Some(t) = &self.inner.traceability else {
-                return Self::invalid(
-                    req,
-                    correlation_id,
-                    "this operation needs the traceability parameters: configure \
-                     .traceability(context, recipient, object) on the ApiClient builder"
-                        .into(),
-                );
+            traceability = match self.traceability() {
+                Ok(t) => t,
+                Err(message) => return Self::invalid(req, correlation_id, message),
             };
+            let t = &traceability;
             pairs.push(("context", &t.context));
             pairs.push(("recipient", &t.recipient));
             pairs.push(("object", &t.object));
@@ -346,6 +367,11 @@ impl ApiClient {
             url.push_str(&query_component(v));
         }
         Ok(url)
+    }
+
+    /// The traceability values of a call: the client's, completed or overridden by the call's.
+    fn traceability(&self) -> Result<Traceability, String> {
+        crate::traceability::resolve(self.inner.traceability.as_ref(), &self.options.traceability)
     }
 
     /// The Authorization header value (`Err` if the credential is not a valid header value)
@@ -780,6 +806,22 @@ impl ApiClientBuilder {
             context: context.into(),
             recipient: recipient.into(),
             object: object.into(),
+        });
+        self
+    }
+
+    /// API Entreprise / Particulier traceability set on the client: `context` and `recipient`
+    /// (SIRET of the recipient administration). Give each call its `object` with
+    /// [`CallOptions::traceability_object`]; a call without one is refused before sending.
+    pub fn traceability_context(
+        mut self,
+        context: impl Into<String>,
+        recipient: impl Into<String>,
+    ) -> Self {
+        self.traceability = Some(Traceability {
+            context: context.into(),
+            recipient: recipient.into(),
+            object: String::new(),
         });
         self
     }

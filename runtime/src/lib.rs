@@ -40,6 +40,7 @@ mod response;
 pub mod retry;
 mod secret;
 pub mod shared;
+mod traceability;
 
 pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 pub use auth::{ApiKeyLocation, ClientAuthMethod, Clock, ManualClock, SystemClock};

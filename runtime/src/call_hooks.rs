@@ -53,7 +53,7 @@ impl Default for BuilderExt {
 pub(crate) struct ClientExt {
     breaker: Option<Arc<HostBreaker>>,
     audit: Vec<Arc<dyn AuditSink>>,
-    /// Kept for the token flow across the fleet.
+    /// The account's view of the fleet store, if any.
     #[allow(dead_code)]
     pub(crate) fleet: Option<Fleet>,
 }
@@ -74,8 +74,11 @@ impl BuilderExt {
         let account = shared::account_of(api_root, auth, api_keys);
         let fleet = self.store.map(|store| Fleet {
             handle: StoreHandle::new(store, self.store_timeout),
-            prefix: fleet_prefix(&account),
+            prefix: account.fleet_key(),
         });
+        if let (Auth::Token(p), Some(f)) = (auth, &fleet) {
+            p.attach_fleet(f.clone());
+        }
         let limiter = Limiter::new(shared::account_limiter(&account, rate_limit), fleet.clone());
         let breaker = self
             .breaker
@@ -95,26 +98,6 @@ impl BuilderExt {
             },
         ))
     }
-}
-
-#[cfg(feature = "redis")]
-fn fleet_prefix(account: &shared::AccountId) -> String {
-    account.fleet_key()
-}
-
-/// Without the `redis` feature there is no SHA-256 in the build; a custom store still gets
-/// keys free of secrets (the account's API host and a per-process counter are not enough to
-/// share, so a custom store without the feature shares nothing across processes).
-#[cfg(not(feature = "redis"))]
-fn fleet_prefix(account: &shared::AccountId) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    account.hash(&mut h);
-    format!(
-        "gouvgen:v1:local:{}:{:016x}",
-        std::process::id(),
-        h.finish()
-    )
 }
 
 impl ApiClientBuilder {

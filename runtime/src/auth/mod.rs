@@ -129,6 +129,8 @@ pub(crate) struct TokenProvider {
     http: reqwest::Client,
     timeout: Duration,
     requests: AtomicU64,
+    /// Fleet-wide single flight (a [`crate::shared::SharedStore`]), if configured.
+    fleet: std::sync::OnceLock<crate::shared::tokens::FleetTokens>,
 }
 
 impl fmt::Debug for TokenProvider {
@@ -215,6 +217,7 @@ impl TokenProvider {
             http,
             timeout,
             requests: AtomicU64::new(0),
+            fleet: std::sync::OnceLock::new(),
         }
     }
 
@@ -234,6 +237,20 @@ impl TokenProvider {
         (self.token_url.clone(), who)
     }
 
+    /// Shares this grant's token with the fleet through `fleet`'s store.
+    pub(crate) fn attach_fleet(&self, fleet: crate::shared::fleet::Fleet) {
+        let (token_url, principal) = self.account();
+        let mut scopes: Vec<&str> = self.grant.scopes().iter().map(String::as_str).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let mut identity = vec![token_url.as_str(), principal.as_str()];
+        identity.extend(scopes);
+        let lock_ttl = self.timeout + Duration::from_secs(2);
+        let _ = self.fleet.set(crate::shared::tokens::FleetTokens::new(
+            fleet, &identity, lock_ttl,
+        ));
+    }
+
     /// Number of token endpoint requests made through this provider.
     pub(crate) fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
@@ -244,13 +261,21 @@ impl TokenProvider {
         match self.cache.lookup(&*self.clock).await? {
             LookupOwned::Fresh(t) => Ok(t),
             LookupOwned::Fetch { stale, guard } => {
-                let result = self.fetch(stale.as_ref()).await;
+                let (result, margin) = match self.fleet.get() {
+                    Some(f) => {
+                        let stale_access = stale.as_ref().map(|t| t.access.expose());
+                        let fetch = async || self.fetch(stale.as_ref()).await;
+                        f.fetch(stale_access, self.margin, self.default_lifetime, fetch)
+                            .await
+                    }
+                    None => (self.fetch(stale.as_ref()).await, self.margin),
+                };
                 let out = match result {
                     Ok((resp, old_refresh)) => Ok(self.cache.store(
                         resp.access_token,
                         resp.refresh_token.or(old_refresh),
                         resp.expires_in.unwrap_or(self.default_lifetime),
-                        self.margin,
+                        margin,
                         &*self.clock,
                     )),
                     Err(f) => {

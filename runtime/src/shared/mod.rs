@@ -14,6 +14,7 @@
 pub(crate) mod fleet;
 pub(crate) mod limiter;
 pub mod store;
+pub(crate) mod tokens;
 
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -50,29 +51,42 @@ impl fmt::Debug for AccountId {
 }
 
 impl AccountId {
-    /// Namespaced store key prefix for this account: `gouvgen:v1:<sha256 of the identity>`.
-    /// Fields are length-prefixed so that no two identities encode alike.
-    #[cfg(feature = "redis")]
+    /// Namespaced store key prefix for this account: `gouvgen:v1:account:<sha256>`.
     pub(crate) fn fleet_key(&self) -> String {
+        let mut parts: Vec<&str> = vec![&self.api_host, &self.token_url, &self.principal];
+        parts.extend(self.api_keys.iter().map(String::as_str));
+        hashed_key("account", &parts)
+    }
+}
+
+/// `gouvgen:v1:<kind>:<hex digest of the length-prefixed parts>`: keys that name no account
+/// and hold no secret. SHA-256 with the `redis` feature; without it (custom stores only), a
+/// 64-bit std hash plus the process id, so nothing is shared across processes by mistake.
+pub(crate) fn hashed_key(kind: &str, parts: &[&str]) -> String {
+    #[cfg(feature = "redis")]
+    {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        h.update(b"gouvgen-account-v1");
-        let mut field = |s: &str| {
-            h.update((s.len() as u64).to_be_bytes());
-            h.update(s.as_bytes());
-        };
-        field(&self.api_host);
-        field(&self.token_url);
-        field(&self.principal);
-        for k in &self.api_keys {
-            field(k);
+        for p in parts {
+            h.update((p.len() as u64).to_be_bytes());
+            h.update(p.as_bytes());
         }
-        let digest = h.finalize();
         let mut hex = String::with_capacity(64);
-        for b in digest.iter() {
+        for b in h.finalize().iter() {
             hex.push_str(&format!("{b:02x}"));
         }
-        format!("gouvgen:v1:{hex}")
+        format!("gouvgen:v1:{kind}:{hex}")
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        parts.hash(&mut h);
+        format!(
+            "gouvgen:v1:{kind}:local{}:{:016x}",
+            std::process::id(),
+            h.finish()
+        )
     }
 }
 

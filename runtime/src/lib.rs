@@ -25,8 +25,11 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 mod body;
+pub mod breaker;
+mod call_hooks;
 mod client;
 pub mod correlation;
 mod dates;
@@ -40,12 +43,17 @@ mod response;
 pub mod retry;
 mod scrub;
 mod secret;
+pub mod shared;
+mod traceability;
 
+pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 pub use auth::{
     ApiKeyLocation, ClientAuthMethod, Clock, FAILURE_HOLD, MAX_TOKEN_LIFETIME, ManualClock,
     SystemClock, TokenEndpointError,
 };
 pub use body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
+pub use breaker::CircuitBreaker;
+pub use call_hooks::DEFAULT_STORE_TIMEOUT;
 pub use client::{
     ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
     Traceability,

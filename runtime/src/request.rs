@@ -207,6 +207,7 @@ pub struct Request {
     pub(crate) body: Body,
     pub(crate) no_auth: bool,
     pub(crate) traceability: bool,
+    pub(crate) path_template: Option<&'static str>,
     pub(crate) build_error: Option<String>,
 }
 
@@ -250,8 +251,16 @@ impl Request {
             body: Body::None,
             no_auth: false,
             traceability: false,
+            path_template: None,
             build_error: None,
         }
+    }
+
+    /// The operation's path template (`/unites_legales/{siren}`): what the audit trail records
+    /// instead of the path, which may carry personal data.
+    pub fn path_template(mut self, template: &'static str) -> Self {
+        self.path_template = Some(template);
+        self
     }
 
     /// The HTTP method.

@@ -233,6 +233,8 @@ pub(crate) struct TokenProvider {
     scrubber: Scrubber,
     default_lifetime: Duration,
     requests: AtomicU64,
+    /// Fleet-wide single flight (a [`crate::shared::SharedStore`]), if configured.
+    fleet: std::sync::OnceLock<crate::shared::tokens::FleetTokens>,
 }
 
 impl fmt::Debug for TokenProvider {
@@ -293,6 +295,7 @@ impl TokenProvider {
             cfg,
             default_lifetime: Duration::from_secs(300),
             requests: AtomicU64::new(0),
+            fleet: std::sync::OnceLock::new(),
         }
     }
 
@@ -304,6 +307,56 @@ impl TokenProvider {
     /// The token URL.
     pub(crate) fn token_url(&self) -> &str {
         &self.cfg.token_url
+    }
+
+    /// Who the gateway counts this grant's calls against: the token URL and the grant's client
+    /// id or username (no secret), for the shared limiter ([`crate::shared`]).
+    pub(crate) fn account(&self) -> (String, String) {
+        let who = match &self.grant {
+            Grant::ClientCredentials { client_id, .. } => {
+                format!("client_credentials\0{}", client_id.expose())
+            }
+            Grant::Password {
+                client_id,
+                username,
+                ..
+            } => format!("password\0{client_id}\0{}", username.expose()),
+        };
+        (self.cfg.token_url.clone(), who)
+    }
+
+    /// Shares this grant's token with the fleet through `fleet`'s store.
+    pub(crate) fn attach_fleet(&self, fleet: crate::shared::fleet::Fleet) {
+        let (token_url, principal) = self.account();
+        let mut scopes: Vec<&str> = self.grant.scopes().iter().map(String::as_str).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let mut identity = vec![token_url.as_str(), principal.as_str()];
+        identity.extend(scopes);
+        let lock_ttl = self.cfg.timeout + Duration::from_secs(2);
+        let _ = self.fleet.set(crate::shared::tokens::FleetTokens::new(
+            fleet, &identity, lock_ttl,
+        ));
+    }
+
+    /// Fetches a token, through the fleet's single flight when one is attached; also returns
+    /// the refresh margin to apply (the fleet's, for a token another process fetched).
+    async fn fetch_shared(
+        &self,
+        stale: Option<&CachedToken>,
+    ) -> (
+        Result<(grants::TokenResponse, Option<Secret>), AuthFailure>,
+        Duration,
+    ) {
+        match self.fleet.get() {
+            Some(f) => {
+                let stale_access = stale.map(|t| t.access.expose());
+                let fetch = async || self.fetch(stale).await;
+                f.fetch(stale_access, self.cfg.margin, self.default_lifetime, fetch)
+                    .await
+            }
+            None => (self.fetch(stale).await, self.cfg.margin),
+        }
     }
 
     /// Number of token endpoint requests made through this provider.
@@ -331,7 +384,8 @@ impl TokenProvider {
             Begin::Lead { stale, tx, rx } => {
                 let this = Arc::clone(self);
                 tokio::spawn(async move {
-                    let result = this.fetch(stale.as_ref()).await.map(|(resp, old_refresh)| {
+                    let (result, margin) = this.fetch_shared(stale.as_ref()).await;
+                    let result = result.map(|(resp, old_refresh)| {
                         (
                             resp.access_token,
                             resp.refresh_token.or(old_refresh),
@@ -342,8 +396,7 @@ impl TokenProvider {
                         let hold = f.hold();
                         (f, hold)
                     });
-                    this.cache
-                        .finish(tx, result, this.cfg.margin, &*this.cfg.clock);
+                    this.cache.finish(tx, result, margin, &*this.cfg.clock);
                 });
                 rx
             }

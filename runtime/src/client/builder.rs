@@ -23,6 +23,7 @@ pub struct ApiClientBuilder {
     jwt_warning: Duration,
     max_response_size: usize,
     max_token_response_size: usize,
+    pub(crate) ext: crate::call_hooks::BuilderExt,
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +69,7 @@ impl ApiClientBuilder {
             clock: None,
             http: None,
             user_agent: concat!("gouvgen-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
+            ext: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             max_token_response_size: DEFAULT_MAX_TOKEN_RESPONSE_SIZE,
@@ -179,6 +181,22 @@ impl ApiClientBuilder {
             context: context.into(),
             recipient: recipient.into(),
             object: object.into(),
+        });
+        self
+    }
+
+    /// API Entreprise / Particulier traceability set on the client: `context` and `recipient`
+    /// (SIRET of the recipient administration). Give each call its `object` with
+    /// [`CallOptions::traceability_object`]; a call without one is refused before sending.
+    pub fn traceability_context(
+        mut self,
+        context: impl Into<String>,
+        recipient: impl Into<String>,
+    ) -> Self {
+        self.traceability = Some(Traceability {
+            context: context.into(),
+            recipient: recipient.into(),
+            object: String::new(),
         });
         self
     }
@@ -338,6 +356,9 @@ impl ApiClientBuilder {
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
+        let (limiter, ext) =
+            self.ext
+                .finish(&api_root, &creds.auth, &creds.api_keys, p.rate_limit)?;
         tracing::debug!(preset = %p.label, api_root = %api_root, auth = creds.auth.kind(), "ApiClient built");
         Ok(ApiClient {
             inner: Arc::new(Inner {
@@ -351,7 +372,8 @@ impl ApiClientBuilder {
                 traceability: self.traceability,
                 correlation_header,
                 retry: self.retry,
-                limiter: RateLimiter::new(p.rate_limit),
+                limiter,
+                ext,
                 timeout: self.timeout,
                 pause_after_429: p.pause_after_429,
                 clock,

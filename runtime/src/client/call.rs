@@ -22,9 +22,21 @@ impl ApiClient {
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        self.run_in_span(req, correlation_id, span.clone())
+        let hooks =
+            crate::call_hooks::CallHooks::new(&self.inner.ext, &req, &correlation_id, || {
+                self.traceability().ok()
+            });
+        let result = self
+            .run_in_span(req, correlation_id, span.clone(), &hooks)
             .instrument(span)
-            .await
+            .await;
+        hooks.finish(&result);
+        result
+    }
+
+    /// The traceability values of a call: the client's, completed or overridden by the call's.
+    fn traceability(&self) -> Result<Traceability, String> {
+        crate::traceability::resolve(self.inner.traceability.as_ref(), &self.options.traceability)
     }
 
     pub(super) fn invalid<T>(
@@ -56,16 +68,13 @@ impl ApiClient {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        let traceability;
         if req.traceability {
-            let Some(t) = &self.inner.traceability else {
-                return Self::invalid(
-                    req,
-                    correlation_id,
-                    "this operation needs the traceability parameters: configure \
-                     .traceability(context, recipient, object) on the ApiClient builder"
-                        .into(),
-                );
+            traceability = match self.traceability() {
+                Ok(t) => t,
+                Err(message) => return Self::invalid(req, correlation_id, message),
             };
+            let t = &traceability;
             pairs.push(("context", &t.context));
             pairs.push(("recipient", &t.recipient));
             pairs.push(("object", &t.object));
@@ -253,6 +262,7 @@ impl ApiClient {
         req: Request,
         correlation_id: String,
         span: tracing::Span,
+        hooks: &crate::call_hooks::CallHooks<'_>,
     ) -> Result<RawResponse, Error> {
         if let Some(e) = &req.build_error {
             return Self::invalid(&req, &correlation_id, e.clone());
@@ -270,6 +280,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
+            let permit = hooks.admit(&req, &correlation_id)?;
             if let Err(when) = self.inner.limiter.acquire(deadline).await {
                 return Err(self.held_back(&req, &correlation_id, when));
             }
@@ -319,6 +330,7 @@ impl ApiClient {
                 }
                 Err(e) => Err(e),
             };
+            permit.finish(result.as_ref().ok().map(|r| r.0));
             let (status, headers, body) = match result {
                 Ok(r) => r,
                 Err(e) => {

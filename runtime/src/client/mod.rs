@@ -17,7 +17,6 @@ use crate::error::decode::parse_www_authenticate;
 use crate::error::{Error, Undocumented};
 use crate::presets::Gateway;
 use crate::presets::Preset;
-use crate::rate_limit::RateLimiter;
 use crate::request::{Body, Request, query_component};
 use crate::response::{RawResponse, Redactor, gateway_correlation_id};
 use crate::retry::{self, Action, Outcome, RetryPolicy};
@@ -40,7 +39,7 @@ pub const JWT_WARNING_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 /// API Entreprise / API Particulier traceability parameters, appended to calls marked
 /// [`Request::traceability`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Traceability {
     /// `context`: the framework of the call (e.g. "Aides publiques").
     pub context: String,
@@ -58,6 +57,7 @@ pub struct CallOptions {
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
     headers: Vec<(String, String)>,
+    traceability: crate::traceability::TraceabilityOverride,
 }
 
 impl fmt::Debug for CallOptions {
@@ -121,6 +121,29 @@ impl CallOptions {
         self
     }
 
+    /// The traceability `object` of this call (API Entreprise / Particulier: the case file or
+    /// procedure, "raison de l'appel ou identifiant de procédure"); `context` and `recipient`
+    /// come from the client.
+    pub fn traceability_object(mut self, object: impl Into<String>) -> Self {
+        self.traceability.object = Some(object.into());
+        self
+    }
+
+    /// Overrides all three traceability values for this call.
+    pub fn traceability(
+        mut self,
+        context: impl Into<String>,
+        recipient: impl Into<String>,
+        object: impl Into<String>,
+    ) -> Self {
+        self.traceability = crate::traceability::TraceabilityOverride {
+            context: Some(context.into()),
+            recipient: Some(recipient.into()),
+            object: Some(object.into()),
+        };
+        self
+    }
+
     /// Adds a header to every call made with these options (for instance
     /// `Cache-Control: no-cache` at API Entreprise, or a test harness's control header).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -155,7 +178,8 @@ struct Inner {
     traceability: Option<Traceability>,
     correlation_header: HeaderName,
     retry: RetryPolicy,
-    limiter: RateLimiter,
+    limiter: crate::shared::limiter::Limiter,
+    ext: crate::call_hooks::ClientExt,
     timeout: Duration,
     pause_after_429: Duration,
     clock: Arc<dyn Clock>,

@@ -20,6 +20,9 @@ impl ApiClient {
         let next = edit(&current)?;
         let api_keys = self.creds().api_keys.clone();
         let creds = self.inner.setup.make_creds(&next, api_keys)?;
+        if let (Auth::Token(p), Some(fleet)) = (&creds.auth, &self.inner.ext.fleet) {
+            p.attach_fleet(fleet.clone());
+        }
         *current = next;
         *self.inner.creds.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(creds);
         tracing::info!("credentials replaced");

@@ -306,6 +306,18 @@ pub enum Error<E = Undocumented> {
         /// Correlation ID of the call.
         correlation_id: Option<String>,
     },
+    /// The gateway host is considered down (circuit breaker open after consecutive failures):
+    /// refused at once, nothing was sent.
+    Unavailable {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// `scheme://host:port` of the gateway.
+        host: String,
+        /// Time before a probe call is let through (zero: a probe is in flight).
+        retry_in: Duration,
+    },
     /// The client configuration is invalid.
     InvalidConfig {
         /// What is wrong.
@@ -337,7 +349,8 @@ impl<E> Error<E> {
         match self {
             Error::Transport { correlation_id, .. }
             | Error::Timeout { correlation_id, .. }
-            | Error::ResponseTooLarge { correlation_id, .. } => Some(correlation_id),
+            | Error::ResponseTooLarge { correlation_id, .. }
+            | Error::Unavailable { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
@@ -418,7 +431,7 @@ impl<E> Error<E> {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => !self.may_have_been_processed(),
-            Error::RateLimited(_) => true,
+            Error::RateLimited(_) | Error::Unavailable { .. } => true,
             Error::Gateway(g) | Error::Documented { error: g, .. } => {
                 matches!(g.status, 408 | 429 | 502 | 503 | 504)
             }
@@ -503,6 +516,17 @@ impl<E> Error<E> {
                 correlation_id,
             },
             Error::InvalidConfig { message } => Error::InvalidConfig { message },
+            Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            } => Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            },
         }
     }
 
@@ -609,6 +633,16 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::InvalidConfig { message } => {
                 write!(f, "invalid client configuration: {message}")
             }
+            Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            } => write!(
+                f,
+                "{operation_id} not sent: {host} is unavailable (circuit open after consecutive failures; next probe in {:.1} s) [correlation ID {correlation_id}]",
+                retry_in.as_secs_f64()
+            ),
         }
     }
 }
@@ -684,6 +718,18 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
             Error::InvalidConfig { message } => f
                 .debug_struct("InvalidConfig")
                 .field("message", message)
+                .finish(),
+            Error::Unavailable {
+                operation_id,
+                correlation_id,
+                host,
+                retry_in,
+            } => f
+                .debug_struct("Unavailable")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("host", host)
+                .field("retry_in", retry_in)
                 .finish(),
         }
     }

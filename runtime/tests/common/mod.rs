@@ -2,6 +2,8 @@
 //! that record every request. Each test programs the API's answers with a closure.
 #![allow(dead_code)]
 
+pub mod redis_server;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -111,6 +111,7 @@ impl Emulator {
             config,
             routes,
             inner: Mutex::new(Inner::new()),
+            dark: Default::default(),
         });
         let app = server::router(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -187,6 +188,14 @@ impl Emulator {
             t.expires = t.expires.min(now);
         }
         inner.static_tokens_expired = true;
+    }
+
+    /// While `dark`, API calls are accepted and never answered (token endpoints still answer):
+    /// an outage seen from the client. Calls already held stay held.
+    pub fn go_dark(&self, dark: bool) {
+        self.shared
+            .dark
+            .store(dark, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Makes every Douane refresh token expire: the next renewal must use the password grant.

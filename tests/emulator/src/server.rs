@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub config: GatewayConfig,
     pub routes: Vec<Route>,
     pub inner: Mutex<Inner>,
+    /// While set, API calls are accepted and never answered (an outage, a ban).
+    pub dark: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -575,6 +577,9 @@ async fn api(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    if shared.dark.load(std::sync::atomic::Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
     let at = SystemTime::now();
     let correlation_id = headers
         .get("x-correlation-id")
@@ -657,6 +662,19 @@ fn answer(
     let key = who.as_deref().unwrap_or("unauthenticated").to_string();
     let in_window = inner.traffic.entry(key.clone()).or_default().arrive(now);
     inner.stats.max_calls_per_second = inner.stats.max_calls_per_second.max(in_window);
+    let by_account = inner
+        .stats
+        .max_per_second_by_account
+        .entry(key.clone())
+        .or_default();
+    *by_account = (*by_account).max(in_window);
+    let ip_window = inner.ip_traffic.entry(conn.ip()).or_default().arrive(now);
+    let by_ip = inner
+        .stats
+        .max_per_second_by_ip
+        .entry(conn.ip())
+        .or_default();
+    *by_ip = (*by_ip).max(ip_window);
     if let Err(failure) = who {
         inner.stats.unauthorized += 1;
         return unauthorized(kind, &failure);

@@ -33,6 +33,11 @@ pub struct Stats {
     pub ban_violations: u64,
     /// The most API calls one client sent within any 1-second window.
     pub max_calls_per_second: usize,
+    /// Per account (client id, username or credential, as the quota counts them, across
+    /// connections and processes): the most API calls within any 1-second window.
+    pub max_per_second_by_account: HashMap<String, usize>,
+    /// Per source IP (API Entreprise bans IPs): the most API calls within any 1-second window.
+    pub max_per_second_by_ip: HashMap<std::net::IpAddr, usize>,
 }
 
 impl Stats {
@@ -207,6 +212,7 @@ pub(crate) struct Inner {
     pub stats: Stats,
     pub correlation_ids: HashSet<String>,
     pub traffic: HashMap<String, Traffic>,
+    pub ip_traffic: HashMap<std::net::IpAddr, Traffic>,
     pub calls: VecDeque<CallRecord>,
 }
 
@@ -220,6 +226,7 @@ impl Inner {
             stats: Stats::default(),
             correlation_ids: HashSet::new(),
             traffic: HashMap::new(),
+            ip_traffic: HashMap::new(),
             calls: VecDeque::new(),
         }
     }

@@ -1,0 +1,129 @@
+//! The Redis fleet store against real `redis-server` processes (feature `redis`): calls never
+//! fail because of Redis; killed, it is replaced by local state and used again on restart;
+//! paused (SIGSTOP), it holds a call at most its timeout.
+#![cfg(feature = "redis")]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::redis_server::{RedisServer, available};
+use common::*;
+use gouvgen_runtime::presets;
+use gouvgen_runtime::{ApiClient, Method, RateLimit, Request};
+
+type U = gouvgen_runtime::Undocumented;
+
+fn get() -> Request {
+    Request::new(Method::GET, "getThing", "/api/thing".into())
+}
+
+fn keys(redis: &RedisServer) -> Vec<String> {
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "-a", redis.password()])
+        .args(["--no-auth-warning", "KEYS", "gouvgen:*"])
+        .output()
+        .expect("redis-cli (Debian package redis-tools)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn client(gw: &Gw, redis: &RedisServer, timeout: Duration) -> ApiClient {
+    ApiClient::builder(presets::custom(gw.url.clone()))
+        .bearer("p@ss w&rd+/=")
+        .rate_limit(RateLimit::per_second(100))
+        .redis(&redis.url())
+        .shared_store_timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_redis_falls_back_to_local_state_and_is_used_again_on_restart() {
+    if !available("killed_redis_falls_back_to_local_state_and_is_used_again_on_restart") {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let gw = gateway(always_ok).await;
+    let c = client(&gw, &redis, Duration::from_millis(200));
+    c.execute::<U>(get()).await.unwrap();
+    let k = keys(&redis);
+    assert!(k.iter().any(|k| k.ends_with(":gcra")), "{k:?}");
+    // Keys are namespaced hashes: no credential, no host.
+    assert!(k.iter().all(|k| k.starts_with("gouvgen:v1:account:")
+        && !k.contains("p@ss")
+        && !k.contains("127.0.0.1")));
+
+    let stop = Instant::now() + Duration::from_millis(2500);
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let c = c.clone();
+        set.spawn(async move {
+            let mut n = 0u32;
+            while Instant::now() < stop {
+                let r = c
+                    .execute::<U>(get())
+                    .await
+                    .expect("no call fails because of Redis");
+                assert_eq!(r.status(), 200);
+                n += 1;
+            }
+            n
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    redis.restart();
+    assert!(keys(&redis).is_empty(), "a fresh server");
+    let mut calls = 0;
+    while let Some(n) = set.join_next().await {
+        calls += n.unwrap();
+    }
+    assert!(calls > 50, "{calls} calls");
+    // The client found Redis again: the limiter's key is back.
+    c.execute::<U>(get()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !keys(&redis).iter().any(|k| k.ends_with(":gcra")) {
+        assert!(
+            Instant::now() < deadline,
+            "the client never used Redis again"
+        );
+        c.execute::<U>(get()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_redis_holds_a_call_at_most_the_store_timeout() {
+    if !available("paused_redis_holds_a_call_at_most_the_store_timeout") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let gw = gateway(always_ok).await;
+    let timeout = Duration::from_millis(150);
+    let c = client(&gw, &redis, timeout);
+    c.execute::<U>(get()).await.unwrap();
+    redis.pause(true);
+    let mut worst = Duration::ZERO;
+    let stop = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < stop {
+        let t = Instant::now();
+        assert_eq!(c.execute::<U>(get()).await.unwrap().status(), 200);
+        worst = worst.max(t.elapsed());
+    }
+    redis.pause(false);
+    // One store timeout, plus the call itself on loopback.
+    assert!(
+        worst < timeout + Duration::from_millis(100),
+        "a call was held {worst:?} by a paused Redis (timeout {timeout:?})"
+    );
+    assert!(
+        worst >= timeout / 2,
+        "the store was not even tried: {worst:?}"
+    );
+}

@@ -1,0 +1,85 @@
+//! Per-call traceability: `context` and `recipient` on the client, `object` (or any override)
+//! per call, without building a new client; missing values refused before sending.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use gouvgen_runtime::presets::{self, Environment};
+use gouvgen_runtime::{ApiClient, CallOptions, Error, Method, RateLimit, Request};
+
+type U = gouvgen_runtime::Undocumented;
+
+fn traced() -> Request {
+    Request::new(Method::GET, "attestation", "/api/attestations".into()).traceability()
+}
+
+fn query(r: &Recorded, name: &str) -> Option<String> {
+    r.query.as_deref()?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_per_call_on_one_client_and_one_limiter() {
+    let gw = gateway(always_ok).await;
+    let client = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(gw.url.clone())
+        .bearer("jwt-secret")
+        .traceability_context("Aides publiques", "13002526500013")
+        .rate_limit(RateLimit::per_second(5))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let c = client.with_options(CallOptions::new().traceability_object(format!("dossier {i}")));
+        set.spawn(async move { c.execute::<U>(traced()).await.map(|r| r.status()) });
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().unwrap(), 200);
+    }
+    // Six case files, one limiter: 5 intervals of 200 ms.
+    assert!(start.elapsed() >= Duration::from_millis(950));
+    let api = gw.state.api();
+    let mut objects: Vec<String> = api.iter().map(|r| query(r, "object").unwrap()).collect();
+    objects.sort();
+    assert_eq!(
+        objects,
+        (0..6).map(|i| format!("dossier%20{i}")).collect::<Vec<_>>()
+    );
+    assert!(api.iter().all(
+        |r| query(r, "context").as_deref() == Some("Aides%20publiques")
+            && query(r, "recipient").as_deref() == Some("13002526500013")
+    ));
+
+    // A per-call override of all three values.
+    let other = client.with_options(CallOptions::new().traceability(
+        "Marchés publics",
+        "11000201100044",
+        "AO-7",
+    ));
+    other.execute::<U>(traced()).await.unwrap();
+    let last = gw.state.api().pop().unwrap();
+    assert_eq!(query(&last, "recipient").as_deref(), Some("11000201100044"));
+    assert_eq!(query(&last, "object").as_deref(), Some("AO-7"));
+}
+
+#[tokio::test]
+async fn missing_object_is_refused_before_sending() {
+    let gw = gateway(always_ok).await;
+    let client = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(gw.url.clone())
+        .bearer("jwt-secret")
+        .traceability_context("Aides publiques", "13002526500013")
+        .build()
+        .unwrap();
+    let err = client.execute::<U>(traced()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert!(err.to_string().contains("missing: object"), "{err}");
+    let blank = client.with_options(CallOptions::new().traceability_object("  "));
+    assert!(blank.execute::<U>(traced()).await.is_err());
+    assert_eq!(gw.state.api_count(), 0, "nothing reached the gateway");
+}

@@ -1,0 +1,146 @@
+//! One process of the fleet test (tests/tests/fleet.rs): `tasks` concurrent tasks calling a
+//! PISTE and a Douane emulator for `run_ms` through one PISTE application and one Douane
+//! account, sharing tokens, limits and 429 pauses through Redis. Prints one JSON line.
+//!
+//! Usage: gouvgen-fleet-worker PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS
+//! (FORCE_429_AT_MS < 0: never; else one PISTE call asks the emulator for a 429 then).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use gouvgen_runtime::presets::{self, DouaneEnvironment, Environment, PisteAccess};
+use gouvgen_runtime::{ApiClient, CallOptions, Method, RateLimit, Request, RetryPolicy};
+
+type U = gouvgen_runtime::Undocumented;
+
+#[derive(Default)]
+struct Counts {
+    calls: AtomicU64,
+    ok: AtomicU64,
+    caller_429: AtomicU64,
+    errors: AtomicU64,
+    max_ms: AtomicU64,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    assert_eq!(
+        a.len(),
+        7,
+        "usage: PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS"
+    );
+    let (piste_url, douane_url, redis) = (a[1].clone(), a[2].clone(), a[3].clone());
+    let run = Duration::from_millis(a[4].parse().unwrap());
+    let tasks: usize = a[5].parse().unwrap();
+    let force_at: i64 = a[6].parse().unwrap();
+
+    let piste = ApiClient::builder(presets::piste(
+        PisteAccess::Internet,
+        Environment::Production,
+    ))
+    .api_root(piste_url.clone())
+    .token_url(format!("{piste_url}/api/oauth/token"))
+    .client_credentials("client-id", "client-secret")
+    .api_key("cle-applicative")
+    // PISTE allows 20/s per application; 19/s leaves room for scheduling delays of a few
+    // tens of ms on a loaded machine (a late call shortens the next window).
+    .rate_limit(RateLimit::per_second(19))
+    .redis(&redis)
+    .build()
+    .unwrap();
+    let douane = ApiClient::builder(presets::douane(DouaneEnvironment::Production))
+        .api_root(douane_url.clone())
+        .token_url(format!("{douane_url}/oauth2/token"))
+        .password_grant("compte-api", "mot-de-passe")
+        .rate_limit(RateLimit::per_second(40))
+        .redis(&redis)
+        .build()
+        .unwrap();
+
+    let counts = Arc::new(Counts::default());
+    let start = Instant::now();
+    let stop = start + run;
+    let mut set = tokio::task::JoinSet::new();
+    for t in 0..tasks {
+        let (piste, douane, counts) = (piste.clone(), douane.clone(), Arc::clone(&counts));
+        set.spawn(async move {
+            let mut i = 0u64;
+            while Instant::now() < stop {
+                i += 1;
+                let (client, req) = if (i + t as u64) % 2 == 0 {
+                    let r = Request::new(
+                        Method::GET,
+                        "listCodes",
+                        "/dila/legifrance/lf-engine-app/list/codes".into(),
+                    );
+                    (&piste, r)
+                } else {
+                    let r = Request::new(
+                        Method::GET,
+                        "consulterStatut",
+                        format!("/declarations/v1/declarations/{t}-{i}/statut"),
+                    );
+                    (&douane, r)
+                };
+                let began = Instant::now();
+                let res = client.execute::<U>(req).await;
+                let ms = began.elapsed().as_millis() as u64;
+                counts.max_ms.fetch_max(ms, Ordering::Relaxed);
+                counts.calls.fetch_add(1, Ordering::Relaxed);
+                match res {
+                    Ok(r) if r.status() == 429 => {
+                        counts.caller_429.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(r) if r.status() < 400 => {
+                        counts.ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(r) => {
+                        eprintln!("worker: HTTP {}", r.status());
+                        counts.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        eprintln!("worker: {e}");
+                        counts.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+    }
+    let mut forced = serde_json::Value::Null;
+    if force_at >= 0 {
+        tokio::time::sleep(Duration::from_millis(force_at as u64)).await;
+        let one = piste.with_options(
+            CallOptions::new()
+                .header("X-Emulator-Status", "429")
+                .retry_policy(RetryPolicy::none()),
+        );
+        let r = one
+            .execute::<U>(Request::new(
+                Method::GET,
+                "listCodes",
+                "/dila/legifrance/lf-engine-app/list/codes".into(),
+            ))
+            .await
+            .unwrap();
+        forced = serde_json::json!({"status": r.status(), "correlation_id": r.correlation_id()});
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    let c = &counts;
+    println!(
+        "{}",
+        serde_json::json!({
+            "calls": c.calls.load(Ordering::Relaxed),
+            "ok": c.ok.load(Ordering::Relaxed),
+            "caller_429": c.caller_429.load(Ordering::Relaxed),
+            "errors": c.errors.load(Ordering::Relaxed),
+            "max_call_ms": c.max_ms.load(Ordering::Relaxed),
+            "token_requests": piste.token_requests() + douane.token_requests(),
+            "elapsed_ms": start.elapsed().as_millis() as u64,
+            "forced": forced,
+        })
+    );
+}

@@ -437,7 +437,8 @@ async fn ten_thousand_calls_against_seeded_random_faults() {
             4..=5 => Reply::Close,
             6 => Reply::Bytes(b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{".to_vec()),
             7 => http(500, &[], b"<html>oops</html>"),
-            8 => http(502, &[], b""),
+            // A hostile Retry-After (a panic in Duration conversion before clamping).
+            8 => http(503, &[("retry-after", "1e20")], b""),
             9 => Reply::Bytes(
                 b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab".to_vec(),
             ),

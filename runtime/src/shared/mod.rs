@@ -9,7 +9,20 @@
 //! field by field, never by a hash).
 //!
 //! Across processes and machines, a [`SharedStore`] (Redis, feature `redis`) holds the same
-//! state; when it is down or slow, calls fall back to the process-local state (see [`limiter`]).
+//! state; when it is down or slow, calls fall back to the process-local state (one warning),
+//! and use the store again when it answers.
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # fn demo() -> Result<(), gouvgen_runtime::Error> {
+//! use gouvgen_runtime::ApiClient;
+//! use gouvgen_runtime::presets::{self, Environment, PisteAccess};
+//! let client = ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Production))
+//!     .client_credentials("client-id", "client-secret")
+//!     .redis("rediss://:password@redis.internal:6380/0")
+//!     .build()?;
+//! # let _ = client; Ok(()) }
+//! ```
 
 pub(crate) mod fleet;
 pub(crate) mod limiter;

@@ -1,12 +1,16 @@
 //! Per-call overhead of `ApiClient::execute` (static bearer, no limiter) versus a bare reqwest
 //! call without and with a request timeout (the runtime sets one by default), against the same
 //! loopback axum server. Run with `cargo bench -p gouvgen-runtime --bench overhead`.
+//!
+//! Extra rows: the account's shared limiter in process (a limit high enough never to wait, so
+//! only its bookkeeping is measured) and, with `--features redis` and `GOUVGEN_BENCH_REDIS` set
+//! to a `redis://` URL, the fleet limiter in Redis (one Lua script round trip per call).
 
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use gouvgen_runtime::{ApiClient, Method, Request, Undocumented, presets};
+use gouvgen_runtime::{ApiClient, Method, RateLimit, Request, Undocumented, presets};
 
 const WARMUP: usize = 500;
 const CALLS: usize = 5_000;
@@ -48,13 +52,27 @@ async fn main() {
         .build()
         .unwrap();
 
-    let names = [
+    let limited = |token: &str| {
+        ApiClient::builder(presets::custom(base.clone()))
+            .bearer(token)
+            .rate_limit(RateLimit::per_second(1_000_000).with_burst(1_000_000))
+    };
+    #[allow(unused_mut)] // rows added with the `redis` feature
+    let mut clients = vec![client.clone(), limited("bench-shared").build().unwrap()];
+    #[allow(unused_mut)]
+    let mut names = vec![
         "bare reqwest",
         "bare reqwest + 30 s timeout",
         "ApiClient::execute",
+        "+ shared limiter (process)",
     ];
-    let mut samples: [Vec<Duration>; 3] = Default::default();
-    let mut order = [0usize, 1, 2];
+    #[cfg(feature = "redis")]
+    if let Ok(url) = std::env::var("GOUVGEN_BENCH_REDIS") {
+        clients.push(limited("bench-redis").redis(&url).build().unwrap());
+        names.push("+ shared limiter (Redis)");
+    }
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    let mut order: Vec<usize> = (0..names.len()).collect();
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
     for i in 0..(WARMUP + CALLS) {
         // Interleaved in a fresh random order (xorshift64 shuffle) so all three see the same
@@ -65,14 +83,14 @@ async fn main() {
             rng ^= rng << 17;
             order.swap(j, (rng % (j as u64 + 1)) as usize);
         }
-        for k in order {
+        for &k in &order {
             let t = Instant::now();
             match k {
                 0 => bare_call(&bare, &url).await,
                 1 => bare_call(&bare_timeout, &url).await,
-                _ => {
+                k => {
                     let req = Request::new(Method::GET, "getThing", "/api/thing".into());
-                    let r = client.execute::<Undocumented>(req).await.unwrap();
+                    let r = clients[k - 2].execute::<Undocumented>(req).await.unwrap();
                     let _ = r.bytes::<Undocumented>().unwrap();
                 }
             }
@@ -82,8 +100,9 @@ async fn main() {
         }
     }
     println!("calls: {CALLS} each (after {WARMUP} warm-up), loopback axum server");
-    let [bare_s, timeout_s, rt_s] = samples.map(stats);
-    for (name, (m, p)) in names.iter().zip([bare_s, timeout_s, rt_s]) {
+    let all: Vec<(Duration, Duration)> = samples.into_iter().map(stats).collect();
+    let (bare_s, timeout_s, rt_s) = (all[0], all[1], all[2]);
+    for (name, (m, p)) in names.iter().zip(all.iter().copied()) {
         println!(
             "{name:<28}: median {m:?}, p99 {p:?}, median / bare {:.3}",
             m.as_secs_f64() / bare_s.0.as_secs_f64()

@@ -78,10 +78,10 @@ impl BuilderExt {
         if let (Auth::Token(p), Some(f)) = (auth, &fleet) {
             p.attach_fleet(f.clone());
         }
-        let limiter = Limiter::new(shared::account_limiter(&account, rate_limit), fleet.clone());
         let breaker = self
             .breaker
             .map(|c| breaker::host_breaker(account.api_host.clone(), c));
+        let limiter = Limiter::new(account, rate_limit, fleet.clone());
         let mut audit = self.audit;
         for path in self.audit_files {
             let sink = JsonLinesAuditSink::open(&path)

@@ -97,6 +97,38 @@ async fn a_429_to_one_client_holds_back_the_other() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_pauses_clients_of_the_account_with_another_limit() {
+    let gw = gateway(|_, i| {
+        if i == 0 {
+            status(429, &[("retry-after", "1".into())], "slow down")
+        } else {
+            ok_json("{}")
+        }
+    })
+    .await;
+    let build = |limit: RateLimit| {
+        ApiClient::builder(presets::custom(gw.url.clone()))
+            .bearer("shared-account")
+            .rate_limit(limit)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (
+        build(RateLimit::per_second(50)),
+        build(RateLimit::per_second(100)),
+    );
+    assert_eq!(a.execute::<U>(get()).await.unwrap().status(), 429);
+    let t = Instant::now();
+    assert_eq!(b.execute::<U>(get()).await.unwrap().status(), 200);
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn different_accounts_do_not_share() {
     let gw = gateway(always_ok).await;

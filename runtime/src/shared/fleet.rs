@@ -63,8 +63,10 @@ pub(crate) struct StoreHandle {
     pub timeout: Duration,
 }
 
-static HEALTH: LazyLock<Mutex<Vec<(usize, std::sync::Weak<Health>)>>> =
-    LazyLock::new(|| Mutex::new(Vec::new()));
+/// Health per store instance (by address, while the store lives).
+type HealthRegistry = Vec<(usize, std::sync::Weak<Health>)>;
+
+static HEALTH: LazyLock<Mutex<HealthRegistry>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
 impl StoreHandle {
     /// A handle on `store`; clients given the same store `Arc` share its health.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::AccountId;
 use super::fleet::Fleet;
 use crate::rate_limit::{RateLimit, RateLimiter};
 
@@ -15,12 +16,18 @@ const MAX_STORE_WAIT: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug)]
 pub(crate) struct Limiter {
     local: Arc<RateLimiter>,
+    account: AccountId,
     fleet: Option<Fleet>,
 }
 
 impl Limiter {
-    pub(crate) fn new(local: Arc<RateLimiter>, fleet: Option<Fleet>) -> Self {
-        Limiter { local, fleet }
+    /// The account's shared limiter for `limit` in this process, and its fleet view.
+    pub(crate) fn new(account: AccountId, limit: Option<RateLimit>, fleet: Option<Fleet>) -> Self {
+        Limiter {
+            local: super::account_limiter(&account, limit),
+            account,
+            fleet,
+        }
     }
 
     pub(crate) fn limit(&self) -> Option<RateLimit> {
@@ -75,7 +82,7 @@ impl Limiter {
     /// Holds back every call of the account until `until` (after a 429): locally at once, and
     /// fleet-wide in the background (the call path never waits for the store).
     pub(crate) fn pause_until(&self, until: Instant) {
-        self.local.pause_until(until);
+        super::pause_account(&self.account, until);
         if let Some(fleet) = self.fleet.clone() {
             let pause = until.saturating_duration_since(Instant::now());
             if pause.is_zero() {

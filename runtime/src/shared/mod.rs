@@ -9,7 +9,20 @@
 //! field by field, never by a hash).
 //!
 //! Across processes and machines, a [`SharedStore`] (Redis, feature `redis`) holds the same
-//! state; when it is down or slow, calls fall back to the process-local state (see [`limiter`]).
+//! state; when it is down or slow, calls fall back to the process-local state (one warning),
+//! and use the store again when it answers.
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # fn demo() -> Result<(), gouvgen_runtime::Error> {
+//! use gouvgen_runtime::ApiClient;
+//! use gouvgen_runtime::presets::{self, Environment, PisteAccess};
+//! let client = ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Production))
+//!     .client_credentials("client-id", "client-secret")
+//!     .redis("rediss://:password@redis.internal:6380/0")
+//!     .build()?;
+//! # let _ = client; Ok(()) }
+//! ```
 
 pub(crate) mod fleet;
 pub(crate) mod limiter;
@@ -103,29 +116,53 @@ pub(crate) fn host_of(url: &str) -> String {
     }
 }
 
-static LIMITERS: LazyLock<Mutex<HashMap<AccountId, Weak<RateLimiter>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Live limiters per account: one per distinct rate limit configured for it.
+type LimiterRegistry = HashMap<AccountId, Vec<Weak<RateLimiter>>>;
 
-/// The process-wide limiter of `account`, created with `limit` if no live client of the
-/// account has one. The first client of an account sets its limit; a later client asking for
-/// another limit gets the shared one and a warning (one account has one quota).
+static LIMITERS: LazyLock<Mutex<LimiterRegistry>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The process-wide limiter of `account` for `limit`: clients of one account configured with
+/// the same limit share one GCRA; a client configured with another limit gets its own (with a
+/// warning: one account has one quota). A 429 pauses them all ([`pause_account`]).
 pub(crate) fn account_limiter(account: &AccountId, limit: Option<RateLimit>) -> Arc<RateLimiter> {
     let mut reg = LIMITERS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(l) = reg.get(account).and_then(Weak::upgrade) {
-        if l.limit() != limit {
-            tracing::warn!(
-                api_host = %account.api_host,
-                shared = ?l.limit(),
-                asked = ?limit,
-                "another client of this account already set its rate limit: sharing that one"
-            );
-        }
+    reg.retain(|_, v| {
+        v.retain(|w| w.strong_count() > 0);
+        !v.is_empty()
+    });
+    let live = reg.entry(account.clone()).or_default();
+    if let Some(l) = live
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|l| l.limit() == limit)
+    {
         return l;
     }
-    reg.retain(|_, w| w.strong_count() > 0);
+    if let Some(other) = live.iter().find_map(Weak::upgrade) {
+        tracing::warn!(
+            api_host = %account.api_host,
+            existing = ?other.limit(),
+            asked = ?limit,
+            "another client of this account has a different rate limit: each keeps its own \
+             (429 pauses are still shared)"
+        );
+    }
     let l = Arc::new(RateLimiter::new(limit));
-    reg.insert(account.clone(), Arc::downgrade(&l));
+    live.push(Arc::downgrade(&l));
     l
+}
+
+/// Holds back every limiter of `account` in the process until `until` (after a 429).
+pub(crate) fn pause_account(account: &AccountId, until: tokio::time::Instant) {
+    let live: Vec<Arc<RateLimiter>> = {
+        let reg = LIMITERS.lock().unwrap_or_else(|e| e.into_inner());
+        reg.get(account)
+            .map(|v| v.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default()
+    };
+    for l in live {
+        l.pause_until(until);
+    }
 }
 
 /// The account of a client: API host, token URL and grant principal, or the static credential,

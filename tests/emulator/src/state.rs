@@ -33,8 +33,8 @@ pub struct Stats {
     pub ban_violations: u64,
     /// The most API calls one client sent within any 1-second window.
     pub max_calls_per_second: usize,
-    /// Per account (client id, username or credential, as the quota counts them, across
-    /// connections and processes): the most API calls within any 1-second window.
+    /// Per account (client id or username; `jwt#…` / `key#…` fingerprints for credentials),
+    /// across connections and processes: the most API calls within any 1-second window.
     pub max_per_second_by_account: HashMap<String, usize>,
     /// Per source IP (API Entreprise bans IPs): the most API calls within any 1-second window.
     pub max_per_second_by_ip: HashMap<std::net::IpAddr, usize>,

@@ -95,3 +95,48 @@ fn generation_is_byte_for_byte_deterministic() {
         assert_eq!(a, b, "{rel}");
     }
 }
+
+/// A crate published to an internal registry takes the runtime from that registry too; the
+/// registry round trip (tests/tests/registry.rs) proves it with cargo.
+#[test]
+fn runtime_dependency_names_the_publish_registry() {
+    let spec = gouvgen::read_spec(&fixture("unions.yaml")).unwrap();
+    let manifest = |settings: &CrateSettings| {
+        gouvgen::generate_files(&spec, settings).unwrap()["Cargo.toml"].clone()
+    };
+    let mut settings = CrateSettings::new("reg");
+    let plain = manifest(&settings);
+    assert!(plain.contains("\ngouvgen-runtime = \""), "{plain}");
+    assert!(!plain.contains("registry"), "{plain}");
+
+    settings.publish = Some(vec!["crates-io".into(), "interne".into()]);
+    let text = manifest(&settings);
+    assert!(
+        text.contains("publish = [\"crates-io\", \"interne\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "gouvgen-runtime = {{ version = \"{}\", registry = \"interne\" }}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+
+    settings.runtime = RuntimeDep::Path {
+        path: "../../runtime".into(),
+        version: "0.1.0".into(),
+    };
+    let text = manifest(&settings);
+    assert!(
+        text.contains(
+            "gouvgen-runtime = { version = \"0.1.0\", path = \"../../runtime\", registry = \"interne\" }"
+        ),
+        "{text}"
+    );
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(
+        parsed["dependencies"]["gouvgen-runtime"]["registry"].as_str(),
+        Some("interne")
+    );
+}

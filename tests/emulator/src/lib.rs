@@ -56,6 +56,7 @@
 #![deny(missing_docs)]
 
 mod config;
+mod scenario;
 mod server;
 mod spec;
 mod state;
@@ -112,9 +113,10 @@ impl Emulator {
             inner: Mutex::new(Inner::new()),
         });
         let app = server::router(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let port = shared.config.port;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| format!("emulator cannot bind 127.0.0.1: {e}"))?;
+            .map_err(|e| format!("emulator cannot bind 127.0.0.1:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -197,6 +199,70 @@ impl Emulator {
         }
     }
 
+    /// Answers every call of `operation` (its `operationId`, or `METHOD /base/path/{template}`
+    /// as [`Emulator::operations`] lists it) with `status`: the document's response and example
+    /// for that status, else the gateway's own error body. Until [`Emulator::reset_scenario`].
+    pub fn fail(&self, operation: &str, status: u16) {
+        self.shared
+            .lock()
+            .scenario
+            .forced
+            .insert(operation.to_string(), scenario::Forced { status });
+    }
+
+    /// Every API call answers 429 with `Retry-After: retry_after` (whole seconds, at least 1)
+    /// in the gateway's format, whatever the quota says.
+    pub fn throttle(&self, retry_after: Duration) {
+        self.shared.lock().scenario.throttle = Some(state::ceil_secs(retry_after));
+    }
+
+    /// Every API call answers 503 in the gateway's format (maintenance).
+    pub fn unavailable(&self) {
+        self.shared.lock().scenario.unavailable = true;
+    }
+
+    /// Waits `latency` before every API answer.
+    pub fn latency(&self, latency: Duration) {
+        self.shared.lock().scenario.latency = latency;
+    }
+
+    /// Goes dark: connections are accepted and requests read, but API calls are never
+    /// answered (a client must rely on its own deadline). Token endpoints still answer.
+    pub fn go_dark(&self) {
+        self.shared.lock().scenario.dark = true;
+    }
+
+    /// Applies the API Entreprise / API Particulier 12-hour IP ban now: API calls are never
+    /// answered, as the real gateways do to a client that ignored a 429.
+    pub fn ban(&self) {
+        self.shared.lock().scenario.banned = true;
+    }
+
+    /// Replaces the quota from now on (`None`: no quota); windows already counted are kept.
+    pub fn set_rate_limit(&self, limit: Option<(u32, Duration)>) {
+        self.shared.lock().scenario.rate_limit = Some(limit);
+    }
+
+    /// Revokes every access token issued so far and refuses the configured long-lived JWTs:
+    /// the next call gets a 401 (same as [`Emulator::expire_all_tokens`], under the name of
+    /// what the gateway did).
+    pub fn revoke_all_tokens(&self) {
+        self.expire_all_tokens();
+    }
+
+    /// Back to normal behaviour: no forced errors, throttle, outage, latency, darkness or ban;
+    /// the configured quota again. Tokens and counters are kept.
+    pub fn reset_scenario(&self) {
+        self.shared.lock().scenario = Default::default();
+    }
+
+    /// A cloneable handle to script this emulator from other tasks (same methods as here).
+    pub fn handle(&self) -> EmulatorHandle {
+        EmulatorHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// The operations served, as `METHOD /base/path/{template}`.
     pub fn operations(&self) -> Vec<String> {
         self.shared
@@ -210,6 +276,75 @@ impl Emulator {
     /// Entreprise and API Particulier issue them. Same as [`jwt`].
     pub fn jwt(expires_in: Duration) -> String {
         jwt(expires_in)
+    }
+}
+
+/// A cloneable handle on a running [`Emulator`], for tasks that script scenarios or read the
+/// log while the test owns the emulator. It does not keep the server alive.
+#[derive(Clone)]
+pub struct EmulatorHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("kind", &self.shared.config.kind)
+            .finish()
+    }
+}
+
+impl EmulatorHandle {
+    fn emulator(&self) -> Emulator {
+        Emulator {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            shared: self.shared.clone(),
+            shutdown: None,
+        }
+    }
+    /// See [`Emulator::fail`].
+    pub fn fail(&self, operation: &str, status: u16) {
+        self.emulator().fail(operation, status)
+    }
+    /// See [`Emulator::throttle`].
+    pub fn throttle(&self, retry_after: Duration) {
+        self.emulator().throttle(retry_after)
+    }
+    /// See [`Emulator::unavailable`].
+    pub fn unavailable(&self) {
+        self.emulator().unavailable()
+    }
+    /// See [`Emulator::latency`].
+    pub fn latency(&self, latency: Duration) {
+        self.emulator().latency(latency)
+    }
+    /// See [`Emulator::go_dark`].
+    pub fn go_dark(&self) {
+        self.emulator().go_dark()
+    }
+    /// See [`Emulator::ban`].
+    pub fn ban(&self) {
+        self.emulator().ban()
+    }
+    /// See [`Emulator::set_rate_limit`].
+    pub fn set_rate_limit(&self, limit: Option<(u32, Duration)>) {
+        self.emulator().set_rate_limit(limit)
+    }
+    /// See [`Emulator::revoke_all_tokens`].
+    pub fn revoke_all_tokens(&self) {
+        self.emulator().revoke_all_tokens()
+    }
+    /// See [`Emulator::reset_scenario`].
+    pub fn reset_scenario(&self) {
+        self.emulator().reset_scenario()
+    }
+    /// See [`Emulator::calls`].
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.emulator().calls()
+    }
+    /// See [`Emulator::stats`].
+    pub fn stats(&self) -> Stats {
+        self.emulator().stats()
     }
 }
 

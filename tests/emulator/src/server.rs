@@ -553,25 +553,67 @@ async fn api(
         .get("x-correlation-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let (silent, latency) = {
+        let inner = shared.lock();
+        (inner.scenario.silent(), inner.scenario.latency)
+    };
+    if silent {
+        {
+            let mut inner = shared.lock();
+            inner.stats.api_calls += 1;
+            log_call(&shared, &mut inner, at, correlation_id, &method, &uri, 0);
+        }
+        // Dark (or banned): the connection stays open and nothing ever comes back.
+        return std::future::pending().await;
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let response = answer(&shared, conn, &method, &uri, &headers);
     let mut inner = shared.lock();
     if response.status().is_success() {
         inner.stats.api_successes += 1;
+    }
+    let status = response.status().as_u16();
+    log_call(
+        &shared,
+        &mut inner,
+        at,
+        correlation_id,
+        &method,
+        &uri,
+        status,
+    );
+    response
+}
+
+/// Appends to the call log (bounded) and tells the call observer, if any.
+fn log_call(
+    shared: &Shared,
+    inner: &mut Inner,
+    at: SystemTime,
+    correlation_id: Option<String>,
+    method: &Method,
+    uri: &Uri,
+    status: u16,
+) {
+    let record = CallRecord {
+        at,
+        correlation_id,
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        status,
+    };
+    if let Some(observer) = &shared.config.on_call {
+        observer(&record);
     }
     let capacity = shared.config.call_log_capacity;
     if capacity > 0 {
         if inner.calls.len() >= capacity {
             inner.calls.pop_front();
         }
-        inner.calls.push_back(CallRecord {
-            at,
-            correlation_id,
-            method: method.to_string(),
-            path: uri.path().to_string(),
-            status: response.status().as_u16(),
-        });
+        inner.calls.push_back(record);
     }
-    response
 }
 
 fn answer(
@@ -675,8 +717,32 @@ fn answer(
         );
     }
 
+    // Scripted gateway-wide failures come after authentication, like the real gateways'.
+    if let Some(secs) = inner.scenario.throttle {
+        drop(inner);
+        return throttled(kind, secs);
+    }
+    if inner.scenario.unavailable {
+        drop(inner);
+        return gateway_error(
+            kind,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &generic_code(kind, 503),
+            "Service indisponible (maintenance)",
+        );
+    }
+    let forced = inner
+        .scenario
+        .forced_for(
+            route.operation_id.as_deref(),
+            &route.method,
+            &route.template,
+        )
+        .map(|f| f.status);
+    let rate_limit = inner.scenario.rate_limit.unwrap_or(config.rate_limit);
+
     let mut rate_header = None;
-    if let Some(limit) = config.rate_limit {
+    if let Some(limit) = rate_limit {
         let traffic = inner.traffic.get_mut(&key).expect("entry made above");
         match traffic.check(
             now,
@@ -707,9 +773,9 @@ fn answer(
     }
     drop(inner);
 
-    let mut response = documented(shared, route, headers);
+    let mut response = documented(shared, route, headers, forced);
     if kind == Kind::Piste {
-        let value = match (config.rate_limit, rate_header) {
+        let value = match (rate_limit, rate_header) {
             (Some(limit), Some(remaining)) => rate_limit_header(limit, remaining),
             _ => HeaderValue::from_static("[]"),
         };
@@ -728,10 +794,17 @@ fn rate_limit_header(limit: (u32, std::time::Duration), remaining: u32) -> Heade
 
 /// The documented answer: the first 2xx, or the status `X-Emulator-Status` asks for, with the
 /// example `X-Emulator-Example` names (the first one otherwise).
-fn documented(shared: &Shared, route: &Route, headers: &HeaderMap) -> Response {
+fn documented(
+    shared: &Shared,
+    route: &Route,
+    headers: &HeaderMap,
+    forced: Option<u16>,
+) -> Response {
     let kind = shared.config.kind;
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    let status = match header("x-emulator-status") {
+    let forced_text = forced.map(|s| s.to_string());
+    let asked = forced_text.as_deref().or(header("x-emulator-status"));
+    let status = match asked {
         Some(s) => match s
             .trim()
             .parse::<u16>()
@@ -746,7 +819,7 @@ fn documented(shared: &Shared, route: &Route, headers: &HeaderMap) -> Response {
         None => StatusCode::from_u16(route.success()).unwrap_or(StatusCode::OK),
     };
     let Some(canned) = route.responses.get(&status.as_u16()) else {
-        if header("x-emulator-status").is_none() {
+        if asked.is_none() {
             return status.into_response();
         }
         // Not documented: the gateway's own error body for that status.

@@ -85,6 +85,8 @@ pub(crate) struct Route {
     pub method: String,
     /// Base path + operation path, as documented.
     pub template: String,
+    /// The document's `operationId`, if any (scenarios name operations by it).
+    pub operation_id: Option<String>,
     segments: Vec<Segment>,
     /// Documented responses by numeric status (`default` and `2XX` ranges are skipped).
     pub responses: BTreeMap<u16, Canned>,
@@ -233,6 +235,10 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
             out.push(Route {
                 method: method.to_ascii_uppercase(),
                 template: full,
+                operation_id: op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 segments,
                 responses,
                 public,

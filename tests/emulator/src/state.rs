@@ -58,7 +58,7 @@ pub struct CallRecord {
     pub method: String,
     /// Request path (without query).
     pub path: String,
-    /// Status answered.
+    /// Status answered; 0 for a call never answered (the gateway was dark or had banned).
     pub status: u16,
 }
 
@@ -204,6 +204,8 @@ pub(crate) struct Inner {
     pub correlation_ids: HashSet<String>,
     pub traffic: HashMap<String, Traffic>,
     pub calls: VecDeque<CallRecord>,
+    /// What the test scripted (errors, latency, darkness...).
+    pub scenario: crate::scenario::Scenario,
 }
 
 impl Inner {
@@ -216,6 +218,7 @@ impl Inner {
             correlation_ids: HashSet::new(),
             traffic: HashMap::new(),
             calls: VecDeque::new(),
+            scenario: Default::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `gouvgen emulate`: the gateway emulator as a server for manual and cross-language tests.
 //! It registers demonstration credentials, prints the runtime builder lines that point a
-//! client at it, logs each call on one line (method, path template-free path, status,
-//! correlation ID) and serves until Ctrl-C.
+//! client at it, logs each call on one line (method, path template, status, correlation
+//! ID) and serves until Ctrl-C.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -217,13 +217,13 @@ pub fn run(
         None => ScenarioFile::default(),
     };
     let (config, credentials) = configure(specs, gateway, port, &scenario);
-    // One line per call: method, path, status, correlation ID. Paths are printed as received:
-    // this is a local test server fed with test data.
+    // One line per call: method, path template (paths carry personal data), status,
+    // correlation ID.
     let config = config.on_call(|call| {
         println!(
             "{} {} -> {} (x-correlation-id {})",
             call.method,
-            call.path,
+            call.template.as_deref().unwrap_or("(no documented path)"),
             if call.status == 0 {
                 "no answer".to_string()
             } else {

@@ -204,7 +204,7 @@ async fn serves_every_operation_of_the_seven_shipped_documents() {
                 .recv_timeout(Duration::from_secs(10))
                 .expect("one log line per call");
             assert!(
-                line.starts_with(&format!("{method} {path} -> {status}")),
+                line.starts_with(&format!("{method} {template} -> {status}")),
                 "{line}"
             );
             answered += 1;

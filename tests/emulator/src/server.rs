@@ -597,11 +597,19 @@ fn log_call(
     uri: &Uri,
     status: u16,
 ) {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let template = shared
+        .routes
+        .iter()
+        .filter(|r| r.method == method.as_str() && r.matches_path(&segments))
+        .max_by_key(|r| r.literal_count())
+        .map(|r| r.template.clone());
     let record = CallRecord {
         at,
         correlation_id,
         method: method.to_string(),
         path: uri.path().to_string(),
+        template,
         status,
     };
     if let Some(observer) = &shared.config.on_call {

@@ -56,8 +56,11 @@ pub struct CallRecord {
     pub correlation_id: Option<String>,
     /// HTTP method.
     pub method: String,
-    /// Request path (without query).
+    /// Request path (without query). It may carry personal data (tax numbers): print
+    /// [`CallRecord::template`] instead.
     pub path: String,
+    /// The documented path template the call matched (`/spi/{spi}/...`), if any.
+    pub template: Option<String>,
     /// Status answered; 0 for a call never answered (the gateway was dark or had banned).
     pub status: u16,
 }

@@ -111,6 +111,7 @@ impl Emulator {
             config,
             routes,
             inner: Mutex::new(Inner::new()),
+            clock_offset: Default::default(),
         });
         let app = server::router(shared.clone());
         let port = shared.config.port;
@@ -183,7 +184,7 @@ impl Emulator {
     /// long-lived JWTs from now on: the next call gets a 401. Douane refresh tokens still work.
     pub fn expire_all_tokens(&self) {
         let mut inner = self.shared.lock();
-        let now = std::time::Instant::now();
+        let now = self.shared.now();
         for t in inner.tokens.values_mut() {
             t.expires = t.expires.min(now);
         }
@@ -193,7 +194,7 @@ impl Emulator {
     /// Makes every Douane refresh token expire: the next renewal must use the password grant.
     pub fn expire_refresh_tokens(&self) {
         let mut inner = self.shared.lock();
-        let now = std::time::Instant::now();
+        let now = self.shared.now();
         for r in inner.refresh_tokens.values_mut() {
             r.expires = r.expires.min(now);
         }
@@ -254,6 +255,16 @@ impl Emulator {
     /// the configured quota again. Tokens and counters are kept.
     pub fn reset_scenario(&self) {
         self.shared.lock().scenario = Default::default();
+    }
+
+    /// Moves the gateway's clock forward by `by`: tokens expire, quota windows and
+    /// Retry-After periods pass, JWT `exp` claims are judged, as if that time had gone by.
+    /// Tests use it instead of sleeping. (The client's own clock is not moved.)
+    pub fn advance_clock(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.shared
+            .clock_offset
+            .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A cloneable handle to script this emulator from other tasks (same methods as here).
@@ -337,6 +348,10 @@ impl EmulatorHandle {
     /// See [`Emulator::reset_scenario`].
     pub fn reset_scenario(&self) {
         self.emulator().reset_scenario()
+    }
+    /// See [`Emulator::advance_clock`].
+    pub fn advance_clock(&self, by: Duration) {
+        self.emulator().advance_clock(by)
     }
     /// See [`Emulator::calls`].
     pub fn calls(&self) -> Vec<CallRecord> {

@@ -27,9 +27,27 @@ pub(crate) struct Shared {
     pub config: GatewayConfig,
     pub routes: Vec<Route>,
     pub inner: Mutex<Inner>,
+    /// How far [`crate::Emulator::advance_clock`] moved the gateway's clock (nanoseconds).
+    pub clock_offset: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
+    /// The gateway's clock: real time plus the test's advances (token expiry, quota windows).
+    pub fn now(&self) -> Instant {
+        Instant::now() + self.offset()
+    }
+
+    /// The gateway's wall clock in Unix seconds (JWT `exp` checks), advanced the same way.
+    pub fn unix_now(&self) -> i64 {
+        chrono::Utc::now().timestamp() + self.offset().as_secs() as i64
+    }
+
+    fn offset(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(
+            self.clock_offset.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panicking handler must not make every later call fail.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -234,7 +252,7 @@ fn grant_token(
             let user = {
                 let inner = shared.lock();
                 match inner.refresh_tokens.get(&presented) {
-                    Some(r) if r.expires > Instant::now() => r.username.clone(),
+                    Some(r) if r.expires > shared.now() => r.username.clone(),
                     Some(_) => return Err(("invalid_grant", "Token is not active".into())),
                     None => return Err(("invalid_grant", "Invalid refresh token".into())),
                 }
@@ -280,7 +298,7 @@ fn issue(
     douane_user: Option<&str>,
 ) -> Response {
     let lifetime = shared.config.token_lifetime;
-    let now = Instant::now();
+    let now = shared.now();
     let access = match douane_user {
         // Keycloak (Douane) access tokens are JWTs; WSO2/Axway ones opaque.
         Some(user) => crate::jwt_with_claims(
@@ -358,7 +376,7 @@ async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     if let Some(t) = inner.tokens.get_mut(&token)
         && t.client == id
     {
-        t.expires = Instant::now();
+        t.expires = shared.now();
     }
     inner.stats.revocations += 1;
     StatusCode::OK.into_response()
@@ -440,8 +458,7 @@ fn authenticate(
                 if !config.bearer_tokens.iter().any(|t| t == token) {
                     return Err(AuthFailure::Unknown);
                 }
-                let past =
-                    crate::jwt_exp(token).is_some_and(|exp| exp <= chrono::Utc::now().timestamp());
+                let past = crate::jwt_exp(token).is_some_and(|exp| exp <= shared.unix_now());
                 if past || inner.static_tokens_expired {
                     return Err(AuthFailure::Expired);
                 }
@@ -633,7 +650,7 @@ fn answer(
 ) -> Response {
     let config = &shared.config;
     let kind = config.kind;
-    let now = Instant::now();
+    let now = shared.now();
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
 
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();

@@ -564,6 +564,7 @@ async fn api(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let at = SystemTime::now();
     let correlation_id = headers
@@ -586,7 +587,7 @@ async fn api(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let response = answer(&shared, conn, &method, &uri, &headers);
+    let response = answer(&shared, conn, &method, &uri, &headers, &body);
     let mut inner = shared.lock();
     if response.status().is_success() {
         inner.stats.api_successes += 1;
@@ -647,6 +648,7 @@ fn answer(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Response {
     let config = &shared.config;
     let kind = config.kind;
@@ -798,6 +800,17 @@ fn answer(
     }
     drop(inner);
 
+    // Checked against the document (a forced answer is given whatever the request).
+    if forced.is_none()
+        && let Err(problem) = check_request(route, &segments, uri, headers, body)
+    {
+        return gateway_error(
+            kind,
+            StatusCode::BAD_REQUEST,
+            &generic_code(kind, 400),
+            &problem,
+        );
+    }
     let mut response = documented(shared, route, headers, forced);
     if kind == Kind::Piste {
         let value = match (rate_limit, rate_header) {
@@ -807,6 +820,41 @@ fn answer(
         response.headers_mut().insert("x-rate-limit", value);
     }
     response
+}
+
+/// The request against the route's rules; the problem names the parameter or JSON pointer.
+fn check_request(
+    route: &Route,
+    segments: &[&str],
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), String> {
+    let path = route
+        .path_names
+        .iter()
+        .zip(segments)
+        .filter_map(|(name, value)| {
+            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            name.clone().map(|n| (n, value.into_owned()))
+        })
+        .collect();
+    let query = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    route.rules.check(&crate::validate::Request {
+        path,
+        query,
+        header: &header,
+        body,
+        content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
+    })
 }
 
 /// PISTE `x-rate-limit`: the windows (milliseconds) with the calls left in each.

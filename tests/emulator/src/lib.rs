@@ -60,6 +60,7 @@ mod scenario;
 mod server;
 mod spec;
 mod state;
+mod synth;
 mod validate;
 
 use std::net::SocketAddr;

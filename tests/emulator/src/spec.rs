@@ -490,6 +490,12 @@ fn openapi3_response(doc: &Value, response: &Value) -> Canned {
         {
             examples.push((String::new(), e));
         }
+        // No example: a deterministic value satisfying the schema.
+        if examples.is_empty()
+            && let Some(schema) = media.get("schema")
+        {
+            examples.push((String::new(), crate::synth::value(doc, schema)));
+        }
         bodies.push(Body {
             media_type: media_type.clone(),
             examples,
@@ -517,9 +523,9 @@ fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canne
     if bodies.is_empty()
         && let Some(schema) = response.get("schema")
     {
-        let examples = schema_example(doc, Some(schema))
-            .map(|e| vec![(String::new(), e)])
-            .unwrap_or_default();
+        let example =
+            schema_example(doc, Some(schema)).unwrap_or_else(|| crate::synth::value(doc, schema));
+        let examples = vec![(String::new(), example)];
         let media_types: Vec<String> = produces
             .iter()
             .filter_map(Value::as_str)

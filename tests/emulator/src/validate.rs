@@ -139,7 +139,7 @@ fn scalar(doc: &Value, schema: &Value, text: &str) -> Result<(), String> {
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         let matches = values.iter().any(|v| match v {
             Value::String(s) => s == text,
-            other => other.to_string() == text,
+            other => serde_json::from_str::<Value>(text).ok().as_ref() == Some(other),
         });
         if !matches {
             return Err("not one of the documented values".into());

@@ -10,16 +10,26 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn corpus(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus")
-        .join(name);
-    assert!(
-        path.exists(),
-        "the corpus must sit next to the repository: {}",
+/// A corpus document, from `GOUVGEN_CORPUS` (default `../shared/corpus`). Absent: one line
+/// on stderr and `None` (the test skips), except under `CI=true`, where the test fails.
+fn corpus(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("GOUVGEN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    let path = dir.join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    let why = format!(
+        "corpus document {} absent (set GOUVGEN_CORPUS)",
         path.display()
     );
-    path
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+    // Past the harness's capture, so a passing `cargo test` shows it.
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+    None
 }
 
 fn diff(old: &Path, new: &Path) -> Report {
@@ -105,10 +115,13 @@ fn has(report: &Report, kind: ChangeKind, location: &str) -> bool {
 
 #[test]
 fn ficoba_v1_swagger2_to_v2() {
-    let r = diff(
-        &corpus("dgfip/ficoba-v1-swagger2.json"),
-        &corpus("dgfip/ficoba.json"),
-    );
+    let (Some(old), Some(new)) = (
+        corpus("dgfip/ficoba-v1-swagger2.json"),
+        corpus("dgfip/ficoba.json"),
+    ) else {
+        return;
+    };
+    let r = diff(&old, &new);
     // v1's five POST /recherches* operations are gone; v2 has eight new /comptes/* and /etatSante.
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 5);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 8);
@@ -130,10 +143,13 @@ fn ficoba_v1_swagger2_to_v2() {
 
 #[test]
 fn impot_particulier_swagger2_to_openapi3() {
-    let r = diff(
-        &corpus("dgfip/impot-particulier-swagger2.yaml"),
-        &corpus("dgfip/impot-particulier.json"),
-    );
+    let (Some(old), Some(new)) = (
+        corpus("dgfip/impot-particulier-swagger2.yaml"),
+        corpus("dgfip/impot-particulier.json"),
+    ) else {
+        return;
+    };
+    let r = diff(&old, &new);
     // The one v1 route survives under a new name with `{ANNEE}` renamed `{annrev}` and the
     // DGFiP vendor media type; 14 operations are new.
     assert!(has(
@@ -170,10 +186,13 @@ fn impot_particulier_swagger2_to_openapi3() {
 
 #[test]
 fn api_entreprise_v2_to_v3() {
-    let r = diff(
-        &corpus("api-entreprise/api-entreprise-v2.yaml"),
-        &corpus("api-entreprise/api-entreprise-v3.yaml"),
-    );
+    let (Some(old), Some(new)) = (
+        corpus("api-entreprise/api-entreprise-v2.yaml"),
+        corpus("api-entreprise/api-entreprise-v3.yaml"),
+    ) else {
+        return;
+    };
+    let r = diff(&old, &new);
     // v3 moved every route under /v3: all 34 v2 operations are removed, 52 are added.
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 34);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 52);
@@ -186,10 +205,13 @@ fn api_entreprise_v2_to_v3() {
 
 #[test]
 fn api_particulier_2021_to_v2() {
-    let r = diff(
-        &corpus("api-particulier/api-particulier-2021.yaml"),
-        &corpus("api-particulier/api-particulier-v2.yaml"),
-    );
+    let (Some(old), Some(new)) = (
+        corpus("api-particulier/api-particulier-2021.yaml"),
+        corpus("api-particulier/api-particulier-v2.yaml"),
+    ) else {
+        return;
+    };
+    let r = diff(&old, &new);
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 10);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 16);
     assert!(has(&r, ChangeKind::OperationRemoved, "get_caf_famille"));

@@ -53,8 +53,11 @@ fn external_file_references() {
 
 #[test]
 fn generation_is_byte_for_byte_deterministic() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus/api-entreprise/api-entreprise-v3.yaml");
+    // The largest corpus document when the corpus is there (GOUVGEN_CORPUS), a fixture otherwise.
+    let corpus = std::env::var_os("GOUVGEN_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
+        .join("api-entreprise/api-entreprise-v3.yaml");
     let spec_path = if corpus.exists() {
         corpus
     } else {
@@ -91,4 +94,49 @@ fn generation_is_byte_for_byte_deterministic() {
         let b = std::fs::read(dir.path().join("b").join(rel)).unwrap();
         assert_eq!(a, b, "{rel}");
     }
+}
+
+/// A crate published to an internal registry takes the runtime from that registry too; the
+/// registry round trip (tests/tests/registry.rs) proves it with cargo.
+#[test]
+fn runtime_dependency_names_the_publish_registry() {
+    let spec = gouvgen::read_spec(&fixture("unions.yaml")).unwrap();
+    let manifest = |settings: &CrateSettings| {
+        gouvgen::generate_files(&spec, settings).unwrap()["Cargo.toml"].clone()
+    };
+    let mut settings = CrateSettings::new("reg");
+    let plain = manifest(&settings);
+    assert!(plain.contains("\ngouvgen-runtime = \""), "{plain}");
+    assert!(!plain.contains("registry"), "{plain}");
+
+    settings.publish = Some(vec!["crates-io".into(), "interne".into()]);
+    let text = manifest(&settings);
+    assert!(
+        text.contains("publish = [\"crates-io\", \"interne\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "gouvgen-runtime = {{ version = \"{}\", registry = \"interne\" }}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+
+    settings.runtime = RuntimeDep::Path {
+        path: "../../runtime".into(),
+        version: "0.1.0".into(),
+    };
+    let text = manifest(&settings);
+    assert!(
+        text.contains(
+            "gouvgen-runtime = { version = \"0.1.0\", path = \"../../runtime\", registry = \"interne\" }"
+        ),
+        "{text}"
+    );
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(
+        parsed["dependencies"]["gouvgen-runtime"]["registry"].as_str(),
+        Some("interne")
+    );
 }

@@ -18,17 +18,83 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `../shared/corpus`, which CI provides next to the clone.
+/// The corpus of real documents: `GOUVGEN_CORPUS`, default `../shared/corpus` (which CI
+/// provides next to the clone). It is read in place, never copied.
 pub fn corpus_dir() -> PathBuf {
-    repo_root().join("../shared/corpus")
+    std::env::var_os("GOUVGEN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"))
 }
 
-/// Every document of the corpus, sorted.
+/// Whether this run is CI (`CI=true`), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips a test that lacks something from outside: one `SKIPPED` line on stderr naming the
+/// test and what is missing. Under `CI=true` it fails instead, since CI installs everything.
+pub fn skip(test: &str, missing: &str) {
+    assert!(
+        !in_ci(),
+        "{test}: {missing} (CI=true: nothing may be skipped)"
+    );
+    // Straight to the process's stderr, past the test harness's capture: the line shows in
+    // a plain `cargo test` run, where the test passes.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {missing}");
+}
+
+/// The corpus folder, or `None` after [`skip`] when it is absent.
+pub fn corpus_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = corpus_dir();
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(
+            test,
+            &format!(
+                "no corpus at {} (set GOUVGEN_CORPUS to its folder)",
+                dir.display()
+            ),
+        );
+        None
+    }
+}
+
+/// Every document of the corpus, sorted (empty when there is no corpus).
 pub fn corpus_documents() -> Vec<PathBuf> {
     let mut out = Vec::new();
     collect(&corpus_dir(), &mut out);
     out.sort();
     out
+}
+
+/// Folder of the outside tools the tests use (`GOUVGEN_TOOLS`, default
+/// `~/.cache/gouvgen-tools`), filled by `.ci/install-tools`.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("GOUVGEN_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into()))
+                .join(".cache/gouvgen-tools")
+        })
+}
+
+/// An installed tool at `relative` under [`tools_dir`], or `None` after [`skip`].
+pub fn tool_or_skip(test: &str, relative: &str) -> Option<PathBuf> {
+    let path = tools_dir().join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        skip(
+            test,
+            &format!(
+                "{} is not installed (run `bash .ci/install-tools`)",
+                path.display()
+            ),
+        );
+        None
+    }
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -7,7 +7,11 @@ use std::process::Command;
 use gouvgen_tests::{repo_root, target_dir};
 
 fn publishable() -> Vec<String> {
-    let mut names = vec!["gouvgen-runtime".to_string(), "gouvgen".to_string()];
+    let mut names = vec![
+        "gouvgen-runtime".to_string(),
+        "gouvgen".to_string(),
+        "gouvgen-emulator".to_string(),
+    ];
     let mut generated: Vec<String> = std::fs::read_dir(repo_root().join("generated"))
         .expect("generated/")
         .flatten()

@@ -108,7 +108,8 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
         "license = \"MIT OR Apache-2.0\"",
         "repository = \"https://example.invalid/demo\"",
         "publish = [\"interne\"]",
-        "gouvgen-runtime = { version = \"0.1.0\", path = \"../../runtime\" }",
+        // Published to `interne`: the runtime comes from there too.
+        "gouvgen-runtime = { version = \"0.1.0\", path = \"../../runtime\", registry = \"interne\" }",
     ] {
         assert!(cargo.contains(needle), "{needle} in\n{cargo}");
     }

@@ -56,6 +56,22 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
+    /// Serve documents as an emulated gateway on 127.0.0.1 until Ctrl-C (test without
+    /// credentials): prints the client builder lines, logs each call on one line.
+    Emulate {
+        /// The documents to serve (OpenAPI 3.x or Swagger 2.0, JSON or YAML).
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+        /// The gateway to behave like.
+        #[arg(long, value_enum)]
+        gateway: crate::emulate::GatewayArg,
+        /// Port on 127.0.0.1 (default: a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        /// A TOML scenario: forced errors, throttle, outage, latency, darkness, quota.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+    },
     /// Report what changed for users of the generated client between two documents.
     Diff {
         /// The previous document.
@@ -130,6 +146,20 @@ pub fn main() -> ExitCode {
         Command::Sync { check, root } => {
             return match crate::sync::sync(&crate::sync::Layout::at(&root), check) {
                 Ok(outcomes) => report_sync(&outcomes, check),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Emulate {
+            specs,
+            gateway,
+            port,
+            scenario,
+        } => {
+            return match crate::emulate::run(&specs, gateway, port, scenario.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::FAILURE

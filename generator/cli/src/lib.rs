@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod emulate;
 pub mod manifest;
 pub mod sync;
 pub mod usage;

@@ -127,14 +127,13 @@ fn settings_for(
     s.repository = manifest.defaults.repository.clone();
     s.documentation = manifest.defaults.documentation.clone();
     s.publish = manifest.defaults.publish.clone();
+    // Relative inside the repository; a runtime kept elsewhere is named by its absolute path.
+    let path = match layout.runtime.strip_prefix(&layout.root) {
+        Ok(inside) => relative(&entry.output, inside),
+        Err(_) => layout.runtime.to_string_lossy().into_owned(),
+    };
     s.runtime = RuntimeDep::Path {
-        path: relative(
-            &entry.output,
-            layout
-                .runtime
-                .strip_prefix(&layout.root)
-                .unwrap_or(&layout.runtime),
-        ),
+        path,
         version: runtime_version.to_string(),
     };
     s.example_tests = true;

@@ -312,17 +312,39 @@ fn cargo_toml(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> S
         out.push_str(&format!("publish = [{}]\n", regs.join(", ")));
     }
     out.push_str("\n[dependencies]\n");
+    // A crate published to an internal registry must find the runtime there: without the
+    // `registry` key, cargo would look for `gouvgen-runtime` on crates.io.
+    let registry = runtime_registry(settings)
+        .map(|r| format!(", registry = {}", toml_str(r)))
+        .unwrap_or_default();
     match &settings.runtime {
         RuntimeDep::Path { path, version } => {
             out.push_str(&format!(
-                "gouvgen-runtime = {{ version = {}, path = {} }}\n",
+                "gouvgen-runtime = {{ version = {}, path = {}{registry} }}\n",
                 toml_str(version),
                 toml_str(path)
             ));
         }
-        RuntimeDep::Version(v) => out.push_str(&format!("gouvgen-runtime = {}\n", toml_str(v))),
+        RuntimeDep::Version(v) if registry.is_empty() => {
+            out.push_str(&format!("gouvgen-runtime = {}\n", toml_str(v)))
+        }
+        RuntimeDep::Version(v) => out.push_str(&format!(
+            "gouvgen-runtime = {{ version = {}{registry} }}\n",
+            toml_str(v)
+        )),
     }
     out
+}
+
+/// The registry the runtime comes from: the first registry of `publish` other than crates.io
+/// (the runtime is published where the clients are). `None`: crates.io.
+pub fn runtime_registry(settings: &CrateSettings) -> Option<&str> {
+    settings
+        .publish
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .find(|r| *r != "crates-io")
 }
 
 fn readme(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> String {

@@ -127,7 +127,12 @@ fn run(ctx: Ctx) -> ExitCode {
         tools_used.extend(tools::PEERS.iter().filter(|t| t.available(&ctx)));
     }
 
-    let mut docs = docs::discover(&ctx.shared.join("corpus"), &ctx.root.join("specs"));
+    let mut docs = docs::discover(
+        &std::env::var_os("GOUVGEN_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| ctx.shared.join("corpus")),
+        &ctx.root.join("specs"),
+    );
     if o.quick {
         docs.sort_by_key(|d| d.bytes);
         let pick = docs

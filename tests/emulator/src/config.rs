@@ -1,7 +1,27 @@
 //! What an emulated gateway accepts and how strict it is.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::state::CallRecord;
+
+/// Called with every API call once answered (the `gouvgen emulate` one-line log).
+#[derive(Clone)]
+pub(crate) struct CallObserver(pub Arc<dyn Fn(&CallRecord) + Send + Sync>);
+
+impl std::fmt::Debug for CallObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallObserver")
+    }
+}
+
+impl std::ops::Deref for CallObserver {
+    type Target = dyn Fn(&CallRecord) + Send + Sync;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
 
 /// The gateway being emulated: decides the token endpoint, the grants, how credentials are
 /// presented and the format of error bodies.
@@ -62,6 +82,8 @@ pub struct GatewayConfig {
     pub(crate) ban_grace: Duration,
     pub(crate) call_log_capacity: usize,
     pub(crate) specs: Vec<PathBuf>,
+    pub(crate) port: u16,
+    pub(crate) on_call: Option<CallObserver>,
 }
 
 impl GatewayConfig {
@@ -81,6 +103,8 @@ impl GatewayConfig {
             ban_grace: Duration::from_millis(100),
             call_log_capacity: 100_000,
             specs: Vec::new(),
+            port: 0,
+            on_call: None,
         }
     }
 
@@ -190,6 +214,18 @@ impl GatewayConfig {
     /// its base path, answering with its examples.
     pub fn mount_spec(mut self, path: impl Into<PathBuf>) -> Self {
         self.specs.push(path.into());
+        self
+    }
+
+    /// Serves on this port of 127.0.0.1 (default 0: a free port, the right choice for tests).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Calls `observer` with every API call once answered (or, when dark, once received).
+    pub fn on_call(mut self, observer: impl Fn(&CallRecord) + Send + Sync + 'static) -> Self {
+        self.on_call = Some(CallObserver(Arc::new(observer)));
         self
     }
 }

@@ -57,9 +57,12 @@
 #![deny(missing_docs)]
 
 mod config;
+mod scenario;
 mod server;
 mod spec;
 mod state;
+mod synth;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -112,11 +115,13 @@ impl Emulator {
             routes,
             inner: Mutex::new(Inner::new()),
             dark: Default::default(),
+            clock_offset: Default::default(),
         });
         let app = server::router(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let port = shared.config.port;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| format!("emulator cannot bind 127.0.0.1: {e}"))?;
+            .map_err(|e| format!("emulator cannot bind 127.0.0.1:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -183,7 +188,7 @@ impl Emulator {
     /// long-lived JWTs from now on: the next call gets a 401. Douane refresh tokens still work.
     pub fn expire_all_tokens(&self) {
         let mut inner = self.shared.lock();
-        let now = std::time::Instant::now();
+        let now = self.shared.now();
         for t in inner.tokens.values_mut() {
             t.expires = t.expires.min(now);
         }
@@ -201,9 +206,83 @@ impl Emulator {
     /// Makes every Douane refresh token expire: the next renewal must use the password grant.
     pub fn expire_refresh_tokens(&self) {
         let mut inner = self.shared.lock();
-        let now = std::time::Instant::now();
+        let now = self.shared.now();
         for r in inner.refresh_tokens.values_mut() {
             r.expires = r.expires.min(now);
+        }
+    }
+
+    /// Answers every call of `operation` (its `operationId`, or `METHOD /base/path/{template}`
+    /// as [`Emulator::operations`] lists it) with `status`: the document's response and example
+    /// for that status, else the gateway's own error body. Until [`Emulator::reset_scenario`].
+    pub fn fail(&self, operation: &str, status: u16) {
+        self.shared
+            .lock()
+            .scenario
+            .forced
+            .insert(operation.to_string(), scenario::Forced { status });
+    }
+
+    /// Every API call answers 429 with `Retry-After: retry_after` (whole seconds, at least 1)
+    /// in the gateway's format, whatever the quota says.
+    pub fn throttle(&self, retry_after: Duration) {
+        self.shared.lock().scenario.throttle = Some(state::ceil_secs(retry_after));
+    }
+
+    /// Every API call answers 503 in the gateway's format (maintenance).
+    pub fn unavailable(&self) {
+        self.shared.lock().scenario.unavailable = true;
+    }
+
+    /// Waits `latency` before every API answer.
+    pub fn latency(&self, latency: Duration) {
+        self.shared.lock().scenario.latency = latency;
+    }
+
+    /// Goes dark: connections are accepted and requests read, but API calls are never
+    /// answered (a client must rely on its own deadline). Token endpoints still answer.
+    pub fn go_dark(&self) {
+        self.shared.lock().scenario.dark = true;
+    }
+
+    /// Applies the API Entreprise / API Particulier 12-hour IP ban now: API calls are never
+    /// answered, as the real gateways do to a client that ignored a 429.
+    pub fn ban(&self) {
+        self.shared.lock().scenario.banned = true;
+    }
+
+    /// Replaces the quota from now on (`None`: no quota); windows already counted are kept.
+    pub fn set_rate_limit(&self, limit: Option<(u32, Duration)>) {
+        self.shared.lock().scenario.rate_limit = Some(limit);
+    }
+
+    /// Revokes every access token issued so far and refuses the configured long-lived JWTs:
+    /// the next call gets a 401 (same as [`Emulator::expire_all_tokens`], under the name of
+    /// what the gateway did).
+    pub fn revoke_all_tokens(&self) {
+        self.expire_all_tokens();
+    }
+
+    /// Back to normal behaviour: no forced errors, throttle, outage, latency, darkness or ban;
+    /// the configured quota again. Tokens and counters are kept.
+    pub fn reset_scenario(&self) {
+        self.shared.lock().scenario = Default::default();
+    }
+
+    /// Moves the gateway's clock forward by `by`: tokens expire, quota windows and
+    /// Retry-After periods pass, JWT `exp` claims are judged, as if that time had gone by.
+    /// Tests use it instead of sleeping. (The client's own clock is not moved.)
+    pub fn advance_clock(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.shared
+            .clock_offset
+            .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A cloneable handle to script this emulator from other tasks (same methods as here).
+    pub fn handle(&self) -> EmulatorHandle {
+        EmulatorHandle {
+            shared: self.shared.clone(),
         }
     }
 
@@ -220,6 +299,79 @@ impl Emulator {
     /// Entreprise and API Particulier issue them. Same as [`jwt`].
     pub fn jwt(expires_in: Duration) -> String {
         jwt(expires_in)
+    }
+}
+
+/// A cloneable handle on a running [`Emulator`], for tasks that script scenarios or read the
+/// log while the test owns the emulator. It does not keep the server alive.
+#[derive(Clone)]
+pub struct EmulatorHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("kind", &self.shared.config.kind)
+            .finish()
+    }
+}
+
+impl EmulatorHandle {
+    fn emulator(&self) -> Emulator {
+        Emulator {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            shared: self.shared.clone(),
+            shutdown: None,
+        }
+    }
+    /// See [`Emulator::fail`].
+    pub fn fail(&self, operation: &str, status: u16) {
+        self.emulator().fail(operation, status)
+    }
+    /// See [`Emulator::throttle`].
+    pub fn throttle(&self, retry_after: Duration) {
+        self.emulator().throttle(retry_after)
+    }
+    /// See [`Emulator::unavailable`].
+    pub fn unavailable(&self) {
+        self.emulator().unavailable()
+    }
+    /// See [`Emulator::latency`].
+    pub fn latency(&self, latency: Duration) {
+        self.emulator().latency(latency)
+    }
+    /// See [`Emulator::go_dark`].
+    pub fn go_dark(&self) {
+        self.emulator().go_dark()
+    }
+    /// See [`Emulator::ban`].
+    pub fn ban(&self) {
+        self.emulator().ban()
+    }
+    /// See [`Emulator::set_rate_limit`].
+    pub fn set_rate_limit(&self, limit: Option<(u32, Duration)>) {
+        self.emulator().set_rate_limit(limit)
+    }
+    /// See [`Emulator::revoke_all_tokens`].
+    pub fn revoke_all_tokens(&self) {
+        self.emulator().revoke_all_tokens()
+    }
+    /// See [`Emulator::reset_scenario`].
+    pub fn reset_scenario(&self) {
+        self.emulator().reset_scenario()
+    }
+    /// See [`Emulator::advance_clock`].
+    pub fn advance_clock(&self, by: Duration) {
+        self.emulator().advance_clock(by)
+    }
+    /// See [`Emulator::calls`].
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.emulator().calls()
+    }
+    /// See [`Emulator::stats`].
+    pub fn stats(&self) -> Stats {
+        self.emulator().stats()
     }
 }
 

@@ -29,9 +29,27 @@ pub(crate) struct Shared {
     pub inner: Mutex<Inner>,
     /// While set, API calls are accepted and never answered (an outage, a ban).
     pub dark: std::sync::atomic::AtomicBool,
+    /// How far [`crate::Emulator::advance_clock`] moved the gateway's clock (nanoseconds).
+    pub clock_offset: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
+    /// The gateway's clock: real time plus the test's advances (token expiry, quota windows).
+    pub fn now(&self) -> Instant {
+        Instant::now() + self.offset()
+    }
+
+    /// The gateway's wall clock in Unix seconds (JWT `exp` checks), advanced the same way.
+    pub fn unix_now(&self) -> i64 {
+        chrono::Utc::now().timestamp() + self.offset().as_secs() as i64
+    }
+
+    fn offset(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(
+            self.clock_offset.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panicking handler must not make every later call fail.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -236,7 +254,7 @@ fn grant_token(
             let user = {
                 let inner = shared.lock();
                 match inner.refresh_tokens.get(&presented) {
-                    Some(r) if r.expires > Instant::now() => r.username.clone(),
+                    Some(r) if r.expires > shared.now() => r.username.clone(),
                     Some(_) => return Err(("invalid_grant", "Token is not active".into())),
                     None => return Err(("invalid_grant", "Invalid refresh token".into())),
                 }
@@ -282,7 +300,7 @@ fn issue(
     douane_user: Option<&str>,
 ) -> Response {
     let lifetime = shared.config.token_lifetime;
-    let now = Instant::now();
+    let now = shared.now();
     let dgfip_key = (shared.config.kind == Kind::Dgfip).then(|| format!("{client}\n{scope}"));
     if let Some(key) = &dgfip_key {
         let mut inner = shared.lock();
@@ -384,7 +402,7 @@ async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     if let Some(t) = inner.tokens.get_mut(&token)
         && t.client == id
     {
-        t.expires = Instant::now();
+        t.expires = shared.now();
         inner
             .dgfip_current
             .retain(|_, (access, _)| *access != token);
@@ -469,8 +487,7 @@ fn authenticate(
                 if !config.bearer_tokens.iter().any(|t| t == token) {
                     return Err(AuthFailure::Unknown);
                 }
-                let past =
-                    crate::jwt_exp(token).is_some_and(|exp| exp <= chrono::Utc::now().timestamp());
+                let past = crate::jwt_exp(token).is_some_and(|exp| exp <= shared.unix_now());
                 if past || inner.static_tokens_expired {
                     return Err(AuthFailure::Expired);
                 }
@@ -590,6 +607,7 @@ async fn api(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     if shared.dark.load(std::sync::atomic::Ordering::SeqCst) {
         std::future::pending::<()>().await;
@@ -599,25 +617,75 @@ async fn api(
         .get("x-correlation-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let response = answer(&shared, conn, &method, &uri, &headers);
+    let (silent, latency) = {
+        let inner = shared.lock();
+        (inner.scenario.silent(), inner.scenario.latency)
+    };
+    if silent {
+        {
+            let mut inner = shared.lock();
+            inner.stats.api_calls += 1;
+            log_call(&shared, &mut inner, at, correlation_id, &method, &uri, 0);
+        }
+        // Dark (or banned): the connection stays open and nothing ever comes back.
+        return std::future::pending().await;
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let response = answer(&shared, conn, &method, &uri, &headers, &body);
     let mut inner = shared.lock();
     if response.status().is_success() {
         inner.stats.api_successes += 1;
+    }
+    let status = response.status().as_u16();
+    log_call(
+        &shared,
+        &mut inner,
+        at,
+        correlation_id,
+        &method,
+        &uri,
+        status,
+    );
+    response
+}
+
+/// Appends to the call log (bounded) and tells the call observer, if any.
+fn log_call(
+    shared: &Shared,
+    inner: &mut Inner,
+    at: SystemTime,
+    correlation_id: Option<String>,
+    method: &Method,
+    uri: &Uri,
+    status: u16,
+) {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let template = shared
+        .routes
+        .iter()
+        .filter(|r| r.method == method.as_str() && r.matches_path(&segments))
+        .max_by_key(|r| r.literal_count())
+        .map(|r| r.template.clone());
+    let record = CallRecord {
+        at,
+        correlation_id,
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        template,
+        status,
+    };
+    if let Some(observer) = &shared.config.on_call {
+        observer(&record);
     }
     let capacity = shared.config.call_log_capacity;
     if capacity > 0 {
         if inner.calls.len() >= capacity {
             inner.calls.pop_front();
         }
-        inner.calls.push_back(CallRecord {
-            at,
-            correlation_id,
-            method: method.to_string(),
-            path: uri.path().to_string(),
-            status: response.status().as_u16(),
-        });
+        inner.calls.push_back(record);
     }
-    response
 }
 
 fn answer(
@@ -626,10 +694,11 @@ fn answer(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Response {
     let config = &shared.config;
     let kind = config.kind;
-    let now = Instant::now();
+    let now = shared.now();
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
 
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
@@ -734,8 +803,32 @@ fn answer(
         );
     }
 
+    // Scripted gateway-wide failures come after authentication, like the real gateways'.
+    if let Some(secs) = inner.scenario.throttle {
+        drop(inner);
+        return throttled(kind, secs);
+    }
+    if inner.scenario.unavailable {
+        drop(inner);
+        return gateway_error(
+            kind,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &generic_code(kind, 503),
+            "Service indisponible (maintenance)",
+        );
+    }
+    let forced = inner
+        .scenario
+        .forced_for(
+            route.operation_id.as_deref(),
+            &route.method,
+            &route.template,
+        )
+        .map(|f| f.status);
+    let rate_limit = inner.scenario.rate_limit.unwrap_or(config.rate_limit);
+
     let mut rate_header = None;
-    if let Some(limit) = config.rate_limit {
+    if let Some(limit) = rate_limit {
         let traffic = inner.traffic.get_mut(&key).expect("entry made above");
         match traffic.check(
             now,
@@ -766,15 +859,61 @@ fn answer(
     }
     drop(inner);
 
-    let mut response = documented(shared, route, headers);
+    // Checked against the document (a forced answer is given whatever the request).
+    if forced.is_none()
+        && let Err(problem) = check_request(route, &segments, uri, headers, body)
+    {
+        return gateway_error(
+            kind,
+            StatusCode::BAD_REQUEST,
+            &generic_code(kind, 400),
+            &problem,
+        );
+    }
+    let mut response = documented(shared, route, headers, forced);
     if kind == Kind::Piste {
-        let value = match (config.rate_limit, rate_header) {
+        let value = match (rate_limit, rate_header) {
             (Some(limit), Some(remaining)) => rate_limit_header(limit, remaining),
             _ => HeaderValue::from_static("[]"),
         };
         response.headers_mut().insert("x-rate-limit", value);
     }
     response
+}
+
+/// The request against the route's rules; the problem names the parameter or JSON pointer.
+fn check_request(
+    route: &Route,
+    segments: &[&str],
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), String> {
+    let path = route
+        .path_names
+        .iter()
+        .zip(segments)
+        .filter_map(|(name, value)| {
+            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            name.clone().map(|n| (n, value.into_owned()))
+        })
+        .collect();
+    let query = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    route.rules.check(&crate::validate::Request {
+        path,
+        query,
+        header: &header,
+        body,
+        content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
+    })
 }
 
 /// PISTE `x-rate-limit`: the windows (milliseconds) with the calls left in each.
@@ -787,10 +926,17 @@ fn rate_limit_header(limit: (u32, std::time::Duration), remaining: u32) -> Heade
 
 /// The documented answer: the first 2xx, or the status `X-Emulator-Status` asks for, with the
 /// example `X-Emulator-Example` names (the first one otherwise).
-fn documented(shared: &Shared, route: &Route, headers: &HeaderMap) -> Response {
+fn documented(
+    shared: &Shared,
+    route: &Route,
+    headers: &HeaderMap,
+    forced: Option<u16>,
+) -> Response {
     let kind = shared.config.kind;
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    let status = match header("x-emulator-status") {
+    let forced_text = forced.map(|s| s.to_string());
+    let asked = forced_text.as_deref().or(header("x-emulator-status"));
+    let status = match asked {
         Some(s) => match s
             .trim()
             .parse::<u16>()
@@ -805,7 +951,7 @@ fn documented(shared: &Shared, route: &Route, headers: &HeaderMap) -> Response {
         None => StatusCode::from_u16(route.success()).unwrap_or(StatusCode::OK),
     };
     let Some(canned) = route.responses.get(&status.as_u16()) else {
-        if header("x-emulator-status").is_none() {
+        if asked.is_none() {
             return status.into_response();
         }
         // Not documented: the gateway's own error body for that status.

@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+
+use crate::validate::{In, Param, Rules};
 
 use serde_json::{Map, Value};
 
@@ -85,6 +88,12 @@ pub(crate) struct Route {
     pub method: String,
     /// Base path + operation path, as documented.
     pub template: String,
+    /// The document's `operationId`, if any (scenarios name operations by it).
+    pub operation_id: Option<String>,
+    /// Per path segment, the parameter name when the segment is exactly `{name}`.
+    pub path_names: Vec<Option<String>>,
+    /// What requests must satisfy (parameters, body).
+    pub rules: Rules,
     segments: Vec<Segment>,
     /// Documented responses by numeric status (`default` and `2XX` ranges are skipped).
     pub responses: BTreeMap<u16, Canned>,
@@ -145,6 +154,7 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
             .map(server_base)
             .unwrap_or_default()
     };
+    let shared_doc = Arc::new(doc.clone());
     let global_produces = doc
         .get("produces")
         .and_then(Value::as_array)
@@ -206,7 +216,18 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
                         .is_some_and(|n| n.eq_ignore_ascii_case("x-franceconnect-oauth"))
                     && p.get("required").and_then(Value::as_bool) == Some(true)
             });
+            let rules = rules(doc, op, &path_params, swagger2, &shared_doc);
             let full = format!("{base}{template}");
+            let path_names = full
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.strip_prefix('{')
+                        .and_then(|r| r.strip_suffix('}'))
+                        .filter(|n| !n.contains(['{', '}']))
+                        .map(str::to_string)
+                })
+                .collect();
             let segments = full
                 .split('/')
                 .filter(|s| !s.is_empty())
@@ -233,6 +254,12 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
             out.push(Route {
                 method: method.to_ascii_uppercase(),
                 template: full,
+                operation_id: op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                path_names,
+                rules,
                 segments,
                 responses,
                 public,
@@ -242,6 +269,68 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
         }
     }
     Ok(out)
+}
+
+/// The parameters (operation-level ones win over path-level ones) and body an operation
+/// declares.
+fn rules(
+    doc: &Value,
+    op: &Value,
+    path_params: &[Value],
+    swagger2: bool,
+    shared: &Arc<Value>,
+) -> Rules {
+    let mut params: Vec<Param> = Vec::new();
+    let mut body = None;
+    let own = op.get("parameters").and_then(Value::as_array);
+    for p in own.into_iter().flatten().chain(path_params) {
+        let p = deref(doc, p);
+        let (Some(name), Some(location)) = (
+            p.get("name").and_then(Value::as_str),
+            p.get("in").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let location = match location {
+            "path" => In::Path,
+            "query" => In::Query,
+            "header" => In::Header,
+            "body" if swagger2 => {
+                if body.is_none() {
+                    let required = p.get("required").and_then(Value::as_bool) == Some(true);
+                    body = Some((required, p.get("schema").cloned()));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let same = |q: &Param| q.location == location && q.name.eq_ignore_ascii_case(name);
+        if params.iter().any(same) {
+            continue;
+        }
+        params.push(Param {
+            name: name.to_string(),
+            location,
+            required: location == In::Path
+                || p.get("required").and_then(Value::as_bool) == Some(true),
+            schema: p.get("schema").cloned().unwrap_or_else(|| p.clone()),
+        });
+    }
+    if !swagger2 && let Some(request_body) = op.get("requestBody") {
+        let request_body = deref(doc, request_body);
+        let required = request_body.get("required").and_then(Value::as_bool) == Some(true);
+        let schema = request_body
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| c.iter().find(|(mt, _)| mt.contains("json")))
+            .and_then(|(_, media)| deref(doc, media).get("schema").cloned());
+        body = Some((required, schema));
+    }
+    Rules {
+        params,
+        body,
+        doc: shared.clone(),
+    }
 }
 
 /// OpenAPI 3: the path part of a server URL, server variables replaced by their defaults.
@@ -401,6 +490,12 @@ fn openapi3_response(doc: &Value, response: &Value) -> Canned {
         {
             examples.push((String::new(), e));
         }
+        // No example: a deterministic value satisfying the schema.
+        if examples.is_empty()
+            && let Some(schema) = media.get("schema")
+        {
+            examples.push((String::new(), crate::synth::value(doc, schema)));
+        }
         bodies.push(Body {
             media_type: media_type.clone(),
             examples,
@@ -428,9 +523,9 @@ fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canne
     if bodies.is_empty()
         && let Some(schema) = response.get("schema")
     {
-        let examples = schema_example(doc, Some(schema))
-            .map(|e| vec![(String::new(), e)])
-            .unwrap_or_default();
+        let example =
+            schema_example(doc, Some(schema)).unwrap_or_else(|| crate::synth::value(doc, schema));
+        let examples = vec![(String::new(), example)];
         let media_types: Vec<String> = produces
             .iter()
             .filter_map(Value::as_str)

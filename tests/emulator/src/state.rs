@@ -61,9 +61,12 @@ pub struct CallRecord {
     pub correlation_id: Option<String>,
     /// HTTP method.
     pub method: String,
-    /// Request path (without query).
+    /// Request path (without query). It may carry personal data (tax numbers): print
+    /// [`CallRecord::template`] instead.
     pub path: String,
-    /// Status answered.
+    /// The documented path template the call matched (`/spi/{spi}/...`), if any.
+    pub template: Option<String>,
+    /// Status answered; 0 for a call never answered (the gateway was dark or had banned).
     pub status: u16,
 }
 
@@ -214,6 +217,8 @@ pub(crate) struct Inner {
     pub traffic: HashMap<String, Traffic>,
     pub ip_traffic: HashMap<std::net::IpAddr, Traffic>,
     pub calls: VecDeque<CallRecord>,
+    /// What the test scripted (errors, latency, darkness...).
+    pub scenario: crate::scenario::Scenario,
 }
 
 impl Inner {
@@ -228,6 +233,7 @@ impl Inner {
             traffic: HashMap::new(),
             ip_traffic: HashMap::new(),
             calls: VecDeque::new(),
+            scenario: Default::default(),
         }
     }
 }

@@ -131,7 +131,8 @@ pub fn encode_path_styled(value: &impl Serialize, explode: bool) -> String {
 }
 
 impl Request {
-    /// Adds a query parameter of any shape, written by `style` and `explode`.
+    /// Adds a query parameter of any shape, written by `style` and `explode`; `None` sends
+    /// nothing.
     pub fn query_styled(
         mut self,
         name: &str,
@@ -148,7 +149,7 @@ impl Request {
         self
     }
 
-    /// Adds a header of any shape, written in `simple` style.
+    /// Adds a header of any shape, written in `simple` style; `None` sends nothing.
     pub fn header_styled(
         mut self,
         name: &'static str,
@@ -156,6 +157,7 @@ impl Request {
         explode: bool,
     ) -> Self {
         match serde_json::to_value(value) {
+            Ok(Value::Null) => {}
             Ok(v) => self.headers.push((name, simple_text(&v, explode))),
             Err(e) => self.build_error = Some(format!("header `{name}` does not serialize: {e}")),
         }

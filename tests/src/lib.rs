@@ -7,6 +7,7 @@ use std::process::Command;
 use gouvgen::{CrateSettings, RuntimeDep};
 
 pub mod e2e;
+pub mod mutation;
 pub mod schema_check;
 
 /// The repository root.

@@ -121,12 +121,13 @@ fn mutants_never_panic_hang_or_blow_up_and_accepted_ones_compile() {
     let sample: Vec<_> = accepted.iter().step_by(step).take(compile).collect();
     let mut ws = ScratchWorkspace::new("mutants");
     for (i, r) in sample.iter().enumerate() {
-        ws.add(&r.file, &format!("mutant-{i}")).unwrap_or_else(|e| {
-            panic!(
-                "{}: accepted by the CLI, refused in process: {e}",
-                r.file.display()
-            )
-        });
+        ws.add_plain(&r.file, &format!("mutant-{i}"))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: accepted by the CLI, refused in process: {e}",
+                    r.file.display()
+                )
+            });
     }
     ws.finish();
     let (ok, output) = ws.cargo(&[

@@ -254,7 +254,8 @@ fn lib_rs(api: &Api, settings: &CrateSettings) -> TokenStream {
             rustdoc::invalid_html_tags,
             rustdoc::invalid_rust_codeblocks,
             clippy::doc_lazy_continuation,
-            clippy::doc_overindented_list_items
+            clippy::doc_overindented_list_items,
+            clippy::type_complexity
         )]
 
         #[rustfmt::skip]

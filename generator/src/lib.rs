@@ -39,7 +39,12 @@ pub struct Spec {
 
 /// Loads and models a document: everything `gouvgen check` does.
 pub fn read_spec(path: &Path) -> Result<Spec> {
-    let doc = load::load_document(path)?;
+    read_spec_with(path, &load::LoadOptions::default())
+}
+
+/// [`read_spec`] with loader options (e.g. references outside the document's folder).
+pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
+    let doc = load::load_document_with(path, options)?;
     let (api, warnings) = model::build(&doc)?;
     let mut hasher = Sha256::new();
     for file in &doc.files {

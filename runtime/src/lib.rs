@@ -64,7 +64,10 @@ pub use error::{
 };
 pub use presets::{DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset};
 pub use rate_limit::RateLimit;
-pub use request::{FilePart, Multipart, ParamValue, Request, encode_path};
+pub use request::{
+    FilePart, Multipart, ParamStyle, ParamValue, Request, encode_path, encode_path_styled,
+    query_pairs, simple_text,
+};
 pub use response::{RawResponse, Response};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -456,3 +456,8 @@ const QUERY: &AsciiSet = &PATH_SEGMENT.remove(b',');
 pub(crate) fn query_component(s: &str) -> String {
     utf8_percent_encode(s, QUERY).to_string()
 }
+
+// Parameters of any shape (arrays, objects, unions) by OpenAPI style.
+#[path = "params.rs"]
+mod params;
+pub use params::{ParamStyle, encode_path_styled, query_pairs, simple_text};

@@ -127,7 +127,7 @@ fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
     // The request.
     let http_method = format_ident!("{}", op.http_method);
     let op_id = &op.id;
-    let (fmt, fmt_args) = path_format(op);
+    let (fmt, fmt_args) = path_format(op, space);
     let mut chain = Vec::new();
     let mut after = Vec::new();
     for p in &op.params {
@@ -232,7 +232,7 @@ fn arg_type(ty: &TypeRef, space: &TypeSpace) -> TokenStream {
 }
 
 /// `format!` string and arguments for the path: `"{}/spi/{}/x"` with encoded parameters.
-fn path_format(op: &Operation) -> (String, Vec<TokenStream>) {
+fn path_format(op: &Operation, space: &TypeSpace) -> (String, Vec<TokenStream>) {
     let mut fmt = String::from("{}");
     let mut args = Vec::new();
     let mut rest = op.path.as_str();
@@ -248,12 +248,8 @@ fn path_format(op: &Operation) -> (String, Vec<TokenStream>) {
             .find(|p| p.location == ParamIn::Path && p.name == name)
         {
             Some(p) => {
-                let ident = format_ident!("{}", p.rust_name);
                 fmt.push_str("{}");
-                args.push(match &p.ty {
-                    TypeRef::Vec(_) => quote!(rt::encode_path(&#ident.iter().map(rt::ParamValue::to_param).collect::<Vec<_>>().join(","))),
-                    _ => quote!(rt::encode_path(&#ident)),
-                });
+                args.push(super::params::path_arg(p, space));
             }
             None => fmt.push_str(
                 &rest[start..start + len + 1]
@@ -269,6 +265,9 @@ fn path_format(op: &Operation) -> (String, Vec<TokenStream>) {
 
 /// Statements adding one parameter: chained calls, or statements after the chain.
 fn param_statement(p: &Param, space: &TypeSpace) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    if let Some(call) = super::params::styled_call(p, space) {
+        return (vec![call], Vec::new());
+    }
     let name = &p.name;
     let ident = format_ident!("{}", p.rust_name);
     let value = if p.required {
@@ -583,6 +582,11 @@ fn multipart_struct(
         });
     }
     let doc = format!(" Multipart body of [`Client::{}`].", op.method_name);
+    let form_binding = if fields.is_empty() {
+        quote!(let form)
+    } else {
+        quote!(let mut form)
+    };
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
@@ -590,7 +594,7 @@ fn multipart_struct(
         impl #name {
             /// The parts, in document order.
             pub fn into_multipart(self) -> rt::Multipart {
-                let mut form = rt::Multipart::new();
+                #form_binding = rt::Multipart::new();
                 #(#parts)*
                 form
             }

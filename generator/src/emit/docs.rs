@@ -61,6 +61,43 @@ pub fn doc_lines(text: &str) -> Vec<String> {
     out
 }
 
+/// Text rustc accepts in a doc comment: bare CR, other control characters and bidi
+/// controls (denied by `text_direction_codepoint_in_comment`) become U+FFFD.
+pub fn sanitise(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' => c,
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => '\u{fffd}',
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+                '\u{fffd}'
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// Rewrites every `#[doc]` of a file through [`sanitise`]: whatever text reaches a doc
+/// comment, from wherever in the emitter, compiles.
+pub struct DocSanitiser;
+
+impl syn::visit_mut::VisitMut for DocSanitiser {
+    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+        if attr.path().is_ident("doc")
+            && let syn::Meta::NameValue(nv) = &mut attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &mut nv.value
+        {
+            let value = s.value();
+            let clean = sanitise(&value);
+            if clean != value {
+                *s = syn::LitStr::new(&clean, s.span());
+            }
+        }
+    }
+}
+
 /// Inline code for a name from the document, safe inside backticks.
 pub fn code(name: &str) -> String {
     if name.contains('`') {
@@ -72,7 +109,15 @@ pub fn code(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::doc_lines;
+    use super::{doc_lines, sanitise};
+
+    #[test]
+    fn doc_text_rustc_rejects_is_replaced() {
+        assert_eq!(
+            sanitise("a\rb\u{202e}c\u{0}d\te\nf"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\te\nf"
+        );
+    }
 
     #[test]
     fn code_blocks_never_become_doctests() {

@@ -3,6 +3,7 @@
 mod client;
 pub mod docs;
 pub mod examples;
+mod params;
 mod rust_types;
 mod types;
 
@@ -180,10 +181,11 @@ pub fn module_source(api: &Api) -> Result<String> {
 
 /// Pretty-prints tokens; a failure here is a gouvgen bug, reported as such.
 fn format(tokens: TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Config {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| Error::Config {
         message: format!("gouvgen produced code it cannot parse: {e}"),
         hint: "this is a gouvgen bug: please report it with the document".into(),
     })?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut docs::DocSanitiser, &mut file);
     Ok(space_items(&prettyplease::unparse(&file)))
 }
 
@@ -252,7 +254,8 @@ fn lib_rs(api: &Api, settings: &CrateSettings) -> TokenStream {
             rustdoc::invalid_html_tags,
             rustdoc::invalid_rust_codeblocks,
             clippy::doc_lazy_continuation,
-            clippy::doc_overindented_list_items
+            clippy::doc_overindented_list_items,
+            clippy::type_complexity
         )]
 
         #[rustfmt::skip]

@@ -14,10 +14,21 @@ const SERDE_CRATE: &str = "gouvgen_runtime::serde";
 /// Tokens of the whole `types` module.
 pub fn types_file(space: &TypeSpace) -> TokenStream {
     let mut items = Vec::new();
-    let mut defaults = Vec::new();
+    let mut defaults = Defaults::default();
     for ty in &space.types {
         items.push(named_type(ty, space, &mut defaults));
     }
+    let defaults = defaults.items;
+    // Only aliases (or nothing): `rt` may go unused.
+    let rt_allow = if space
+        .types
+        .iter()
+        .all(|t| matches!(t.kind, TypeKind::Alias(_)))
+    {
+        quote!(#[allow(unused_imports)])
+    } else {
+        quote!()
+    };
     let defaults_mod = if defaults.is_empty() {
         quote!()
     } else {
@@ -33,6 +44,7 @@ pub fn types_file(space: &TypeSpace) -> TokenStream {
     quote! {
         //! Types of the API's bodies, named after the document's schemas.
         #![allow(clippy::large_enum_variant)]
+        #rt_allow
         use gouvgen_runtime as rt;
         #(#items)*
         #defaults_mod
@@ -52,7 +64,15 @@ fn header_doc(ty: &NamedType) -> TokenStream {
     lines_to_attrs(&lines)
 }
 
-fn named_type(ty: &NamedType, space: &TypeSpace, defaults: &mut Vec<TokenStream>) -> TokenStream {
+/// Default-value functions, with names unique in the `defaults` module (`FooBar.baz` and
+/// `Foo.bar_baz` would both be `foo_bar_baz`).
+#[derive(Default)]
+struct Defaults {
+    items: Vec<TokenStream>,
+    names: crate::naming::Namer,
+}
+
+fn named_type(ty: &NamedType, space: &TypeSpace, defaults: &mut Defaults) -> TokenStream {
     let doc = header_doc(ty);
     let name = format_ident!("{}", ty.name);
     match &ty.kind {
@@ -77,7 +97,7 @@ fn structure(
     fields: &[Field],
     extra: Option<&TypeRef>,
     space: &TypeSpace,
-    defaults: &mut Vec<TokenStream>,
+    defaults: &mut Defaults,
 ) -> TokenStream {
     let name = format_ident!("{type_name}");
     let mut all_optional = extra.is_none();
@@ -92,10 +112,14 @@ fn structure(
         }
         let is_option = matches!(field.ty, TypeRef::Option(_));
         if let Some(default) = &field.default {
-            let fn_name = snake(&format!("{type_name} {}", field.name));
+            let fn_name = defaults
+                .names
+                .unique(&snake(&format!("{type_name} {}", field.name)), "_");
             let fn_ident = format_ident!("{fn_name}");
             let value = default_value(default, &field.ty, space);
-            defaults.push(quote! { pub(super) fn #fn_ident() -> #ty { #value } });
+            defaults
+                .items
+                .push(quote! { pub(super) fn #fn_ident() -> #ty { #value } });
             let path = format!("defaults::{fn_name}");
             attrs.push(quote!(default = #path));
             all_optional = false;
@@ -244,6 +268,25 @@ fn open_enum(
     }
 }
 
+/// The catch-all variant of a tagged union: `Other`, or the first of `OtherValue`,
+/// `OtherValue2`, … that no alternative takes.
+fn catch_all_name(variants: &[UnionVariant]) -> String {
+    let taken = |n: &str| variants.iter().any(|v| v.name == n);
+    if !taken("Other") {
+        return "Other".into();
+    }
+    (1..)
+        .map(|i| {
+            if i == 1 {
+                "OtherValue".to_string()
+            } else {
+                format!("OtherValue{i}")
+            }
+        })
+        .find(|n| !taken(n))
+        .expect("a free name exists")
+}
+
 fn union(
     name: &proc_macro2::Ident,
     doc: TokenStream,
@@ -271,12 +314,7 @@ fn union(
             }
         };
     };
-    let other_name = if variants.iter().any(|v| v.name == "Other") {
-        "OtherValue"
-    } else {
-        "Other"
-    };
-    let other = format_ident!("{other_name}");
+    let other = format_ident!("{}", catch_all_name(variants));
     let arms = variants.iter().zip(&idents).map(|(v, ident)| {
         let tags = &v.tags;
         quote! {

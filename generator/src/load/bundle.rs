@@ -4,6 +4,12 @@
 //! (renamed on collision), so later stages only ever see local references. Other external
 //! nodes (parameters, responses) are inlined where they are referenced. Local references
 //! inside an external file are resolved against that file.
+//!
+//! Only what the specification reads as a reference is one: `$ref` inside `example`,
+//! `examples` values, `default`, `enum`, `const` and `x-` extensions is data and left alone.
+//! Files are compared by canonical path (a file naming itself by another path is the same
+//! file), must stay under the root document's folder unless [`super::LoadOptions`] allows
+//! more, and inlining is capped at [`MAX_INLINED_NODES`] nodes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -13,10 +19,75 @@ use serde_json::{Map, Value};
 use super::{Document, parse_text, read_text};
 use crate::error::{Diagnostic, Error, Location, Result};
 
-const MAX_INLINE_DEPTH: usize = 64;
+const MAX_INLINE_DEPTH: usize = 32;
+
+/// Most JSON nodes that inlining external non-schema nodes may copy into the document.
+pub const MAX_INLINED_NODES: usize = 1_000_000;
+
+/// Keys whose value is data, never read for references.
+fn is_data_key(key: &str) -> bool {
+    matches!(key, "example" | "value" | "default" | "enum" | "const") || key.starts_with("x-")
+}
+
+/// Keys whose value is a map from names (not keywords) to nodes.
+fn holds_names(key: &str) -> bool {
+    matches!(
+        key,
+        "properties"
+            | "patternProperties"
+            | "definitions"
+            | "$defs"
+            | "dependentSchemas"
+            | "schemas"
+            | "parameters"
+            | "responses"
+            | "requestBodies"
+            | "headers"
+            | "securitySchemes"
+            | "links"
+            | "callbacks"
+            | "content"
+            | "paths"
+            | "pathItems"
+            | "encoding"
+            | "mapping"
+    )
+}
+
+/// Whether the document has an external reference where references are read.
+fn has_external_ref(v: &Value, names: bool) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            if !names && k == "$ref" {
+                return v.as_str().is_some_and(|s| !s.starts_with('#'));
+            }
+            if !names && is_data_key(k) {
+                return false;
+            }
+            if !names && k == "examples" {
+                return match v {
+                    Value::Object(entries) => entries.values().any(|e| {
+                        e.get("$ref")
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| !s.starts_with('#'))
+                    }),
+                    _ => false,
+                };
+            }
+            has_external_ref(v, !names && holds_names(k))
+        }),
+        Value::Array(a) => a.iter().any(|v| has_external_ref(v, false)),
+        _ => false,
+    }
+}
 
 struct Bundler {
+    /// Canonical path of the root file.
     root_file: PathBuf,
+    /// Folder external files must stay under, unless `allow_outside`.
+    root_dir: PathBuf,
+    allow_outside: bool,
+    inlined_nodes: usize,
     schemas_pointer: &'static str,
     cache: HashMap<PathBuf, Value>,
     named: HashMap<(PathBuf, String), String>,
@@ -25,10 +96,13 @@ struct Bundler {
     files: Vec<PathBuf>,
 }
 
-pub(super) fn bundle(doc: &mut Document) -> Result<()> {
-    if !has_external_ref(&doc.root) {
+pub(super) fn bundle(doc: &mut Document, options: &super::LoadOptions) -> Result<()> {
+    if !has_external_ref(&doc.root, false) {
         return Ok(());
     }
+    let root_file = std::fs::canonicalize(&doc.path)
+        .map_err(|e| Error::io(&doc.path, e, "check the path and that the file is readable"))?;
+    let root_dir = root_file.parent().unwrap_or(Path::new("/")).to_path_buf();
     let swagger2 = doc.root.get("swagger").is_some();
     let schemas_pointer = if swagger2 {
         "/definitions"
@@ -42,7 +116,10 @@ pub(super) fn bundle(doc: &mut Document) -> Result<()> {
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     let mut b = Bundler {
-        root_file: doc.path.clone(),
+        root_file: root_file.clone(),
+        root_dir,
+        allow_outside: options.allow_refs_outside,
+        inlined_nodes: 0,
         schemas_pointer,
         cache: HashMap::new(),
         named: HashMap::new(),
@@ -51,8 +128,7 @@ pub(super) fn bundle(doc: &mut Document) -> Result<()> {
         files: Vec::new(),
     };
     let root = std::mem::take(&mut doc.root);
-    let root_file = doc.path.clone();
-    let mut root = b.rewrite(root, &root_file, &mut String::new(), 0, doc)?;
+    let mut root = b.rewrite(root, &root_file, &mut String::new(), 0, false, doc)?;
     if !b.added.is_empty() {
         let target = ensure_object(&mut root, schemas_pointer);
         for (name, schema) in b.added.drain(..) {
@@ -62,16 +138,6 @@ pub(super) fn bundle(doc: &mut Document) -> Result<()> {
     doc.root = root;
     doc.files.extend(b.files);
     Ok(())
-}
-
-fn has_external_ref(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.iter().any(|(k, v)| {
-            (k == "$ref" && v.as_str().is_some_and(|s| !s.starts_with('#'))) || has_external_ref(v)
-        }),
-        Value::Array(a) => a.iter().any(has_external_ref),
-        _ => false,
-    }
 }
 
 fn ensure_object<'a>(root: &'a mut Value, pointer: &str) -> &'a mut Map<String, Value> {
@@ -93,17 +159,24 @@ fn ensure_object<'a>(root: &'a mut Value, pointer: &str) -> &'a mut Map<String, 
 }
 
 impl Bundler {
+    /// Rewrites a node; `names` says its keys are names (under `properties`, `schemas`, …),
+    /// so a key `$ref` or `example` there is a name, not a keyword.
     fn rewrite(
         &mut self,
         value: Value,
         file: &Path,
         pointer: &mut String,
         depth: usize,
+        names: bool,
         doc: &Document,
     ) -> Result<Value> {
         match value {
             Value::Object(map) => {
-                let reference = map.get("$ref").and_then(Value::as_str).map(str::to_string);
+                let reference = if names {
+                    None
+                } else {
+                    map.get("$ref").and_then(Value::as_str).map(str::to_string)
+                };
                 if let Some(reference) = reference {
                     let local_in_root = reference.starts_with('#') && file == self.root_file;
                     if !local_in_root {
@@ -115,7 +188,14 @@ impl Bundler {
                     let len = pointer.len();
                     pointer.push('/');
                     pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                    let v = self.rewrite(v, file, pointer, depth, doc)?;
+                    let v = if !names && is_data_key(&k) {
+                        v
+                    } else if !names && k == "examples" {
+                        self.examples(v, file, pointer, depth, doc)?
+                    } else {
+                        let child_names = !names && holds_names(&k);
+                        self.rewrite(v, file, pointer, depth, child_names, doc)?
+                    };
                     pointer.truncate(len);
                     out.insert(k, v);
                 }
@@ -126,13 +206,43 @@ impl Bundler {
                 for (i, v) in items.into_iter().enumerate() {
                     let len = pointer.len();
                     pointer.push_str(&format!("/{i}"));
-                    out.push(self.rewrite(v, file, pointer, depth, doc)?);
+                    out.push(self.rewrite(v, file, pointer, depth, false, doc)?);
                     pointer.truncate(len);
                 }
                 Ok(Value::Array(out))
             }
             other => Ok(other),
         }
+    }
+
+    /// `examples`: a map whose entries may be references (to Example objects), or a 3.1
+    /// schema's array of plain values.
+    fn examples(
+        &mut self,
+        value: Value,
+        file: &Path,
+        pointer: &mut String,
+        depth: usize,
+        doc: &Document,
+    ) -> Result<Value> {
+        let Value::Object(entries) = value else {
+            return Ok(value);
+        };
+        let mut out = Map::new();
+        for (k, v) in entries {
+            let v = if v.get("$ref").and_then(Value::as_str).is_some() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                let v = self.rewrite(v, file, pointer, depth, false, doc)?;
+                pointer.truncate(len);
+                v
+            } else {
+                v
+            };
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
     }
 
     fn error_at(
@@ -143,8 +253,8 @@ impl Bundler {
         message: String,
         hint: &str,
     ) -> Error {
-        let loc = if file == doc.path {
-            doc.locate(Location::at(file, format!("{pointer}/$ref")))
+        let loc = if file == self.root_file {
+            doc.locate(Location::at(&doc.path, format!("{pointer}/$ref")))
         } else {
             Location::at(file, format!("{pointer}/$ref"))
         };
@@ -164,11 +274,6 @@ impl Bundler {
             Some((f, frag)) => (f, frag.to_string()),
             None => (reference, String::new()),
         };
-        let target_file = if file_part.is_empty() {
-            file.to_path_buf()
-        } else {
-            file.parent().unwrap_or(Path::new("")).join(file_part)
-        };
         if file_part.contains("://") {
             return Err(self.error_at(
                 file,
@@ -177,6 +282,47 @@ impl Bundler {
                 format!("remote reference `{reference}` is not fetched"),
                 "download the referenced document next to this one and use a relative path",
             ));
+        }
+        let joined = if file_part.is_empty() {
+            file.to_path_buf()
+        } else {
+            file.parent().unwrap_or(Path::new("")).join(file_part)
+        };
+        let target_file = std::fs::canonicalize(&joined).map_err(|_| {
+            self.error_at(
+                file,
+                pointer,
+                doc,
+                format!(
+                    "`$ref: {reference}` points at `{}`, which cannot be read",
+                    joined.display()
+                ),
+                "fix the path (it is relative to the referencing file) or add the missing file",
+            )
+        })?;
+        if !self.allow_outside && !target_file.starts_with(&self.root_dir) {
+            return Err(self.error_at(
+                file,
+                pointer,
+                doc,
+                format!(
+                    "`$ref: {reference}` points at `{}`, outside the document's folder `{}`",
+                    target_file.display(),
+                    self.root_dir.display()
+                ),
+                "keep referenced files in the document's folder (or below), or allow references outside it explicitly (LoadOptions::allow_refs_outside)",
+            ));
+        }
+        if target_file == self.root_file {
+            // The root document under another spelling: a local reference.
+            // (whether the fragment exists is checked with the other local references).
+            map.remove("$ref");
+            let mut out = Map::new();
+            out.insert("$ref".into(), Value::String(format!("#{fragment}")));
+            for (k, v) in map {
+                out.insert(k, v);
+            }
+            return Ok(Value::Object(out));
         }
         if !self.cache.contains_key(&target_file) {
             let text = read_text(&target_file).map_err(|_| {
@@ -222,7 +368,8 @@ impl Bundler {
                     let name = self.unique(&base);
                     self.named.insert(key, name.clone());
                     let mut sub = fragment.clone();
-                    let rewritten = self.rewrite(target, &target_file, &mut sub, depth + 1, doc)?;
+                    let rewritten =
+                        self.rewrite(target, &target_file, &mut sub, depth + 1, false, doc)?;
                     self.added.push((name.clone(), rewritten));
                     name
                 }
@@ -246,8 +393,18 @@ impl Bundler {
                 "break the cycle, or move the recursive schema under components/schemas",
             ));
         }
+        self.inlined_nodes = self.inlined_nodes.saturating_add(count_nodes(&target));
+        if self.inlined_nodes > MAX_INLINED_NODES {
+            return Err(self.error_at(
+                file,
+                pointer,
+                doc,
+                format!("inlining `$ref: {reference}` takes the document past {MAX_INLINED_NODES} copied nodes (references that fan out)"),
+                "move the referenced nodes under components/schemas (named schemas are bundled once, not copied)",
+            ));
+        }
         let mut sub = fragment.clone();
-        let mut inlined = self.rewrite(target, &target_file, &mut sub, depth + 1, doc)?;
+        let mut inlined = self.rewrite(target, &target_file, &mut sub, depth + 1, false, doc)?;
         if let Value::Object(obj) = &mut inlined {
             for (k, v) in map {
                 obj.insert(k, v);
@@ -282,4 +439,19 @@ fn schema_name(fragment: &str, file: &Path) -> Option<String> {
         return file.file_stem().map(|s| s.to_string_lossy().into_owned());
     }
     None
+}
+
+/// Nodes in a value, counted without recursion.
+fn count_nodes(v: &Value) -> usize {
+    let mut stack = vec![v];
+    let mut n = 0;
+    while let Some(v) = stack.pop() {
+        n += 1;
+        match v {
+            Value::Object(m) => stack.extend(m.values()),
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    n
 }

@@ -4,6 +4,8 @@
 //! habits (see [`yaml`]), and relative references to other files.
 
 mod bundle;
+pub mod guard;
+mod json_locate;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -88,8 +90,21 @@ pub fn load_value(path: &Path) -> Result<Value> {
     parse_text(path, &text)
 }
 
-/// Loads a document and bundles the files it references.
+/// What the loader may read besides the document.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Follow external references to files outside the root document's folder (by default
+    /// they are refused: a document reads only its own folder).
+    pub allow_refs_outside: bool,
+}
+
+/// Loads a document and bundles the files it references (default [`LoadOptions`]).
 pub fn load_document(path: &Path) -> Result<Document> {
+    load_document_with(path, &LoadOptions::default())
+}
+
+/// Loads a document and bundles the files it references.
+pub fn load_document_with(path: &Path, options: &LoadOptions) -> Result<Document> {
     let text = read_text(path)?;
     let root = parse_text(path, &text)?;
     let mut doc = Document {
@@ -98,7 +113,7 @@ pub fn load_document(path: &Path) -> Result<Document> {
         root,
         files: vec![path.to_path_buf()],
     };
-    bundle::bundle(&mut doc)?;
+    bundle::bundle(&mut doc, options)?;
     Ok(doc)
 }
 
@@ -117,7 +132,8 @@ fn read_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// Parses text as JSON when it looks like JSON, as YAML otherwise.
+/// Parses text as JSON when it looks like JSON, as YAML otherwise. Flow-style YAML
+/// (`{openapi: 3.0.3}`) looks like JSON: when JSON fails and YAML reads it, it is YAML.
 pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let trimmed = body.trim_start();
@@ -128,17 +144,28 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
         ));
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        serde_json::from_str(body).map_err(|e| {
-            let mut loc = Location::file(path);
-            loc.line_col = Some((e.line(), e.column()));
-            let what = match e.classify() {
-                serde_json::error::Category::Eof => "the JSON document ends too early (truncated?)",
-                _ => "the JSON document is not well-formed",
-            };
-            Error::Syntax(Diagnostic::new(loc, format!("{what}: {e}")).hint(
+        serde_json::from_str(body)
+            .or_else(|e| {
+                if e.classify() == serde_json::error::Category::Syntax
+                    && let Ok(v) = yaml::parse(body)
+                {
+                    return Ok(v);
+                }
+                Err(e)
+            })
+            .map_err(|e| {
+                let mut loc = Location::file(path);
+                loc.line_col = Some((e.line(), e.column()));
+                let what = match e.classify() {
+                    serde_json::error::Category::Eof => {
+                        "the JSON document ends too early (truncated?)"
+                    }
+                    _ => "the JSON document is not well-formed",
+                };
+                Error::Syntax(Diagnostic::new(loc, format!("{what}: {e}")).hint(
                 "fix the JSON syntax at that line (a validator such as `jq . FILE` shows it too)",
             ))
-        })
+            })
     } else {
         yaml::parse(body).map_err(|e| {
             let mut loc = Location::file(path);

@@ -24,6 +24,7 @@ pub struct YamlError {
 
 /// Parses a YAML text into a JSON value.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
+    super::guard::check_yaml(text)?;
     let mut yaml: Yaml = serde_norway::from_str(text).map_err(|e| YamlError {
         line_col: e.location().map(|l| (l.line(), l.column())),
         message: e.to_string(),
@@ -99,6 +100,13 @@ pub fn locate_many(text: &str, pointers: &[&str]) -> HashMap<String, (usize, usi
         targets.insert(path, p.to_string());
     }
     if targets.is_empty() {
+        return found;
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if body.trim_start().starts_with(['{', '['])
+        && let Some(json) = super::json_locate::locate_json(body, targets.clone())
+    {
+        found.extend(json);
         return found;
     }
     let mut finder = Finder {

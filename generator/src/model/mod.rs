@@ -12,8 +12,8 @@ pub mod types;
 use serde_json::Value;
 
 pub use operations::{
-    BodyKind, MultipartField, Operation, Param, ParamIn, RequestBody, ResponseCase, ResponseKind,
-    StatusMatch,
+    BodyKind, MultipartField, Operation, Param, ParamIn, ParamStyle, RequestBody, ResponseCase,
+    ResponseKind, StatusMatch,
 };
 pub use types::{
     EnumVariant, Field, NamedType, Prim, TypeId, TypeKind, TypeRef, TypeSpace, UnionVariant,
@@ -87,14 +87,27 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
     let root = normalise::normalise(doc, dialect);
     let mut builder = operations::Builder::new(&root, dialect);
     builder.read_all();
-    let operations::Built { mut api, issues } = builder.finish(model_header(&root, dialect));
+    let operations::Built {
+        mut api,
+        mut issues,
+    } = builder.finish(model_header(&root, dialect));
+    issues.extend(recursion::check(&mut api.types));
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let located = doc.diagnostics_near(
         issues
             .iter()
-            .map(|i| (original_pointer(&i.pointer, dialect), i.message.clone()))
+            .map(|i| {
+                let p = original_pointer(&i.pointer, dialect);
+                if dialect == Dialect::Swagger2 {
+                    let p = existing_prefix(&doc.root, &body_parameter_pointer(&doc.root, &p));
+                    let m = i.message.replace("#/components/schemas/", "#/definitions/");
+                    (p, m)
+                } else {
+                    (p, i.message.clone())
+                }
+            })
             .collect(),
     );
     for (issue, d) in issues.into_iter().zip(located) {
@@ -108,7 +121,6 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
     if !errors.is_empty() {
         return Err(Error::Spec(errors));
     }
-    recursion::box_cycles(&mut api.types);
     Ok((api, Warnings(warnings)))
 }
 
@@ -188,6 +200,40 @@ fn original_pointer(pointer: &str, dialect: Dialect) -> String {
         }
     }
     pointer.to_string()
+}
+
+/// `…/post/requestBody/content/<type>/schema/…` of a converted Swagger 2.0 operation is
+/// `…/post/parameters/<i>/schema/…` in the user's file (`i` its `in: body` parameter).
+fn body_parameter_pointer(root: &Value, pointer: &str) -> String {
+    let Some((op, rest)) = pointer.split_once("/requestBody") else {
+        return pointer.to_string();
+    };
+    let index = root
+        .pointer(&format!("{op}/parameters"))
+        .and_then(Value::as_array)
+        .and_then(|ps| {
+            ps.iter()
+                .position(|p| p.get("in").and_then(Value::as_str) == Some("body"))
+        });
+    let (Some(i), Some(at)) = (index, rest.find("/schema")) else {
+        return pointer.to_string();
+    };
+    format!("{op}/parameters/{i}{}", &rest[at..])
+}
+
+/// The longest prefix of `pointer` that names a node of the user's document: pointers into
+/// a converted Swagger 2.0 document (`…/requestBody/content/…`) must name the user's file.
+fn existing_prefix(root: &Value, pointer: &str) -> String {
+    let mut p = pointer;
+    loop {
+        if root.pointer(p).is_some() {
+            return p.to_string();
+        }
+        match p.rfind('/') {
+            Some(i) => p = &p[..i],
+            None => return String::new(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::types::{Prim, SchemaIssue, SchemaReader, TypeRef, doc_of, escape};
+use super::types::{Prim, SchemaIssue, SchemaReader, TypeKind, TypeRef, TypeSpace, doc_of, escape};
 use super::{Api, Security};
 use crate::naming::{Namer, pascal, snake};
 use crate::normalise::Dialect;
@@ -50,8 +50,25 @@ pub struct Param {
     pub doc: Option<String>,
     /// Arrays in the query: `a=1&a=2` (true) or `a=1,2` (false).
     pub explode: bool,
+    /// How a value that is not a plain scalar is written (OpenAPI `style`).
+    pub style: ParamStyle,
     /// Marked deprecated.
     pub deprecated: bool,
+}
+
+/// An OpenAPI parameter `style` gouvgen writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `form` (query and cookie default).
+    Form,
+    /// `simple` (path and header default).
+    Simple,
+    /// `deepObject`.
+    DeepObject,
+    /// `spaceDelimited`.
+    SpaceDelimited,
+    /// `pipeDelimited`.
+    PipeDelimited,
 }
 
 /// How a request body is encoded.
@@ -289,6 +306,18 @@ impl<'a> Builder<'a> {
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         for (path, item) in paths {
             let item_ptr = format!("/paths/{}", escape(path));
+            if let Some(problem) = template_problem(path) {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: item_ptr.clone(),
+                    message: format!(
+                        "path `{}` is not a valid template: {problem}",
+                        path.escape_debug()
+                    ),
+                    hint: "write each parameter as `{name}` (e.g. `/items/{id}`)".into(),
+                    fatal: true,
+                });
+                continue;
+            }
             let item = self.deref(item).clone();
             let shared = item
                 .get("parameters")
@@ -484,13 +513,26 @@ impl<'a> Builder<'a> {
             };
             let required =
                 location == ParamIn::Path || p.get("required") == Some(&Value::Bool(true));
+            let style = match (p.get("style").and_then(Value::as_str), location) {
+                (Some("deepObject"), ParamIn::Query) => ParamStyle::DeepObject,
+                (Some("spaceDelimited"), ParamIn::Query) => ParamStyle::SpaceDelimited,
+                (Some("pipeDelimited"), ParamIn::Query) => ParamStyle::PipeDelimited,
+                (_, ParamIn::Query | ParamIn::Cookie) => ParamStyle::Form,
+                (_, ParamIn::Path | ParamIn::Header) => ParamStyle::Simple,
+            };
             let explode = p
                 .get("explode")
                 .and_then(Value::as_bool)
-                .unwrap_or(!matches!(
-                    p.get("style").and_then(Value::as_str),
-                    Some("spaceDelimited" | "pipeDelimited")
-                ));
+                .unwrap_or(style == ParamStyle::Form || style == ParamStyle::DeepObject);
+            if let Some(what) = unserialisable(&ty, &self.reader.space) {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: format!("{ptr}/schema"),
+                    message: format!("parameter `{name}` is {what}: OpenAPI defines no way to write it in a {loc_name}"),
+                    hint: "make the items scalars (strings, numbers, enums), or send the value in a request body".into(),
+                    fatal: true,
+                });
+                continue;
+            }
             params.push(Param {
                 name: name.to_string(),
                 rust_name: names.unique(&snake(name), "_"),
@@ -499,6 +541,7 @@ impl<'a> Builder<'a> {
                 required,
                 doc: doc_of(p),
                 explode,
+                style,
                 deprecated: p.get("deprecated") == Some(&Value::Bool(true)),
             });
         }
@@ -528,6 +571,7 @@ impl<'a> Builder<'a> {
                     required: true,
                     doc: None,
                     explode: false,
+                    style: ParamStyle::Simple,
                     deprecated: false,
                 });
             }
@@ -692,27 +736,26 @@ impl<'a> Builder<'a> {
             .into_iter()
             .flatten()
         {
-            let status = match code.as_str() {
-                "default" => StatusMatch::Default,
-                c if c.len() == 3 && c.ends_with("XX") || c.ends_with("xx") => match c[..1].parse()
-                {
-                    Ok(d) => StatusMatch::Range(d),
-                    Err(_) => continue,
-                },
-                c => match c.parse::<u16>() {
-                    Ok(n) if (100..600).contains(&n) => StatusMatch::Code(n),
-                    _ => {
-                        self.reader.issues.push(SchemaIssue {
-                            pointer: format!("{pointer}/responses/{}", escape(code)),
-                            message: format!("`{code}` is not an HTTP status; response ignored"),
-                            hint: "use a status code such as 200, a range such as 4XX, or default"
-                                .into(),
-                            fatal: false,
-                        });
-                        continue;
-                    }
-                },
+            let Some(status) = parse_status(code) else {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: format!("{pointer}/responses/{}", escape(code)),
+                    message: format!("`{code}` is not an HTTP status; response ignored"),
+                    hint: "use a status code such as 200, a range such as 4XX, or default".into(),
+                    fatal: false,
+                });
+                continue;
             };
+            if let Some((_, _, first)) = cases.iter().find(|(s, _, _)| *s == status) {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: format!("{pointer}/responses/{}", escape(code)),
+                    message: format!(
+                        "`{code}` describes the same statuses as #{first}; this one is ignored"
+                    ),
+                    hint: "keep one response per status".into(),
+                    fatal: false,
+                });
+                continue;
+            }
             let ptr = format!("{pointer}/responses/{}", escape(code));
             let resolved = self.deref(r).clone();
             cases.push((status, resolved, ptr));
@@ -851,6 +894,94 @@ impl<'a> Builder<'a> {
             issues: self.reader.issues,
         }
     }
+}
+
+/// Whether a parameter type has a serialisation: arrays and maps of scalars, objects,
+/// unions and scalars do; arrays of arrays or of objects do not.
+fn unserialisable(ty: &TypeRef, space: &TypeSpace) -> Option<&'static str> {
+    match resolve_alias(ty, space) {
+        TypeRef::Vec(items) | TypeRef::Map(items) => {
+            if is_scalar(resolve_alias(items, space), space) {
+                None
+            } else {
+                Some("an array or map whose items are arrays or objects")
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Follows aliases and `Option`/`Box` to the type a value really has.
+fn resolve_alias<'t>(mut ty: &'t TypeRef, space: &'t TypeSpace) -> &'t TypeRef {
+    for _ in 0..64 {
+        ty = match ty {
+            TypeRef::Option(inner) | TypeRef::Boxed(inner) => inner,
+            TypeRef::Named(id) => match &space.types[*id].kind {
+                TypeKind::Alias(inner) => inner,
+                _ => return ty,
+            },
+            _ => return ty,
+        };
+    }
+    ty
+}
+
+/// Scalars, enums, and unions of scalars.
+fn is_scalar(ty: &TypeRef, space: &TypeSpace) -> bool {
+    match ty {
+        TypeRef::Prim(Prim::Object) => false,
+        TypeRef::Prim(_) => true,
+        TypeRef::Named(id) => match &space.types[*id].kind {
+            TypeKind::Enum { .. } => true,
+            TypeKind::Union { variants, .. } => variants
+                .iter()
+                .all(|v| matches!(resolve_alias(&v.ty, space), TypeRef::Prim(p) if !matches!(p, Prim::Object | Prim::Any))),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A response key: `200`, `4XX` / `4xx`, `default`. Anything else (`+404`, `éxx`) is not one.
+fn parse_status(code: &str) -> Option<StatusMatch> {
+    if code == "default" {
+        return Some(StatusMatch::Default);
+    }
+    let b = code.as_bytes();
+    if b.len() != 3 || !b[0].is_ascii_digit() {
+        return None;
+    }
+    let first = u16::from(b[0] - b'0');
+    if b[1..].eq_ignore_ascii_case(b"xx") {
+        return (1..=5)
+            .contains(&first)
+            .then_some(StatusMatch::Range(first));
+    }
+    if b[1..].iter().all(u8::is_ascii_digit) {
+        let n: u16 = code.parse().ok()?;
+        return (100..600).contains(&n).then_some(StatusMatch::Code(n));
+    }
+    None
+}
+
+/// What is wrong with a path template, if anything: `{` left open, `}` unopened, `{}`.
+fn template_problem(path: &str) -> Option<&'static str> {
+    let mut open = false;
+    let mut empty = true;
+    for c in path.chars() {
+        match c {
+            '{' if open => return Some("a `{` opens inside another placeholder"),
+            '{' => {
+                open = true;
+                empty = true;
+            }
+            '}' if !open => return Some("a `}` closes no placeholder"),
+            '}' if empty => return Some("a placeholder `{}` has no name"),
+            '}' => open = false,
+            _ => empty = false,
+        }
+    }
+    open.then_some("a `{` is never closed")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

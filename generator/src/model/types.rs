@@ -203,11 +203,70 @@ pub struct SchemaReader<'a> {
     by_pointer: HashMap<String, TypeId>,
     shapes: HashMap<String, TypeId>,
     resolving: HashSet<String>,
+    gathered: HashMap<String, std::rc::Rc<Gathered>>,
+    gathering: HashSet<String>,
     /// Warnings and errors met.
     pub issues: Vec<SchemaIssue>,
 }
 
-const MAX_DEPTH: usize = 96;
+/// Deepest nesting of inline schemas (and references being read) followed; past it the
+/// reader reports a located error.
+pub const MAX_DEPTH: usize = 96;
+
+/// Names a generated type must not take: the prelude, std names the generated code writes
+/// unqualified, and the modules and helpers of a generated crate.
+const TAKEN_TYPE_NAMES: &[&str] = &[
+    "String",
+    "Option",
+    "Result",
+    "Vec",
+    "Box",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Default",
+    "Clone",
+    "Copy",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "Iterator",
+    "IntoIterator",
+    "Extend",
+    "FromIterator",
+    "ToString",
+    "ToOwned",
+    "AsRef",
+    "AsMut",
+    "Send",
+    "Sync",
+    "Sized",
+    "Unpin",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+];
+
+/// A type name for a schema: a taken name gets a `Schema` suffix (`String` → `StringSchema`).
+fn type_base(raw: &str) -> String {
+    let name = pascal(raw);
+    if TAKEN_TYPE_NAMES.contains(&name.as_str()) {
+        format!("{name}Schema")
+    } else {
+        name
+    }
+}
 
 impl<'a> SchemaReader<'a> {
     /// A reader over a normalised (OpenAPI 3 shaped) document. Component schemas are given
@@ -220,12 +279,14 @@ impl<'a> SchemaReader<'a> {
             by_pointer: HashMap::new(),
             shapes: HashMap::new(),
             resolving: HashSet::new(),
+            gathered: HashMap::new(),
+            gathering: HashSet::new(),
             issues: Vec::new(),
         };
         if let Some(Value::Object(schemas)) = root.pointer("/components/schemas") {
             for key in schemas.keys() {
                 let pointer = format!("/components/schemas/{}", escape(key));
-                let name = reader.names.unique(&pascal(key), "");
+                let name = reader.names.unique(&type_base(key), "");
                 let id = reader.placeholder(name, Some(key.clone()), pointer.clone());
                 reader.by_pointer.insert(pointer, id);
             }
@@ -397,7 +458,7 @@ impl<'a> SchemaReader<'a> {
         };
         if !self.resolving.insert(local.to_string()) {
             // A cycle through non-component schemas: give the target a name so it can recurse.
-            let name = self.names.unique(&pascal(last_segment(local)), "");
+            let name = self.names.unique(&type_base(last_segment(local)), "");
             let id = self.placeholder(name.clone(), None, local.to_string());
             self.by_pointer.insert(local.to_string(), id);
             return TypeRef::Named(id);
@@ -419,12 +480,22 @@ impl<'a> SchemaReader<'a> {
     }
 
     /// Which named shape an inline schema needs, if any.
+    /// Must agree with [`Self::shape`]: a schema given a name here gets a shape there, or it
+    /// would become an alias of itself.
     fn peek_shape(&self, map: &serde_json::Map<String, Value>) -> Option<Shape> {
-        if map.contains_key("allOf") {
-            return Some(Shape::Struct);
+        if let Some(Value::Array(members)) = map.get("allOf") {
+            let real = members.iter().filter(|m| !is_annotation_only(m)).count();
+            if real > 1 || has_own_shape(map) {
+                return Some(Shape::Struct);
+            }
         }
-        if map.contains_key("oneOf") || map.contains_key("anyOf") {
-            return Some(Shape::Union);
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = map.get(key) {
+                let real = members.iter().filter(|m| !is_null_schema(m)).count();
+                if real > 1 || has_own_shape(map) {
+                    return Some(Shape::Union);
+                }
+            }
         }
         if let Some(Value::Array(values)) = map.get("enum") {
             let strings = values.iter().filter(|v| v.is_string()).count();
@@ -460,7 +531,7 @@ impl<'a> SchemaReader<'a> {
             collect_examples(schema, pointer, &mut self.space.types[*id].examples);
             return TypeRef::Named(*id);
         }
-        let name = self.names.unique(&pascal(hint), "");
+        let name = self.names.unique(&type_base(hint), "");
         let id = self.placeholder(name.clone(), None, pointer.to_string());
         self.shapes.insert(key, id);
         self.define(id, schema, pointer, &name, depth + 1);
@@ -479,26 +550,18 @@ impl<'a> SchemaReader<'a> {
         if map.contains_key("$ref") {
             return None;
         }
-        if let Some(Value::Array(members)) = map.get("allOf") {
-            let real = members.iter().filter(|m| !is_annotation_only(m)).count();
-            if real <= 1 && !has_own_shape(map) {
-                return None;
-            }
-            return Some(self.merge_all_of(schema, pointer, name, depth));
-        }
-        for key in ["oneOf", "anyOf"] {
-            if let Some(Value::Array(members)) = map.get(key) {
-                let real = members.iter().filter(|m| !is_null_schema(m)).count();
-                if real <= 1 && !has_own_shape(map) {
-                    return None;
-                }
-                return Some(self.union(schema, key, pointer, name, depth));
-            }
-        }
         match self.peek_shape(map)? {
             Shape::Enum => Some(self.string_enum(map)),
             Shape::Struct => Some(self.structure(map, pointer, name, depth)),
-            Shape::Union => None,
+            Shape::Union => {
+                let key = if matches!(map.get("oneOf"), Some(Value::Array(m)) if m.iter().filter(|m| !is_null_schema(m)).count() > 1 || has_own_shape(map))
+                {
+                    "oneOf"
+                } else {
+                    "anyOf"
+                };
+                Some(self.union(schema, key, pointer, name, depth))
+            }
         }
     }
 
@@ -541,40 +604,37 @@ impl<'a> SchemaReader<'a> {
         name: &str,
         depth: usize,
     ) -> TypeKind {
-        let mut props = Vec::new();
-        let mut required = Vec::new();
-        self.gather(map, pointer, &mut props, &mut required, depth);
-        self.build_struct(map, pointer, name, props, required, depth)
+        let gathered = self.gather(map, pointer, depth);
+        self.build_struct(map, pointer, name, gathered, depth)
     }
 
-    /// Collects properties and required names of a schema (following `allOf` and references).
+    /// Collects properties and required names of a schema, following `allOf` and references.
+    /// What a referenced member gathers is memoised, so `allOf` fan-out (`A: allOf [B, B]`,
+    /// `B: allOf [C, C]`, …) costs the size of the document, not 2^depth.
     fn gather(
         &mut self,
         map: &serde_json::Map<String, Value>,
         pointer: &str,
-        props: &mut Vec<(String, Value, String)>,
-        required: &mut Vec<String>,
         depth: usize,
-    ) {
+    ) -> Gathered {
+        let mut out = Gathered::default();
         if depth > MAX_DEPTH {
-            return;
+            self.fail(
+                pointer,
+                format!("`allOf` nests deeper than {MAX_DEPTH} levels"),
+                "flatten the allOf chain, or check it for a reference cycle",
+            );
+            return out;
         }
         if let Some(Value::Object(p)) = map.get("properties") {
             for (k, v) in p {
                 let ptr = format!("{pointer}/properties/{}", escape(k));
-                if let Some(existing) = props.iter_mut().find(|(name, _, _)| name == k) {
-                    existing.1 = v.clone();
-                    existing.2 = ptr;
-                } else {
-                    props.push((k.clone(), v.clone(), ptr));
-                }
+                out.add_property(k, v.clone(), ptr);
             }
         }
         if let Some(Value::Array(r)) = map.get("required") {
             for name in r.iter().filter_map(Value::as_str) {
-                if !required.iter().any(|x| x == name) {
-                    required.push(name.to_string());
-                }
+                out.add_required(name);
             }
         }
         if let Some(Value::Array(members)) = map.get("allOf") {
@@ -582,12 +642,14 @@ impl<'a> SchemaReader<'a> {
                 let mut member_ptr = format!("{pointer}/allOf/{i}");
                 let mut member = member;
                 let mut hops = 0;
+                let mut via_ref = false;
                 while let Some(r) = member.get("$ref").and_then(Value::as_str) {
                     match self.resolve(r) {
                         Some(target) if hops < 16 => {
                             member_ptr = r.trim_start_matches('#').to_string();
                             member = target;
                             hops += 1;
+                            via_ref = true;
                         }
                         _ => {
                             self.fail(
@@ -599,11 +661,32 @@ impl<'a> SchemaReader<'a> {
                         }
                     }
                 }
-                if let Value::Object(m) = member {
-                    self.gather(m, &member_ptr, props, required, depth + 1);
+                let Value::Object(m) = member else { continue };
+                if !via_ref {
+                    let inner = self.gather(m, &member_ptr, depth + 1);
+                    out.merge(&inner);
+                    continue;
                 }
+                if let Some(done) = self.gathered.get(&member_ptr) {
+                    let done = std::rc::Rc::clone(done);
+                    out.merge(&done);
+                    continue;
+                }
+                if !self.gathering.insert(member_ptr.clone()) {
+                    self.warn(
+                        &format!("{pointer}/allOf/{i}"),
+                        "`allOf` refers back to a schema it is part of; the cycle is ignored",
+                        "remove the schema from its own allOf",
+                    );
+                    continue;
+                }
+                let inner = self.gather(m, &member_ptr, depth + 1);
+                self.gathering.remove(&member_ptr);
+                out.merge(&inner);
+                self.gathered.insert(member_ptr, std::rc::Rc::new(inner));
             }
         }
+        out
     }
 
     fn build_struct(
@@ -611,12 +694,17 @@ impl<'a> SchemaReader<'a> {
         map: &serde_json::Map<String, Value>,
         pointer: &str,
         name: &str,
-        props: Vec<(String, Value, String)>,
-        required: Vec<String>,
+        gathered: Gathered,
         depth: usize,
     ) -> TypeKind {
+        let Gathered {
+            props,
+            index,
+            required,
+            required_set,
+        } = gathered;
         for r in &required {
-            if !props.iter().any(|(k, _, _)| k == r) && !map.contains_key("additionalProperties") {
+            if !index.contains_key(r) && !map.contains_key("additionalProperties") {
                 self.warn(
                     &format!("{pointer}/required"),
                     format!("`required` names `{r}`, which is not a property; ignored"),
@@ -627,12 +715,22 @@ impl<'a> SchemaReader<'a> {
         let mut names = Namer::default();
         let mut fields = Vec::new();
         for (key, prop, ptr) in props {
-            let is_required = required.contains(&key);
+            let is_required = required_set.contains(&key);
             let ty = self.read(&prop, &ptr, &format!("{name}{}", pascal(&key)), depth + 1);
             let default = prop
                 .get("default")
                 .filter(|d| is_scalar_default(d, &ty, &self.space))
                 .cloned();
+            if default.is_none()
+                && let Some(d) = prop.get("default")
+                && matches!((d, &ty), (Value::Number(_), TypeRef::Prim(p)) if *p != Prim::Any && *p != Prim::Object)
+            {
+                self.warn(
+                    &format!("{ptr}/default"),
+                    format!("default `{d}` does not fit the property's type; ignored"),
+                    "give a default within the range of the type (or change the format)",
+                );
+            }
             let ty = if (!is_required && default.is_none()) || matches!(ty, TypeRef::Option(_)) {
                 ty.optional()
             } else {
@@ -668,17 +766,6 @@ impl<'a> SchemaReader<'a> {
             _ => None,
         };
         TypeKind::Struct { fields, extra }
-    }
-
-    fn merge_all_of(
-        &mut self,
-        schema: &Value,
-        pointer: &str,
-        name: &str,
-        depth: usize,
-    ) -> TypeKind {
-        let map = schema.as_object().expect("object");
-        self.structure(map, pointer, name, depth)
     }
 
     fn union(
@@ -868,6 +955,46 @@ impl<'a> SchemaReader<'a> {
     }
 }
 
+/// Properties (in document order, a later definition replacing an earlier one in place) and
+/// required names of an object schema with its `allOf` members.
+#[derive(Debug, Default)]
+struct Gathered {
+    props: Vec<(String, Value, String)>,
+    index: HashMap<String, usize>,
+    required: Vec<String>,
+    required_set: HashSet<String>,
+}
+
+impl Gathered {
+    fn add_property(&mut self, name: &str, schema: Value, pointer: String) {
+        match self.index.get(name) {
+            Some(&i) => {
+                self.props[i].1 = schema;
+                self.props[i].2 = pointer;
+            }
+            None => {
+                self.index.insert(name.to_string(), self.props.len());
+                self.props.push((name.to_string(), schema, pointer));
+            }
+        }
+    }
+
+    fn add_required(&mut self, name: &str) {
+        if self.required_set.insert(name.to_string()) {
+            self.required.push(name.to_string());
+        }
+    }
+
+    fn merge(&mut self, other: &Gathered) {
+        for (k, v, p) in &other.props {
+            self.add_property(k, v.clone(), p.clone());
+        }
+        for r in &other.required {
+            self.add_required(r);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Shape {
     Struct,
@@ -1010,12 +1137,25 @@ fn member_kind_name(member: &Value, i: usize) -> String {
 fn is_scalar_default(default: &Value, ty: &TypeRef, space: &TypeSpace) -> bool {
     match (default, ty) {
         (Value::Bool(_), TypeRef::Prim(Prim::Bool)) => true,
-        (Value::Number(n), TypeRef::Prim(p)) => match p {
-            Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 => n.is_i64(),
-            Prim::U8 | Prim::U16 | Prim::U32 | Prim::U64 => n.is_u64(),
-            Prim::F32 | Prim::F64 => true,
-            _ => false,
-        },
+        (Value::Number(n), TypeRef::Prim(p)) => {
+            let int = |lo: i64, hi: i64| n.as_i64().is_some_and(|v| (lo..=hi).contains(&v));
+            let uint = |hi: u64| n.as_u64().is_some_and(|v| v <= hi);
+            match p {
+                Prim::I8 => int(i8::MIN.into(), i8::MAX.into()),
+                Prim::I16 => int(i16::MIN.into(), i16::MAX.into()),
+                Prim::I32 => int(i32::MIN.into(), i32::MAX.into()),
+                Prim::I64 => n.is_i64(),
+                Prim::U8 => uint(u8::MAX.into()),
+                Prim::U16 => uint(u16::MAX.into()),
+                Prim::U32 => uint(u32::MAX.into()),
+                Prim::U64 => n.is_u64(),
+                Prim::F32 => n
+                    .as_f64()
+                    .is_some_and(|f| f.is_finite() && f.abs() <= f32::MAX as f64),
+                Prim::F64 => n.as_f64().is_some_and(f64::is_finite),
+                _ => false,
+            }
+        }
         (Value::String(_), TypeRef::Prim(Prim::String)) => true,
         (Value::String(s), TypeRef::Named(id)) => {
             matches!(&space.types[*id].kind, TypeKind::Enum { variants, .. } if variants.iter().any(|v| &v.value == s))

@@ -58,9 +58,11 @@ pub fn detect(doc: &Document) -> Result<Dialect> {
     }
     if let Some(v) = root.get("openapi") {
         let text = version_text(v);
-        return if text.starts_with("3.0") {
+        let mut parts = text.split('.');
+        let (major, minor) = (parts.next(), parts.next());
+        return if major == Some("3") && minor == Some("0") {
             Ok(Dialect::OpenApi30)
-        } else if text.starts_with("3.1") {
+        } else if major == Some("3") && minor == Some("1") {
             Ok(Dialect::OpenApi31)
         } else {
             Err(Error::spec(
@@ -85,10 +87,10 @@ fn version_text(v: &Value) -> String {
     }
 }
 
-/// Returns the document in OpenAPI 3 shape.
-pub fn normalise(doc: &Document, dialect: Dialect) -> Value {
+/// Returns the document in OpenAPI 3 shape (borrowed when it already is).
+pub fn normalise(doc: &Document, dialect: Dialect) -> std::borrow::Cow<'_, Value> {
     match dialect {
-        Dialect::Swagger2 => swagger2::convert(&doc.root),
-        Dialect::OpenApi30 | Dialect::OpenApi31 => doc.root.clone(),
+        Dialect::Swagger2 => std::borrow::Cow::Owned(swagger2::convert(&doc.root)),
+        Dialect::OpenApi30 | Dialect::OpenApi31 => std::borrow::Cow::Borrowed(&doc.root),
     }
 }

@@ -253,7 +253,7 @@ async fn breaker_opens_when_the_emulator_goes_dark_and_closes_when_it_returns() 
         client.execute::<U>(req)
     };
     assert_eq!(call().await.unwrap().status(), 200);
-    emu.go_dark(true);
+    emu.set_dark(true);
     for _ in 0..5 {
         assert!(matches!(call().await.unwrap_err(), Error::Timeout { .. }));
     }
@@ -270,7 +270,7 @@ async fn breaker_opens_when_the_emulator_goes_dark_and_closes_when_it_returns() 
         "open circuit answered in {slowest:?}"
     );
     assert_eq!(emu.stats().api_calls, before, "nothing sent while open");
-    emu.go_dark(false);
+    emu.set_dark(false);
     tokio::time::sleep(Duration::from_millis(550)).await;
     assert_eq!(
         call().await.unwrap().status(),

@@ -68,6 +68,7 @@ impl Client {
                     rt::encode_path(& siren)
                 ),
             )
+            .path_template("/v3/insee/sirene/unites_legales/{siren}")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;
@@ -106,6 +107,7 @@ impl Client {
                     rt::encode_path(& siret)
                 ),
             )
+            .path_template("/v3/insee/sirene/etablissements/{siret}")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;
@@ -144,6 +146,7 @@ impl Client {
                     .base_path, rt::encode_path(& siren)
                 ),
             )
+            .path_template("/v3/urssaf/unites_legales/{siren}/attestation_vigilance")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;
@@ -182,6 +185,7 @@ impl Client {
                     rt::encode_path(& siren)
                 ),
             )
+            .path_template("/v3/dgfip/unites_legales/{siren}/chiffres_affaires")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;
@@ -219,6 +223,7 @@ impl Client {
                     .base_path, rt::encode_path(& siren)
                 ),
             )
+            .path_template("/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;
@@ -259,6 +264,7 @@ impl Client {
                     rt::encode_path(& siren)
                 ),
             )
+            .path_template("/v3/dgfip/unites_legales/{siren}/attestation_fiscale")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;
@@ -296,6 +302,7 @@ impl Client {
                     rt::encode_path(& siren_or_rna)
                 ),
             )
+            .path_template("/v3/djepva/api-association/associations/{siren_or_rna}")
             .accept("application/json")
             .traceability();
         let response = self.runtime.execute(request).await?;

@@ -72,6 +72,7 @@ impl Client {
                 "quotientFamilialCaf",
                 format!("{}/api/v2/composition-familiale", self.base_path),
             )
+            .path_template("/api/v2/composition-familiale")
             .query("numeroAllocataire", &numero_allocataire)
             .query("codePostal", &code_postal)
             .accept("application/json")
@@ -113,6 +114,7 @@ impl Client {
                 "statutEtudiant",
                 format!("{}/api/v2/etudiants", self.base_path),
             )
+            .path_template("/api/v2/etudiants")
             .query("nom", &nom)
             .query_array("prenoms[]", prenoms, true)
             .query("dateNaissance", &date_naissance)
@@ -147,6 +149,7 @@ impl Client {
                 "situationDemandeurEmploi",
                 format!("{}/api/v2/situations-pole-emploi", self.base_path),
             )
+            .path_template("/api/v2/situations-pole-emploi")
             .query("identifiant", &identifiant)
             .accept("application/json")
             .traceability();
@@ -196,6 +199,7 @@ impl Client {
                 "scolarite",
                 format!("{}/api/v2/scolarites", self.base_path),
             )
+            .path_template("/api/v2/scolarites")
             .query("nom", &nom)
             .query("prenom", &prenom)
             .query("sexe", &sexe)
@@ -243,6 +247,7 @@ impl Client {
                 "statutEtudiantBoursier",
                 format!("{}/api/v2/etudiants-boursiers", self.base_path),
             )
+            .path_template("/api/v2/etudiants-boursiers")
             .query("nom", &nom)
             .query_array("prenoms[]", prenoms, true)
             .query("dateNaissance", &date_naissance)
@@ -291,6 +296,7 @@ impl Client {
                 "complementaireSanteSolidaire",
                 format!("{}/api/v2/complementaire-sante-solidaire", self.base_path),
             )
+            .path_template("/api/v2/complementaire-sante-solidaire")
             .query("nomNaissance", &nom_naissance)
             .query_array("prenoms[]", prenoms, true)
             .query("anneeDateDeNaissance", &annee_date_de_naissance)

@@ -67,6 +67,7 @@ impl Client {
                 "rechercherComptesParSpi",
                 format!("{}/comptes/spi", self.base_path),
             )
+            .path_template("/comptes/spi")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -124,6 +125,7 @@ impl Client {
                 "rechercherComptesParIdentite",
                 format!("{}/comptes/identite", self.base_path),
             )
+            .path_template("/comptes/identite")
             .header_opt("X-Request-ID", options.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", &body);
@@ -198,6 +200,7 @@ impl Client {
                 "consulterCompte",
                 format!("{}/comptes/iban", self.base_path),
             )
+            .path_template("/comptes/iban")
             .header_opt("X-Request-ID", options.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", &body);
@@ -234,6 +237,7 @@ impl Client {
                 "verifierIban",
                 format!("{}/comptes/iban/verification", self.base_path),
             )
+            .path_template("/comptes/iban/verification")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -258,6 +262,7 @@ impl Client {
                 "etatSante",
                 format!("{}/etatSante", self.base_path),
             )
+            .path_template("/etatSante")
             .accept("application/json")
             .no_auth();
         let response = self.runtime.execute(request).await?;

@@ -55,7 +55,8 @@
     rustdoc::invalid_html_tags,
     rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
-    clippy::doc_overindented_list_items
+    clippy::doc_overindented_list_items,
+    clippy::type_complexity
 )]
 #[rustfmt::skip]
 pub mod types;

@@ -73,6 +73,7 @@ impl Client {
                     rt::encode_path(& spi), rt::encode_path(& annrev)
                 ),
             )
+            .path_template("/spi/{spi}/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", options.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
         let response = self.runtime.execute(request).await?;
@@ -115,6 +116,7 @@ impl Client {
                     rt::encode_path(& annrev)
                 ),
             )
+            .path_template("/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", options.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
         let response = self.runtime.execute(request).await?;
@@ -215,6 +217,9 @@ impl Client {
                     .base_path, rt::encode_path(& spi), rt::encode_path(& annrev)
                 ),
             )
+            .path_template(
+                "/spi/{spi}/situations/th/assiettes/principale/annrev/{annrev}",
+            )
             .header_opt("ID_Teleservice", options.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.th.assiettes.v1+json");
         let response = self.runtime.execute(request).await?;
@@ -255,6 +260,7 @@ impl Client {
                     rt::encode_path(& spi)
                 ),
             )
+            .path_template("/spi/{spi}/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", options.id_teleservice.as_ref())
             .accept(
                 "application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json",
@@ -292,6 +298,7 @@ impl Client {
                 "derniereSituationIrFranceConnect",
                 format!("{}/situations/ir/assiettes/derniere", self.base_path),
             )
+            .path_template("/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", options.id_teleservice.as_ref())
             .accept(
                 "application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json",
@@ -391,6 +398,7 @@ impl Client {
                     rt::encode_path(& spi), rt::encode_path(& annrev)
                 ),
             )
+            .path_template("/spi/{spi}/situations/ifi/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", options.id_teleservice.as_ref())
             .accept("application/prs.dgfip.situations.ifiisf.assiettes.v1+json");
         let response = self.runtime.execute(request).await?;

@@ -68,6 +68,7 @@ impl Client {
                 "deposerDeclaration",
                 format!("{}/declarations", self.base_path),
             )
+            .path_template("/declarations")
             .header("messageId", &message_id)
             .accept("application/json")
             .json("application/json", &body);
@@ -100,6 +101,7 @@ impl Client {
                     "{}/declarations/{}/statut", self.base_path, rt::encode_path(& id)
                 ),
             )
+            .path_template("/declarations/{id}/statut")
             .accept("application/json");
         let response = self.runtime.execute(request).await?;
         match response.status() {
@@ -134,6 +136,7 @@ impl Client {
                     id)
                 ),
             )
+            .path_template("/declarations/{id}/annulation")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -164,6 +167,7 @@ impl Client {
                 "listerMessages",
                 format!("{}/messages", self.base_path),
             )
+            .path_template("/messages")
             .query("depuis", &depuis)
             .query_opt("limite", options.limite.as_ref())
             .query_array("nature", options.nature.as_deref().unwrap_or_default(), true)
@@ -202,6 +206,7 @@ impl Client {
                     eori)
                 ),
             )
+            .path_template("/operateurs/{eori}/declarations")
             .query_array("statut", options.statut.as_deref().unwrap_or_default(), true)
             .query_opt("du", options.du.as_ref())
             .query_opt("au", options.au.as_ref())

@@ -66,6 +66,7 @@ impl Client {
                 "rechercher",
                 format!("{}/search", self.base_path),
             )
+            .path_template("/search")
             .query("query", &query)
             .query_array("chamber", options.chamber.as_deref().unwrap_or_default(), true)
             .query_opt("date_start", options.date_start.as_ref())
@@ -99,6 +100,7 @@ impl Client {
                 "lireDecision",
                 format!("{}/decision", self.base_path),
             )
+            .path_template("/decision")
             .query("id", &id)
             .query_opt("resolve_references", options.resolve_references.as_ref())
             .accept("application/json");
@@ -132,6 +134,7 @@ impl Client {
                 "exporterDecisions",
                 format!("{}/export", self.base_path),
             )
+            .path_template("/export")
             .query("date_start", &date_start)
             .query_opt("date_end", options.date_end.as_ref())
             .query_array("type", options.type_.as_deref().unwrap_or_default(), true)
@@ -165,6 +168,7 @@ impl Client {
                 "lireTaxonomie",
                 format!("{}/taxonomy", self.base_path),
             )
+            .path_template("/taxonomy")
             .query_opt("id", options.id.as_ref())
             .query_opt("context_value", options.context_value.as_ref())
             .accept("application/json");
@@ -188,6 +192,7 @@ impl Client {
                 "healthcheck",
                 format!("{}/healthcheck", self.base_path),
             )
+            .path_template("/healthcheck")
             .accept("application/json")
             .no_auth();
         let response = self.runtime.execute(request).await?;

@@ -65,6 +65,7 @@ impl Client {
                 "consulterCode",
                 format!("{}/consult/code", self.base_path),
             )
+            .path_template("/consult/code")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -96,6 +97,7 @@ impl Client {
                 "consulterArticle",
                 format!("{}/consult/getArticle", self.base_path),
             )
+            .path_template("/consult/getArticle")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -124,6 +126,7 @@ impl Client {
                 "rechercher",
                 format!("{}/search", self.base_path),
             )
+            .path_template("/search")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -149,6 +152,7 @@ impl Client {
                 "listerCodes",
                 format!("{}/list/codes", self.base_path),
             )
+            .path_template("/list/codes")
             .query_array("etats", options.etats.as_deref().unwrap_or_default(), true)
             .query_opt("page", options.page.as_ref())
             .accept("application/json");
@@ -175,6 +179,7 @@ impl Client {
                 "listerLoda",
                 format!("{}/list/loda", self.base_path),
             )
+            .path_template("/list/loda")
             .accept("application/json")
             .json("application/json", &body);
         let response = self.runtime.execute(request).await?;
@@ -199,6 +204,7 @@ impl Client {
                 "ping",
                 format!("{}/ping", self.base_path),
             )
+            .path_template("/ping")
             .accept("text/plain")
             .no_auth();
         let response = self.runtime.execute(request).await?;

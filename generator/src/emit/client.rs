@@ -148,6 +148,9 @@ fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
             BodyKind::Multipart(_) => chain.push(quote!(.multipart(body.into_multipart()))),
         }
     }
+    // The audit trail records the template, never the path (it carries personal data).
+    let path_template = op.path.as_str();
+    chain.insert(0, quote!(.path_template(#path_template)));
     if op.no_auth {
         chain.push(quote!(.no_auth()));
     }

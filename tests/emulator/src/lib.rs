@@ -114,7 +114,6 @@ impl Emulator {
             config,
             routes,
             inner: Mutex::new(Inner::new()),
-            dark: Default::default(),
             clock_offset: Default::default(),
         });
         let app = server::router(shared.clone());
@@ -197,10 +196,8 @@ impl Emulator {
 
     /// While `dark`, API calls are accepted and never answered (token endpoints still answer):
     /// an outage seen from the client. Calls already held stay held.
-    pub fn go_dark(&self, dark: bool) {
-        self.shared
-            .dark
-            .store(dark, std::sync::atomic::Ordering::SeqCst);
+    pub fn set_dark(&self, dark: bool) {
+        self.shared.lock().scenario.dark = dark;
     }
 
     /// Makes every Douane refresh token expire: the next renewal must use the password grant.

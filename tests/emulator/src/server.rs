@@ -27,8 +27,6 @@ pub(crate) struct Shared {
     pub config: GatewayConfig,
     pub routes: Vec<Route>,
     pub inner: Mutex<Inner>,
-    /// While set, API calls are accepted and never answered (an outage, a ban).
-    pub dark: std::sync::atomic::AtomicBool,
     /// How far [`crate::Emulator::advance_clock`] moved the gateway's clock (nanoseconds).
     pub clock_offset: std::sync::atomic::AtomicU64,
 }
@@ -609,9 +607,6 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if shared.dark.load(std::sync::atomic::Ordering::SeqCst) {
-        std::future::pending::<()>().await;
-    }
     let at = SystemTime::now();
     let correlation_id = headers
         .get("x-correlation-id")

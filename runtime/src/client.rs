@@ -46,6 +46,7 @@ pub struct CallOptions {
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
     headers: Vec<(String, String)>,
+    object: Option<String>,
 }
 
 impl CallOptions {
@@ -83,6 +84,13 @@ impl CallOptions {
     /// Overrides the request timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Overrides the traceability `object` (API Entreprise / API Particulier: the reason or
+    /// file reference of this call) configured on the client; `context` and `recipient` stay.
+    pub fn traceability_object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(object.into());
         self
     }
 
@@ -206,6 +214,11 @@ impl ApiClient {
         }
     }
 
+    /// The per-call options this client applies (set with [`ApiClient::with_options`]).
+    pub fn options(&self) -> &CallOptions {
+        &self.options
+    }
+
     /// The API root URL.
     pub fn api_root(&self) -> &str {
         &self.inner.api_root
@@ -318,7 +331,10 @@ impl ApiClient {
             };
             pairs.push(("context", &t.context));
             pairs.push(("recipient", &t.recipient));
-            pairs.push(("object", &t.object));
+            pairs.push((
+                "object",
+                self.options.object.as_deref().unwrap_or(&t.object),
+            ));
         }
         if !req.no_auth {
             for k in &self.inner.api_keys {

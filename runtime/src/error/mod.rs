@@ -605,9 +605,8 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::TokenRefused(t) => t.fmt(f),
             Error::RateLimited(g) => write!(f, "rate limited: {g}"),
             Error::Gateway(g) => write!(f, "gateway error: {g}"),
-            Error::Documented { body, error } => {
-                write!(f, "documented API error {body:?}: {error}")
-            }
+            // The typed body may carry personal data: it stays in the field, out of Display.
+            Error::Documented { error, .. } => write!(f, "documented API error: {error}"),
             Error::UndecodableBody(d) => d.fmt(f),
             Error::CredentialExpired {
                 message,

@@ -61,19 +61,23 @@ pub fn doc_lines(text: &str) -> Vec<String> {
     out
 }
 
-/// Text rustc accepts in a doc comment: bare CR, other control characters and bidi
-/// controls (denied by `text_direction_codepoint_in_comment`) become U+FFFD.
+/// Text rustc and clippy accept in a doc comment: bare CR, other control characters and bidi
+/// controls (denied by `text_direction_codepoint_in_comment`) become U+FFFD; tabs become four
+/// spaces (`clippy::tabs_in_doc_comments`).
 pub fn sanitise(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' | '\n' => c,
-            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => '\u{fffd}',
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            '\n' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => out.push('\u{fffd}'),
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
-                '\u{fffd}'
+                out.push('\u{fffd}')
             }
-            other => other,
-        })
-        .collect()
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Rewrites every `#[doc]` of a file through [`sanitise`]: whatever text reaches a doc
@@ -115,7 +119,7 @@ mod tests {
     fn doc_text_rustc_rejects_is_replaced() {
         assert_eq!(
             sanitise("a\rb\u{202e}c\u{0}d\te\nf"),
-            "a\u{fffd}b\u{fffd}c\u{fffd}d\te\nf"
+            "a\u{fffd}b\u{fffd}c\u{fffd}d    e\nf"
         );
     }
 

@@ -5,7 +5,7 @@
 //! Quotas belong to the account, not to one client object: PISTE's 20 req/s is per
 //! application, API Entreprise bans the IP. So clients built separately for the same account
 //! (token URL + client id or username, or the same static credential, on the same API host)
-//! get one limiter from a process-wide registry, keyed by the full [`AccountId`] (compared
+//! get one limiter from a process-wide registry, keyed by the full `AccountId` (compared
 //! field by field, never by a hash).
 //!
 //! Across processes and machines, a [`SharedStore`] (Redis, feature `redis`) holds the same

@@ -1,7 +1,7 @@
 //! The pluggable fleet store: what processes and machines share about one account.
 //!
 //! The runtime calls a store with short timeouts and treats every error as "use the
-//! process-local state" (see [`super::limiter`]), so an implementation never has to retry.
+//! process-local state" (see the `limiter` module), so an implementation never has to retry.
 //! Keys are given by the runtime (`gouvgen:v1:<sha256>:…`) and never contain a secret; token
 //! values do contain the access token, so the store must be as private as the credentials.
 

@@ -8,6 +8,8 @@ use gouvgen::{CrateSettings, RuntimeDep};
 
 pub mod e2e;
 pub mod mutation;
+// One helper for both crates' Redis tests (the runtime's own tests cannot depend on this crate).
+#[path = "../../runtime/tests/common/redis_server.rs"]
 pub mod redis_server;
 pub mod schema_check;
 
@@ -161,25 +163,27 @@ impl ScratchWorkspace {
 
     /// Generates a crate for `spec` as member `name`, with the examples test file.
     pub fn add(&mut self, spec: &Path, name: &str) -> Result<gouvgen::Spec, gouvgen::Error> {
-        let read = gouvgen::read_spec(spec)?;
-        let mut settings = CrateSettings::new(name);
-        settings.example_tests = true;
-        settings.example_skip = schema_check::contradicting_examples(spec);
-        settings.runtime = RuntimeDep::Path {
-            path: repo_root().join("runtime").to_string_lossy().into_owned(),
-            version: "0.1.0".into(),
-        };
-        let files = gouvgen::generate_files(&read, &settings)?;
-        gouvgen::output::write_crate(&files, &self.dir.join(name), true)?;
-        self.members.push(name.to_string());
-        Ok(read)
+        self.add_crate(spec, name, true)
     }
 
     /// Generates a crate for `spec` as member `name`, without the examples test file (for
     /// documents whose schemas a validator may not even read, such as mutants).
     pub fn add_plain(&mut self, spec: &Path, name: &str) -> Result<gouvgen::Spec, gouvgen::Error> {
+        self.add_crate(spec, name, false)
+    }
+
+    fn add_crate(
+        &mut self,
+        spec: &Path,
+        name: &str,
+        examples: bool,
+    ) -> Result<gouvgen::Spec, gouvgen::Error> {
         let read = gouvgen::read_spec(spec)?;
         let mut settings = CrateSettings::new(name);
+        if examples {
+            settings.example_tests = true;
+            settings.example_skip = schema_check::contradicting_examples(spec);
+        }
         settings.runtime = RuntimeDep::Path {
             path: repo_root().join("runtime").to_string_lossy().into_owned(),
             version: "0.1.0".into(),

@@ -182,20 +182,25 @@ fn replace_targets(ty: &mut TypeRef, cut: &dyn Fn(TypeId) -> bool) {
     }
 }
 
-/// Longest chain of nested named types, each cycle counted with all its members.
-fn nesting_depth(space: &TypeSpace) -> Vec<SchemaIssue> {
-    let n = space.types.len();
-    let edges: Vec<Vec<usize>> = space
+/// For each type, the types its fields and variants refer to (`direct`: only those held
+/// inline, not through a `Vec` or a map), as given by [`targets`].
+fn type_edges(space: &TypeSpace, direct: bool) -> Vec<Vec<usize>> {
+    space
         .types
         .iter()
         .map(|t| {
             let mut out = Vec::new();
             for r in kind_refs(&t.kind) {
-                targets(r, false, &mut out);
+                targets(r, direct, &mut out);
             }
             out
         })
-        .collect();
+        .collect()
+}
+
+/// Longest chain of nested named types, each cycle counted with all its members.
+fn nesting_depth(space: &TypeSpace) -> Vec<SchemaIssue> {
+    let edges = type_edges(space, false);
     let comp = components(&edges);
     let comps = comp.iter().copied().max().map_or(0, |m| m + 1);
     let mut size = vec![0usize; comps];
@@ -223,7 +228,6 @@ fn nesting_depth(space: &TypeSpace) -> Vec<SchemaIssue> {
     if depth[worst] <= MAX_TYPE_NESTING {
         return Vec::new();
     }
-    let _ = n;
     let ty = &space.types[members[worst][0]];
     vec![SchemaIssue {
         pointer: ty.pointer.clone(),
@@ -241,17 +245,7 @@ fn nesting_depth(space: &TypeSpace) -> Vec<SchemaIssue> {
 /// `Vec` or a map (which already allocate): exactly the inline edges inside one component of
 /// the inline-edge graph.
 fn box_cycles(space: &mut TypeSpace) {
-    let edges: Vec<Vec<usize>> = space
-        .types
-        .iter()
-        .map(|t| {
-            let mut out = Vec::new();
-            for r in kind_refs(&t.kind) {
-                targets(r, true, &mut out);
-            }
-            out
-        })
-        .collect();
+    let edges = type_edges(space, true);
     let comp = components(&edges);
     for id in 0..space.types.len() {
         let own = comp[id];

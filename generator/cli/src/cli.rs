@@ -111,7 +111,7 @@ pub fn main() -> ExitCode {
             settings.version = crate_version;
             let runtime_version_req = runtime_version
                 .clone()
-                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+                .unwrap_or_else(|| gouvgen::emit::RUNTIME_VERSION.to_string());
             settings.runtime = match runtime_path {
                 Some(path) => RuntimeDep::Path {
                     path,
@@ -225,7 +225,7 @@ fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode
     }
 }
 
-/// Prints the report; returns the number of breaking changes.
+/// Prints the report; returns the number of breaking changes (in Rust or on the wire).
 fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen::Result<usize> {
     let old = gouvgen::read_spec(old)?;
     let new = gouvgen::read_spec(new)?;
@@ -237,7 +237,7 @@ fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
     }
-    Ok(report.breaking())
+    Ok(report.changes.iter().filter(|c| c.breaking).count())
 }
 
 fn print_warnings(warnings: &[gouvgen::Diagnostic]) {

@@ -186,7 +186,7 @@ impl ScratchWorkspace {
         }
         settings.runtime = RuntimeDep::Path {
             path: repo_root().join("runtime").to_string_lossy().into_owned(),
-            version: "0.1.0".into(),
+            version: gouvgen::emit::RUNTIME_VERSION.into(),
         };
         let files = gouvgen::generate_files(&read, &settings)?;
         gouvgen::output::write_crate(&files, &self.dir.join(name), true)?;

@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of API Entreprise (sélection) (version 3.0.0).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -99,10 +97,7 @@ impl Client {
     /// Per-call options are methods of [`AttestationVigilanceRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn attestation_vigilance<'a>(
-        &'a self,
-        siren: &'a str,
-    ) -> AttestationVigilanceRequest<'a> {
+    pub fn attestation_vigilance<'a>(&'a self, siren: &'a str) -> AttestationVigilanceRequest<'a> {
         AttestationVigilanceRequest {
             client: self,
             siren,
@@ -120,10 +115,7 @@ impl Client {
     /// Per-call options are methods of [`ChiffresAffairesRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn chiffres_affaires<'a>(
-        &'a self,
-        siren: &'a str,
-    ) -> ChiffresAffairesRequest<'a> {
+    pub fn chiffres_affaires<'a>(&'a self, siren: &'a str) -> ChiffresAffairesRequest<'a> {
         ChiffresAffairesRequest {
             client: self,
             siren,
@@ -163,10 +155,7 @@ impl Client {
     /// Per-call options are methods of [`AttestationFiscaleRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn attestation_fiscale<'a>(
-        &'a self,
-        siren: &'a str,
-    ) -> AttestationFiscaleRequest<'a> {
+    pub fn attestation_fiscale<'a>(&'a self, siren: &'a str) -> AttestationFiscaleRequest<'a> {
         AttestationFiscaleRequest {
             client: self,
             siren,
@@ -242,7 +231,8 @@ impl<'a> UniteLegaleRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -254,7 +244,7 @@ impl<'a> UniteLegaleRequest<'a> {
             "/v3/insee/sirene/unites_legales/",
             rt::encode_path(&self.siren).as_str(),
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "uniteLegale", path)
             .path_template("/v3/insee/sirene/unites_legales/{siren}")
             .accept("application/json")
@@ -263,13 +253,11 @@ impl<'a> UniteLegaleRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(UniteLegaleError::Error))
-            }
+            401 | 403 | 404 | 422 | 502 => Err(response.documented_error(UniteLegaleError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -277,10 +265,7 @@ impl<'a> UniteLegaleRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for UniteLegaleRequest<'a> {
-    type Output = Result<
-        rt::Response<types::UniteLegaleResponse>,
-        rt::Error<UniteLegaleError>,
-    >;
+    type Output = Result<rt::Response<types::UniteLegaleResponse>, rt::Error<UniteLegaleError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -300,7 +285,9 @@ impl UniteLegaleError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -351,22 +338,20 @@ impl<'a> EtablissementRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::EtablissementResponse>,
-        rt::Error<EtablissementError>,
-    > {
+    ) -> Result<rt::Response<types::EtablissementResponse>, rt::Error<EtablissementError>> {
         let path = [
             self.client.base_path.as_str(),
             "/v3/insee/sirene/etablissements/",
             rt::encode_path(&self.siret).as_str(),
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "etablissement", path)
             .path_template("/v3/insee/sirene/etablissements/{siret}")
             .accept("application/json")
@@ -375,7 +360,7 @@ impl<'a> EtablissementRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -389,10 +374,7 @@ impl<'a> EtablissementRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for EtablissementRequest<'a> {
-    type Output = Result<
-        rt::Response<types::EtablissementResponse>,
-        rt::Error<EtablissementError>,
-    >;
+    type Output = Result<rt::Response<types::EtablissementResponse>, rt::Error<EtablissementError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -412,7 +394,9 @@ impl EtablissementError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -463,7 +447,8 @@ impl<'a> AttestationVigilanceRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -479,7 +464,7 @@ impl<'a> AttestationVigilanceRequest<'a> {
             rt::encode_path(&self.siren).as_str(),
             "/attestation_vigilance",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "attestationVigilance", path)
             .path_template("/v3/urssaf/unites_legales/{siren}/attestation_vigilance")
             .accept("application/json")
@@ -488,7 +473,7 @@ impl<'a> AttestationVigilanceRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -525,7 +510,9 @@ impl AttestationVigilanceError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -576,23 +563,22 @@ impl<'a> ChiffresAffairesRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ChiffresAffairesResponse>,
-        rt::Error<ChiffresAffairesError>,
-    > {
+    ) -> Result<rt::Response<types::ChiffresAffairesResponse>, rt::Error<ChiffresAffairesError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/v3/dgfip/unites_legales/",
             rt::encode_path(&self.siren).as_str(),
             "/chiffres_affaires",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "chiffresAffaires", path)
             .path_template("/v3/dgfip/unites_legales/{siren}/chiffres_affaires")
             .accept("application/json")
@@ -601,7 +587,7 @@ impl<'a> ChiffresAffairesRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -615,10 +601,8 @@ impl<'a> ChiffresAffairesRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ChiffresAffairesRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ChiffresAffairesResponse>,
-        rt::Error<ChiffresAffairesError>,
-    >;
+    type Output =
+        Result<rt::Response<types::ChiffresAffairesResponse>, rt::Error<ChiffresAffairesError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -638,7 +622,9 @@ impl ChiffresAffairesError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -689,7 +675,8 @@ impl<'a> ExtraitRcsRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -702,7 +689,7 @@ impl<'a> ExtraitRcsRequest<'a> {
             rt::encode_path(&self.siren).as_str(),
             "/extrait_kbis",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "extraitRcs", path)
             .path_template("/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis")
             .accept("application/json")
@@ -711,13 +698,11 @@ impl<'a> ExtraitRcsRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(ExtraitRcsError::Error))
-            }
+            401 | 403 | 404 | 422 | 502 => Err(response.documented_error(ExtraitRcsError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -725,10 +710,7 @@ impl<'a> ExtraitRcsRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ExtraitRcsRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ExtraitRcsResponse>,
-        rt::Error<ExtraitRcsError>,
-    >;
+    type Output = Result<rt::Response<types::ExtraitRcsResponse>, rt::Error<ExtraitRcsError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -748,7 +730,9 @@ impl ExtraitRcsError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -799,23 +783,22 @@ impl<'a> AttestationFiscaleRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::AttestationFiscaleResponse>,
-        rt::Error<AttestationFiscaleError>,
-    > {
+    ) -> Result<rt::Response<types::AttestationFiscaleResponse>, rt::Error<AttestationFiscaleError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/v3/dgfip/unites_legales/",
             rt::encode_path(&self.siren).as_str(),
             "/attestation_fiscale",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "attestationFiscale", path)
             .path_template("/v3/dgfip/unites_legales/{siren}/attestation_fiscale")
             .accept("application/json")
@@ -824,7 +807,7 @@ impl<'a> AttestationFiscaleRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -838,10 +821,8 @@ impl<'a> AttestationFiscaleRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for AttestationFiscaleRequest<'a> {
-    type Output = Result<
-        rt::Response<types::AttestationFiscaleResponse>,
-        rt::Error<AttestationFiscaleError>,
-    >;
+    type Output =
+        Result<rt::Response<types::AttestationFiscaleResponse>, rt::Error<AttestationFiscaleError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -861,7 +842,9 @@ impl AttestationFiscaleError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -912,7 +895,8 @@ impl<'a> AssociationRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -924,7 +908,7 @@ impl<'a> AssociationRequest<'a> {
             "/v3/djepva/api-association/associations/",
             rt::encode_path(&self.siren_or_rna).as_str(),
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "association", path)
             .path_template("/v3/djepva/api-association/associations/{siren_or_rna}")
             .accept("application/json")
@@ -933,13 +917,11 @@ impl<'a> AssociationRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(AssociationError::Error))
-            }
+            401 | 403 | 404 | 422 | 502 => Err(response.documented_error(AssociationError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -947,10 +929,7 @@ impl<'a> AssociationRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for AssociationRequest<'a> {
-    type Output = Result<
-        rt::Response<types::AssociationResponse>,
-        rt::Error<AssociationError>,
-    >;
+    type Output = Result<rt::Response<types::AssociationResponse>, rt::Error<AssociationError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -970,6 +949,8 @@ impl AssociationError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }

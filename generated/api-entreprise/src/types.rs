@@ -47,7 +47,9 @@ pub struct Error {
 impl Error {
     /// A value with the required fields; set the others with the `with_…` methods.
     pub fn new(errors: impl Into<Vec<ErrorErrorsItem>>) -> Self {
-        Self { errors: errors.into() }
+        Self {
+            errors: errors.into(),
+        }
     }
 
     /// Sets `errors`.
@@ -191,9 +193,7 @@ pub struct UniteLegaleResponseData {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<UniteLegaleResponseDataType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub personne_morale_attributs: Option<
-        UniteLegaleResponseDataPersonneMoraleAttributs,
-    >,
+    pub personne_morale_attributs: Option<UniteLegaleResponseDataPersonneMoraleAttributs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forme_juridique: Option<UniteLegaleResponseDataFormeJuridique>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -276,15 +276,7 @@ impl UniteLegaleResponseData {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -405,15 +397,7 @@ impl UniteLegaleResponseDataFormeJuridique {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -600,10 +584,7 @@ impl EtablissementResponseData {
     }
 
     /// Sets `adresse`.
-    pub fn with_adresse(
-        mut self,
-        value: impl Into<EtablissementResponseDataAdresse>,
-    ) -> Self {
+    pub fn with_adresse(mut self, value: impl Into<EtablissementResponseDataAdresse>) -> Self {
         self.adresse = Some(value.into());
         self
     }
@@ -620,15 +601,7 @@ impl EtablissementResponseData {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -815,10 +788,7 @@ impl AttestationVigilanceResponse {
     }
 
     /// Sets `data`.
-    pub fn with_data(
-        mut self,
-        value: impl Into<AttestationVigilanceResponseData>,
-    ) -> Self {
+    pub fn with_data(mut self, value: impl Into<AttestationVigilanceResponseData>) -> Self {
         self.data = Some(value.into());
         self
     }
@@ -926,15 +896,7 @@ impl AttestationVigilanceResponseDataEntityStatus {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -1013,10 +975,7 @@ impl ChiffresAffairesResponse {
     }
 
     /// Sets `data`.
-    pub fn with_data(
-        mut self,
-        value: impl Into<Vec<ChiffresAffairesResponseDataItem>>,
-    ) -> Self {
+    pub fn with_data(mut self, value: impl Into<Vec<ChiffresAffairesResponseDataItem>>) -> Self {
         self.data = Some(value.into());
         self
     }
@@ -1048,10 +1007,7 @@ impl ChiffresAffairesResponseDataItem {
     }
 
     /// Sets `data`.
-    pub fn with_data(
-        mut self,
-        value: impl Into<ChiffresAffairesResponseDataItemData>,
-    ) -> Self {
+    pub fn with_data(mut self, value: impl Into<ChiffresAffairesResponseDataItemData>) -> Self {
         self.data = Some(value.into());
         self
     }
@@ -1196,19 +1152,13 @@ impl ExtraitRcsResponseData {
     }
 
     /// Sets `capital`.
-    pub fn with_capital(
-        mut self,
-        value: impl Into<ExtraitRcsResponseDataCapital>,
-    ) -> Self {
+    pub fn with_capital(mut self, value: impl Into<ExtraitRcsResponseDataCapital>) -> Self {
         self.capital = Some(value.into());
         self
     }
 
     /// Sets `greffe`.
-    pub fn with_greffe(
-        mut self,
-        value: impl Into<ExtraitRcsResponseDataGreffe>,
-    ) -> Self {
+    pub fn with_greffe(mut self, value: impl Into<ExtraitRcsResponseDataGreffe>) -> Self {
         self.greffe = Some(value.into());
         self
     }
@@ -1325,9 +1275,7 @@ pub struct ExtraitRcsResponseDataMandatairesSociauxItem {
 
 impl ExtraitRcsResponseDataMandatairesSociauxItem {
     /// A value with the required fields; set the others with the `with_…` methods.
-    pub fn new(
-        type_: impl Into<ExtraitRcsResponseDataMandatairesSociauxItemType>,
-    ) -> Self {
+    pub fn new(type_: impl Into<ExtraitRcsResponseDataMandatairesSociauxItemType>) -> Self {
         Self {
             type_: type_.into(),
             fonction: Default::default(),
@@ -1380,15 +1328,7 @@ impl ExtraitRcsResponseDataMandatairesSociauxItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -1506,10 +1446,7 @@ impl AttestationFiscaleResponse {
     }
 
     /// Sets `data`.
-    pub fn with_data(
-        mut self,
-        value: impl Into<AttestationFiscaleResponseData>,
-    ) -> Self {
+    pub fn with_data(mut self, value: impl Into<AttestationFiscaleResponseData>) -> Self {
         self.data = value.into();
         self
     }
@@ -1565,10 +1502,7 @@ impl AttestationFiscaleResponseData {
     }
 
     /// Sets `date_delivrance_attestation`.
-    pub fn with_date_delivrance_attestation(
-        mut self,
-        value: impl Into<rt::Date>,
-    ) -> Self {
+    pub fn with_date_delivrance_attestation(mut self, value: impl Into<rt::Date>) -> Self {
         self.date_delivrance_attestation = Some(value.into());
         self
     }
@@ -1684,19 +1618,13 @@ impl AssociationResponseData {
     }
 
     /// Sets `date_publication_journal_officiel`.
-    pub fn with_date_publication_journal_officiel(
-        mut self,
-        value: impl Into<rt::Date>,
-    ) -> Self {
+    pub fn with_date_publication_journal_officiel(mut self, value: impl Into<rt::Date>) -> Self {
         self.date_publication_journal_officiel = Some(value.into());
         self
     }
 
     /// Sets `regime`.
-    pub fn with_regime(
-        mut self,
-        value: impl Into<AssociationResponseDataRegime>,
-    ) -> Self {
+    pub fn with_regime(mut self, value: impl Into<AssociationResponseDataRegime>) -> Self {
         self.regime = Some(value.into());
         self
     }
@@ -1725,15 +1653,7 @@ impl AssociationResponseData {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -1790,15 +1710,7 @@ impl rt::ParamValue for AssociationResponseDataRegime {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]

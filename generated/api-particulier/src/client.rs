@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of API Particulier (sélection) (version 2.2.0).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -277,18 +275,20 @@ impl<'a> QuotientFamilialCafRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::QuotientFamilialCafResponse>,
-        rt::Error<QuotientFamilialCafError>,
-    > {
-        let path = [self.client.base_path.as_str(), "/api/v2/composition-familiale"]
-            .concat();
+    ) -> Result<rt::Response<types::QuotientFamilialCafResponse>, rt::Error<QuotientFamilialCafError>>
+    {
+        let path = [
+            self.client.base_path.as_str(),
+            "/api/v2/composition-familiale",
+        ]
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "quotientFamilialCaf", path)
             .path_template("/api/v2/composition-familiale")
             .query("numeroAllocataire", &self.numero_allocataire)
@@ -299,7 +299,7 @@ impl<'a> QuotientFamilialCafRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -336,7 +336,9 @@ impl QuotientFamilialCafError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -389,16 +391,14 @@ impl<'a> StatutEtudiantRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::StatutEtudiantResponse>,
-        rt::Error<StatutEtudiantError>,
-    > {
+    ) -> Result<rt::Response<types::StatutEtudiantResponse>, rt::Error<StatutEtudiantError>> {
         let path = [self.client.base_path.as_str(), "/api/v2/etudiants"].concat();
         let request = rt::Request::new(rt::Method::GET, "statutEtudiant", path)
             .path_template("/api/v2/etudiants")
@@ -411,7 +411,7 @@ impl<'a> StatutEtudiantRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -422,10 +422,8 @@ impl<'a> StatutEtudiantRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for StatutEtudiantRequest<'a> {
-    type Output = Result<
-        rt::Response<types::StatutEtudiantResponse>,
-        rt::Error<StatutEtudiantError>,
-    >;
+    type Output =
+        Result<rt::Response<types::StatutEtudiantResponse>, rt::Error<StatutEtudiantError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -445,7 +443,9 @@ impl StatutEtudiantError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -496,7 +496,8 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -506,8 +507,11 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
         rt::Response<types::SituationDemandeurEmploiResponse>,
         rt::Error<SituationDemandeurEmploiError>,
     > {
-        let path = [self.client.base_path.as_str(), "/api/v2/situations-pole-emploi"]
-            .concat();
+        let path = [
+            self.client.base_path.as_str(),
+            "/api/v2/situations-pole-emploi",
+        ]
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "situationDemandeurEmploi", path)
             .path_template("/api/v2/situations-pole-emploi")
             .query("identifiant", &self.identifiant)
@@ -517,12 +521,10 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
-            401 | 404 => {
-                Err(response.documented_error(SituationDemandeurEmploiError::Error))
-            }
+            401 | 404 => Err(response.documented_error(SituationDemandeurEmploiError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -601,7 +603,8 @@ impl<'a> ScolariteRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -623,13 +626,11 @@ impl<'a> ScolariteRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            401 | 404 | 422 | 502 => {
-                Err(response.documented_error(ScolariteError::Error))
-            }
+            401 | 404 | 422 | 502 => Err(response.documented_error(ScolariteError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -637,10 +638,7 @@ impl<'a> ScolariteRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ScolariteRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ScolariteResponse>,
-        rt::Error<ScolariteError>,
-    >;
+    type Output = Result<rt::Response<types::ScolariteResponse>, rt::Error<ScolariteError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -660,7 +658,9 @@ impl ScolariteError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -722,7 +722,8 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -732,8 +733,11 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
         rt::Response<types::StatutEtudiantBoursierResponse>,
         rt::Error<StatutEtudiantBoursierError>,
     > {
-        let path = [self.client.base_path.as_str(), "/api/v2/etudiants-boursiers"]
-            .concat();
+        let path = [
+            self.client.base_path.as_str(),
+            "/api/v2/etudiants-boursiers",
+        ]
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "statutEtudiantBoursier", path)
             .path_template("/api/v2/etudiants-boursiers")
             .query("nom", &self.nom)
@@ -746,13 +750,11 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            401 | 404 | 503 => {
-                Err(response.documented_error(StatutEtudiantBoursierError::Error))
-            }
+            401 | 404 | 503 => Err(response.documented_error(StatutEtudiantBoursierError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -783,7 +785,9 @@ impl StatutEtudiantBoursierError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }
 
@@ -852,7 +856,8 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -866,12 +871,8 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
             self.client.base_path.as_str(),
             "/api/v2/complementaire-sante-solidaire",
         ]
-            .concat();
-        let request = rt::Request::new(
-                rt::Method::GET,
-                "complementaireSanteSolidaire",
-                path,
-            )
+        .concat();
+        let request = rt::Request::new(rt::Method::GET, "complementaireSanteSolidaire", path)
             .path_template("/api/v2/complementaire-sante-solidaire")
             .query("nomNaissance", &self.nom_naissance)
             .query_array("prenoms[]", self.prenoms, true)
@@ -889,7 +890,7 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -926,6 +927,8 @@ impl ComplementaireSanteSolidaireError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body).ok().map(Self::Error)
+        rt::serde_json::from_str::<types::Error>(&error.raw_body)
+            .ok()
+            .map(Self::Error)
     }
 }

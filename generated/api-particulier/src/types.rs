@@ -8,7 +8,11 @@ use gouvgen_runtime as rt;
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Personne {
-    #[serde(rename = "nomNaissance", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nomNaissance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nom_naissance: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prenoms: Option<String>,
@@ -68,7 +72,9 @@ pub struct Error {
 impl Error {
     /// A value with the required fields; set the others with the `with_…` methods.
     pub fn new(errors: impl Into<Vec<ErrorErrorsItem>>) -> Self {
-        Self { errors: errors.into() }
+        Self {
+            errors: errors.into(),
+        }
     }
 
     /// Sets `errors`.
@@ -80,15 +86,7 @@ impl Error {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -277,10 +275,7 @@ impl QuotientFamilialCafResponse {
     }
 
     /// Sets `adresse`.
-    pub fn with_adresse(
-        mut self,
-        value: impl Into<QuotientFamilialCafResponseAdresse>,
-    ) -> Self {
+    pub fn with_adresse(mut self, value: impl Into<QuotientFamilialCafResponseAdresse>) -> Self {
         self.adresse = Some(value.into());
         self
     }
@@ -484,15 +479,7 @@ impl StatutEtudiantResponseInscriptionsItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -549,15 +536,7 @@ impl rt::ParamValue for StatutEtudiantResponseInscriptionsItemStatut {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -700,10 +679,7 @@ impl SituationDemandeurEmploiResponse {
     }
 
     /// Sets `date_cessation_inscription`.
-    pub fn with_date_cessation_inscription(
-        mut self,
-        value: impl Into<rt::Date>,
-    ) -> Self {
+    pub fn with_date_cessation_inscription(mut self, value: impl Into<rt::Date>) -> Self {
         self.date_cessation_inscription = Some(value.into());
         self
     }
@@ -721,13 +697,25 @@ pub struct ScolariteResponse {
     )]
     pub code_etablissement: Option<String>,
     /// Pattern: `^[0-9]{4}-[0-9]{4}$`.
-    #[serde(rename = "anneeScolaire", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "anneeScolaire",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annee_scolaire: Option<String>,
     #[serde(rename = "estScolarise")]
     pub est_scolarise: bool,
-    #[serde(rename = "statutEleve", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "statutEleve",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub statut_eleve: Option<ScolariteResponseStatutEleve>,
-    #[serde(rename = "estBoursier", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "estBoursier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub est_boursier: Option<bool>,
     #[serde(
         rename = "regimeRestauration",
@@ -776,10 +764,7 @@ impl ScolariteResponse {
     }
 
     /// Sets `statut_eleve`.
-    pub fn with_statut_eleve(
-        mut self,
-        value: impl Into<ScolariteResponseStatutEleve>,
-    ) -> Self {
+    pub fn with_statut_eleve(mut self, value: impl Into<ScolariteResponseStatutEleve>) -> Self {
         self.statut_eleve = Some(value.into());
         self
     }
@@ -820,10 +805,7 @@ impl ScolariteResponseStatutEleve {
     }
 
     /// Sets `code`.
-    pub fn with_code(
-        mut self,
-        value: impl Into<ScolariteResponseStatutEleveCode>,
-    ) -> Self {
+    pub fn with_code(mut self, value: impl Into<ScolariteResponseStatutEleveCode>) -> Self {
         self.code = Some(value.into());
         self
     }
@@ -837,15 +819,7 @@ impl ScolariteResponseStatutEleve {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -902,15 +876,7 @@ impl rt::ParamValue for ScolariteResponseStatutEleveCode {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -979,21 +945,41 @@ pub struct StatutEtudiantBoursierResponse {
     pub prenom: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prenom2: Option<String>,
-    #[serde(rename = "dateNaissance", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateNaissance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_naissance: Option<rt::Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boursier: Option<bool>,
-    #[serde(rename = "echelonBourse", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "echelonBourse",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub echelon_bourse: Option<StatutEtudiantBoursierResponseEchelonBourse>,
-    #[serde(rename = "dateDeRentree", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateDeRentree",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_de_rentree: Option<rt::Date>,
     /// Nombre de mois de versement.
-    #[serde(rename = "dureeVersement", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dureeVersement",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duree_versement: Option<i32>,
     /// 0 : bourse attribuée définitivement ; 1 : attribution conditionnelle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statut: Option<i32>,
-    #[serde(rename = "statutLibelle", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "statutLibelle",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub statut_libelle: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ville: Option<String>,
@@ -1089,15 +1075,7 @@ impl StatutEtudiantBoursierResponse {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -1221,15 +1199,7 @@ impl ComplementaireSanteSolidaireResponse {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]

@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of FICOBA (version v2).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -178,16 +176,14 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ResultatComptes>,
-        rt::Error<RechercherComptesParSpiError>,
-    > {
+    ) -> Result<rt::Response<types::ResultatComptes>, rt::Error<RechercherComptesParSpiError>> {
         let path = [self.client.base_path.as_str(), "/comptes/spi"].concat();
         let request = rt::Request::new(rt::Method::POST, "rechercherComptesParSpi", path)
             .path_template("/comptes/spi")
@@ -197,7 +193,7 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -211,10 +207,8 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for RechercherComptesParSpiRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ResultatComptes>,
-        rt::Error<RechercherComptesParSpiError>,
-    >;
+    type Output =
+        Result<rt::Response<types::ResultatComptes>, rt::Error<RechercherComptesParSpiError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -234,7 +228,9 @@ impl RechercherComptesParSpiError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -287,22 +283,17 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ResultatComptes>,
-        rt::Error<RechercherComptesParIdentiteError>,
-    > {
+    ) -> Result<rt::Response<types::ResultatComptes>, rt::Error<RechercherComptesParIdentiteError>>
+    {
         let path = [self.client.base_path.as_str(), "/comptes/identite"].concat();
-        let request = rt::Request::new(
-                rt::Method::POST,
-                "rechercherComptesParIdentite",
-                path,
-            )
+        let request = rt::Request::new(rt::Method::POST, "rechercherComptesParIdentite", path)
             .path_template("/comptes/identite")
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
@@ -311,7 +302,7 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -325,10 +316,8 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for RechercherComptesParIdentiteRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ResultatComptes>,
-        rt::Error<RechercherComptesParIdentiteError>,
-    >;
+    type Output =
+        Result<rt::Response<types::ResultatComptes>, rt::Error<RechercherComptesParIdentiteError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -348,7 +337,9 @@ impl RechercherComptesParIdentiteError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -401,7 +392,8 @@ impl<'a> ConsulterCompteRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -418,7 +410,7 @@ impl<'a> ConsulterCompteRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -432,10 +424,7 @@ impl<'a> ConsulterCompteRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ConsulterCompteRequest<'a> {
-    type Output = Result<
-        rt::Response<types::CompteDetaille>,
-        rt::Error<ConsulterCompteError>,
-    >;
+    type Output = Result<rt::Response<types::CompteDetaille>, rt::Error<ConsulterCompteError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -455,7 +444,9 @@ impl ConsulterCompteError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -499,18 +490,15 @@ impl<'a> VerifierIbanRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::VerifierIbanResponse>,
-        rt::Error<VerifierIbanError>,
-    > {
-        let path = [self.client.base_path.as_str(), "/comptes/iban/verification"]
-            .concat();
+    ) -> Result<rt::Response<types::VerifierIbanResponse>, rt::Error<VerifierIbanError>> {
+        let path = [self.client.base_path.as_str(), "/comptes/iban/verification"].concat();
         let request = rt::Request::new(rt::Method::POST, "verifierIban", path)
             .path_template("/comptes/iban/verification")
             .accept("application/json")
@@ -519,7 +507,7 @@ impl<'a> VerifierIbanRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -530,10 +518,7 @@ impl<'a> VerifierIbanRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for VerifierIbanRequest<'a> {
-    type Output = Result<
-        rt::Response<types::VerifierIbanResponse>,
-        rt::Error<VerifierIbanError>,
-    >;
+    type Output = Result<rt::Response<types::VerifierIbanResponse>, rt::Error<VerifierIbanError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -553,7 +538,9 @@ impl VerifierIbanError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -596,7 +583,8 @@ impl<'a> EtatSanteRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -612,7 +600,7 @@ impl<'a> EtatSanteRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),
@@ -621,10 +609,7 @@ impl<'a> EtatSanteRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for EtatSanteRequest<'a> {
-    type Output = Result<
-        rt::Response<types::EtatSanteResponse>,
-        rt::Error<EtatSanteError>,
-    >;
+    type Output = Result<rt::Response<types::EtatSanteResponse>, rt::Error<EtatSanteError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -14,7 +14,9 @@ pub struct Erreur {
 impl Erreur {
     /// A value with the required fields; set the others with the `with_…` methods.
     pub fn new(erreur: impl Into<ErreurErreur>) -> Self {
-        Self { erreur: erreur.into() }
+        Self {
+            erreur: erreur.into(),
+        }
     }
 
     /// Sets `erreur`.
@@ -31,7 +33,11 @@ pub struct RechercheSpi {
     /// Numéro fiscal, 13 chiffres.
     pub spi: String,
     /// Date à laquelle la situation des comptes est restituée ; aujourd'hui par défaut.
-    #[serde(rename = "dateReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateReference",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_reference: Option<rt::Date>,
 }
 
@@ -66,9 +72,17 @@ pub struct RechercheIdentite {
     pub prenoms: Vec<String>,
     #[serde(rename = "dateNaissance")]
     pub date_naissance: rt::Date,
-    #[serde(rename = "lieuNaissance", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lieuNaissance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lieu_naissance: Option<RechercheIdentiteLieuNaissance>,
-    #[serde(rename = "dateReference", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateReference",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_reference: Option<rt::Date>,
 }
 
@@ -107,10 +121,7 @@ impl RechercheIdentite {
     }
 
     /// Sets `lieu_naissance`.
-    pub fn with_lieu_naissance(
-        mut self,
-        value: impl Into<RechercheIdentiteLieuNaissance>,
-    ) -> Self {
+    pub fn with_lieu_naissance(mut self, value: impl Into<RechercheIdentiteLieuNaissance>) -> Self {
         self.lieu_naissance = Some(value.into());
         self
     }
@@ -354,19 +365,13 @@ impl CompteDetaille {
     }
 
     /// Sets `etablissement`.
-    pub fn with_etablissement(
-        mut self,
-        value: impl Into<CompteDetailleEtablissement>,
-    ) -> Self {
+    pub fn with_etablissement(mut self, value: impl Into<CompteDetailleEtablissement>) -> Self {
         self.etablissement = Some(value.into());
         self
     }
 
     /// Sets `personnes`.
-    pub fn with_personnes(
-        mut self,
-        value: impl Into<Vec<CompteDetaillePersonnesItem>>,
-    ) -> Self {
+    pub fn with_personnes(mut self, value: impl Into<Vec<CompteDetaillePersonnesItem>>) -> Self {
         self.personnes = Some(value.into());
         self
     }
@@ -454,15 +459,7 @@ impl RechercheIdentiteLieuNaissance {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -525,15 +522,7 @@ impl rt::ParamValue for TitulaireRole {
 ///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -616,7 +605,11 @@ pub struct CompteDetailleEtablissement {
     pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guichet: Option<String>,
-    #[serde(rename = "raisonSociale", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "raisonSociale",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub raison_sociale: Option<String>,
 }
 
@@ -660,7 +653,11 @@ pub struct CompteDetaillePersonnesItem {
     pub nom: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prenoms: Option<Vec<String>>,
-    #[serde(rename = "dateNaissance", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateNaissance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_naissance: Option<rt::Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub siren: Option<String>,
@@ -693,10 +690,7 @@ impl CompteDetaillePersonnesItem {
     }
 
     /// Sets `type_`.
-    pub fn with_type(
-        mut self,
-        value: impl Into<CompteDetaillePersonnesItemType>,
-    ) -> Self {
+    pub fn with_type(mut self, value: impl Into<CompteDetaillePersonnesItemType>) -> Self {
         self.type_ = value.into();
         self
     }
@@ -726,10 +720,7 @@ impl CompteDetaillePersonnesItem {
     }
 
     /// Sets `adresse`.
-    pub fn with_adresse(
-        mut self,
-        value: impl Into<CompteDetaillePersonnesItemAdresse>,
-    ) -> Self {
+    pub fn with_adresse(mut self, value: impl Into<CompteDetaillePersonnesItemAdresse>) -> Self {
         self.adresse = Some(value.into());
         self
     }
@@ -737,15 +728,7 @@ impl CompteDetaillePersonnesItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -806,7 +789,11 @@ impl rt::ParamValue for CompteDetaillePersonnesItemType {
 pub struct CompteDetaillePersonnesItemAdresse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ligne: Option<String>,
-    #[serde(rename = "codePostal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "codePostal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code_postal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commune: Option<String>,
@@ -856,7 +843,11 @@ impl CompteDetaillePersonnesItemAdresse {
 pub struct VerifierIbanBody {
     pub iban: String,
     pub nom: String,
-    #[serde(rename = "dateNaissance", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateNaissance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_naissance: Option<rt::Date>,
 }
 
@@ -909,10 +900,7 @@ impl VerifierIbanResponse {
     }
 
     /// Sets `concordance`.
-    pub fn with_concordance(
-        mut self,
-        value: impl Into<VerifierIbanResponseConcordance>,
-    ) -> Self {
+    pub fn with_concordance(mut self, value: impl Into<VerifierIbanResponseConcordance>) -> Self {
         self.concordance = value.into();
         self
     }
@@ -929,15 +917,7 @@ impl VerifierIbanResponse {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]

@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of Impôt Particulier (version 1.0).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -136,10 +134,7 @@ impl Client {
     /// - `spi`: Numéro fiscal (SPI) du déclarant, 13 chiffres.
     ///
     /// Optional parameters and per-call options are methods of [`DerniereSituationIrRequest`].
-    pub fn derniere_situation_ir<'a>(
-        &'a self,
-        spi: &'a str,
-    ) -> DerniereSituationIrRequest<'a> {
+    pub fn derniere_situation_ir<'a>(&'a self, spi: &'a str) -> DerniereSituationIrRequest<'a> {
         DerniereSituationIrRequest {
             client: self,
             spi,
@@ -177,11 +172,7 @@ impl Client {
     /// - `annrev`: Année des revenus (AAAA).
     ///
     /// Optional parameters and per-call options are methods of [`SituationIfiRequest`].
-    pub fn situation_ifi<'a>(
-        &'a self,
-        spi: &'a str,
-        annrev: i32,
-    ) -> SituationIfiRequest<'a> {
+    pub fn situation_ifi<'a>(&'a self, spi: &'a str, annrev: i32) -> SituationIfiRequest<'a> {
         SituationIfiRequest {
             client: self,
             spi,
@@ -242,7 +233,8 @@ impl<'a> SituationIrAssiettesRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -256,7 +248,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
             "/situations/ir/assiettes/annrev/",
             rt::encode_path(&self.annrev).as_str(),
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "situationIrAssiettes", path)
             .path_template("/spi/{spi}/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
@@ -265,7 +257,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -279,10 +271,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for SituationIrAssiettesRequest<'a> {
-    type Output = Result<
-        rt::Response<types::SituationIr>,
-        rt::Error<SituationIrAssiettesError>,
-    >;
+    type Output = Result<rt::Response<types::SituationIr>, rt::Error<SituationIrAssiettesError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -302,7 +291,9 @@ impl SituationIrAssiettesError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -362,27 +353,22 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::SituationIr>,
-        rt::Error<SituationIrAssiettesFranceConnectError>,
-    > {
+    ) -> Result<rt::Response<types::SituationIr>, rt::Error<SituationIrAssiettesFranceConnectError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/situations/ir/assiettes/annrev/",
             rt::encode_path(&self.annrev).as_str(),
         ]
-            .concat();
-        let request = rt::Request::new(
-                rt::Method::GET,
-                "situationIrAssiettesFranceConnect",
-                path,
-            )
+        .concat();
+        let request = rt::Request::new(rt::Method::GET, "situationIrAssiettesFranceConnect", path)
             .path_template("/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
@@ -390,15 +376,12 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(
-                    response
-                        .documented_error(SituationIrAssiettesFranceConnectError::Erreur),
-                )
+                Err(response.documented_error(SituationIrAssiettesFranceConnectError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -407,10 +390,8 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for SituationIrAssiettesFranceConnectRequest<'a> {
-    type Output = Result<
-        rt::Response<types::SituationIr>,
-        rt::Error<SituationIrAssiettesFranceConnectError>,
-    >;
+    type Output =
+        Result<rt::Response<types::SituationIr>, rt::Error<SituationIrAssiettesFranceConnectError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -430,7 +411,9 @@ impl SituationIrAssiettesFranceConnectError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -484,16 +467,14 @@ impl<'a> SituationThPrincipaleRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::SituationTh>,
-        rt::Error<SituationThPrincipaleError>,
-    > {
+    ) -> Result<rt::Response<types::SituationTh>, rt::Error<SituationThPrincipaleError>> {
         let path = [
             self.client.base_path.as_str(),
             "/spi/",
@@ -501,18 +482,16 @@ impl<'a> SituationThPrincipaleRequest<'a> {
             "/situations/th/assiettes/principale/annrev/",
             rt::encode_path(&self.annrev).as_str(),
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "situationThPrincipale", path)
-            .path_template(
-                "/spi/{spi}/situations/th/assiettes/principale/annrev/{annrev}",
-            )
+            .path_template("/spi/{spi}/situations/th/assiettes/principale/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.th.assiettes.v1+json");
         let response = match self.options {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -526,10 +505,7 @@ impl<'a> SituationThPrincipaleRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for SituationThPrincipaleRequest<'a> {
-    type Output = Result<
-        rt::Response<types::SituationTh>,
-        rt::Error<SituationThPrincipaleError>,
-    >;
+    type Output = Result<rt::Response<types::SituationTh>, rt::Error<SituationThPrincipaleError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -549,7 +525,9 @@ impl SituationThPrincipaleError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -602,34 +580,30 @@ impl<'a> DerniereSituationIrRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::DerniereSituationIr>,
-        rt::Error<DerniereSituationIrError>,
-    > {
+    ) -> Result<rt::Response<types::DerniereSituationIr>, rt::Error<DerniereSituationIrError>> {
         let path = [
             self.client.base_path.as_str(),
             "/spi/",
             rt::encode_path(&self.spi).as_str(),
             "/situations/ir/assiettes/derniere",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "derniereSituationIr", path)
             .path_template("/spi/{spi}/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
-            .accept(
-                "application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json",
-            );
+            .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
         let response = match self.options {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -643,10 +617,8 @@ impl<'a> DerniereSituationIrRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for DerniereSituationIrRequest<'a> {
-    type Output = Result<
-        rt::Response<types::DerniereSituationIr>,
-        rt::Error<DerniereSituationIrError>,
-    >;
+    type Output =
+        Result<rt::Response<types::DerniereSituationIr>, rt::Error<DerniereSituationIrError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -666,7 +638,9 @@ impl DerniereSituationIrError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -725,7 +699,8 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -735,31 +710,25 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
         rt::Response<types::DerniereSituationIr>,
         rt::Error<DerniereSituationIrFranceConnectError>,
     > {
-        let path = [self.client.base_path.as_str(), "/situations/ir/assiettes/derniere"]
-            .concat();
-        let request = rt::Request::new(
-                rt::Method::GET,
-                "derniereSituationIrFranceConnect",
-                path,
-            )
+        let path = [
+            self.client.base_path.as_str(),
+            "/situations/ir/assiettes/derniere",
+        ]
+        .concat();
+        let request = rt::Request::new(rt::Method::GET, "derniereSituationIrFranceConnect", path)
             .path_template("/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
-            .accept(
-                "application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json",
-            );
+            .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
         let response = match self.options {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(
-                    response
-                        .documented_error(DerniereSituationIrFranceConnectError::Erreur),
-                )
+                Err(response.documented_error(DerniereSituationIrFranceConnectError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -791,7 +760,9 @@ impl DerniereSituationIrFranceConnectError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }
 
@@ -845,7 +816,8 @@ impl<'a> SituationIfiRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -859,7 +831,7 @@ impl<'a> SituationIfiRequest<'a> {
             "/situations/ifi/assiettes/annrev/",
             rt::encode_path(&self.annrev).as_str(),
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "situationIfi", path)
             .path_template("/spi/{spi}/situations/ifi/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
@@ -868,7 +840,7 @@ impl<'a> SituationIfiRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -882,10 +854,7 @@ impl<'a> SituationIfiRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for SituationIfiRequest<'a> {
-    type Output = Result<
-        rt::Response<types::SituationIfi>,
-        rt::Error<SituationIfiError>,
-    >;
+    type Output = Result<rt::Response<types::SituationIfi>, rt::Error<SituationIfiError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -905,6 +874,8 @@ impl SituationIfiError {
     /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
     /// decoded from the error's raw body (`None` if it does not decode).
     pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body).ok().map(Self::Erreur)
+        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
+            .ok()
+            .map(Self::Erreur)
     }
 }

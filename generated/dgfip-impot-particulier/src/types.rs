@@ -16,7 +16,9 @@ pub struct Erreur {
 impl Erreur {
     /// A value with the required fields; set the others with the `with_…` methods.
     pub fn new(erreur: impl Into<ErreurErreur>) -> Self {
-        Self { erreur: erreur.into() }
+        Self {
+            erreur: erreur.into(),
+        }
     }
 
     /// Sets `erreur`.
@@ -39,7 +41,11 @@ pub struct AdresseDetail {
     pub complement_adresse: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voie: Option<String>,
-    #[serde(rename = "codePostal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "codePostal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code_postal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commune: Option<String>,
@@ -555,10 +561,7 @@ impl SituationIfi {
     }
 
     /// Sets `redevables`.
-    pub fn with_redevables(
-        mut self,
-        value: impl Into<Vec<SituationIfiRedevablesItem>>,
-    ) -> Self {
+    pub fn with_redevables(mut self, value: impl Into<Vec<SituationIfiRedevablesItem>>) -> Self {
         self.redevables = Some(value.into());
         self
     }
@@ -610,15 +613,7 @@ impl ErreurErreur {
 ///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -687,15 +682,7 @@ impl rt::ParamValue for SituationIrSitFam {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -790,10 +777,7 @@ impl SituationThLocauxItem {
     }
 
     /// Sets `occupation`.
-    pub fn with_occupation(
-        mut self,
-        value: impl Into<SituationThLocauxItemOccupation>,
-    ) -> Self {
+    pub fn with_occupation(mut self, value: impl Into<SituationThLocauxItemOccupation>) -> Self {
         self.occupation = Some(value.into());
         self
     }
@@ -801,15 +785,7 @@ impl SituationThLocauxItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -915,7 +891,11 @@ pub struct SituationIfiRedevablesItem {
     pub nom: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prenoms: Option<String>,
-    #[serde(rename = "dateNaissance", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateNaissance",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_naissance: Option<rt::Date>,
 }
 

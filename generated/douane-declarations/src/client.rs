@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of Dépôt de déclarations (démonstration Douane) (version 1.1.0).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -201,7 +199,8 @@ impl<'a> DeposerDeclarationRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -218,12 +217,10 @@ impl<'a> DeposerDeclarationRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             201 => response.json(),
-            400 | 409 => {
-                Err(response.documented_error(DeposerDeclarationError::ErreurDouane))
-            }
+            400 | 409 => Err(response.documented_error(DeposerDeclarationError::ErreurDouane)),
 
             401 => Err(response.documented_error(DeposerDeclarationError::ErreurJeton)),
             _ => Err(response.into_error()),
@@ -232,10 +229,7 @@ impl<'a> DeposerDeclarationRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for DeposerDeclarationRequest<'a> {
-    type Output = Result<
-        rt::Response<types::Accuse>,
-        rt::Error<DeposerDeclarationError>,
-    >;
+    type Output = Result<rt::Response<types::Accuse>, rt::Error<DeposerDeclarationError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -293,7 +287,8 @@ impl<'a> ConsulterStatutRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -306,7 +301,7 @@ impl<'a> ConsulterStatutRequest<'a> {
             rt::encode_path(&self.id).as_str(),
             "/statut",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::GET, "consulterStatut", path)
             .path_template("/declarations/{id}/statut")
             .accept("application/json");
@@ -314,13 +309,11 @@ impl<'a> ConsulterStatutRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ConsulterStatutError::ErreurJeton)),
-            404 | 500 => {
-                Err(response.documented_error(ConsulterStatutError::ErreurDouane))
-            }
+            404 | 500 => Err(response.documented_error(ConsulterStatutError::ErreurDouane)),
 
             _ => Err(response.into_error()),
         }
@@ -387,7 +380,8 @@ impl<'a> AnnulerDeclarationRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -400,7 +394,7 @@ impl<'a> AnnulerDeclarationRequest<'a> {
             rt::encode_path(&self.id).as_str(),
             "/annulation",
         ]
-            .concat();
+        .concat();
         let request = rt::Request::new(rt::Method::POST, "annulerDeclaration", path)
             .path_template("/declarations/{id}/annulation")
             .accept("application/json")
@@ -409,13 +403,11 @@ impl<'a> AnnulerDeclarationRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(AnnulerDeclarationError::ErreurJeton)),
-            404 | 409 => {
-                Err(response.documented_error(AnnulerDeclarationError::ErreurDouane))
-            }
+            404 | 409 => Err(response.documented_error(AnnulerDeclarationError::ErreurDouane)),
 
             _ => Err(response.into_error()),
         }
@@ -423,10 +415,7 @@ impl<'a> AnnulerDeclarationRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for AnnulerDeclarationRequest<'a> {
-    type Output = Result<
-        rt::Response<types::Accuse>,
-        rt::Error<AnnulerDeclarationError>,
-    >;
+    type Output = Result<rt::Response<types::Accuse>, rt::Error<AnnulerDeclarationError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -500,7 +489,8 @@ impl<'a> ListerMessagesRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -518,7 +508,7 @@ impl<'a> ListerMessagesRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ListerMessagesError::ErreurJeton)),
@@ -528,10 +518,7 @@ impl<'a> ListerMessagesRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ListerMessagesRequest<'a> {
-    type Output = Result<
-        rt::Response<Vec<types::Message>>,
-        rt::Error<ListerMessagesError>,
-    >;
+    type Output = Result<rt::Response<Vec<types::Message>>, rt::Error<ListerMessagesError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -622,7 +609,8 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -638,12 +626,8 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
             rt::encode_path(&self.eori).as_str(),
             "/declarations",
         ]
-            .concat();
-        let request = rt::Request::new(
-                rt::Method::GET,
-                "listerDeclarationsOperateur",
-                path,
-            )
+        .concat();
+        let request = rt::Request::new(rt::Method::GET, "listerDeclarationsOperateur", path)
             .path_template("/operateurs/{eori}/declarations")
             .query_array("statut", self.statut.as_deref().unwrap_or_default(), true)
             .query_opt("du", self.du.as_ref())
@@ -655,22 +639,14 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             400 | 403 => {
-                Err(
-                    response
-                        .documented_error(ListerDeclarationsOperateurError::ErreurDouane),
-                )
+                Err(response.documented_error(ListerDeclarationsOperateurError::ErreurDouane))
             }
 
-            401 => {
-                Err(
-                    response
-                        .documented_error(ListerDeclarationsOperateurError::ErreurJeton),
-                )
-            }
+            401 => Err(response.documented_error(ListerDeclarationsOperateurError::ErreurJeton)),
 
             _ => Err(response.into_error()),
         }

@@ -62,15 +62,7 @@ impl Declaration {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -187,15 +179,7 @@ impl Accuse {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -387,15 +371,7 @@ impl ErreurJeton {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -497,15 +473,7 @@ impl DeclarationLignesItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -574,15 +542,7 @@ impl rt::ParamValue for AccuseStatut {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -674,15 +634,7 @@ impl AnnulerDeclarationBody {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]

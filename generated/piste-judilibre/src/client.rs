@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of Judilibre (démonstration) (version 1.2).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -103,10 +101,7 @@ impl Client {
     /// - `date_start`
     ///
     /// Optional parameters and per-call options are methods of [`ExporterDecisionsRequest`].
-    pub fn exporter_decisions(
-        &self,
-        date_start: rt::Date,
-    ) -> ExporterDecisionsRequest<'_> {
+    pub fn exporter_decisions(&self, date_start: rt::Date) -> ExporterDecisionsRequest<'_> {
         ExporterDecisionsRequest {
             client: self,
             date_start,
@@ -163,10 +158,7 @@ impl<'a> RechercherRequest<'a> {
     /// Chambres (plusieurs valeurs possibles, une occurrence du paramètre par valeur).
     ///
     /// Sent as query parameter `chamber`.
-    pub fn chamber(
-        mut self,
-        value: impl Into<Vec<types::RechercherChamberItem>>,
-    ) -> Self {
+    pub fn chamber(mut self, value: impl Into<Vec<types::RechercherChamberItem>>) -> Self {
         self.chamber = Some(value.into());
         self
     }
@@ -213,13 +205,12 @@ impl<'a> RechercherRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
-    pub async fn send(
-        self,
-    ) -> Result<rt::Response<types::SearchPage>, rt::Error<RechercherError>> {
+    pub async fn send(self) -> Result<rt::Response<types::SearchPage>, rt::Error<RechercherError>> {
         let path = [self.client.base_path.as_str(), "/search"].concat();
         let request = rt::Request::new(rt::Method::GET, "rechercher", path)
             .path_template("/search")
@@ -232,7 +223,7 @@ impl<'a> RechercherRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -318,13 +309,12 @@ impl<'a> LireDecisionRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
-    pub async fn send(
-        self,
-    ) -> Result<rt::Response<types::Decision>, rt::Error<LireDecisionError>> {
+    pub async fn send(self) -> Result<rt::Response<types::Decision>, rt::Error<LireDecisionError>> {
         let path = [self.client.base_path.as_str(), "/decision"].concat();
         let request = rt::Request::new(rt::Method::GET, "lireDecision", path)
             .path_template("/decision")
@@ -335,13 +325,11 @@ impl<'a> LireDecisionRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            400 | 401 | 403 | 404 => {
-                Err(response.documented_error(LireDecisionError::Messages))
-            }
+            400 | 401 | 403 | 404 => Err(response.documented_error(LireDecisionError::Messages)),
 
             _ => Err(response.into_error()),
         }
@@ -398,10 +386,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
     /// Natures de décision retenues.
     ///
     /// Sent as query parameter `type`.
-    pub fn type_(
-        mut self,
-        value: impl Into<Vec<types::ExporterDecisionsTypeItem>>,
-    ) -> Self {
+    pub fn type_(mut self, value: impl Into<Vec<types::ExporterDecisionsTypeItem>>) -> Self {
         self.type_ = Some(value.into());
         self
     }
@@ -448,7 +433,8 @@ impl<'a> ExporterDecisionsRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -468,7 +454,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -479,10 +465,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ExporterDecisionsRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ExportBatch>,
-        rt::Error<ExporterDecisionsError>,
-    >;
+    type Output = Result<rt::Response<types::ExportBatch>, rt::Error<ExporterDecisionsError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -563,16 +546,14 @@ impl<'a> LireTaxonomieRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::LireTaxonomieResponse>,
-        rt::Error<LireTaxonomieError>,
-    > {
+    ) -> Result<rt::Response<types::LireTaxonomieResponse>, rt::Error<LireTaxonomieError>> {
         let path = [self.client.base_path.as_str(), "/taxonomy"].concat();
         let request = rt::Request::new(rt::Method::GET, "lireTaxonomie", path)
             .path_template("/taxonomy")
@@ -583,7 +564,7 @@ impl<'a> LireTaxonomieRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -594,10 +575,7 @@ impl<'a> LireTaxonomieRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for LireTaxonomieRequest<'a> {
-    type Output = Result<
-        rt::Response<types::LireTaxonomieResponse>,
-        rt::Error<LireTaxonomieError>,
-    >;
+    type Output = Result<rt::Response<types::LireTaxonomieResponse>, rt::Error<LireTaxonomieError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -662,7 +640,8 @@ impl<'a> HealthcheckRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -678,7 +657,7 @@ impl<'a> HealthcheckRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),
@@ -687,10 +666,7 @@ impl<'a> HealthcheckRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for HealthcheckRequest<'a> {
-    type Output = Result<
-        rt::Response<types::HealthcheckResponse>,
-        rt::Error<HealthcheckError>,
-    >;
+    type Output = Result<rt::Response<types::HealthcheckResponse>, rt::Error<HealthcheckError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

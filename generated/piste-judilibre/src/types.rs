@@ -353,10 +353,7 @@ impl MessagesMessagesItem {
     }
 
     /// Sets `severity`.
-    pub fn with_severity(
-        mut self,
-        value: impl Into<MessagesMessagesItemSeverity>,
-    ) -> Self {
+    pub fn with_severity(mut self, value: impl Into<MessagesMessagesItemSeverity>) -> Self {
         self.severity = Some(value.into());
         self
     }
@@ -370,15 +367,7 @@ impl MessagesMessagesItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -471,15 +460,7 @@ impl DecisionZonesValueItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -560,15 +541,7 @@ impl rt::ParamValue for RechercherChamberItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -637,15 +610,7 @@ impl rt::ParamValue for ExporterDecisionsTypeItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -763,7 +728,9 @@ pub struct HealthcheckResponse {
 impl HealthcheckResponse {
     /// A value with every field empty; set them with the `with_…` methods.
     pub fn new() -> Self {
-        Self { status: Default::default() }
+        Self {
+            status: Default::default(),
+        }
     }
 
     /// Sets `status`.

@@ -2,14 +2,12 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use gouvgen_runtime as rt;
 #[allow(unused_imports)]
 use super::types;
+use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = T> + Send + 'a>,
->;
+type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 /// Client of Légifrance (démonstration) (version 2.4).
 ///
 /// Cheap to clone: clones share the connection pool, the token cache and the rate limiter.
@@ -96,10 +94,7 @@ impl Client {
     /// Recherche dans un fonds documentaire ; les résultats sont paginés.
     ///
     /// Per-call options are methods of [`RechercherRequest`].
-    pub fn rechercher<'a>(
-        &'a self,
-        body: &'a types::SearchRequest,
-    ) -> RechercherRequest<'a> {
+    pub fn rechercher<'a>(&'a self, body: &'a types::SearchRequest) -> RechercherRequest<'a> {
         RechercherRequest {
             client: self,
             body,
@@ -128,10 +123,7 @@ impl Client {
     /// Liste paginée des textes législatifs et réglementaires, filtrable par nature et par date de signature.
     ///
     /// Per-call options are methods of [`ListerLodaRequest`].
-    pub fn lister_loda<'a>(
-        &'a self,
-        body: &'a types::ListLodaRequest,
-    ) -> ListerLodaRequest<'a> {
+    pub fn lister_loda<'a>(&'a self, body: &'a types::ListLodaRequest) -> ListerLodaRequest<'a> {
         ListerLodaRequest {
             client: self,
             body,
@@ -192,16 +184,14 @@ impl<'a> ConsulterCodeRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ConsultCodeResponse>,
-        rt::Error<ConsulterCodeError>,
-    > {
+    ) -> Result<rt::Response<types::ConsultCodeResponse>, rt::Error<ConsulterCodeError>> {
         let path = [self.client.base_path.as_str(), "/consult/code"].concat();
         let request = rt::Request::new(rt::Method::POST, "consulterCode", path)
             .path_template("/consult/code")
@@ -211,13 +201,11 @@ impl<'a> ConsulterCodeRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
-            400 | 401 | 403 | 404 => {
-                Err(response.documented_error(ConsulterCodeError::Messages))
-            }
+            400 | 401 | 403 | 404 => Err(response.documented_error(ConsulterCodeError::Messages)),
 
             _ => Err(response.into_error()),
         }
@@ -225,10 +213,7 @@ impl<'a> ConsulterCodeRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ConsulterCodeRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ConsultCodeResponse>,
-        rt::Error<ConsulterCodeError>,
-    >;
+    type Output = Result<rt::Response<types::ConsultCodeResponse>, rt::Error<ConsulterCodeError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -294,16 +279,14 @@ impl<'a> ConsulterArticleRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ConsultArticleResponse>,
-        rt::Error<ConsulterArticleError>,
-    > {
+    ) -> Result<rt::Response<types::ConsultArticleResponse>, rt::Error<ConsulterArticleError>> {
         let path = [self.client.base_path.as_str(), "/consult/getArticle"].concat();
         let request = rt::Request::new(rt::Method::POST, "consulterArticle", path)
             .path_template("/consult/getArticle")
@@ -313,7 +296,7 @@ impl<'a> ConsulterArticleRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -327,10 +310,8 @@ impl<'a> ConsulterArticleRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ConsulterArticleRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ConsultArticleResponse>,
-        rt::Error<ConsulterArticleError>,
-    >;
+    type Output =
+        Result<rt::Response<types::ConsultArticleResponse>, rt::Error<ConsulterArticleError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -396,7 +377,8 @@ impl<'a> RechercherRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -412,7 +394,7 @@ impl<'a> RechercherRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -423,10 +405,7 @@ impl<'a> RechercherRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for RechercherRequest<'a> {
-    type Output = Result<
-        rt::Response<types::SearchResponse>,
-        rt::Error<RechercherError>,
-    >;
+    type Output = Result<rt::Response<types::SearchResponse>, rt::Error<RechercherError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -507,7 +486,8 @@ impl<'a> ListerCodesRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -524,7 +504,7 @@ impl<'a> ListerCodesRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -535,10 +515,7 @@ impl<'a> ListerCodesRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ListerCodesRequest<'a> {
-    type Output = Result<
-        rt::Response<Vec<types::CodeResume>>,
-        rt::Error<ListerCodesError>,
-    >;
+    type Output = Result<rt::Response<Vec<types::CodeResume>>, rt::Error<ListerCodesError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -604,7 +581,8 @@ impl<'a> ListerLodaRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -620,7 +598,7 @@ impl<'a> ListerLodaRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.into_error()),
@@ -631,10 +609,7 @@ impl<'a> ListerLodaRequest<'a> {
 }
 
 impl<'a> std::future::IntoFuture for ListerLodaRequest<'a> {
-    type Output = Result<
-        rt::Response<types::ListLodaResponse>,
-        rt::Error<ListerLodaError>,
-    >;
+    type Output = Result<rt::Response<types::ListLodaResponse>, rt::Error<ListerLodaError>>;
     type IntoFuture = Sending<'a, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -699,7 +674,8 @@ impl<'a> PingRequest<'a> {
 
     /// The per-call options, starting from the client's.
     fn options(&mut self) -> &mut rt::CallOptions {
-        self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+        self.options
+            .get_or_insert_with(|| self.client.runtime.options().clone())
     }
 
     /// Sends the request: the same as `.await` on the builder.
@@ -713,7 +689,7 @@ impl<'a> PingRequest<'a> {
             Some(options) => self.client.runtime.with_options(options).execute(request),
             None => self.client.runtime.execute(request),
         }
-            .await?;
+        .await?;
         match response.status() {
             200 => response.text(),
             _ => Err(response.into_error()),

@@ -39,7 +39,11 @@ pub struct ConsultCodeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<rt::Date>,
     /// Termes à surligner dans le contenu.
-    #[serde(rename = "searchedString", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "searchedString",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub searched_string: Option<String>,
 }
 
@@ -454,10 +458,7 @@ impl SearchResponse {
     }
 
     /// Sets `results`.
-    pub fn with_results(
-        mut self,
-        value: impl Into<Vec<SearchResponseResultsItem>>,
-    ) -> Self {
+    pub fn with_results(mut self, value: impl Into<Vec<SearchResponseResultsItem>>) -> Self {
         self.results = Some(value.into());
         self
     }
@@ -510,7 +511,11 @@ impl CodeResume {
 pub struct ListLodaRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub natures: Option<Vec<ListLodaRequestNaturesItem>>,
-    #[serde(rename = "signatureDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "signatureDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signature_date: Option<ListLodaRequestSignatureDate>,
     #[serde(rename = "pageNumber")]
     pub page_number: i32,
@@ -530,19 +535,13 @@ impl ListLodaRequest {
     }
 
     /// Sets `natures`.
-    pub fn with_natures(
-        mut self,
-        value: impl Into<Vec<ListLodaRequestNaturesItem>>,
-    ) -> Self {
+    pub fn with_natures(mut self, value: impl Into<Vec<ListLodaRequestNaturesItem>>) -> Self {
         self.natures = Some(value.into());
         self
     }
 
     /// Sets `signature_date`.
-    pub fn with_signature_date(
-        mut self,
-        value: impl Into<ListLodaRequestSignatureDate>,
-    ) -> Self {
+    pub fn with_signature_date(mut self, value: impl Into<ListLodaRequestSignatureDate>) -> Self {
         self.signature_date = Some(value.into());
         self
     }
@@ -570,7 +569,11 @@ pub struct ListLodaResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub total_result_number: Option<i64>,
-    #[serde(rename = "pageNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_number: Option<i32>,
     #[serde(rename = "pageSize", default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<i32>,
@@ -607,10 +610,7 @@ impl ListLodaResponse {
     }
 
     /// Sets `results`.
-    pub fn with_results(
-        mut self,
-        value: impl Into<Vec<ListLodaResponseResultsItem>>,
-    ) -> Self {
+    pub fn with_results(mut self, value: impl Into<Vec<ListLodaResponseResultsItem>>) -> Self {
         self.results = value.into();
         self
     }
@@ -659,15 +659,7 @@ impl MessagesMessagesItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -728,15 +720,7 @@ impl rt::ParamValue for ConsultCodeResponseEtat {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -805,15 +789,7 @@ impl rt::ParamValue for VersionArticleEtat {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -878,7 +854,11 @@ impl rt::ParamValue for SearchRequestFond {
 pub struct SearchRequestRecherche {
     #[serde(rename = "motsCles", default, skip_serializing_if = "Option::is_none")]
     pub mots_cles: Option<String>,
-    #[serde(rename = "pageNumber", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pageNumber",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_number: Option<i32>,
     #[serde(rename = "pageSize", default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<i32>,
@@ -956,15 +936,7 @@ impl SearchResponseResultsItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]
@@ -1068,7 +1040,11 @@ pub struct ListLodaResponseResultsItem {
     pub titre: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nature: Option<String>,
-    #[serde(rename = "dateSignature", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dateSignature",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub date_signature: Option<rt::Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etat: Option<String>,
@@ -1119,15 +1095,7 @@ impl ListLodaResponseResultsItem {
 
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    rt::serde::Serialize,
-    rt::serde::Deserialize
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
 )]
 #[serde(crate = "gouvgen_runtime::serde", from = "String", into = "String")]
 #[non_exhaustive]

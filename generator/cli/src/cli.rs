@@ -17,6 +17,13 @@ struct Cli {
     command: Command,
 }
 
+/// `--formatter` values (kept here so the library needs no clap).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Layout {
+    Rustfmt,
+    Prettyplease,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generate a client crate from an OpenAPI / Swagger document.
@@ -41,6 +48,10 @@ enum Command {
         /// Replace the output folder even if gouvgen did not create it.
         #[arg(long)]
         force: bool,
+        /// Layout of the sources: rustfmt's (needs the rustfmt component), or prettyplease's
+        /// (no outside program).
+        #[arg(long, value_enum, default_value_t = Layout::Rustfmt)]
+        formatter: Layout,
     },
     /// Validate a document and list its warnings.
     Check {
@@ -105,9 +116,14 @@ pub fn main() -> ExitCode {
             runtime_path,
             runtime_version,
             force,
+            formatter,
         } => {
             let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
             let mut settings = CrateSettings::new(name);
+            settings.formatter = match formatter {
+                Layout::Rustfmt => gouvgen::emit::Formatter::Rustfmt,
+                Layout::Prettyplease => gouvgen::emit::Formatter::Prettyplease,
+            };
             settings.version = crate_version;
             let runtime_version_req = runtime_version
                 .clone()

@@ -82,7 +82,9 @@ fn missing_rustfmt_child() {
     }
     let mut settings = CrateSettings::new("layout");
     settings.formatter = Formatter::Rustfmt;
-    let err = gouvgen::generate_files(&spec(), &settings).unwrap_err().to_string();
+    let err = gouvgen::generate_files(&spec(), &settings)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("cannot run rustfmt"), "{err}");
     assert!(err.contains("rustup component add rustfmt"), "{err}");
     assert!(err.contains("--formatter prettyplease"), "{err}");

@@ -63,6 +63,7 @@ fn corpus_and_fixtures_compile_lint_clean_and_decode_their_examples() {
         "names.yaml",
         "bodies.json",
         "external/main.yaml",
+        "no-operations.yaml",
     ] {
         let crate_name = format!(
             "fixture-{}",

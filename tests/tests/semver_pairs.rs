@@ -232,6 +232,19 @@ fn consumer(ws: &ScratchWorkspace, name: &str, api: &str) {
     .unwrap();
 }
 
+/// With `GOUVGEN_SEMVER_PAIRS_OUT=<dir>` (scripts/semver-check.sh sets it), keeps each pair's
+/// documents and the bump `sync` would make, for cargo-semver-checks to judge independently.
+fn export_pair(old: &Path, new: &Path, name: &str, bump: gouvgen::diff::Bump) {
+    let Some(out) = std::env::var_os("GOUVGEN_SEMVER_PAIRS_OUT") else {
+        return;
+    };
+    let out = Path::new(&out);
+    std::fs::create_dir_all(out).unwrap();
+    std::fs::copy(old, out.join(format!("{name}.old.json"))).unwrap();
+    std::fs::copy(new, out.join(format!("{name}.new.json"))).unwrap();
+    std::fs::write(out.join(format!("{name}.bump")), format!("{bump}\n")).unwrap();
+}
+
 /// Packages whose own code had a compile error, from `cargo check --message-format json`.
 fn failed_packages(output: &str) -> BTreeSet<String> {
     output
@@ -266,6 +279,7 @@ fn diff_verdicts_match_the_compiler() {
             .add(&path, &krate)
             .unwrap_or_else(|e| panic!("{}: {e}", p.name));
         let report = gouvgen::diff::compare(&old.api, &new.api);
+        export_pair(&old_path, &path, p.name, report.bump);
         consumer(&ws, &format!("consumer-{i:02}"), &krate);
         verdicts.push((report.breaking() > 0, report.to_text()));
     }

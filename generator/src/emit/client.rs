@@ -31,14 +31,20 @@ pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
             support.push(multipart_struct(m, item, fields, &api.types));
         }
     }
+    // Only request builders use it: a document without operations has none.
+    let sending = (!methods.is_empty()).then(|| {
+        quote! {
+            /// What awaiting a request builder returns.
+            type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+        }
+    });
     quote! {
         //! The client and its operations.
         use gouvgen_runtime as rt;
         #[allow(unused_imports)]
         use super::types;
 
-        /// What awaiting a request builder returns.
-        type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+        #sending
 
         #[doc = #title_doc]
         ///

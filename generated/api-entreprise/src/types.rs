@@ -5,7 +5,7 @@
 #![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
 pub type Links = std::collections::BTreeMap<String, String>;
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Meta {
@@ -34,6 +34,12 @@ impl Meta {
     pub fn with_redirect_from_siren(mut self, value: impl Into<String>) -> Self {
         self.redirect_from_siren = Some(value.into());
         self
+    }
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -122,7 +128,7 @@ impl ErrorErrorsItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ErrorErrorsItemSource {
@@ -142,6 +148,12 @@ impl ErrorErrorsItemSource {
     pub fn with_parameter(mut self, value: impl Into<String>) -> Self {
         self.parameter = Some(value.into());
         self
+    }
+}
+
+impl Default for ErrorErrorsItemSource {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -331,7 +343,7 @@ impl rt::ParamValue for UniteLegaleResponseDataType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct UniteLegaleResponseDataPersonneMoraleAttributs {
@@ -363,7 +375,13 @@ impl UniteLegaleResponseDataPersonneMoraleAttributs {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for UniteLegaleResponseDataPersonneMoraleAttributs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct UniteLegaleResponseDataFormeJuridique {
@@ -392,6 +410,12 @@ impl UniteLegaleResponseDataFormeJuridique {
     pub fn with_libelle(mut self, value: impl Into<String>) -> Self {
         self.libelle = Some(value.into());
         self
+    }
+}
+
+impl Default for UniteLegaleResponseDataFormeJuridique {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -452,7 +476,7 @@ impl rt::ParamValue for UniteLegaleResponseDataEtatAdministratif {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct UniteLegaleResponseDataTrancheEffectifSalarie {
@@ -493,7 +517,13 @@ impl UniteLegaleResponseDataTrancheEffectifSalarie {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for UniteLegaleResponseDataTrancheEffectifSalarie {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct EtablissementResponse {
@@ -534,7 +564,13 @@ impl EtablissementResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for EtablissementResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct EtablissementResponseData {
@@ -599,6 +635,12 @@ impl EtablissementResponseData {
     }
 }
 
+impl Default for EtablissementResponseData {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -656,7 +698,7 @@ impl rt::ParamValue for EtablissementResponseDataEtatAdministratif {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct EtablissementResponseDataAdresse {
@@ -724,7 +766,13 @@ impl EtablissementResponseDataAdresse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for EtablissementResponseDataAdresse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct EtablissementResponseDataActivitePrincipale {
@@ -765,7 +813,13 @@ impl EtablissementResponseDataActivitePrincipale {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for EtablissementResponseDataActivitePrincipale {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct AttestationVigilanceResponse {
@@ -806,7 +860,13 @@ impl AttestationVigilanceResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for AttestationVigilanceResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct AttestationVigilanceResponseData {
@@ -859,7 +919,13 @@ impl AttestationVigilanceResponseData {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for AttestationVigilanceResponseData {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct AttestationVigilanceResponseDataEntityStatus {
@@ -891,6 +957,12 @@ impl AttestationVigilanceResponseDataEntityStatus {
     pub fn with_libelle(mut self, value: impl Into<String>) -> Self {
         self.libelle = Some(value.into());
         self
+    }
+}
+
+impl Default for AttestationVigilanceResponseDataEntityStatus {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -955,7 +1027,7 @@ impl rt::ParamValue for AttestationVigilanceResponseDataEntityStatusCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ChiffresAffairesResponse {
@@ -987,7 +1059,13 @@ impl ChiffresAffairesResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for ChiffresAffairesResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ChiffresAffairesResponseDataItem {
@@ -1019,7 +1097,13 @@ impl ChiffresAffairesResponseDataItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for ChiffresAffairesResponseDataItem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ChiffresAffairesResponseDataItemData {
@@ -1048,6 +1132,12 @@ impl ChiffresAffairesResponseDataItemData {
     pub fn with_date_fin_exercice(mut self, value: impl Into<rt::Date>) -> Self {
         self.date_fin_exercice = Some(value.into());
         self
+    }
+}
+
+impl Default for ChiffresAffairesResponseDataItemData {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1182,7 +1272,7 @@ impl ExtraitRcsResponseData {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ExtraitRcsResponseDataCapital {
@@ -1223,7 +1313,13 @@ impl ExtraitRcsResponseDataCapital {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for ExtraitRcsResponseDataCapital {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ExtraitRcsResponseDataGreffe {
@@ -1252,6 +1348,12 @@ impl ExtraitRcsResponseDataGreffe {
     pub fn with_code(mut self, value: impl Into<String>) -> Self {
         self.code = Some(value.into());
         self
+    }
+}
+
+impl Default for ExtraitRcsResponseDataGreffe {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1383,7 +1485,7 @@ impl rt::ParamValue for ExtraitRcsResponseDataMandatairesSociauxItemType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ExtraitRcsResponseDataObservationsItem {
@@ -1421,6 +1523,12 @@ impl ExtraitRcsResponseDataObservationsItem {
     pub fn with_libelle(mut self, value: impl Into<String>) -> Self {
         self.libelle = Some(value.into());
         self
+    }
+}
+
+impl Default for ExtraitRcsResponseDataObservationsItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1765,7 +1873,7 @@ impl rt::ParamValue for AssociationResponseDataEtat {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct AssociationResponseDataEtablissementsItem {
@@ -1812,5 +1920,11 @@ impl AssociationResponseDataEtablissementsItem {
     pub fn with_adresse(mut self, value: impl Into<String>) -> Self {
         self.adresse = Some(value.into());
         self
+    }
+}
+
+impl Default for AssociationResponseDataEtablissementsItem {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -4,7 +4,7 @@
 //! Types of the API's bodies, named after the document's schemas.
 #![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Personne {
@@ -59,6 +59,12 @@ impl Personne {
     pub fn with_sexe(mut self, value: impl Into<PersonneSexe>) -> Self {
         self.sexe = Some(value.into());
         self
+    }
+}
+
+impl Default for Personne {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -204,7 +210,7 @@ impl ErrorErrorsItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ErrorErrorsItemSource {
@@ -227,7 +233,13 @@ impl ErrorErrorsItemSource {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for ErrorErrorsItemSource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct QuotientFamilialCafResponse {
@@ -299,7 +311,13 @@ impl QuotientFamilialCafResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for QuotientFamilialCafResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct QuotientFamilialCafResponseAdresse {
@@ -366,7 +384,13 @@ impl QuotientFamilialCafResponseAdresse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for QuotientFamilialCafResponseAdresse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct StatutEtudiantResponse {
@@ -401,7 +425,13 @@ impl StatutEtudiantResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for StatutEtudiantResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct StatutEtudiantResponseInscriptionsItem {
@@ -474,6 +504,12 @@ impl StatutEtudiantResponseInscriptionsItem {
     ) -> Self {
         self.etablissement = Some(value.into());
         self
+    }
+}
+
+impl Default for StatutEtudiantResponseInscriptionsItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -591,7 +627,7 @@ impl rt::ParamValue for StatutEtudiantResponseInscriptionsItemRegime {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct StatutEtudiantResponseInscriptionsItemEtablissement {
@@ -623,7 +659,13 @@ impl StatutEtudiantResponseInscriptionsItemEtablissement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for StatutEtudiantResponseInscriptionsItemEtablissement {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SituationDemandeurEmploiResponse {
@@ -682,6 +724,12 @@ impl SituationDemandeurEmploiResponse {
     pub fn with_date_cessation_inscription(mut self, value: impl Into<rt::Date>) -> Self {
         self.date_cessation_inscription = Some(value.into());
         self
+    }
+}
+
+impl Default for SituationDemandeurEmploiResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -785,7 +833,7 @@ impl ScolariteResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ScolariteResponseStatutEleve {
@@ -814,6 +862,12 @@ impl ScolariteResponseStatutEleve {
     pub fn with_libelle(mut self, value: impl Into<String>) -> Self {
         self.libelle = Some(value.into());
         self
+    }
+}
+
+impl Default for ScolariteResponseStatutEleve {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -935,7 +989,7 @@ impl rt::ParamValue for ScolariteResponseRegimeRestauration {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct StatutEtudiantBoursierResponse {
@@ -1070,6 +1124,12 @@ impl StatutEtudiantBoursierResponse {
     pub fn with_ville(mut self, value: impl Into<String>) -> Self {
         self.ville = Some(value.into());
         self
+    }
+}
+
+impl Default for StatutEtudiantBoursierResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -154,7 +154,7 @@ impl RechercheIban {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Titulaire {
@@ -183,6 +183,12 @@ impl Titulaire {
     pub fn with_role(mut self, value: impl Into<TitulaireRole>) -> Self {
         self.role = Some(value.into());
         self
+    }
+}
+
+impl Default for Titulaire {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -423,7 +429,7 @@ impl ErreurErreur {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct RechercheIdentiteLieuNaissance {
@@ -454,6 +460,12 @@ impl RechercheIdentiteLieuNaissance {
     pub fn with_pays(mut self, value: impl Into<String>) -> Self {
         self.pays = Some(value.into());
         self
+    }
+}
+
+impl Default for RechercheIdentiteLieuNaissance {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -597,7 +609,7 @@ impl rt::ParamValue for CompteNature {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct CompteDetailleEtablissement {
@@ -639,6 +651,12 @@ impl CompteDetailleEtablissement {
     pub fn with_raison_sociale(mut self, value: impl Into<String>) -> Self {
         self.raison_sociale = Some(value.into());
         self
+    }
+}
+
+impl Default for CompteDetailleEtablissement {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -783,7 +801,7 @@ impl rt::ParamValue for CompteDetaillePersonnesItemType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct CompteDetaillePersonnesItemAdresse {
@@ -834,6 +852,12 @@ impl CompteDetaillePersonnesItemAdresse {
     pub fn with_pays(mut self, value: impl Into<String>) -> Self {
         self.pays = Some(value.into());
         self
+    }
+}
+
+impl Default for CompteDetaillePersonnesItemAdresse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -976,7 +1000,7 @@ impl rt::ParamValue for VerifierIbanResponseConcordance {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct EtatSanteResponse {
@@ -1005,5 +1029,11 @@ impl EtatSanteResponse {
     pub fn with_version(mut self, value: impl Into<String>) -> Self {
         self.version = Some(value.into());
         self
+    }
+}
+
+impl Default for EtatSanteResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }

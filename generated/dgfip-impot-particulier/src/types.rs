@@ -29,7 +29,7 @@ impl Erreur {
 }
 
 /// Adresse de taxation découpée.
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct AdresseDetail {
@@ -87,8 +87,14 @@ impl AdresseDetail {
     }
 }
 
+impl Default for AdresseDetail {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Nombre de personnes à charge, par catégorie.
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct PersonnesACharge {
@@ -162,6 +168,12 @@ impl PersonnesACharge {
     pub fn with_nb_pac_r(mut self, value: impl Into<i32>) -> Self {
         self.nb_pac_r = Some(value.into());
         self
+    }
+}
+
+impl Default for PersonnesACharge {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -446,7 +458,7 @@ impl DerniereSituationIr {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SituationTh {
@@ -484,6 +496,12 @@ impl SituationTh {
     pub fn with_locaux(mut self, value: impl Into<Vec<SituationThLocauxItem>>) -> Self {
         self.locaux = Some(value.into());
         self
+    }
+}
+
+impl Default for SituationTh {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -741,7 +759,7 @@ impl rt::ParamValue for DerniereSituationIrAvis {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SituationThLocauxItem {
@@ -780,6 +798,12 @@ impl SituationThLocauxItem {
     pub fn with_occupation(mut self, value: impl Into<SituationThLocauxItemOccupation>) -> Self {
         self.occupation = Some(value.into());
         self
+    }
+}
+
+impl Default for SituationThLocauxItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -840,7 +864,7 @@ impl rt::ParamValue for SituationThLocauxItemOccupation {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SituationIfiPatrimoine {
@@ -881,6 +905,12 @@ impl SituationIfiPatrimoine {
     pub fn with_actif_net(mut self, value: impl Into<i64>) -> Self {
         self.actif_net = Some(value.into());
         self
+    }
+}
+
+impl Default for SituationIfiPatrimoine {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -238,7 +238,7 @@ impl rt::ParamValue for NatureMessage {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Message {
@@ -294,6 +294,12 @@ impl Message {
     pub fn with_emis_le(mut self, value: impl Into<rt::DateTime>) -> Self {
         self.emis_le = Some(value.into());
         self
+    }
+}
+
+impl Default for Message {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -6,7 +6,7 @@
 use gouvgen_runtime as rt;
 
 /// Corps d'erreur des API de PISTE.
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Messages {
@@ -26,6 +26,12 @@ impl Messages {
     pub fn with_messages(mut self, value: impl Into<Vec<MessagesMessagesItem>>) -> Self {
         self.messages = Some(value.into());
         self
+    }
+}
+
+impl Default for Messages {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -324,7 +330,7 @@ impl ExportBatch {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct MessagesMessagesItem {
@@ -362,6 +368,12 @@ impl MessagesMessagesItem {
     pub fn with_description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
+    }
+}
+
+impl Default for MessagesMessagesItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -426,7 +438,7 @@ impl rt::ParamValue for MessagesMessagesItemSeverity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct DecisionZonesValueItem {
@@ -455,6 +467,12 @@ impl DecisionZonesValueItem {
     pub fn with_end(mut self, value: impl Into<i64>) -> Self {
         self.end = Some(value.into());
         self
+    }
+}
+
+impl Default for DecisionZonesValueItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -681,7 +699,7 @@ impl rt::ParamValue for LireTaxonomieId {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct LireTaxonomieResponse {
@@ -717,7 +735,13 @@ impl LireTaxonomieResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for LireTaxonomieResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct HealthcheckResponse {
@@ -737,5 +761,11 @@ impl HealthcheckResponse {
     pub fn with_status(mut self, value: impl Into<String>) -> Self {
         self.status = Some(value.into());
         self
+    }
+}
+
+impl Default for HealthcheckResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -6,7 +6,7 @@
 use gouvgen_runtime as rt;
 
 /// Corps d'erreur des API de PISTE.
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Messages {
@@ -26,6 +26,12 @@ impl Messages {
     pub fn with_messages(mut self, value: impl Into<Vec<MessagesMessagesItem>>) -> Self {
         self.messages = Some(value.into());
         self
+    }
+}
+
+impl Default for Messages {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -76,7 +82,7 @@ impl ConsultCodeRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Article {
@@ -117,7 +123,13 @@ impl Article {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for Article {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct Section {
@@ -164,6 +176,12 @@ impl Section {
     pub fn with_sections(mut self, value: impl Into<Vec<Section>>) -> Self {
         self.sections = Some(value.into());
         self
+    }
+}
+
+impl Default for Section {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -372,7 +390,7 @@ impl ArticleDetaille {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ConsultArticleResponse {
@@ -392,6 +410,12 @@ impl ConsultArticleResponse {
     pub fn with_article(mut self, value: impl Into<ArticleDetaille>) -> Self {
         self.article = Some(value.into());
         self
+    }
+}
+
+impl Default for ConsultArticleResponse {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -428,7 +452,7 @@ impl SearchRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SearchResponse {
@@ -464,7 +488,13 @@ impl SearchResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for SearchResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct CodeResume {
@@ -502,6 +532,12 @@ impl CodeResume {
     pub fn with_etat(mut self, value: impl Into<String>) -> Self {
         self.etat = Some(value.into());
         self
+    }
+}
+
+impl Default for CodeResume {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -616,7 +652,7 @@ impl ListLodaResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct MessagesMessagesItem {
@@ -654,6 +690,12 @@ impl MessagesMessagesItem {
     pub fn with_description(mut self, value: impl Into<String>) -> Self {
         self.description = Some(value.into());
         self
+    }
+}
+
+impl Default for MessagesMessagesItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -848,7 +890,7 @@ impl rt::ParamValue for SearchRequestFond {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SearchRequestRecherche {
@@ -893,7 +935,13 @@ impl SearchRequestRecherche {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+impl Default for SearchRequestRecherche {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct SearchResponseResultsItem {
@@ -931,6 +979,12 @@ impl SearchResponseResultsItem {
     pub fn with_extrait(mut self, value: impl Into<String>) -> Self {
         self.extrait = Some(value.into());
         self
+    }
+}
+
+impl Default for SearchResponseResultsItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -999,7 +1053,7 @@ impl rt::ParamValue for ListLodaRequestNaturesItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, rt::serde::Serialize, rt::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
 pub struct ListLodaRequestSignatureDate {
@@ -1028,6 +1082,12 @@ impl ListLodaRequestSignatureDate {
     pub fn with_end(mut self, value: impl Into<rt::Date>) -> Self {
         self.end = Some(value.into());
         self
+    }
+}
+
+impl Default for ListLodaRequestSignatureDate {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -704,7 +704,7 @@ fn multipart_struct(
         });
     }
     let doc = format!(" Multipart body of [`Client::{}`].", m.name);
-    let methods = super::types::constructor_and_setters(item, parse_type);
+    let methods = super::types::constructor_and_setters(item, parse_type, &Default::default());
     let form_binding = if fields.is_empty() {
         quote!(let form)
     } else {

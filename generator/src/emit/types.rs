@@ -1,5 +1,7 @@
 //! `types.rs` of a generated crate: one Rust item per named type.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -129,10 +131,16 @@ fn structure(
 ) -> TokenStream {
     let name = format_ident!("{}", item.name);
     let mut tokens = Vec::new();
-    for (i, f) in item.fields.iter().enumerate() {
+    // Field name -> its default function in the `defaults` module, for serde and for `new`.
+    let mut default_fns = BTreeMap::new();
+    for f in &item.fields {
         let fname = format_ident!("{}", f.name);
         let ty = local_type(&f.ty);
-        let model = fields.get(i).filter(|_| !f.flatten);
+        // By JSON name: the surface may leave fields out (a tag its union writes).
+        let model = fields
+            .iter()
+            .find(|m| m.original == f.json_name)
+            .filter(|_| !f.flatten);
         let mut attrs = Vec::new();
         if f.flatten {
             attrs.push(quote!(flatten));
@@ -151,6 +159,7 @@ fn structure(
                 .push(quote! { pub(super) fn #fn_ident() -> #ty { #value } });
             let path = format!("defaults::{fn_name}");
             attrs.push(quote!(default = #path));
+            default_fns.insert(f.name.clone(), fn_name);
         } else if f.omittable {
             attrs.push(quote!(default, skip_serializing_if = "Option::is_none"));
         }
@@ -167,19 +176,26 @@ fn structure(
         };
         tokens.push(quote! { #field_doc #serde_attr pub #fname: #ty, });
     }
-    let default_derive = if item.default {
-        quote!(Default,)
-    } else {
-        quote!()
-    };
-    let methods = constructor_and_setters(item, local_type);
+    // `Default` is `new()`: a derive would need every field type to be `Default` and would
+    // ignore the document's default values.
+    let default_impl = item.default.then(|| {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    });
+    let methods = constructor_and_setters(item, local_type, &default_fns);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, #default_derive rt::serde::Serialize, rt::serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = #SERDE_CRATE)]
         #[non_exhaustive]
         pub struct #name { #(#tokens)* }
         #methods
+        #default_impl
     }
 }
 
@@ -196,9 +212,11 @@ fn field_doc(field: &Field) -> TokenStream {
 
 /// `new` (required fields) and one `with_…` setter per field: how callers build a
 /// `#[non_exhaustive]` struct.
+/// `default_fns`: field name -> function of the `defaults` module giving its value.
 pub(super) fn constructor_and_setters(
     item: &StructItem,
     ty_of: fn(&str) -> TokenStream,
+    default_fns: &BTreeMap<String, String>,
 ) -> TokenStream {
     let name = format_ident!("{}", item.name);
     let mut params = Vec::new();
@@ -209,8 +227,8 @@ pub(super) fn constructor_and_setters(
             let ty = ty_of(&f.setter_ty);
             params.push(quote!(#fname: #ty));
             inits.push(quote!(#fname: #fname.into()));
-        } else if f.default.is_some() {
-            let fn_ident = format_ident!("{}", snake(&format!("{} {}", item.name, f.name)));
+        } else if let Some(fn_name) = default_fns.get(&f.name) {
+            let fn_ident = format_ident!("{fn_name}");
             inits.push(quote!(#fname: defaults::#fn_ident()));
         } else {
             inits.push(quote!(#fname: Default::default()));

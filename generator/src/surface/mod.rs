@@ -11,6 +11,7 @@
 //! `#[non_exhaustive]` with constructors, and every operation has its own error type from its
 //! first version.
 
+mod tags;
 mod types;
 
 use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, ResponseKind, StatusMatch, TypeRef};
@@ -194,7 +195,7 @@ pub struct ErrorVariant {
 
 /// Builds the surface of a model.
 pub fn build(api: &Api) -> Surface {
-    let types = types::type_items(&api.types);
+    let types = types::type_items(&api.types, &tags::union_owned_tags(api));
     let methods = api
         .operations
         .iter()

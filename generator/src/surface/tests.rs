@@ -126,3 +126,68 @@ fn builder_names_do_not_collide_with_per_call_options() {
         assert!(!names.contains(&"send"));
     }
 }
+
+fn field_names(s: &Surface, name: &str) -> Vec<String> {
+    match &item(s, name).kind {
+        TypeItemKind::Struct(st) => st.fields.iter().map(|f| f.json_name.clone()).collect(),
+        other => panic!("{name} is not a struct: {other:?}"),
+    }
+}
+
+#[test]
+fn tagged_union_variants_leave_the_tag_to_the_union() {
+    let s = surface_of("unions.yaml");
+    // Chat and Chien exist only as variants of Animal (tagged by `kind`).
+    assert_eq!(field_names(&s, "Chat"), ["nom", "griffes"]);
+    assert_eq!(field_names(&s, "Chien"), ["nom", "race"]);
+    // Base is not a variant: it keeps the property.
+    assert_eq!(field_names(&s, "Base"), ["kind", "nom"]);
+}
+
+#[test]
+fn a_variant_also_used_alone_keeps_its_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alone.yaml");
+    std::fs::write(
+        &path,
+        r##"openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /chats:
+    post:
+      operationId: creerChat
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/Chat" }
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Animal" }
+components:
+  schemas:
+    Animal:
+      oneOf:
+        - { $ref: "#/components/schemas/Chat" }
+        - { $ref: "#/components/schemas/Chien" }
+      discriminator: { propertyName: kind }
+    Chat:
+      type: object
+      required: [kind]
+      properties: { kind: { type: string }, nom: { type: string } }
+    Chien:
+      type: object
+      required: [kind]
+      properties: { kind: { type: string }, race: { type: string } }
+"##,
+    )
+    .unwrap();
+    let spec = crate::read_spec(&path).expect("reads");
+    let s = build(&spec.api);
+    // Chat is also a request body: nothing but its own field would write `kind` there.
+    assert_eq!(field_names(&s, "Chat"), ["kind", "nom"]);
+    assert_eq!(field_names(&s, "Chien"), ["race"]);
+}

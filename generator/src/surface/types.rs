@@ -113,14 +113,25 @@ pub struct AliasItem {
 }
 
 /// One item per named type, by type id.
-pub fn type_items(space: &TypeSpace) -> Vec<TypeItem> {
+/// `owned_tags`: structs whose tag property their union writes (see [`super::tags`]).
+pub fn type_items(
+    space: &TypeSpace,
+    owned_tags: &std::collections::BTreeMap<usize, String>,
+) -> Vec<TypeItem> {
     space
         .types
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(id, t)| {
             let kind = match &t.kind {
                 TypeKind::Struct { fields, extra } => {
-                    TypeItemKind::Struct(struct_item(&t.name, fields, extra.as_ref(), space))
+                    let tag = owned_tags.get(&id).map(String::as_str);
+                    let kept: Vec<Field> = fields
+                        .iter()
+                        .filter(|f| Some(f.original.as_str()) != tag)
+                        .cloned()
+                        .collect();
+                    TypeItemKind::Struct(struct_item(&t.name, &kept, extra.as_ref(), space))
                 }
                 TypeKind::Enum { variants, unknown } => TypeItemKind::Enum(EnumItem {
                     variants: variants

@@ -504,3 +504,153 @@ async fn breaker_opens_when_the_emulator_goes_dark_and_closes_when_it_returns() 
     );
     assert_eq!(call().await.unwrap().status(), 200);
 }
+
+const BREAKER_COOLDOWN_MS: u64 = 1500;
+
+/// Three worker processes share one host's circuit breaker through Redis. Only worker 0 opens
+/// it on its own (3 failures); workers 1 and 2 would need 1,000. The emulator goes dark: once
+/// worker 0 opens the circuit, workers 1 and 2 fail fast too, one process of the fleet sends
+/// the half-open probe (it fails: still dark), and after the emulator comes back the next
+/// probe closes the circuit for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it() {
+    if !available("one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it") {
+        return;
+    }
+    let _one_fleet_at_a_time = FLEET.lock().await;
+    let redis = RedisServer::start();
+    let jwt = Emulator::jwt(Duration::from_secs(3600));
+    let emu = Emulator::start(
+        GatewayConfig::api_entreprise()
+            .bearer(&jwt)
+            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
+    )
+    .await;
+    let children: Vec<_> = [3, 1000, 1000]
+        .iter()
+        .map(|failures: &u32| {
+            Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
+                .args([
+                    "breaker".to_string(),
+                    emu.base_url(),
+                    jwt.clone(),
+                    redis.url(),
+                ])
+                .args(["8000".to_string(), failures.to_string()])
+                .arg(BREAKER_COOLDOWN_MS.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn the fleet worker")
+        })
+        .collect();
+    let waiter = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let last_arrival = || emu.calls().iter().map(|c| c.at).max();
+    let poll = || tokio::time::sleep(Duration::from_millis(20));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(last_arrival().is_some(), "the workers called the emulator");
+    emu.set_dark(true);
+    let dark = SystemTime::now();
+    // Open fleet-wide: nothing arrives for 300 ms (each worker calls every 20 ms, or every
+    // 220 ms while its calls time out).
+    let quiet = loop {
+        poll().await;
+        let last = last_arrival().unwrap();
+        let now = SystemTime::now();
+        if last > dark && now.duration_since(last).unwrap() >= Duration::from_millis(300) {
+            break now;
+        }
+        assert!(
+            now.duration_since(dark).unwrap() < Duration::from_secs(4),
+            "never opened"
+        );
+    };
+    // The first probe (dark: it times out and opens the circuit again).
+    let probe = loop {
+        poll().await;
+        if let Some(t) = last_arrival().filter(|t| *t > quiet) {
+            break t;
+        }
+        assert!(
+            SystemTime::now().duration_since(quiet).unwrap() < Duration::from_secs(3),
+            "no probe after the cooldown"
+        );
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    emu.set_dark(false);
+    let outputs = waiter.await.unwrap();
+
+    let arrivals: Vec<SystemTime> = emu.calls().iter().map(|c| c.at).collect();
+    let count =
+        |a: SystemTime, b: SystemTime| arrivals.iter().filter(|t| **t >= a && **t < b).count();
+    // Nothing while open, one probe for the fleet, nothing until the next cooldown ends.
+    let next_probe = probe + Duration::from_millis(200 + BREAKER_COOLDOWN_MS - 100);
+    assert_eq!(count(quiet, next_probe), 1, "one probe for the whole fleet");
+    let closed_from = probe + Duration::from_millis(200 + BREAKER_COOLDOWN_MS + 500);
+    let mut fast = Vec::new();
+    for (i, out) in outputs.iter().enumerate() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "worker {i} failed: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("worker JSON line");
+        let calls: Vec<(u64, u64, u64)> = v["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c[0].as_u64().unwrap(),
+                    c[1].as_u64().unwrap(),
+                    c[2].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let open: Vec<&(u64, u64, u64)> = calls
+            .iter()
+            .filter(|c| c.0 >= unix_ms(quiet) && c.0 + c.1 / 1000 < unix_ms(probe))
+            .collect();
+        let after: Vec<&(u64, u64, u64)> = calls
+            .iter()
+            .filter(|c| c.0 >= unix_ms(closed_from))
+            .collect();
+        let slowest = open.iter().map(|c| c.1).max().unwrap_or(0);
+        eprintln!(
+            "breaker worker {i}: {} calls, {} while open (slowest {slowest} µs), {} after closing",
+            calls.len(),
+            open.len(),
+            after.len()
+        );
+        assert!(
+            open.len() > 10,
+            "worker {i}: {} calls while open",
+            open.len()
+        );
+        assert!(
+            open.iter().all(|c| c.2 == 1),
+            "worker {i}: a call got through the open circuit: {open:?}"
+        );
+        assert!(
+            slowest < 10_000,
+            "worker {i}: open circuit answered in {slowest} µs"
+        );
+        assert!(
+            after.len() > 10,
+            "worker {i}: {} calls after closing",
+            after.len()
+        );
+        assert!(
+            after.iter().all(|c| c.2 == 0),
+            "worker {i}: the probe did not close the circuit here: {after:?}"
+        );
+        fast.push(slowest);
+    }
+    assert!(
+        count(closed_from, SystemTime::now()) > 30,
+        "the fleet calls the emulator again"
+    );
+    eprintln!("breaker: slowest refusal per worker {fast:?} µs; 1 probe while open");
+}

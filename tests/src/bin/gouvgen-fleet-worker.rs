@@ -8,13 +8,20 @@
 //! PROBE_MS > 0: one more task calls the Douane account every PROBE_MS through a client without
 //! rate limit (so a call waits for nothing but the store) and reports each call's start (Unix
 //! ms) and duration: what a stalled Redis costs a call. Runtime warnings go to stderr.
+//!
+//! Breaker mode: gouvgen-fleet-worker breaker API_URL JWT REDIS_URL RUN_MS FAILURES COOLDOWN_MS
+//! calls an API Entreprise emulator every 20 ms for RUN_MS (200 ms timeout, no retry, circuit
+//! breaker shared through Redis) and prints each call's start (Unix ms), duration (µs) and
+//! outcome (0 ok, 1 Unavailable, 2 timeout, 3 other).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use gouvgen_runtime::presets::{self, DouaneEnvironment, Environment, PisteAccess};
-use gouvgen_runtime::{ApiClient, CallOptions, Method, RateLimit, Request, RetryPolicy};
+use gouvgen_runtime::{
+    ApiClient, CallOptions, CircuitBreaker, Error, Method, RateLimit, Request, RetryPolicy,
+};
 
 type U = gouvgen_runtime::Undocumented;
 
@@ -35,6 +42,9 @@ async fn main() {
         .with_ansi(false)
         .init();
     let a: Vec<String> = std::env::args().collect();
+    if a.get(1).map(String::as_str) == Some("breaker") {
+        return breaker_mode(&a[2..]).await;
+    }
     assert!(
         a.len() == 7 || a.len() == 9,
         "usage: PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS [PROBE_MS STORE_TIMEOUT_MS]"
@@ -196,4 +206,56 @@ async fn main() {
             "probe_errors": probe_errors,
         })
     );
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+async fn breaker_mode(a: &[String]) {
+    assert_eq!(
+        a.len(),
+        6,
+        "usage: breaker API_URL JWT REDIS_URL RUN_MS FAILURES COOLDOWN_MS"
+    );
+    let client = ApiClient::builder(presets::api_entreprise(Environment::Production))
+        .api_root(a[0].clone())
+        .jwt(a[1].clone())
+        .no_rate_limit()
+        .traceability("Aides publiques", "13002526500013", "dossier")
+        .timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::none())
+        .circuit_breaker(CircuitBreaker::new(
+            a[4].parse().unwrap(),
+            Duration::from_millis(a[5].parse().unwrap()),
+        ))
+        .redis(&a[2])
+        .build()
+        .unwrap();
+    let stop = Instant::now() + Duration::from_millis(a[3].parse().unwrap());
+    let mut out: Vec<[u64; 3]> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while Instant::now() < stop {
+        tick.tick().await;
+        let at = unix_ms();
+        let began = Instant::now();
+        let req = Request::new(
+            Method::GET,
+            "uniteLegale",
+            "/v3/insee/sirene/unites_legales/130025265".into(),
+        )
+        .traceability();
+        let kind = match client.execute::<U>(req).await {
+            Ok(r) if r.status() < 400 => 0,
+            Err(Error::Unavailable { .. }) => 1,
+            Err(Error::Timeout { .. }) => 2,
+            _ => 3,
+        };
+        out.push([at, began.elapsed().as_micros() as u64, kind]);
+    }
+    println!("{}", serde_json::json!({ "calls": out }));
 }

@@ -57,9 +57,9 @@ async fn main() {
             .bearer(token)
             .rate_limit(RateLimit::per_second(1_000_000).with_burst(1_000_000))
     };
-    #[allow(unused_mut)] // rows added with the `redis` feature
+    #[allow(unused_mut, clippy::useless_vec)] // rows added with the `redis` feature
     let mut clients = vec![client.clone(), limited("bench-shared").build().unwrap()];
-    #[allow(unused_mut)]
+    #[allow(unused_mut, clippy::useless_vec)]
     let mut names = vec![
         "bare reqwest",
         "bare reqwest + 30 s timeout",

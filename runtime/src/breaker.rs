@@ -6,12 +6,20 @@
 //! [`Error::Unavailable`](crate::Error::Unavailable) for [`CircuitBreaker::cooldown`]; then one
 //! call goes through as a probe (half-open): its success closes the circuit, its failure opens
 //! it again. One breaker per `scheme://host:port`, shared by every client of the process.
+//!
+//! With a fleet store (Redis), the breaker is shared by the fleet too: a circuit one process
+//! opens is open for all of them until the cooldown ends, and one process fleet-wide sends the
+//! half-open probe (see `shared::breaker`). A store that is down or slow leaves each process
+//! with its local breaker; it never fails a call.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::shared::breaker::{FleetBreaker, FleetState, Probe};
+use crate::shared::fleet::StoreHandle;
 
 /// Thresholds of the circuit breaker (on by default: 10 consecutive failures, 30 s cooldown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +67,8 @@ pub(crate) struct HostBreaker {
     host: String,
     config: CircuitBreaker,
     state: Mutex<State>,
+    /// The fleet's view of this host (the first client with a store attaches it).
+    fleet: OnceLock<Arc<FleetBreaker>>,
 }
 
 /// Why a call was refused at once.
@@ -75,6 +85,15 @@ pub(crate) struct Refusal {
 pub(crate) struct Permit {
     breaker: Option<Arc<HostBreaker>>,
     probe: bool,
+    /// The fleet's probe lease this probe holds, if any.
+    lease: Option<String>,
+}
+
+/// What the local state says about the next attempt.
+enum Local {
+    Pass,
+    Probe,
+    Refuse(Duration),
 }
 
 impl HostBreaker {
@@ -83,6 +102,7 @@ impl HostBreaker {
             host,
             config,
             state: Mutex::new(State::Closed { consecutive: 0 }),
+            fleet: OnceLock::new(),
         }
     }
 
@@ -90,35 +110,91 @@ impl HostBreaker {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Lets an attempt through, or refuses it while the circuit is open.
-    pub(crate) fn admit(self: &Arc<Self>) -> Result<Permit, Refusal> {
-        let mut st = self.lock();
-        let now = Instant::now();
-        match *st {
-            State::Closed { .. } => Ok(Permit {
-                breaker: Some(Arc::clone(self)),
-                probe: false,
-            }),
-            State::Open { until } if now < until => Err(Refusal {
-                host: self.host.clone(),
-                retry_in: until - now,
-            }),
-            State::Open { .. } => {
-                *st = State::HalfOpen;
-                tracing::info!(host = %self.host, "circuit half-open: sending one probe");
-                Ok(Permit {
-                    breaker: Some(Arc::clone(self)),
-                    probe: true,
-                })
-            }
-            State::HalfOpen => Err(Refusal {
-                host: self.host.clone(),
-                retry_in: Duration::ZERO,
-            }),
+    /// Shares this breaker through `handle`'s store (the first store attached wins).
+    pub(crate) fn attach_fleet(&self, handle: StoreHandle) {
+        let _ = self
+            .fleet
+            .get_or_init(|| FleetBreaker::new(handle, &self.host));
+    }
+
+    fn refusal(&self, retry_in: Duration) -> Refusal {
+        Refusal {
+            host: self.host.clone(),
+            retry_in,
         }
     }
 
-    fn report(&self, failed: bool, probe: bool) {
+    fn permit(self: &Arc<Self>, probe: bool, lease: Option<String>) -> Permit {
+        Permit {
+            breaker: Some(Arc::clone(self)),
+            probe,
+            lease,
+        }
+    }
+
+    fn local(&self, now: Instant) -> Local {
+        match *self.lock() {
+            State::Closed { .. } => Local::Pass,
+            State::Open { until } if now < until => Local::Refuse(until - now),
+            State::Open { .. } => Local::Probe,
+            State::HalfOpen => Local::Refuse(Duration::ZERO),
+        }
+    }
+
+    /// Lets an attempt through, or refuses it while the circuit is open (here or, with a fleet
+    /// store, anywhere in the fleet).
+    pub(crate) async fn admit(self: &Arc<Self>) -> Result<Permit, Refusal> {
+        let now = Instant::now();
+        let fleet = self.fleet.get();
+        let mut decision = self.local(now);
+        if let (Some(f), Local::Pass) = (fleet, &decision) {
+            match f.state() {
+                FleetState::Closed => {}
+                FleetState::Open { until } => decision = Local::Refuse(until - now),
+                FleetState::HalfOpen => decision = Local::Probe,
+            }
+        }
+        match decision {
+            Local::Pass => return Ok(self.permit(false, None)),
+            Local::Refuse(left) => return Err(self.refusal(left)),
+            Local::Probe => {}
+        }
+        // One probe per process: claim the local half-open slot first.
+        {
+            let mut st = self.lock();
+            if matches!(*st, State::HalfOpen) || matches!(*st, State::Open { until } if now < until)
+            {
+                return Err(self.refusal(Duration::ZERO));
+            }
+            *st = State::HalfOpen;
+        }
+        // From here a cancelled caller frees the slot (the permit's drop).
+        let mut permit = self.permit(true, None);
+        if let Some(f) = fleet {
+            let lease = self
+                .config
+                .cooldown
+                .clamp(Duration::from_secs(1), Duration::from_secs(60));
+            match f.take_probe(lease).await {
+                Probe::Taken(owner) => permit.lease = Some(owner),
+                Probe::StoreDown => {}
+                other => {
+                    // The fleet decides: another process probes, or it was settled meanwhile.
+                    *self.lock() = State::Closed { consecutive: 0 };
+                    permit.probe = false;
+                    return match other {
+                        Probe::Busy(left) => Err(self.refusal(left)),
+                        _ => Ok(permit),
+                    };
+                }
+            }
+        }
+        tracing::info!(host = %self.host, "circuit half-open: sending one probe");
+        Ok(permit)
+    }
+
+    fn report(&self, failed: bool, probe: bool, lease: Option<String>) {
+        let fleet = self.fleet.get();
         let mut st = self.lock();
         match (&mut *st, failed) {
             (State::Closed { consecutive }, true) => {
@@ -133,6 +209,9 @@ impl HostBreaker {
                     *st = State::Open {
                         until: Instant::now() + self.config.cooldown,
                     };
+                    if let Some(f) = fleet {
+                        f.opened(self.config.cooldown, None);
+                    }
                 }
             }
             (State::Closed { consecutive }, false) => *consecutive = 0,
@@ -141,13 +220,23 @@ impl HostBreaker {
                 *st = State::Open {
                     until: Instant::now() + self.config.cooldown,
                 };
+                if let Some(f) = fleet {
+                    f.opened(self.config.cooldown, lease);
+                }
             }
             (State::HalfOpen, false) if probe => {
                 tracing::info!(host = %self.host, "probe succeeded: circuit closed");
                 *st = State::Closed { consecutive: 0 };
+                if let Some(f) = fleet {
+                    f.closed(lease);
+                }
             }
             // Late reports of attempts admitted before the circuit opened change nothing.
-            _ => {}
+            _ => {
+                if let (Some(f), Some(_)) = (fleet, &lease) {
+                    f.abandoned(lease);
+                }
+            }
         }
     }
 }
@@ -158,6 +247,7 @@ impl Permit {
         Permit {
             breaker: None,
             probe: false,
+            lease: None,
         }
     }
 
@@ -165,7 +255,11 @@ impl Permit {
     /// timeout.
     pub(crate) fn finish(mut self, status: Option<u16>) {
         if let Some(b) = self.breaker.take() {
-            b.report(status.is_none_or(|s| s >= 500), self.probe);
+            b.report(
+                status.is_none_or(|s| s >= 500),
+                self.probe,
+                self.lease.take(),
+            );
         }
     }
 }
@@ -179,6 +273,9 @@ impl Drop for Permit {
                     *st = State::Open {
                         until: Instant::now(),
                     };
+                }
+                if let Some(f) = b.fleet.get() {
+                    f.abandoned(self.lease.take());
                 }
             }
         }
@@ -215,44 +312,44 @@ mod tests {
     async fn opens_after_consecutive_failures_then_probes() {
         let b = breaker(3);
         for _ in 0..2 {
-            b.admit().unwrap().finish(None);
+            b.admit().await.unwrap().finish(None);
         }
         // A success resets the count.
-        b.admit().unwrap().finish(Some(200));
+        b.admit().await.unwrap().finish(Some(200));
         for _ in 0..3 {
-            b.admit().unwrap().finish(Some(503));
+            b.admit().await.unwrap().finish(Some(503));
         }
-        let r = b.admit().unwrap_err();
+        let r = b.admit().await.unwrap_err();
         assert!(r.retry_in > Duration::from_secs(29));
         tokio::time::advance(Duration::from_secs(30)).await;
-        let probe = b.admit().unwrap();
+        let probe = b.admit().await.unwrap();
         // Only one probe at a time.
-        assert_eq!(b.admit().unwrap_err().retry_in, Duration::ZERO);
+        assert_eq!(b.admit().await.unwrap_err().retry_in, Duration::ZERO);
         probe.finish(Some(200));
-        b.admit().unwrap().finish(Some(200));
+        b.admit().await.unwrap().finish(Some(200));
     }
 
     #[tokio::test(start_paused = true)]
     async fn failed_probe_reopens_and_dropped_probe_frees_the_slot() {
         let b = breaker(1);
-        b.admit().unwrap().finish(None);
-        assert!(b.admit().is_err());
+        b.admit().await.unwrap().finish(None);
+        assert!(b.admit().await.is_err());
         tokio::time::advance(Duration::from_secs(31)).await;
-        b.admit().unwrap().finish(Some(500));
-        assert!(b.admit().unwrap_err().retry_in > Duration::from_secs(29));
+        b.admit().await.unwrap().finish(Some(500));
+        assert!(b.admit().await.unwrap_err().retry_in > Duration::from_secs(29));
         tokio::time::advance(Duration::from_secs(31)).await;
-        drop(b.admit().unwrap());
+        drop(b.admit().await.unwrap());
         // The cancelled probe did not leave the circuit stuck half-open.
-        let p = b.admit().unwrap();
+        let p = b.admit().await.unwrap();
         p.finish(Some(204));
-        assert!(b.admit().is_ok());
+        assert!(b.admit().await.is_ok());
     }
 
-    #[test]
-    fn client_errors_do_not_count() {
+    #[tokio::test]
+    async fn client_errors_do_not_count() {
         let b = breaker(1);
-        b.admit().unwrap().finish(Some(404));
-        b.admit().unwrap().finish(Some(429));
-        assert!(b.admit().is_ok());
+        b.admit().await.unwrap().finish(Some(404));
+        b.admit().await.unwrap().finish(Some(429));
+        assert!(b.admit().await.is_ok());
     }
 }

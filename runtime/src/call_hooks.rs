@@ -81,6 +81,9 @@ impl BuilderExt {
         let breaker = self
             .breaker
             .map(|c| breaker::host_breaker(account.api_host.clone(), c));
+        if let (Some(b), Some(f)) = (&breaker, &fleet) {
+            b.attach_fleet(f.handle.clone());
+        }
         let limiter = Limiter::new(account, rate_limit, fleet.clone());
         let mut audit = self.audit;
         for path in self.audit_files {
@@ -203,12 +206,12 @@ impl<'a> CallHooks<'a> {
     }
 
     /// Before each attempt: counts it and asks the host's breaker.
-    pub(crate) fn admit(&self, req: &Request, correlation_id: &str) -> Result<Permit, Error> {
+    pub(crate) async fn admit(&self, req: &Request, correlation_id: &str) -> Result<Permit, Error> {
         let Some(b) = &self.ext.breaker else {
             self.attempts.fetch_add(1, Ordering::Relaxed);
             return Ok(Permit::none());
         };
-        match b.admit() {
+        match b.admit().await {
             Ok(p) => {
                 self.attempts.fetch_add(1, Ordering::Relaxed);
                 Ok(p)

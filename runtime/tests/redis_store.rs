@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::redis_server::{RedisServer, available};
 use common::*;
 use gouvgen_runtime::presets;
-use gouvgen_runtime::{ApiClient, Method, RateLimit, Request};
+use gouvgen_runtime::{ApiClient, CircuitBreaker, Error, Method, RateLimit, Request, RetryPolicy};
 
 type U = gouvgen_runtime::Undocumented;
 
@@ -126,4 +126,50 @@ async fn paused_redis_holds_a_call_at_most_the_store_timeout() {
         worst >= timeout / 2,
         "the store was not even tried: {worst:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_the_breaker_works_locally() {
+    if !available("with_redis_down_the_breaker_works_locally") {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let d = std::sync::Arc::clone(&down);
+    let gw = gateway(move |_, _| {
+        if d.load(std::sync::atomic::Ordering::SeqCst) {
+            status(503, &[], "down")
+        } else {
+            ok_json("{}")
+        }
+    })
+    .await;
+    let c = ApiClient::builder(presets::custom(gw.url.clone()))
+        .bearer("p@ss w&rd+/=")
+        .no_rate_limit()
+        .retry_policy(RetryPolicy::none())
+        .circuit_breaker(CircuitBreaker::new(3, Duration::from_millis(300)))
+        .redis(&redis.url())
+        .shared_store_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    redis.kill();
+    for _ in 0..3 {
+        assert_eq!(c.execute::<U>(get()).await.unwrap().status(), 503);
+    }
+    let sent = gw.state.api_count();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let e = c.execute::<U>(get()).await.unwrap_err();
+        assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
+        assert!(t.elapsed() < Duration::from_millis(10), "{:?}", t.elapsed());
+    }
+    assert_eq!(gw.state.api_count(), sent, "nothing sent while open");
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    // The probe is taken locally (no lease from a dead Redis) and closes the circuit.
+    assert_eq!(c.execute::<U>(get()).await.unwrap().status(), 200);
+    for _ in 0..5 {
+        assert_eq!(c.execute::<U>(get()).await.unwrap().status(), 200);
+    }
 }

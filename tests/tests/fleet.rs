@@ -24,15 +24,20 @@ fn spec(rel: &str) -> PathBuf {
 
 const PROCESSES: usize = 4;
 const TASKS: usize = 50;
-const RUN_MS: u64 = 5000;
+const RUN_MS: u64 = 20_000;
 const FORCE_429_AT_MS: u64 = 2000;
 const DOUANE_TOKEN_LIFETIME: Duration = Duration::from_secs(4);
+
+/// The two multi-process tests run one after the other: 8 workers at once on a 2-core machine
+/// would measure the machine, not the fleet.
+static FLEET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_share_tokens_limits_and_pauses_through_redis() {
     if !available("four_processes_share_tokens_limits_and_pauses_through_redis") {
         return;
     }
+    let _one_fleet_at_a_time = FLEET.lock().await;
     let redis = RedisServer::start();
     let piste = Emulator::start(
         GatewayConfig::piste()
@@ -139,6 +144,226 @@ async fn four_processes_share_tokens_limits_and_pauses_through_redis() {
     );
     let after = log.iter().filter(|c| c.at > to).count();
     assert!(after > 20, "calls resumed after the pause: {after}");
+}
+
+/// The most calls within any 1 s window (`at` sorted).
+fn max_in_one_second(at: &[SystemTime]) -> usize {
+    let mut best = 0;
+    let mut j = 0;
+    for i in 0..at.len() {
+        while at[i].duration_since(at[j]).unwrap_or_default() >= Duration::from_secs(1) {
+            j += 1;
+        }
+        best = best.max(i + 1 - j);
+    }
+    best
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+const FAULT_RUN_MS: u64 = 16_000;
+const STORE_TIMEOUT_MS: u64 = 250;
+/// What a call may take beyond one store timeout while Redis is paused (loopback call, a
+/// loaded 2-core machine).
+const STALL_MARGIN_MS: u64 = 150;
+
+/// Redis paused (SIGSTOP), then killed, then restarted on its port, while 4 worker processes
+/// × 50 tasks call PISTE and the Douane through it. The PISTE emulator has no quota here, so
+/// its call log shows the rate the fleet actually sent in each phase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_rides_out_a_paused_a_killed_and_a_restarted_redis() {
+    if !available("the_fleet_rides_out_a_paused_a_killed_and_a_restarted_redis") {
+        return;
+    }
+    let _one_fleet_at_a_time = FLEET.lock().await;
+    let mut redis = RedisServer::start();
+    let piste = Emulator::start(
+        GatewayConfig::piste()
+            .client("client-id", "client-secret", &["openid"])
+            .api_key("KeyId", "cle-applicative")
+            .mount_spec(spec("piste/legifrance.json")),
+    )
+    .await;
+    let douane = Emulator::start(
+        GatewayConfig::douane()
+            .account("compte-api", "mot-de-passe")
+            .token_lifetime(DOUANE_TOKEN_LIFETIME)
+            .mount_spec(spec("douane/declarations.yaml")),
+    )
+    .await;
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
+                .args([piste.base_url(), douane.base_url(), redis.url()])
+                .args([FAULT_RUN_MS.to_string(), TASKS.to_string(), "-1".into()])
+                .args(["50".to_string(), STORE_TIMEOUT_MS.to_string()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn the fleet worker")
+        })
+        .collect();
+    let waiter = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let t0 = Instant::now();
+    let at = |ms: u64| tokio::time::sleep_until((t0 + Duration::from_millis(ms)).into());
+    at(2500).await;
+    let stopped = SystemTime::now();
+    redis.pause(true);
+    at(4000).await;
+    redis.pause(false);
+    let resumed = SystemTime::now();
+    at(5500).await;
+    redis.kill();
+    let killed = SystemTime::now();
+    at(8500).await;
+    redis.restart();
+    let restarted = SystemTime::now();
+    // Shared again from here on: the slots reserved before the restart (in each process's
+    // local limiter while Redis was down, or in the lost Redis) are seconds deep, because 200
+    // tasks queue for 19 PISTE calls a second; measured, they have all fired 4.5 s after the
+    // restart.
+    at(14_000).await;
+    let settled = SystemTime::now();
+    let douane_tokens_at_settled: u64 = douane.stats().token_requests.values().sum();
+    let outputs = waiter.await.unwrap();
+    let ended = SystemTime::now();
+    let douane_tokens: u64 = douane.stats().token_requests.values().sum();
+
+    let (mut calls, mut probes, mut warnings) = (0u64, Vec::new(), 0usize);
+    for (i, out) in outputs.iter().enumerate() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "worker {i} failed: {stderr}");
+        assert!(
+            !stderr.contains(redis.password()),
+            "worker {i} printed the Redis password"
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("worker JSON line");
+        let n = v["calls"].as_u64().unwrap();
+        assert!(n > 0);
+        assert_eq!(
+            v["ok"].as_u64(),
+            Some(n),
+            "worker {i}: every call completes: {stderr}"
+        );
+        assert_eq!(v["errors"], 0, "worker {i}: {stderr}");
+        assert_eq!(v["probe_errors"], 0, "worker {i}: {stderr}");
+        calls += n;
+        // One warning per outage (pause, then kill), and one line when Redis answers again.
+        let w = stderr.matches("shared store unavailable").count();
+        let back = stderr.matches("shared store answers again").count();
+        eprintln!(
+            "worker {i}: {n} calls, max {} ms, {w} store warnings, {back} back, {} probes",
+            v["max_call_ms"],
+            v["probes"].as_array().unwrap().len()
+        );
+        assert!(
+            (2..=4).contains(&w),
+            "worker {i}: {w} store warnings: {stderr}"
+        );
+        assert!(
+            back >= 2,
+            "worker {i}: Redis was never used again: {stderr}"
+        );
+        warnings += w;
+        probes.extend(
+            v["probes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p[0].as_u64().unwrap(), p[1].as_u64().unwrap())),
+        );
+    }
+
+    // Paused Redis: no call held longer than one store timeout (plus the call itself).
+    let (from, to) = (unix_ms(stopped), unix_ms(resumed));
+    let stalled: Vec<u64> = probes
+        .iter()
+        .filter(|(start, dur)| start + dur >= from && *start <= to)
+        .map(|(_, dur)| *dur)
+        .collect();
+    let worst = stalled.iter().copied().max().unwrap_or(0);
+    assert!(
+        stalled.len() > 20,
+        "{} probes while Redis was paused",
+        stalled.len()
+    );
+    assert!(
+        worst < STORE_TIMEOUT_MS + STALL_MARGIN_MS,
+        "a call was held {worst} ms by a paused Redis (store timeout {STORE_TIMEOUT_MS} ms)"
+    );
+    assert!(
+        worst >= STORE_TIMEOUT_MS / 2,
+        "the paused store was never tried: {worst} ms"
+    );
+
+    // PISTE calls per phase, from the emulator's call log.
+    let log: Vec<SystemTime> = {
+        let mut v: Vec<SystemTime> = piste.calls().iter().map(|c| c.at).collect();
+        v.sort();
+        v
+    };
+    let within = |a: SystemTime, b: SystemTime| -> Vec<SystemTime> {
+        log.iter().copied().filter(|t| *t >= a && *t < b).collect()
+    };
+    let before = max_in_one_second(&within(SystemTime::UNIX_EPOCH, stopped));
+    let down = within(killed, restarted);
+    let down_max = max_in_one_second(&down);
+    let again = within(settled, ended);
+    let again_max = max_in_one_second(&again);
+    let pause_max = max_in_one_second(&within(stopped, resumed));
+    let buckets: Vec<usize> = (0..24)
+        .map(|k| {
+            let a = restarted + Duration::from_millis(500 * k);
+            within(a, a + Duration::from_millis(500)).len()
+        })
+        .collect();
+    eprintln!("PISTE calls per 500 ms from the restart: {buckets:?}");
+    let douane_after = douane_tokens - douane_tokens_at_settled;
+    let after_ms = ended.duration_since(settled).unwrap().as_millis() as u64;
+    let refresh_every = DOUANE_TOKEN_LIFETIME.as_millis() as u64 * 3 / 4;
+    let bound = after_ms.div_ceil(refresh_every) + 1;
+    eprintln!(
+        "faults: {calls} calls, {warnings} store warnings; probes during the pause: {} (worst \
+         {worst} ms); PISTE max/1 s: {before} shared, {pause_max} paused, {down_max} while \
+         Redis was down ({} calls in {} ms), {again_max} after the restart ({} calls); Douane \
+         tokens: {douane_tokens} in all, {douane_after} in the last {after_ms} ms (bound {bound})",
+        stalled.len(),
+        down.len(),
+        restarted.duration_since(killed).unwrap().as_millis(),
+        again.len(),
+    );
+    assert!(
+        before <= 21,
+        "{before} PISTE calls within 1 s before the faults"
+    );
+    // Killed: every process went on alone, at its own 19/s (the fleet far above 20/s).
+    assert!(
+        down_max > 30,
+        "calls stalled while Redis was down: {down_max} within 1 s"
+    );
+    // Restarted: the fleet shares the limit and the token again.
+    assert!(
+        again.len() > 40,
+        "{} PISTE calls after the restart",
+        again.len()
+    );
+    assert!(
+        again_max <= 21,
+        "{again_max} PISTE calls within 1 s after the restart"
+    );
+    assert!(
+        douane_after <= bound,
+        "{douane_after} Douane token requests in {after_ms} ms after the restart (at most {bound})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,4 +503,154 @@ async fn breaker_opens_when_the_emulator_goes_dark_and_closes_when_it_returns() 
         "the probe closes the circuit"
     );
     assert_eq!(call().await.unwrap().status(), 200);
+}
+
+const BREAKER_COOLDOWN_MS: u64 = 1500;
+
+/// Three worker processes share one host's circuit breaker through Redis. Only worker 0 opens
+/// it on its own (3 failures); workers 1 and 2 would need 1,000. The emulator goes dark: once
+/// worker 0 opens the circuit, workers 1 and 2 fail fast too, one process of the fleet sends
+/// the half-open probe (it fails: still dark), and after the emulator comes back the next
+/// probe closes the circuit for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it() {
+    if !available("one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it") {
+        return;
+    }
+    let _one_fleet_at_a_time = FLEET.lock().await;
+    let redis = RedisServer::start();
+    let jwt = Emulator::jwt(Duration::from_secs(3600));
+    let emu = Emulator::start(
+        GatewayConfig::api_entreprise()
+            .bearer(&jwt)
+            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
+    )
+    .await;
+    let children: Vec<_> = [3, 1000, 1000]
+        .iter()
+        .map(|failures: &u32| {
+            Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
+                .args([
+                    "breaker".to_string(),
+                    emu.base_url(),
+                    jwt.clone(),
+                    redis.url(),
+                ])
+                .args(["8000".to_string(), failures.to_string()])
+                .arg(BREAKER_COOLDOWN_MS.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn the fleet worker")
+        })
+        .collect();
+    let waiter = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let last_arrival = || emu.calls().iter().map(|c| c.at).max();
+    let poll = || tokio::time::sleep(Duration::from_millis(20));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(last_arrival().is_some(), "the workers called the emulator");
+    emu.set_dark(true);
+    let dark = SystemTime::now();
+    // Open fleet-wide: nothing arrives for 300 ms (each worker calls every 20 ms, or every
+    // 220 ms while its calls time out).
+    let quiet = loop {
+        poll().await;
+        let last = last_arrival().unwrap();
+        let now = SystemTime::now();
+        if last > dark && now.duration_since(last).unwrap() >= Duration::from_millis(300) {
+            break now;
+        }
+        assert!(
+            now.duration_since(dark).unwrap() < Duration::from_secs(4),
+            "never opened"
+        );
+    };
+    // The first probe (dark: it times out and opens the circuit again).
+    let probe = loop {
+        poll().await;
+        if let Some(t) = last_arrival().filter(|t| *t > quiet) {
+            break t;
+        }
+        assert!(
+            SystemTime::now().duration_since(quiet).unwrap() < Duration::from_secs(3),
+            "no probe after the cooldown"
+        );
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    emu.set_dark(false);
+    let outputs = waiter.await.unwrap();
+
+    let arrivals: Vec<SystemTime> = emu.calls().iter().map(|c| c.at).collect();
+    let count =
+        |a: SystemTime, b: SystemTime| arrivals.iter().filter(|t| **t >= a && **t < b).count();
+    // Nothing while open, one probe for the fleet, nothing until the next cooldown ends.
+    let next_probe = probe + Duration::from_millis(200 + BREAKER_COOLDOWN_MS - 100);
+    assert_eq!(count(quiet, next_probe), 1, "one probe for the whole fleet");
+    let closed_from = probe + Duration::from_millis(200 + BREAKER_COOLDOWN_MS + 500);
+    let mut fast = Vec::new();
+    for (i, out) in outputs.iter().enumerate() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "worker {i} failed: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("worker JSON line");
+        let calls: Vec<(u64, u64, u64)> = v["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c[0].as_u64().unwrap(),
+                    c[1].as_u64().unwrap(),
+                    c[2].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let open: Vec<&(u64, u64, u64)> = calls
+            .iter()
+            .filter(|c| c.0 >= unix_ms(quiet) && c.0 + c.1 / 1000 < unix_ms(probe))
+            .collect();
+        let after: Vec<&(u64, u64, u64)> = calls
+            .iter()
+            .filter(|c| c.0 >= unix_ms(closed_from))
+            .collect();
+        let slowest = open.iter().map(|c| c.1).max().unwrap_or(0);
+        eprintln!(
+            "breaker worker {i}: {} calls, {} while open (slowest {slowest} µs), {} after closing",
+            calls.len(),
+            open.len(),
+            after.len()
+        );
+        assert!(
+            open.len() > 10,
+            "worker {i}: {} calls while open",
+            open.len()
+        );
+        assert!(
+            open.iter().all(|c| c.2 == 1),
+            "worker {i}: a call got through the open circuit: {open:?}"
+        );
+        assert!(
+            slowest < 10_000,
+            "worker {i}: open circuit answered in {slowest} µs"
+        );
+        assert!(
+            after.len() > 10,
+            "worker {i}: {} calls after closing",
+            after.len()
+        );
+        assert!(
+            after.iter().all(|c| c.2 == 0),
+            "worker {i}: the probe did not close the circuit here: {after:?}"
+        );
+        fast.push(slowest);
+    }
+    assert!(
+        count(closed_from, SystemTime::now()) > 30,
+        "the fleet calls the emulator again"
+    );
+    eprintln!("breaker: slowest refusal per worker {fast:?} µs; 1 probe while open");
 }

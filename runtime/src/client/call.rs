@@ -280,7 +280,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let permit = hooks.admit(&req, &correlation_id)?;
+            let permit = hooks.admit(&req, &correlation_id).await?;
             if let Err(when) = self.inner.limiter.acquire(deadline).await {
                 return Err(self.held_back(&req, &correlation_id, when));
             }

@@ -24,6 +24,7 @@
 //! # let _ = client; Ok(()) }
 //! ```
 
+pub(crate) mod breaker;
 pub(crate) mod fleet;
 pub(crate) mod limiter;
 pub mod store;

@@ -3,6 +3,8 @@
 //! when the `prog` feature is on), built in release, and run as
 //!   harness runtime <small calls> <large calls>
 //!   harness tokens <cold calls> <seconds> <calls per second>
+//!   harness fleet <calls> <redis URL or ->      (measure 8: shared limiter and fleet tokens)
+//!   harness fleet-member <API root> <redis URL or -> <client id> <concurrent calls>
 //! It prints one JSON object on stdout.
 
 use std::collections::HashMap;
@@ -17,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gouvgen_runtime::presets::{self, Environment, PisteAccess};
-use gouvgen_runtime::{ApiClient, Secret};
+use gouvgen_runtime::{ApiClient, Method, RateLimit, Request, Secret, Undocumented};
 use serde::Deserialize;
 
 // ---------------------------------------------------------------- payloads
@@ -508,6 +510,154 @@ async fn tokens_mode(cold: usize, seconds: u64, rate: u64) -> serde_json::Value 
     })
 }
 
+// ---------------------------------------------------------------- measure 8
+
+/// One call through the runtime directly (no generated code), body read.
+async fn raw_call(c: &ApiClient) {
+    let req = Request::new(
+        Method::GET,
+        "getUniteLegale",
+        "/v3/insee/sirene/unites_legales/small".into(),
+    );
+    let r = c.execute::<Undocumented>(req).await.unwrap();
+    black_box(r.bytes::<Undocumented>().unwrap());
+}
+
+fn fleet_client(base: &str, id: &str, redis: Option<&str>) -> ApiClient {
+    let mut b = ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Sandbox))
+        .api_root(base)
+        .token_url(format!("{base}/token"))
+        .client_credentials(id.to_string(), Secret::new("secret".to_string()))
+        .no_rate_limit();
+    if let Some(url) = redis {
+        b = b.redis(url);
+    }
+    b.build().unwrap()
+}
+
+/// A process of the fleet: `conc` concurrent calls on a cold token cache; prints the count ok.
+async fn fleet_member(base: &str, redis: Option<&str>, id: &str, conc: usize) -> serde_json::Value {
+    let c = fleet_client(base, id, redis);
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..conc {
+        let c = c.clone();
+        set.spawn(async move { raw_call(&c).await });
+    }
+    let mut ok = 0;
+    while let Some(r) = set.join_next().await {
+        ok += usize::from(r.is_ok());
+    }
+    serde_json::json!({ "ok": ok })
+}
+
+/// Token requests of `n` OS processes (this binary, `fleet-member`) of one account.
+fn fleet_processes(base: &str, redis: Option<&str>, id: &str, n: usize, conc: usize) -> usize {
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["fleet-member", base, redis.unwrap_or("-"), id])
+                .arg(conc.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ok = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        ok += v["ok"].as_u64().unwrap_or(0) as usize;
+    }
+    ok
+}
+
+async fn fleet_mode(calls: usize, redis: Option<String>) -> serde_json::Value {
+    let (base, state) = serve(true, Duration::from_secs(3600)).await;
+    let token = |id: &str| fleet_client(&base, id, None);
+    // Per-call overhead: the same call through each client, interleaved in a fresh random
+    // order every round. Warm: each client's token is fetched before timing.
+    let limited = |id: &str, redis: Option<&str>| {
+        let mut b = ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Sandbox))
+            .api_root(&base)
+            .token_url(format!("{base}/token"))
+            .client_credentials(id.to_string(), Secret::new("secret".to_string()))
+            .rate_limit(RateLimit::per_second(1_000_000).with_burst(1_000_000));
+        if let Some(url) = redis {
+            b = b.redis(url);
+        }
+        b.build().unwrap()
+    };
+    let mut names = vec![
+        "no shared limiter (local state)",
+        "shared limiter, in process",
+    ];
+    let mut clients = vec![token("overhead-local"), limited("overhead-process", None)];
+    if let Some(url) = redis.as_deref() {
+        names.push("shared limiter, Redis");
+        clients.push(limited("overhead-redis", Some(url)));
+    }
+    for c in &clients {
+        raw_call(c).await;
+    }
+    let n = clients.len();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); n];
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in 0..(calls / 10 + calls) {
+        for j in (1..n).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(j, (rng % (j as u64 + 1)) as usize);
+        }
+        for &k in &order {
+            let t = Instant::now();
+            raw_call(&clients[k]).await;
+            if i >= calls / 10 {
+                samples[k].push(t.elapsed());
+            }
+        }
+    }
+    let overhead: Vec<serde_json::Value> = names
+        .iter()
+        .zip(samples)
+        .map(|(name, v)| serde_json::json!({ "client": name, "latency": stats(v) }))
+        .collect();
+
+    // Token requests per fleet: 4 clients or 4 processes of one account, 50 concurrent calls
+    // each, cold caches.
+    let issued = || state.tokens.issued.load(Ordering::SeqCst);
+    let mut fleets = Vec::new();
+    let before = issued();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let base = base.clone();
+        set.spawn(async move { fleet_member(&base, None, "fleet-clients", 50).await });
+    }
+    let mut ok = 0;
+    while let Some(r) = set.join_next().await {
+        ok += r.unwrap()["ok"].as_u64().unwrap_or(0);
+    }
+    fleets.push(serde_json::json!({
+        "fleet": "4 clients in one process", "store": "in process (default)",
+        "calls": 200, "ok": ok, "token_requests": issued() - before }));
+    let before = issued();
+    let ok = fleet_processes(&base, None, "fleet-procs-local", 4, 50);
+    fleets.push(serde_json::json!({
+        "fleet": "4 OS processes", "store": "none (process-local)",
+        "calls": 200, "ok": ok, "token_requests": issued() - before }));
+    if let Some(url) = redis.as_deref() {
+        let before = issued();
+        let ok = fleet_processes(&base, Some(url), "fleet-procs-redis", 4, 50);
+        fleets.push(serde_json::json!({
+            "fleet": "4 OS processes", "store": "Redis",
+            "calls": 200, "ok": ok, "token_requests": issued() - before }));
+    }
+    serde_json::json!({ "calls": calls, "overhead": overhead, "fleets": fleets, "redis": redis.is_some() })
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -515,6 +665,14 @@ async fn main() {
     let out = match args.get(1).map(String::as_str) {
         Some("runtime") => runtime_mode(num(2, 5000) as usize, num(3, 300) as usize).await,
         Some("tokens") => tokens_mode(num(2, 1000) as usize, num(3, 60), num(4, 200)).await,
+        Some("fleet") => {
+            let redis = args.get(3).filter(|u| *u != "-").cloned();
+            fleet_mode(num(2, 5000) as usize, redis).await
+        }
+        Some("fleet-member") if args.len() == 6 => {
+            let redis = Some(args[3].as_str()).filter(|u| *u != "-");
+            fleet_member(&args[2], redis, &args[4], num(5, 50) as usize).await
+        }
         _ => {
             eprintln!(
                 "usage: harness runtime <small calls> <large calls> | tokens <cold> <seconds> <rate>"

@@ -16,6 +16,7 @@ pub const MEASURES: &[&str] = &[
     "runtime",
     "tokens",
     "memory",
+    "fleet",
 ];
 
 /// Command-line options.

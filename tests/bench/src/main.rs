@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Options: `--quick`, `--only <m1,m2,…>` (compiles, gen-time, size, compile-cost, runtime,
-//! tokens, memory), `--clean` (delete the scratch folder first), `--no-peers`, `--reps N`
+//! tokens, memory, fleet), `--clean` (delete the scratch folder first), `--no-peers`, `--reps N`
 //! (generation runs, default 5), `--out FILE` (default: BENCHMARKS.md at the repository root,
 //! or `bench-scratch/BENCHMARKS.quick.md` with `--quick`).
 
@@ -22,6 +22,7 @@ mod m4_compile_cost;
 mod m5_runtime;
 mod m6_tokens;
 mod m7_memory;
+mod m8_fleet;
 mod report;
 mod stats;
 
@@ -192,7 +193,7 @@ fn run(ctx: Ctx) -> ExitCode {
         }
     }
 
-    if o.wants("runtime") || o.wants("tokens") {
+    if o.wants("runtime") || o.wants("tokens") || o.wants("fleet") {
         match harness::build(&ctx) {
             Ok(h) => {
                 if o.wants("runtime") {
@@ -244,12 +245,27 @@ fn run(ctx: Ctx) -> ExitCode {
                         Err(e) => sections.push((6, format!("The token measure failed: `{e}`\n"))),
                     }
                 }
+                if o.wants("fleet") {
+                    let calls = if o.quick { 1000 } else { 5000 };
+                    log(format!(
+                        "fleet: {calls} calls per client, then 3 token fleets"
+                    ));
+                    match m8_fleet::run(&h, calls) {
+                        Ok(f) => {
+                            if let Some(why) = &f.skipped {
+                                log(format!("fleet: Redis rows skipped: {why}"));
+                            }
+                            sections.push((8, f.section()));
+                        }
+                        Err(e) => sections.push((8, format!("The fleet measure failed: `{e}`\n"))),
+                    }
+                }
                 if !h.with_progenitor {
                     log("progenitor's client is not in the harness");
                 }
             }
             Err(e) => {
-                for m in [5, 6] {
+                for m in [5, 6, 8] {
                     sections.push((m, format!("The loopback harness did not build: `{e}`\n")));
                 }
             }
@@ -346,6 +362,7 @@ fn run(ctx: Ctx) -> ExitCode {
         "5. Runtime: latency and throughput",
         "6. Tokens",
         "7. Peak memory of the generator",
+        "8. Shared limiter and fleet tokens",
     ];
     for (n, s) in &sections {
         let _ = write!(md, "## {}\n\n{}\n", titles[*n], s.trim_end());

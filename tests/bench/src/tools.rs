@@ -168,7 +168,14 @@ pub fn build_ours(ctx: &Ctx) -> bool {
     log("building gouvgen (release)");
     let st = Command::new(&ctx.cargo)
         .current_dir(&ctx.root)
-        .args(["build", "--release", "-p", "gouvgen", "--bin", "gouvgen"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "gouvgen-cli",
+            "--bin",
+            "gouvgen",
+        ])
         .status();
     matches!(st, Ok(s) if s.success()) && ctx.gouvgen.is_file()
 }

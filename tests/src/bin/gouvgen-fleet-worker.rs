@@ -3,14 +3,25 @@
 //! account, sharing tokens, limits and 429 pauses through Redis. Prints one JSON line.
 //!
 //! Usage: gouvgen-fleet-worker PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS
+//! [PROBE_MS STORE_TIMEOUT_MS]
 //! (FORCE_429_AT_MS < 0: never; else one PISTE call asks the emulator for a 429 then).
+//! PROBE_MS > 0: one more task calls the Douane account every PROBE_MS through a client without
+//! rate limit (so a call waits for nothing but the store) and reports each call's start (Unix
+//! ms) and duration: what a stalled Redis costs a call. Runtime warnings go to stderr.
+//!
+//! Breaker mode: gouvgen-fleet-worker breaker API_URL JWT REDIS_URL RUN_MS FAILURES COOLDOWN_MS
+//! calls an API Entreprise emulator every 20 ms for RUN_MS (200 ms timeout, no retry, circuit
+//! breaker shared through Redis) and prints each call's start (Unix ms), duration (µs) and
+//! outcome (0 ok, 1 Unavailable, 2 timeout, 3 other).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use gouvgen_runtime::presets::{self, DouaneEnvironment, Environment, PisteAccess};
-use gouvgen_runtime::{ApiClient, CallOptions, Method, RateLimit, Request, RetryPolicy};
+use gouvgen_runtime::{
+    ApiClient, CallOptions, CircuitBreaker, Error, Method, RateLimit, Request, RetryPolicy,
+};
 
 type U = gouvgen_runtime::Undocumented;
 
@@ -25,12 +36,21 @@ struct Counts {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let a: Vec<String> = std::env::args().collect();
-    assert_eq!(
-        a.len(),
-        7,
-        "usage: PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS"
+    if a.get(1).map(String::as_str) == Some("breaker") {
+        return breaker_mode(&a[2..]).await;
+    }
+    assert!(
+        a.len() == 7 || a.len() == 9,
+        "usage: PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS [PROBE_MS STORE_TIMEOUT_MS]"
     );
+    let probe_every: u64 = a.get(7).map_or(0, |v| v.parse().unwrap());
+    let store_timeout = Duration::from_millis(a.get(8).map_or(250, |v| v.parse().unwrap()));
     let (piste_url, douane_url, redis) = (a[1].clone(), a[2].clone(), a[3].clone());
     let run = Duration::from_millis(a[4].parse().unwrap());
     let tasks: usize = a[5].parse().unwrap();
@@ -48,6 +68,7 @@ async fn main() {
     // tens of ms on a loaded machine (a late call shortens the next window).
     .rate_limit(RateLimit::per_second(19))
     .redis(&redis)
+    .shared_store_timeout(store_timeout)
     .build()
     .unwrap();
     let douane = ApiClient::builder(presets::douane(DouaneEnvironment::Production))
@@ -56,6 +77,18 @@ async fn main() {
         .password_grant("compte-api", "mot-de-passe")
         .rate_limit(RateLimit::per_second(40))
         .redis(&redis)
+        .shared_store_timeout(store_timeout)
+        .build()
+        .unwrap();
+    // Same account, no rate limit: its calls wait for the store (one 429-pause check), the
+    // shared token and the emulator, nothing else.
+    let probe = ApiClient::builder(presets::douane(DouaneEnvironment::Production))
+        .api_root(douane_url.clone())
+        .token_url(format!("{douane_url}/oauth2/token"))
+        .password_grant("compte-api", "mot-de-passe")
+        .no_rate_limit()
+        .redis(&redis)
+        .shared_store_timeout(store_timeout)
         .build()
         .unwrap();
 
@@ -108,6 +141,33 @@ async fn main() {
             }
         });
     }
+    let probes = tokio::spawn(async move {
+        let mut out: Vec<[u64; 2]> = Vec::new();
+        if probe_every == 0 {
+            return (out, 0u64);
+        }
+        let mut errors = 0;
+        let mut tick = tokio::time::interval(Duration::from_millis(probe_every));
+        let mut i = 0u64;
+        while Instant::now() < stop {
+            tick.tick().await;
+            i += 1;
+            let at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+            let began = Instant::now();
+            let r = probe
+                .execute::<U>(Request::new(
+                    Method::GET,
+                    "consulterStatut",
+                    format!("/declarations/v1/declarations/probe-{i}/statut"),
+                ))
+                .await;
+            if !r.is_ok_and(|r| r.status() < 400) {
+                errors += 1;
+            }
+            out.push([at.as_millis() as u64, began.elapsed().as_millis() as u64]);
+        }
+        (out, errors)
+    });
     let mut forced = serde_json::Value::Null;
     if force_at >= 0 {
         tokio::time::sleep(Duration::from_millis(force_at as u64)).await;
@@ -129,6 +189,7 @@ async fn main() {
     while let Some(r) = set.join_next().await {
         r.unwrap();
     }
+    let (probes, probe_errors) = probes.await.unwrap();
     let c = &counts;
     println!(
         "{}",
@@ -141,6 +202,60 @@ async fn main() {
             "token_requests": piste.token_requests() + douane.token_requests(),
             "elapsed_ms": start.elapsed().as_millis() as u64,
             "forced": forced,
+            "probes": probes,
+            "probe_errors": probe_errors,
         })
     );
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+async fn breaker_mode(a: &[String]) {
+    assert_eq!(
+        a.len(),
+        6,
+        "usage: breaker API_URL JWT REDIS_URL RUN_MS FAILURES COOLDOWN_MS"
+    );
+    let client = ApiClient::builder(presets::api_entreprise(Environment::Production))
+        .api_root(a[0].clone())
+        .jwt(a[1].clone())
+        .no_rate_limit()
+        .traceability("Aides publiques", "13002526500013", "dossier")
+        .timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::none())
+        .circuit_breaker(CircuitBreaker::new(
+            a[4].parse().unwrap(),
+            Duration::from_millis(a[5].parse().unwrap()),
+        ))
+        .redis(&a[2])
+        .build()
+        .unwrap();
+    let stop = Instant::now() + Duration::from_millis(a[3].parse().unwrap());
+    let mut out: Vec<[u64; 3]> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while Instant::now() < stop {
+        tick.tick().await;
+        let at = unix_ms();
+        let began = Instant::now();
+        let req = Request::new(
+            Method::GET,
+            "uniteLegale",
+            "/v3/insee/sirene/unites_legales/130025265".into(),
+        )
+        .traceability();
+        let kind = match client.execute::<U>(req).await {
+            Ok(r) if r.status() < 400 => 0,
+            Err(Error::Unavailable { .. }) => 1,
+            Err(Error::Timeout { .. }) => 2,
+            _ => 3,
+        };
+        out.push([at, began.elapsed().as_micros() as u64, kind]);
+    }
+    println!("{}", serde_json::json!({ "calls": out }));
 }

@@ -24,6 +24,7 @@ pub struct Config {
     out_file: Option<String>,
     type_renames: Vec<(String, String)>,
     operation_renames: Vec<(String, String)>,
+    allowed_ref_dirs: Vec<PathBuf>,
 }
 
 impl Config {
@@ -34,6 +35,7 @@ impl Config {
             out_file: None,
             type_renames: Vec::new(),
             operation_renames: Vec::new(),
+            allowed_ref_dirs: Vec::new(),
         }
     }
 
@@ -55,6 +57,13 @@ impl Config {
         self
     }
 
+    /// Lets the document's external `$ref`s also read files under `dir` (relative to the
+    /// crate's manifest folder, or absolute); by default only the document's own folder.
+    pub fn allow_refs_outside(mut self, dir: impl AsRef<Path>) -> Self {
+        self.allowed_ref_dirs.push(dir.as_ref().to_path_buf());
+        self
+    }
+
     /// Generates the module; returns the file written. Errors are returned, not printed.
     pub fn generate(&self) -> Result<PathBuf> {
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
@@ -73,7 +82,13 @@ impl Config {
             })?;
         // Watch the root document even when it fails to load, so fixing it triggers a rebuild.
         println!("cargo:rerun-if-changed={}", spec_path.display());
-        let mut spec = crate::read_spec(&spec_path)?;
+        let options = crate::load::LoadOptions {
+            allowed_ref_dirs: (self.allowed_ref_dirs.iter())
+                .map(|d| manifest_dir.join(d))
+                .collect(),
+            ..Default::default()
+        };
+        let mut spec = crate::read_spec_with(&spec_path, &options)?;
         for input in spec.inputs.iter().skip(1) {
             println!("cargo:rerun-if-changed={}", input.display());
         }

@@ -85,7 +85,24 @@ pub fn generate_crate(
     settings: &CrateSettings,
     force: bool,
 ) -> Result<Spec> {
-    let spec = read_spec(spec_path)?;
+    generate_crate_with(
+        spec_path,
+        out,
+        settings,
+        force,
+        &load::LoadOptions::default(),
+    )
+}
+
+/// [`generate_crate`] with loader options (e.g. references outside the document's folder).
+pub fn generate_crate_with(
+    spec_path: &Path,
+    out: &Path,
+    settings: &CrateSettings,
+    force: bool,
+    options: &load::LoadOptions,
+) -> Result<Spec> {
+    let spec = read_spec_with(spec_path, options)?;
     let files = generate_files(&spec, settings)?;
     output::write_crate(&files, out, force)?;
     Ok(spec)

@@ -459,6 +459,12 @@ pub fn run(plan: &Plan, seeds: &[Seed]) -> Vec<RunResult> {
                         plan.time_limit,
                         plan.mem_cap,
                     );
+                    // The crate is written again in process for the compile sample; a
+                    // refused mutant is not needed again. 10,000 of them would fill the disk.
+                    let _ = std::fs::remove_dir_all(&out);
+                    if r.outcome == Outcome::Refused {
+                        let _ = std::fs::remove_file(&file);
+                    }
                     results.lock().unwrap().push((i, r));
                 }
             });

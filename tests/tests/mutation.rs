@@ -70,13 +70,16 @@ fn mutants_never_panic_hang_or_blow_up_and_accepted_ones_compile() {
         jobs: 2,
         work: work.path().to_path_buf(),
     };
+    let started = std::time::Instant::now();
     let results = mutation::run(&plan, &seeds);
+    let run_time = started.elapsed();
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
     let over_memory: Vec<_> = results.iter().filter(|r| r.max_rss > 1 << 30).collect();
     let slowest = results.iter().max_by_key(|r| r.elapsed).expect("runs");
     let largest = results.iter().max_by_key(|r| r.max_rss).expect("runs");
     eprintln!(
-        "mutation seed {seed}: {mutants} mutants, {} accepted, {} refused, {} panics, {} crashes, {} over 20 s, {} over 1 GiB; slowest {:.2} s ({}), largest {} MiB ({})",
+        "mutation seed {seed}: {mutants} mutants in {:.0} s, {} accepted, {} refused, {} panics, {} crashes, {} over 20 s, {} over 1 GiB; slowest {:.2} s ({}), largest {} MiB ({})",
+        run_time.as_secs_f64(),
         count(Outcome::Accepted),
         count(Outcome::Refused),
         count(Outcome::Panic),
@@ -119,6 +122,7 @@ fn mutants_never_panic_hang_or_blow_up_and_accepted_ones_compile() {
         .collect();
     let step = (accepted.len() / compile.max(1)).max(1);
     let sample: Vec<_> = accepted.iter().step_by(step).take(compile).collect();
+    let started = std::time::Instant::now();
     let mut ws = ScratchWorkspace::new("mutants");
     for (i, r) in sample.iter().enumerate() {
         ws.add_plain(&r.file, &format!("mutant-{i}"))
@@ -144,14 +148,21 @@ fn mutants_never_panic_hang_or_blow_up_and_accepted_ones_compile() {
         .filter(|l| l.contains("could not compile"))
         .collect();
     eprintln!(
-        "compiled {} accepted mutants: {} failed",
+        "compiled {} accepted mutants in {:.0} s: {} failed",
         sample.len(),
+        started.elapsed().as_secs_f64(),
         failed.len()
     );
     if !ok {
+        // The mutants live in a temporary folder: keep the failing ones next to their crates.
+        let kept = ws.dir.join("failed-mutants");
+        std::fs::create_dir_all(&kept).expect("folder for failing mutants");
         for (i, r) in sample.iter().enumerate() {
             if failed.iter().any(|l| l.contains(&format!("`mutant-{i}`"))) {
-                eprintln!("mutant-{i} = {}", r.file.display());
+                let name = r.file.file_name().expect("mutant file name");
+                let copy = kept.join(name);
+                std::fs::copy(&r.file, &copy).expect("failing mutant kept");
+                eprintln!("mutant-{i} = {}", copy.display());
             }
         }
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gouvgen::load::LoadOptions;
 use gouvgen::{CrateSettings, RuntimeDep};
 
 #[derive(Parser)]
@@ -52,11 +53,15 @@ enum Command {
         /// (no outside program).
         #[arg(long, value_enum, default_value_t = Layout::Rustfmt)]
         formatter: Layout,
+        #[command(flatten)]
+        refs: RefAccess,
     },
     /// Validate a document and list its warnings.
     Check {
         /// The document.
         spec: PathBuf,
+        #[command(flatten)]
+        refs: RefAccess,
     },
     /// Regenerate every client listed in specs/manifest.toml.
     Sync {
@@ -82,6 +87,8 @@ enum Command {
         /// A TOML scenario: forced errors, throttle, outage, latency, darkness, quota.
         #[arg(long)]
         scenario: Option<PathBuf>,
+        #[command(flatten)]
+        refs: RefAccess,
     },
     /// Report what changed for users of the generated client between two documents.
     Diff {
@@ -95,7 +102,38 @@ enum Command {
         /// Exit with status 2 when a change is breaking.
         #[arg(long)]
         fail_on_breaking: bool,
+        #[command(flatten)]
+        refs: RefAccess,
     },
+}
+
+/// Which files a document's external references may read (every command that reads one).
+#[derive(clap::Args, Clone, Default)]
+struct RefAccess {
+    /// Let external `$ref`s also read files under DIR and its subfolders (repeatable). By
+    /// default a document reads only its own folder; `--allow-refs-outside /` allows any
+    /// file. (`gouvgen sync` reads `allow_refs_outside = [...]` from each manifest entry.)
+    #[arg(long = "allow-refs-outside", value_name = "DIR", value_parser = existing_folder)]
+    allow_refs_outside: Vec<PathBuf>,
+}
+
+impl RefAccess {
+    fn options(&self) -> LoadOptions {
+        LoadOptions {
+            allowed_ref_dirs: self.allow_refs_outside.clone(),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// A folder that exists (a typo must not read as "outside the document's folder" later).
+fn existing_folder(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.is_dir() {
+        Ok(path)
+    } else {
+        Err(format!("`{text}` is not an existing folder"))
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -117,6 +155,7 @@ pub fn main() -> ExitCode {
             runtime_version,
             force,
             formatter,
+            refs,
         } => {
             let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
             let mut settings = CrateSettings::new(name);
@@ -135,7 +174,7 @@ pub fn main() -> ExitCode {
                 },
                 None => RuntimeDep::Version(runtime_version_req),
             };
-            gouvgen::generate_crate(&spec, &out, &settings, force).map(|s| {
+            gouvgen::generate_crate_with(&spec, &out, &settings, force, &refs.options()).map(|s| {
                 print_warnings(&s.warnings);
                 eprintln!(
                     "generated {} ({} operations, {} types) in {}",
@@ -146,7 +185,7 @@ pub fn main() -> ExitCode {
                 );
             })
         }
-        Command::Check { spec } => gouvgen::read_spec(&spec).map(|s| {
+        Command::Check { spec, refs } => gouvgen::read_spec_with(&spec, &refs.options()).map(|s| {
             print_warnings(&s.warnings);
             println!(
                 "{}: {} {} ({}), {} operations, {} types, {} warnings",
@@ -173,8 +212,10 @@ pub fn main() -> ExitCode {
             gateway,
             port,
             scenario,
+            refs,
         } => {
-            return match crate::emulate::run(&specs, gateway, port, scenario.as_deref()) {
+            let options = refs.options();
+            return match crate::emulate::run(&specs, gateway, port, scenario.as_deref(), &options) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -187,8 +228,9 @@ pub fn main() -> ExitCode {
             new,
             format,
             fail_on_breaking,
+            refs,
         } => {
-            return match diff(&old, &new, format) {
+            return match diff(&old, &new, format, &refs.options()) {
                 Ok(breaking) if breaking > 0 && fail_on_breaking => ExitCode::from(2),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -242,9 +284,14 @@ fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode
 }
 
 /// Prints the report; returns the number of breaking changes (in Rust or on the wire).
-fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen::Result<usize> {
-    let old = gouvgen::read_spec(old)?;
-    let new = gouvgen::read_spec(new)?;
+fn diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    format: Format,
+    options: &LoadOptions,
+) -> gouvgen::Result<usize> {
+    let old = gouvgen::read_spec_with(old, options)?;
+    let new = gouvgen::read_spec_with(new, options)?;
     let report = gouvgen::diff::compare(&old.api, &new.api);
     match format {
         Format::Text => print!("{}", report.to_text()),

@@ -211,12 +211,14 @@ pub fn run(
     gateway: GatewayArg,
     port: Option<u16>,
     scenario: Option<&Path>,
+    options: &gouvgen::load::LoadOptions,
 ) -> Result<(), String> {
     let scenario = match scenario {
         Some(p) => ScenarioFile::load(p)?,
         None => ScenarioFile::default(),
     };
     let (config, credentials) = configure(specs, gateway, port, &scenario);
+    let config = config.load_options(options.clone());
     // One line per call: method, path template (paths carry personal data), status,
     // correlation ID.
     let config = config.on_call(|call| {

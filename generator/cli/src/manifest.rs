@@ -80,6 +80,33 @@ pub struct ClientEntry {
     pub scopes: Vec<String>,
     /// API key header, for APIs that need one.
     pub api_key_header: Option<String>,
+    /// Folders outside the document's own whose files its external `$ref`s may read,
+    /// relative to the manifest's folder (the command line's `--allow-refs-outside`).
+    #[serde(default)]
+    pub allow_refs_outside: Vec<PathBuf>,
+}
+
+impl ClientEntry {
+    /// The loader options of this entry; `specs_dir` is the manifest's folder. A folder that
+    /// does not exist is a manifest error naming the entry.
+    pub fn load_options(&self, specs_dir: &Path) -> Result<gouvgen::load::LoadOptions> {
+        let mut options = gouvgen::load::LoadOptions::default();
+        for dir in &self.allow_refs_outside {
+            let full = specs_dir.join(dir);
+            if !full.is_dir() {
+                return Err(Error::Config {
+                    message: format!(
+                        "client `{}`: allow_refs_outside names `{}`, which is not a folder",
+                        self.name,
+                        full.display()
+                    ),
+                    hint: "name existing folders, relative to the manifest's folder".into(),
+                });
+            }
+            options.allowed_ref_dirs.push(full);
+        }
+        Ok(options)
+    }
 }
 
 impl Manifest {

@@ -150,7 +150,8 @@ fn sync_one(
     check: bool,
 ) -> Result<ClientOutcome> {
     let spec_path = specs_dir.join(&entry.spec);
-    let spec = gouvgen::read_spec(&spec_path)?;
+    let options = entry.load_options(specs_dir)?;
+    let spec = gouvgen::read_spec_with(&spec_path, &options)?;
     let out = layout.root.join(&entry.output);
     let spec_file_name = spec.provenance.file_name.clone();
     let previous_spec = out.join("spec").join(&spec_file_name);
@@ -164,7 +165,7 @@ fn sync_one(
         let new =
             std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e, "check permissions"))?;
         if old != new {
-            let old_spec = gouvgen::read_spec(&previous_spec)?;
+            let old_spec = read_previous(&previous_spec, &spec.inputs, &options)?;
             let report = diff::compare(&old_spec.api, &spec.api);
             bump = if report.bump == Bump::None {
                 Bump::Patch
@@ -241,6 +242,57 @@ fn sync_one(
         bump,
         operations: spec.api.operations.len(),
     })
+}
+
+/// Reads the copy of the previous document kept in the crate's `spec/` folder.
+///
+/// The copies are kept flat (`spec/<file name>`), but references name files by their path
+/// from the referencing file (`../shared/common.yaml`). For a document of several files the
+/// copies are laid out again as the current files are, in a temporary folder, and read there;
+/// its references may then read only that folder.
+fn read_previous(
+    previous: &Path,
+    inputs: &[PathBuf],
+    options: &gouvgen::load::LoadOptions,
+) -> Result<gouvgen::Spec> {
+    if inputs.len() < 2 {
+        return gouvgen::read_spec_with(previous, options);
+    }
+    let kept = previous.parent().unwrap_or(Path::new("."));
+    let canonical: Vec<PathBuf> = inputs
+        .iter()
+        .map(|p| std::fs::canonicalize(p).map_err(|e| Error::io(p, e, "check permissions")))
+        .collect::<Result<_>>()?;
+    let mut common = canonical[0]
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_path_buf();
+    for p in &canonical[1..] {
+        while !p.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    let scratch = tempfile::tempdir()
+        .map_err(|e| Error::io(Path::new("temporary folder"), e, "check TMPDIR"))?;
+    for p in &canonical {
+        let (Ok(rel), Some(name)) = (p.strip_prefix(&common), p.file_name()) else {
+            continue;
+        };
+        let copy = kept.join(name);
+        if !copy.exists() {
+            continue;
+        }
+        let to = scratch.path().join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e, "check TMPDIR"))?;
+        }
+        std::fs::copy(&copy, &to).map_err(|e| Error::io(&copy, e, "check permissions"))?;
+    }
+    let root = canonical[0].strip_prefix(&common).unwrap_or(Path::new(""));
+    let scoped = gouvgen::load::LoadOptions::default().allow_refs_in(scratch.path());
+    gouvgen::read_spec_with(&scratch.path().join(root), &scoped)
 }
 
 /// Files that are missing, different, or on disk but no longer generated.

@@ -86,6 +86,8 @@ struct Bundler {
     root_file: PathBuf,
     /// Folder external files must stay under, unless `allow_outside`.
     root_dir: PathBuf,
+    /// More folders they may be under (canonical).
+    allowed_dirs: Vec<PathBuf>,
     allow_outside: bool,
     inlined_nodes: usize,
     schemas_pointer: &'static str,
@@ -118,6 +120,7 @@ pub(super) fn bundle(doc: &mut Document, options: &super::LoadOptions) -> Result
     let mut b = Bundler {
         root_file: root_file.clone(),
         root_dir,
+        allowed_dirs: allowed_dirs(options)?,
         allow_outside: options.allow_refs_outside,
         inlined_nodes: 0,
         schemas_pointer,
@@ -158,7 +161,41 @@ fn ensure_object<'a>(root: &'a mut Value, pointer: &str) -> &'a mut Map<String, 
     cur.as_object_mut().expect("object")
 }
 
+/// The allowed folders of `options`, canonical; a missing one is an error (a typo there would
+/// otherwise read as "outside the document's folder" later).
+fn allowed_dirs(options: &super::LoadOptions) -> Result<Vec<PathBuf>> {
+    options
+        .allowed_ref_dirs
+        .iter()
+        .map(|dir| {
+            let canonical = std::fs::canonicalize(dir).map_err(|e| Error::Config {
+                message: format!(
+                    "folder `{}` allowed for references cannot be read: {e}",
+                    dir.display()
+                ),
+                hint: "name an existing folder (relative paths start at the working directory)"
+                    .into(),
+            })?;
+            if canonical.is_dir() {
+                Ok(canonical)
+            } else {
+                Err(Error::Config {
+                    message: format!("`{}` allowed for references is not a folder", dir.display()),
+                    hint: "name the folder that holds the referenced files".into(),
+                })
+            }
+        })
+        .collect()
+}
+
 impl Bundler {
+    /// Whether an external reference may read `file` (canonical).
+    fn may_read(&self, file: &Path) -> bool {
+        self.allow_outside
+            || file.starts_with(&self.root_dir)
+            || self.allowed_dirs.iter().any(|d| file.starts_with(d))
+    }
+
     /// Rewrites a node; `names` says its keys are names (under `properties`, `schemas`, …),
     /// so a key `$ref` or `example` there is a name, not a keyword.
     fn rewrite(
@@ -300,7 +337,8 @@ impl Bundler {
                 "fix the path (it is relative to the referencing file) or add the missing file",
             )
         })?;
-        if !self.allow_outside && !target_file.starts_with(&self.root_dir) {
+        if !self.may_read(&target_file) {
+            let folder = target_file.parent().unwrap_or(Path::new("/")).display();
             return Err(self.error_at(
                 file,
                 pointer,
@@ -310,7 +348,9 @@ impl Bundler {
                     target_file.display(),
                     self.root_dir.display()
                 ),
-                "keep referenced files in the document's folder (or below), or allow references outside it explicitly (LoadOptions::allow_refs_outside)",
+                &format!(
+                    "keep referenced files in the document's folder (or below), or allow their folder explicitly: `gouvgen --allow-refs-outside {folder}` on the command line, `allow_refs_outside = [\"{folder}\"]` in a sync manifest entry (relative to the manifest), `.allow_refs_outside(..)` on a `gouvgen::build::Config`, `LoadOptions::allowed_ref_dirs` in the library"
+                ),
             ));
         }
         if target_file == self.root_file {

@@ -91,11 +91,27 @@ pub fn load_value(path: &Path) -> Result<Value> {
 }
 
 /// What the loader may read besides the document.
+///
+/// By default external references must stay under the root document's folder: a document
+/// reads only its own folder. The `gouvgen` command line sets
+/// [`allowed_ref_dirs`](Self::allowed_ref_dirs) with `--allow-refs-outside <DIR>`, a sync
+/// manifest entry with `allow_refs_outside = ["DIR", ...]`.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// Follow external references to files outside the root document's folder (by default
-    /// they are refused: a document reads only its own folder).
+    /// Follow external references to any file, wherever it is.
     pub allow_refs_outside: bool,
+    /// Folders, besides the document's own, whose files (and subfolders) external references
+    /// may read. Each must exist; it is canonicalised, so `..` and symbolic links cannot
+    /// widen it.
+    pub allowed_ref_dirs: Vec<PathBuf>,
+}
+
+impl LoadOptions {
+    /// Also lets external references read files under `dir`.
+    pub fn allow_refs_in(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.allowed_ref_dirs.push(dir.into());
+        self
+    }
 }
 
 /// Loads a document and bundles the files it references (default [`LoadOptions`]).

@@ -82,6 +82,7 @@ pub struct GatewayConfig {
     pub(crate) ban_grace: Duration,
     pub(crate) call_log_capacity: usize,
     pub(crate) specs: Vec<PathBuf>,
+    pub(crate) load_options: gouvgen::load::LoadOptions,
     pub(crate) port: u16,
     pub(crate) on_call: Option<CallObserver>,
 }
@@ -103,6 +104,7 @@ impl GatewayConfig {
             ban_grace: Duration::from_millis(100),
             call_log_capacity: 100_000,
             specs: Vec::new(),
+            load_options: gouvgen::load::LoadOptions::default(),
             port: 0,
             on_call: None,
         }
@@ -214,6 +216,13 @@ impl GatewayConfig {
     /// its base path, answering with its examples.
     pub fn mount_spec(mut self, path: impl Into<PathBuf>) -> Self {
         self.specs.push(path.into());
+        self
+    }
+
+    /// Which files the mounted documents' external references may read (by default, files
+    /// under each document's own folder, as `gouvgen generate` reads them).
+    pub fn load_options(mut self, options: gouvgen::load::LoadOptions) -> Self {
+        self.load_options = options;
         self
     }
 

@@ -108,7 +108,7 @@ impl Emulator {
     pub async fn try_start(config: GatewayConfig) -> Result<Emulator, String> {
         let mut routes = Vec::new();
         for path in &config.specs {
-            routes.extend(spec::load(path)?);
+            routes.extend(spec::load(path, &config.load_options)?);
         }
         let shared = Arc::new(Shared {
             config,

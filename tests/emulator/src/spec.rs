@@ -1,9 +1,10 @@
 //! The API side of the emulator: every operation of a mounted document, answered with the
 //! examples the document gives.
 //!
-//! Documents are read with the project's loader (`gouvgen::load::load_value`, JSON or YAML,
-//! references left as they are) but interpreted here, independently of the generator's
-//! normaliser: a normaliser bug must not be hidden by the same bug on the server side.
+//! Documents are read with the project's loader (`gouvgen::load::load_document_with`, JSON or
+//! YAML, files named by external references brought in, local references left as they are)
+//! but interpreted here, independently of the generator's normaliser: a normaliser bug must
+//! not be hidden by the same bug on the server side.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -132,10 +133,13 @@ impl Route {
 }
 
 /// Reads a document into its routes, each under the document's base path.
-pub(crate) fn load(path: &Path) -> Result<Vec<Route>, String> {
-    let doc = gouvgen::load::load_value(path)
+pub(crate) fn load(
+    path: &Path,
+    options: &gouvgen::load::LoadOptions,
+) -> Result<Vec<Route>, String> {
+    let doc = gouvgen::load::load_document_with(path, options)
         .map_err(|e| format!("emulator cannot load {}: {e}", path.display()))?;
-    routes(&doc).map_err(|e| format!("{}: {e}", path.display()))
+    routes(&doc.root).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The routes of a loaded (raw, unresolved) document.

@@ -1,74 +1,113 @@
 //! What changed for users of the generated Rust API between two versions of a document.
 //!
-//! The comparison walks the two models from each operation (parameters, body, responses)
-//! down through the types they use, so renamed inline types do not show as noise and a
-//! Swagger 2.0 → OpenAPI 3 migration compares like with like. Each change says whether code
-//! written against the old client breaks, and the semver bump it calls for.
+//! The comparison is between the two crates' [`Surface`]s, the same data `emit` prints: items
+//! by path, struct fields and constructors, enum variants, methods, their arguments, builder
+//! setters, success and error types. Each change is classified by the rules of the Cargo
+//! reference's SemVer chapter (`category`), so "breaking" means code written against the old
+//! crate stops compiling. Changes Rust does not see (authentication, media types,
+//! traceability, routes) are reported too, at [`Level::Document`]: they break no build, but a
+//! wire-level break is still released as a breaking version.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{
-    Api, BodyKind, Operation, ParamIn, Prim, Security, TypeKind, TypeRef, TypeSpace,
+use crate::model::{Api, Operation, Security};
+use crate::surface::{
+    self, ArgSource, Method, SetterKind, StructItem, Success, Surface, TypeItem, TypeItemKind,
 };
 
 /// The kind of a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
-    /// An operation disappeared.
+    /// A method of `Client` disappeared.
     OperationRemoved,
-    /// An operation appeared.
+    /// A method appeared.
     OperationAdded,
     /// Same method and path, new Rust method name.
     OperationRenamed,
-    /// A parameter the caller must pass appeared.
+    /// A required argument appeared (the method's arity changed).
     RequiredParameterAdded,
-    /// An optional parameter appeared.
+    /// A builder setter for an optional parameter appeared.
     OptionalParameterAdded,
-    /// A parameter disappeared.
+    /// A parameter (argument or setter) disappeared.
     ParameterRemoved,
-    /// A parameter became required or optional.
+    /// A parameter moved between the arguments and the builder's setters.
     ParameterRequirementChanged,
     /// A parameter's type changed.
     ParameterTypeChanged,
-    /// The request body appeared, disappeared or changed type.
+    /// The body argument appeared, disappeared or changed type.
     RequestBodyChanged,
-    /// The success response changed type.
+    /// The success type changed, or a variant of the success enum disappeared.
     ResponseTypeChanged,
-    /// A documented error response appeared or disappeared.
+    /// A variant of the success enum appeared.
+    ResponseAdded,
+    /// A variant of the operation's error enum appeared, disappeared or changed type.
     ErrorResponseChanged,
-    /// A field disappeared from a type.
+    /// A type appeared.
+    TypeAdded,
+    /// A type disappeared.
+    TypeRemoved,
+    /// A type got a new name (same definition).
+    TypeRenamed,
+    /// A type changed kind (struct, enum, union, alias) or alias target.
+    TypeChanged,
+    /// A field disappeared.
     FieldRemoved,
-    /// A field appeared in a type.
+    /// A field appeared.
     FieldAdded,
     /// A field's type changed.
     FieldTypeChanged,
-    /// A field became required or optional.
+    /// The constructor's arguments changed (a field became required or optional).
     FieldRequirementChanged,
+    /// A struct lost its `Default` implementation.
+    DefaultRemoved,
     /// An enum gained a value.
     EnumValueAdded,
     /// An enum lost a value.
     EnumValueRemoved,
-    /// A request or response media type changed.
+    /// A union gained an alternative.
+    UnionVariantAdded,
+    /// A union lost an alternative or one changed type.
+    UnionVariantChanged,
+    /// A request or response media type changed (document level).
     MediaTypeChanged,
-    /// Authentication changed.
+    /// Authentication changed (document level).
     AuthChanged,
+    /// Traceability parameters changed (document level).
+    TraceabilityChanged,
+    /// HTTP method or path changed (document level).
+    RouteChanged,
+}
+
+/// Whether the compiler sees a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// In the Rust API: classified by the Cargo SemVer rules.
+    Rust,
+    /// In the document only (wire behaviour): no build breaks, a release is still due.
+    Document,
 }
 
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Change {
-    /// Breaks code written against the old client (or its wire contract).
+    /// Breaks code written against the old crate (Rust level), or its wire contract
+    /// (document level).
     pub breaking: bool,
     /// Kind.
     pub kind: ChangeKind,
-    /// Where, in Rust terms: `method.parameter`, `method → 200 → field.sub`.
+    /// Where, in Rust terms: `types::Dossier.montant`, `lire_dossier.page`.
     pub location: String,
     /// What, in words.
     pub detail: String,
+    /// Rust or document level.
+    pub level: Level,
+    /// The rule of the Cargo SemVer chapter it falls under (`item-remove`, `fn-change-arity`,
+    /// …), or `document` for document-level changes.
+    pub category: &'static str,
 }
 
 /// The semver bump a set of changes calls for.
@@ -126,16 +165,23 @@ pub struct Report {
 }
 
 impl Report {
-    /// Number of breaking changes.
+    /// Number of changes that break code written against the old crate.
     pub fn breaking(&self) -> usize {
-        self.changes.iter().filter(|c| c.breaking).count()
+        self.changes
+            .iter()
+            .filter(|c| c.breaking && c.level == Level::Rust)
+            .count()
     }
 
     /// Human-readable text, one change a line.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for c in &self.changes {
-            let tag = if c.breaking { "breaking" } else { "additive" };
+            let tag = match (c.breaking, c.level) {
+                (true, Level::Rust) => "breaking",
+                (false, _) => "additive",
+                (true, Level::Document) => "wire",
+            };
             out.push_str(&format!(
                 "{tag:<9} {:<30} {}: {}\n",
                 format!("{:?}", c.kind),
@@ -144,34 +190,44 @@ impl Report {
             ));
         }
         out.push_str(&format!(
-            "{} changes ({} breaking, {} non-breaking): {} version bump\n",
+            "{} changes ({} breaking in Rust, {} wire-level, {} additive): {} version bump\n",
             self.changes.len(),
             self.breaking(),
-            self.changes.len() - self.breaking(),
+            self.changes
+                .iter()
+                .filter(|c| c.breaking && c.level == Level::Document)
+                .count(),
+            self.changes.iter().filter(|c| !c.breaking).count(),
             self.bump
         ));
         out
     }
 }
 
-/// Compares two models.
+/// Compares two models through their Rust surfaces, plus what only the documents show.
 pub fn compare(old: &Api, new: &Api) -> Report {
+    compare_surfaces(old, &surface::build(old), new, &surface::build(new))
+}
+
+/// Compares two surfaces (and their models, for document-level facts).
+pub fn compare_surfaces(old: &Api, os: &Surface, new: &Api, ns: &Surface) -> Report {
     let mut d = Differ {
-        old,
-        new,
         changes: Vec::new(),
-        seen: HashSet::new(),
     };
-    d.operations();
-    d.security();
+    d.types(&os.types, &ns.types);
+    d.methods(old, os, new, ns);
+    d.security(old, new);
     let mut changes = d.changes;
     changes.sort_by(|a, b| {
         b.breaking
             .cmp(&a.breaking)
+            .then(a.level.cmp(&b.level))
             .then(a.location.cmp(&b.location))
             .then(a.kind.cmp(&b.kind))
     });
     changes.dedup();
+    // A wire-level break (new media type, new credentials) compiles but changes what the
+    // crate does: it is released as breaking too.
     let bump = if changes.iter().any(|c| c.breaking) {
         Bump::Major
     } else if changes.is_empty() {
@@ -182,39 +238,50 @@ pub fn compare(old: &Api, new: &Api) -> Report {
     Report { changes, bump }
 }
 
-struct Differ<'a> {
-    old: &'a Api,
-    new: &'a Api,
+struct Differ {
     changes: Vec<Change>,
-    seen: HashSet<(String, String, String)>,
 }
 
-fn describe(ty: &TypeRef, space: &TypeSpace) -> String {
-    match ty {
-        TypeRef::Prim(p) => match p {
-            Prim::String => "String".into(),
-            Prim::Binary => "bytes".into(),
-            Prim::Any => "any JSON".into(),
-            Prim::Object => "JSON object".into(),
-            other => format!("{other:?}").to_lowercase(),
-        },
-        TypeRef::Named(id) => space.types[*id].name.clone(),
-        TypeRef::Vec(inner) => format!("Vec<{}>", describe(inner, space)),
-        TypeRef::Map(inner) => format!("Map<{}>", describe(inner, space)),
-        TypeRef::Option(inner) => format!("Option<{}>", describe(inner, space)),
-        TypeRef::Boxed(inner) => describe(inner, space),
+/// Rules of the Cargo SemVer chapter, by the anchor of their section.
+mod rule {
+    /// Major: renaming, moving or removing a public item.
+    pub const ITEM_REMOVE: &str = "item-remove";
+    /// Minor: adding a public item.
+    pub const ITEM_NEW: &str = "item-new";
+    /// Major: adding or removing function parameters.
+    pub const FN_CHANGE_ARITY: &str = "fn-change-arity";
+    /// Major: changing the type of a public item (function parameter, field, return type).
+    pub const TYPE_CHANGE: &str = "type-change";
+    /// Minor: a field added to a `#[non_exhaustive]` struct.
+    pub const STRUCT_FIELD_NON_EXHAUSTIVE: &str = "struct-add-field-non-exhaustive";
+    /// Minor: a variant added to a `#[non_exhaustive]` enum.
+    pub const ENUM_VARIANT_NON_EXHAUSTIVE: &str = "enum-variant-new-non-exhaustive";
+    /// Major: removing a trait implementation (`Default`).
+    pub const TRAIT_IMPL_REMOVE: &str = "trait-impl-remove";
+    /// Not seen by the compiler.
+    pub const DOCUMENT: &str = "document";
+}
+
+impl Differ {
+    fn rust(
+        &mut self,
+        breaking: bool,
+        kind: ChangeKind,
+        category: &'static str,
+        location: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.changes.push(Change {
+            breaking,
+            kind,
+            location: location.into(),
+            detail: detail.into(),
+            level: Level::Rust,
+            category,
+        });
     }
-}
 
-fn strip(ty: &TypeRef) -> &TypeRef {
-    match ty {
-        TypeRef::Boxed(inner) => strip(inner),
-        other => other,
-    }
-}
-
-impl Differ<'_> {
-    fn push(
+    fn document(
         &mut self,
         breaking: bool,
         kind: ChangeKind,
@@ -226,252 +293,543 @@ impl Differ<'_> {
             kind,
             location: location.into(),
             detail: detail.into(),
+            level: Level::Document,
+            category: rule::DOCUMENT,
         });
     }
 
-    fn operations(&mut self) {
-        let key = |op: &Operation| op.method_name.clone();
-        let route = |op: &Operation| (op.http_method.clone(), route_shape(&op.path));
-        let mut renamed = Vec::new();
-        for old_op in &self.old.operations {
-            let by_route = || {
-                self.new.operations.iter().find(|n| {
-                    route(n) == route(old_op)
-                        && !self.old.operations.iter().any(|o| key(o) == key(n))
-                })
-            };
-            match self.new.operations.iter().find(|n| key(n) == key(old_op)) {
-                Some(new_op) => self.operation(old_op, new_op),
-                None if by_route().is_some() => {
-                    let new_op = by_route().expect("found");
-                    renamed.push(new_op.method_name.clone());
-                    let detail = format!(
-                        "{} {} is now `{}`",
-                        old_op.http_method, old_op.path, new_op.method_name
-                    );
-                    self.push(
-                        true,
-                        ChangeKind::OperationRenamed,
-                        old_op.method_name.clone(),
-                        detail,
-                    );
-                    self.operation(old_op, new_op);
-                }
+    fn types(&mut self, old: &[TypeItem], new: &[TypeItem]) {
+        let find = |items: &'_ [TypeItem], name: &str| items.iter().position(|t| t.name == name);
+        let mut renamed_to = Vec::new();
+        for o in old {
+            match find(new, &o.name) {
+                Some(i) => self.type_item(o, &new[i]),
                 None => {
-                    let detail = format!("{} {} is gone", old_op.http_method, old_op.path);
-                    self.push(
-                        true,
-                        ChangeKind::OperationRemoved,
-                        old_op.method_name.clone(),
-                        detail,
-                    );
+                    // Same definition under a new name: a rename (still a removal for Rust).
+                    let twin = new.iter().find(|n| {
+                        find(old, &n.name).is_none()
+                            && !renamed_to.contains(&n.name)
+                            && same_definition(o, n)
+                    });
+                    match twin {
+                        Some(n) => {
+                            renamed_to.push(n.name.clone());
+                            self.rust(
+                                true,
+                                ChangeKind::TypeRenamed,
+                                rule::ITEM_REMOVE,
+                                &o.path,
+                                format!("`{}` is now `{}`", o.path, n.path),
+                            );
+                        }
+                        None => self.rust(
+                            true,
+                            ChangeKind::TypeRemoved,
+                            rule::ITEM_REMOVE,
+                            &o.path,
+                            format!("`{}` removed", o.path),
+                        ),
+                    }
                 }
             }
         }
-        for new_op in &self.new.operations {
-            if !self.old.operations.iter().any(|o| key(o) == key(new_op))
-                && !renamed.contains(&new_op.method_name)
-            {
-                let detail = format!("{} {}", new_op.http_method, new_op.path);
-                self.push(
+        for n in new {
+            if find(old, &n.name).is_none() && !renamed_to.contains(&n.name) {
+                self.rust(
+                    false,
+                    ChangeKind::TypeAdded,
+                    rule::ITEM_NEW,
+                    &n.path,
+                    format!("`{}` added", n.path),
+                );
+            }
+        }
+    }
+
+    fn type_item(&mut self, o: &TypeItem, n: &TypeItem) {
+        match (&o.kind, &n.kind) {
+            (TypeItemKind::Struct(a), TypeItemKind::Struct(b)) => self.structure(&o.path, a, b),
+            (TypeItemKind::Enum(a), TypeItemKind::Enum(b)) => {
+                for (name, value) in &a.variants {
+                    if !b.variants.iter().any(|(x, _)| x == name) {
+                        self.rust(
+                            true,
+                            ChangeKind::EnumValueRemoved,
+                            rule::ITEM_REMOVE,
+                            format!("{}::{name}", o.path),
+                            format!("value `{value}` removed"),
+                        );
+                    }
+                }
+                for (name, value) in &b.variants {
+                    if !a.variants.iter().any(|(x, _)| x == name) {
+                        self.rust(
+                            a.exhaustive,
+                            ChangeKind::EnumValueAdded,
+                            rule::ENUM_VARIANT_NON_EXHAUSTIVE,
+                            format!("{}::{name}", o.path),
+                            format!("value `{value}` added"),
+                        );
+                    }
+                }
+            }
+            (TypeItemKind::Union(a), TypeItemKind::Union(b)) => {
+                for m in &a.members {
+                    match b.members.iter().find(|x| x.name == m.name) {
+                        Some(x) if x.ty == m.ty => {}
+                        Some(x) => self.rust(
+                            true,
+                            ChangeKind::UnionVariantChanged,
+                            rule::TYPE_CHANGE,
+                            format!("{}::{}", o.path, m.name),
+                            format!("{} → {}", m.ty, x.ty),
+                        ),
+                        None => self.rust(
+                            true,
+                            ChangeKind::UnionVariantChanged,
+                            rule::ITEM_REMOVE,
+                            format!("{}::{}", o.path, m.name),
+                            "alternative removed",
+                        ),
+                    }
+                }
+                for m in &b.members {
+                    if !a.members.iter().any(|x| x.name == m.name) {
+                        self.rust(
+                            a.exhaustive,
+                            ChangeKind::UnionVariantAdded,
+                            rule::ENUM_VARIANT_NON_EXHAUSTIVE,
+                            format!("{}::{}", o.path, m.name),
+                            "alternative added",
+                        );
+                    }
+                }
+            }
+            (TypeItemKind::Alias(a), TypeItemKind::Alias(b)) if a.target == b.target => {}
+            _ => self.rust(
+                true,
+                ChangeKind::TypeChanged,
+                rule::TYPE_CHANGE,
+                &o.path,
+                format!("{} → {}", kind_word(&o.kind), kind_word(&n.kind)),
+            ),
+        }
+    }
+
+    fn structure(&mut self, path: &str, a: &StructItem, b: &StructItem) {
+        for f in &a.fields {
+            let here = format!("{path}.{}", f.name);
+            match b.fields.iter().find(|x| x.name == f.name) {
+                None => self.rust(
+                    true,
+                    ChangeKind::FieldRemoved,
+                    rule::ITEM_REMOVE,
+                    here,
+                    format!("field `{}` removed", f.name),
+                ),
+                Some(x) if x.ty != f.ty => self.rust(
+                    true,
+                    ChangeKind::FieldTypeChanged,
+                    rule::TYPE_CHANGE,
+                    here,
+                    format!("{} → {}", f.ty, x.ty),
+                ),
+                Some(_) => {}
+            }
+        }
+        for x in &b.fields {
+            if !a.fields.iter().any(|f| f.name == x.name) {
+                let required = b.constructor.iter().any(|&i| b.fields[i].name == x.name);
+                self.rust(
+                    a.exhaustive,
+                    ChangeKind::FieldAdded,
+                    rule::STRUCT_FIELD_NON_EXHAUSTIVE,
+                    format!("{path}.{}", x.name),
+                    format!(
+                        "new {}field `{}`",
+                        if required { "required " } else { "" },
+                        x.json_name
+                    ),
+                );
+            }
+        }
+        let args = |s: &StructItem| -> Vec<(String, String)> {
+            s.constructor
+                .iter()
+                .map(|&i| (s.fields[i].name.clone(), s.fields[i].setter_ty.clone()))
+                .collect()
+        };
+        let (oa, na) = (args(a), args(b));
+        if oa != na {
+            let names = |v: &[(String, String)]| {
+                v.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            self.rust(
+                true,
+                ChangeKind::FieldRequirementChanged,
+                if oa.len() == na.len() {
+                    rule::TYPE_CHANGE
+                } else {
+                    rule::FN_CHANGE_ARITY
+                },
+                format!("{path}::new"),
+                format!("new({}) → new({})", names(&oa), names(&na)),
+            );
+        }
+        if a.default && !b.default {
+            self.rust(
+                true,
+                ChangeKind::DefaultRemoved,
+                rule::TRAIT_IMPL_REMOVE,
+                path,
+                "no longer implements Default (it has a required field)",
+            );
+        }
+    }
+
+    fn methods(&mut self, old: &Api, os: &Surface, new: &Api, ns: &Surface) {
+        let route = |op: &Operation| (op.http_method.clone(), route_shape(&op.path));
+        let mut renamed = Vec::new();
+        for (oi, om) in os.methods.iter().enumerate() {
+            let oop = &old.operations[oi];
+            let same_name = ns.methods.iter().position(|n| n.name == om.name);
+            let by_route = || {
+                new.operations.iter().position(|n| {
+                    route(n) == route(oop) && !os.methods.iter().any(|o| o.name == n.method_name)
+                })
+            };
+            match same_name.or_else(by_route) {
+                Some(ni) => {
+                    let nm = &ns.methods[ni];
+                    if nm.name != om.name {
+                        renamed.push(nm.name.clone());
+                        self.rust(
+                            true,
+                            ChangeKind::OperationRenamed,
+                            rule::ITEM_REMOVE,
+                            &om.name,
+                            format!("{} {} is now `{}`", oop.http_method, oop.path, nm.name),
+                        );
+                    }
+                    self.method(oop, om, &new.operations[ni], nm);
+                }
+                None => self.rust(
+                    true,
+                    ChangeKind::OperationRemoved,
+                    rule::ITEM_REMOVE,
+                    &om.name,
+                    format!("{} {} is gone", oop.http_method, oop.path),
+                ),
+            }
+        }
+        for (ni, nm) in ns.methods.iter().enumerate() {
+            if !os.methods.iter().any(|o| o.name == nm.name) && !renamed.contains(&nm.name) {
+                let op = &new.operations[ni];
+                self.rust(
                     false,
                     ChangeKind::OperationAdded,
-                    new_op.method_name.clone(),
+                    rule::ITEM_NEW,
+                    &nm.name,
+                    format!("{} {}", op.http_method, op.path),
+                );
+            }
+        }
+    }
+
+    fn method(&mut self, oop: &Operation, om: &Method, nop: &Operation, nm: &Method) {
+        let name = &om.name;
+        self.arguments(oop, om, nop, nm);
+        self.setters(oop, om, nop, nm);
+        self.success(name, &om.success, &nm.success);
+        self.errors(name, om, nm);
+        if let (Some(a), Some(b)) = (&om.multipart, &nm.multipart) {
+            self.structure(&a.name, a, b);
+        }
+        self.document_facts(name, oop, nop);
+    }
+
+    fn arguments(&mut self, oop: &Operation, om: &Method, nop: &Operation, nm: &Method) {
+        let wire = |op: &Operation, src: &ArgSource| match src {
+            ArgSource::Param(i) => format!("{:?} {}", op.params[*i].location, op.params[*i].name),
+            ArgSource::Body => "body".to_string(),
+        };
+        let name = &om.name;
+        let old: Vec<(String, &str)> = om
+            .args
+            .iter()
+            .map(|a| (wire(oop, &a.source), a.ty.as_str()))
+            .collect();
+        let new: Vec<(String, &str)> = nm
+            .args
+            .iter()
+            .map(|a| (wire(nop, &a.source), a.ty.as_str()))
+            .collect();
+        let setter_wires = |op: &Operation, m: &Method| -> Vec<String> {
+            m.setters
+                .iter()
+                .filter_map(|s| match s.kind {
+                    SetterKind::Param(i) => {
+                        Some(format!("{:?} {}", op.params[i].location, op.params[i].name))
+                    }
+                    SetterKind::Runtime(_) => None,
+                })
+                .collect()
+        };
+        let (old_opt, new_opt) = (setter_wires(oop, om), setter_wires(nop, nm));
+        for (i, (w, ty)) in old.iter().enumerate() {
+            let here = format!("{name}.{}", om.args[i].name);
+            match new.iter().position(|(x, _)| x == w) {
+                None if new_opt.contains(w) => self.rust(
+                    true,
+                    ChangeKind::ParameterRequirementChanged,
+                    rule::FN_CHANGE_ARITY,
+                    here,
+                    "now optional (a builder method, no longer an argument)",
+                ),
+                None if w == "body" => self.rust(
+                    true,
+                    ChangeKind::RequestBodyChanged,
+                    rule::FN_CHANGE_ARITY,
+                    here,
+                    "no longer takes a request body",
+                ),
+                None => self.rust(
+                    true,
+                    ChangeKind::ParameterRemoved,
+                    rule::FN_CHANGE_ARITY,
+                    here,
+                    format!("{w} removed"),
+                ),
+                Some(j) if new[j].1 != *ty => self.rust(
+                    true,
+                    if w == "body" {
+                        ChangeKind::RequestBodyChanged
+                    } else {
+                        ChangeKind::ParameterTypeChanged
+                    },
+                    rule::TYPE_CHANGE,
+                    here,
+                    format!("{ty} → {}", new[j].1),
+                ),
+                Some(j) if j != i => self.rust(
+                    true,
+                    ChangeKind::ParameterTypeChanged,
+                    rule::TYPE_CHANGE,
+                    here,
+                    "argument moved",
+                ),
+                Some(_) => {}
+            }
+        }
+        for (j, (w, _)) in new.iter().enumerate() {
+            if old.iter().any(|(x, _)| x == w) {
+                continue;
+            }
+            let here = format!("{name}.{}", nm.args[j].name);
+            let (kind, detail) = if old_opt.contains(w) {
+                (
+                    ChangeKind::ParameterRequirementChanged,
+                    "now required (an argument)".to_string(),
+                )
+            } else if w == "body" {
+                (
+                    ChangeKind::RequestBodyChanged,
+                    "now takes a request body".to_string(),
+                )
+            } else {
+                (
+                    ChangeKind::RequiredParameterAdded,
+                    format!("new required {w}"),
+                )
+            };
+            self.rust(true, kind, rule::FN_CHANGE_ARITY, here, detail);
+        }
+    }
+
+    fn setters(&mut self, oop: &Operation, om: &Method, nop: &Operation, nm: &Method) {
+        let name = &om.name;
+        let required_now = |w: &str| {
+            nm.args.iter().any(|a| match a.source {
+                ArgSource::Param(i) => {
+                    format!("{:?} {}", nop.params[i].location, nop.params[i].name) == w
+                }
+                ArgSource::Body => false,
+            })
+        };
+        for s in &om.setters {
+            let here = format!("{}::{}", om.builder, s.name);
+            match nm.setters.iter().find(|x| x.name == s.name) {
+                Some(x) if x.ty == s.ty => {}
+                Some(x) => self.rust(
+                    true,
+                    ChangeKind::ParameterTypeChanged,
+                    rule::TYPE_CHANGE,
+                    here,
+                    format!("{} → {}", s.ty, x.ty),
+                ),
+                None => {
+                    let wire = match s.kind {
+                        SetterKind::Param(i) => {
+                            format!("{:?} {}", oop.params[i].location, oop.params[i].name)
+                        }
+                        SetterKind::Runtime(o) => format!("option {}", o.method()),
+                    };
+                    if !required_now(&wire) {
+                        self.rust(
+                            true,
+                            ChangeKind::ParameterRemoved,
+                            rule::ITEM_REMOVE,
+                            here,
+                            format!("{wire} removed"),
+                        );
+                    }
+                }
+            }
+        }
+        for s in &nm.setters {
+            if !om.setters.iter().any(|x| x.name == s.name) {
+                let detail = match s.kind {
+                    SetterKind::Param(i) => format!(
+                        "new optional {:?} parameter `{}`",
+                        nop.params[i].location, nop.params[i].name
+                    ),
+                    SetterKind::Runtime(o) => format!("new per-call option `{}`", o.method()),
+                };
+                self.rust(
+                    false,
+                    ChangeKind::OptionalParameterAdded,
+                    rule::ITEM_NEW,
+                    format!("{name}.{}", s.name),
                     detail,
                 );
             }
         }
     }
 
-    fn operation(&mut self, old: &Operation, new: &Operation) {
-        let name = &old.method_name;
-        for op in &old.params {
-            match new
-                .params
-                .iter()
-                .find(|p| p.name == op.name && p.location == op.location)
+    fn success(&mut self, name: &str, a: &Success, b: &Success) {
+        match (a, b) {
+            (Success::Uniform(x), Success::Uniform(y)) if x == y => {}
+            (Success::ByStatus { variants: va, .. }, Success::ByStatus { variants: vb, .. })
+                if a.type_name() == b.type_name() =>
             {
-                None => self.push(
-                    true,
-                    ChangeKind::ParameterRemoved,
-                    format!("{name}.{}", op.rust_name),
-                    format!("{:?} parameter `{}` removed", op.location, op.name),
-                ),
-                Some(np) => {
-                    if np.required != op.required {
-                        let detail = if np.required {
-                            "now required"
-                        } else {
-                            "now optional (moves to the options struct)"
-                        };
-                        self.push(
-                            true,
-                            ChangeKind::ParameterRequirementChanged,
-                            format!("{name}.{}", op.rust_name),
-                            detail,
-                        );
-                    }
-                    self.compare_types(
-                        &op.ty,
-                        &np.ty,
-                        &format!("{name}.{}", op.rust_name),
-                        true,
-                        ChangeKind::ParameterTypeChanged,
-                    );
-                }
-            }
-        }
-        for np in &new.params {
-            if !old
-                .params
-                .iter()
-                .any(|p| p.name == np.name && p.location == np.location)
-            {
-                let (breaking, kind) = if np.required {
-                    (true, ChangeKind::RequiredParameterAdded)
-                } else {
-                    (false, ChangeKind::OptionalParameterAdded)
-                };
-                let loc = match np.location {
-                    ParamIn::Path => "path",
-                    ParamIn::Query => "query",
-                    ParamIn::Header => "header",
-                    ParamIn::Cookie => "cookie",
-                };
-                self.push(
-                    breaking,
-                    kind,
-                    format!("{name}.{}", np.rust_name),
-                    format!("new {loc} parameter `{}`", np.name),
-                );
-            }
-        }
-        match (&old.body, &new.body) {
-            (None, Some(_)) => self.push(
-                true,
-                ChangeKind::RequestBodyChanged,
-                name.clone(),
-                "now takes a request body",
-            ),
-            (Some(_), None) => self.push(
-                true,
-                ChangeKind::RequestBodyChanged,
-                name.clone(),
-                "no longer takes a request body",
-            ),
-            (Some(ob), Some(nb)) => {
-                if ob.media_type != nb.media_type {
-                    self.push(
-                        true,
-                        ChangeKind::MediaTypeChanged,
-                        format!("{name} → body"),
-                        format!("Content-Type `{}` → `{}`", ob.media_type, nb.media_type),
-                    );
-                }
-                if std::mem::discriminant(&ob.kind) != std::mem::discriminant(&nb.kind) {
-                    self.push(
-                        true,
-                        ChangeKind::RequestBodyChanged,
-                        format!("{name} → body"),
-                        "encoding changed",
-                    );
-                } else if matches!(ob.kind, BodyKind::Json | BodyKind::Form) {
-                    self.compare_types(
-                        &ob.ty,
-                        &nb.ty,
-                        &format!("{name} → body"),
-                        true,
-                        ChangeKind::RequestBodyChanged,
-                    );
-                }
-            }
-            (None, None) => {}
-        }
-        let accept = |op: &Operation| op.success.iter().find_map(|c| c.media_type.clone());
-        if accept(old) != accept(new) && accept(old).is_some() && accept(new).is_some() {
-            self.push(
-                true,
-                ChangeKind::MediaTypeChanged,
-                format!("{name} → response"),
-                format!(
-                    "Accept `{}` → `{}`",
-                    accept(old).unwrap_or_default(),
-                    accept(new).unwrap_or_default()
-                ),
-            );
-        }
-        for oc in &old.success {
-            match new.success.iter().find(|c| c.status == oc.status) {
-                Some(nc) => match (&oc.ty, &nc.ty) {
-                    (Some(ot), Some(nt)) => self.compare_types(
-                        ot,
-                        nt,
-                        &format!("{name} → {}", oc.variant),
-                        false,
-                        ChangeKind::ResponseTypeChanged,
-                    ),
-                    (None, None) => {}
-                    _ => self.push(
-                        true,
-                        ChangeKind::ResponseTypeChanged,
-                        format!("{name} → {}", oc.variant),
-                        "body appeared or disappeared",
-                    ),
-                },
-                None => {
-                    if new.success.len() != 1 || old.success.len() != 1 {
-                        self.push(
+                for (v, ty) in va {
+                    match vb.iter().find(|(x, _)| x == v) {
+                        Some((_, t)) if t == ty => {}
+                        _ => self.rust(
                             true,
                             ChangeKind::ResponseTypeChanged,
-                            format!("{name} → {}", oc.variant),
-                            "success status no longer documented",
-                        );
-                    } else if let (Some(ot), Some(nt)) = (&oc.ty, &new.success[0].ty) {
-                        self.compare_types(
-                            ot,
-                            nt,
-                            &format!("{name} → {}", new.success[0].variant),
+                            rule::ITEM_REMOVE,
+                            format!("{} → {v}", name),
+                            "success variant removed or changed",
+                        ),
+                    }
+                }
+                for (v, _) in vb {
+                    if !va.iter().any(|(x, _)| x == v) {
+                        self.rust(
                             false,
-                            ChangeKind::ResponseTypeChanged,
+                            ChangeKind::ResponseAdded,
+                            rule::ENUM_VARIANT_NON_EXHAUSTIVE,
+                            format!("{} → {v}", name),
+                            "success variant added",
                         );
                     }
                 }
             }
+            _ => self.rust(
+                true,
+                ChangeKind::ResponseTypeChanged,
+                rule::TYPE_CHANGE,
+                format!("{name} → response"),
+                format!("{} → {}", a.type_name(), b.type_name()),
+            ),
         }
-        let errs = |op: &Operation| {
-            op.errors
-                .iter()
-                .filter(|c| c.ty.is_some())
-                .map(|c| c.variant.clone())
-                .collect::<Vec<_>>()
-        };
-        let (oe, ne) = (errs(old), errs(new));
-        for v in &oe {
-            if !ne.contains(v) {
-                self.push(
+    }
+
+    fn errors(&mut self, name: &str, om: &Method, nm: &Method) {
+        let (a, b) = (&om.error, &nm.error);
+        for v in &a.variants {
+            let here = format!("{}::{}", a.name, v.name);
+            match b.variants.iter().find(|x| x.name == v.name) {
+                Some(x) if x.ty == v.ty => {}
+                Some(x) => self.rust(
                     true,
                     ChangeKind::ErrorResponseChanged,
-                    format!("{name} → {v}"),
-                    "documented error body removed (variant of the error enum gone)",
-                );
+                    rule::TYPE_CHANGE,
+                    here,
+                    format!("{} → {}", v.ty, x.ty),
+                ),
+                None => self.rust(
+                    true,
+                    ChangeKind::ErrorResponseChanged,
+                    rule::ITEM_REMOVE,
+                    here,
+                    "documented error body removed",
+                ),
             }
         }
-        for v in &ne {
-            if !oe.contains(v) {
-                let breaking = !oe.is_empty();
-                self.push(
-                    breaking,
+        for v in &b.variants {
+            if !a.variants.iter().any(|x| x.name == v.name) {
+                self.rust(
+                    false,
                     ChangeKind::ErrorResponseChanged,
-                    format!("{name} → {v}"),
+                    rule::ENUM_VARIANT_NON_EXHAUSTIVE,
+                    format!("{}::{}", b.name, v.name),
                     "documented error body added",
                 );
             }
         }
+        match (&a.rate_limited, &b.rate_limited) {
+            (Some(_), None) => self.rust(
+                true,
+                ChangeKind::ErrorResponseChanged,
+                rule::ITEM_REMOVE,
+                format!("{}::rate_limited_body", a.name),
+                "the 429 body is no longer documented",
+            ),
+            (None, Some(_)) => self.rust(
+                false,
+                ChangeKind::ErrorResponseChanged,
+                rule::ITEM_NEW,
+                format!("{}::rate_limited_body", b.name),
+                "the 429 body is documented",
+            ),
+            _ => {}
+        }
+        let _ = name;
+    }
+
+    /// What the compiler does not see: media types, authentication, traceability, route.
+    fn document_facts(&mut self, name: &str, old: &Operation, new: &Operation) {
+        if let (Some(ob), Some(nb)) = (&old.body, &new.body)
+            && ob.media_type != nb.media_type
+        {
+            self.document(
+                true,
+                ChangeKind::MediaTypeChanged,
+                format!("{name} → body"),
+                format!("Content-Type `{}` → `{}`", ob.media_type, nb.media_type),
+            );
+        }
+        let accept = |op: &Operation| op.success.iter().find_map(|c| c.media_type.clone());
+        if let (Some(a), Some(b)) = (accept(old), accept(new))
+            && a != b
+        {
+            self.document(
+                true,
+                ChangeKind::MediaTypeChanged,
+                format!("{name} → response"),
+                format!("Accept `{a}` → `{b}`"),
+            );
+        }
         if old.no_auth != new.no_auth {
-            self.push(
+            self.document(
                 true,
                 ChangeKind::AuthChanged,
-                name.clone(),
+                name,
                 if new.no_auth {
                     "no longer authenticated"
                 } else {
@@ -480,21 +838,36 @@ impl Differ<'_> {
             );
         }
         if old.traceability != new.traceability {
-            self.push(
+            self.document(
                 true,
-                ChangeKind::AuthChanged,
-                name.clone(),
-                "traceability parameters changed",
+                ChangeKind::TraceabilityChanged,
+                name,
+                if new.traceability {
+                    "now takes the traceability parameters (configure them on the client)"
+                } else {
+                    "no longer takes the traceability parameters"
+                },
+            );
+        }
+        if old.http_method != new.http_method || route_shape(&old.path) != route_shape(&new.path) {
+            self.document(
+                true,
+                ChangeKind::RouteChanged,
+                name,
+                format!(
+                    "{} {} → {} {}",
+                    old.http_method, old.path, new.http_method, new.path
+                ),
             );
         }
     }
 
-    fn security(&mut self) {
+    fn security(&mut self, old: &Api, new: &Api) {
         let names = |api: &Api| api.security.iter().map(scheme_key).collect::<Vec<_>>();
-        let (old, new) = (names(self.old), names(self.new));
-        for s in &old {
-            if !new.contains(s) {
-                self.push(
+        let (o, n) = (names(old), names(new));
+        for s in &o {
+            if !n.contains(s) {
+                self.document(
                     true,
                     ChangeKind::AuthChanged,
                     "security",
@@ -502,9 +875,9 @@ impl Differ<'_> {
                 );
             }
         }
-        for s in &new {
-            if !old.contains(s) {
-                self.push(
+        for s in &n {
+            if !o.contains(s) {
+                self.document(
                     true,
                     ChangeKind::AuthChanged,
                     "security",
@@ -513,168 +886,27 @@ impl Differ<'_> {
             }
         }
     }
+}
 
-    /// Compares two type expressions reached at `location`. `input` says the caller builds
-    /// values of this type (parameters, bodies), where a new required field breaks callers.
-    fn compare_types(
-        &mut self,
-        old: &TypeRef,
-        new: &TypeRef,
-        location: &str,
-        input: bool,
-        kind: ChangeKind,
-    ) {
-        let (old, new) = (strip(old), strip(new));
-        let (os, ns) = (&self.old.types, &self.new.types);
-        match (old, new) {
-            (TypeRef::Option(o), TypeRef::Option(n))
-            | (TypeRef::Vec(o), TypeRef::Vec(n))
-            | (TypeRef::Map(o), TypeRef::Map(n)) => self.compare_types(o, n, location, input, kind),
-            (TypeRef::Named(o), TypeRef::Named(n)) => {
-                self.compare_named(*o, *n, location, input, kind)
-            }
-            (TypeRef::Prim(o), TypeRef::Prim(n)) if o == n => {}
-            // An alias on one side: compare what it stands for.
-            (TypeRef::Named(o), other) if matches!(os.types[*o].kind, TypeKind::Alias(_)) => {
-                if let TypeKind::Alias(t) = &os.types[*o].kind {
-                    let t = t.clone();
-                    self.compare_types(&t, other, location, input, kind);
-                }
-            }
-            (other, TypeRef::Named(n)) if matches!(ns.types[*n].kind, TypeKind::Alias(_)) => {
-                if let TypeKind::Alias(t) = &ns.types[*n].kind {
-                    let t = t.clone();
-                    self.compare_types(other, &t, location, input, kind);
-                }
-            }
-            _ => {
-                let detail = format!("{} → {}", describe(old, os), describe(new, ns));
-                self.push(true, kind, location.to_string(), detail);
-            }
+/// Two items with the same definition (a type that only changed name).
+fn same_definition(a: &TypeItem, b: &TypeItem) -> bool {
+    match (&a.kind, &b.kind) {
+        (TypeItemKind::Struct(x), TypeItemKind::Struct(y)) => {
+            x.fields == y.fields && x.constructor == y.constructor
         }
+        (TypeItemKind::Enum(x), TypeItemKind::Enum(y)) => x.variants == y.variants,
+        (TypeItemKind::Union(x), TypeItemKind::Union(y)) => x.members == y.members,
+        (TypeItemKind::Alias(x), TypeItemKind::Alias(y)) => x == y,
+        _ => false,
     }
+}
 
-    fn compare_named(&mut self, o: usize, n: usize, location: &str, input: bool, kind: ChangeKind) {
-        if !self
-            .seen
-            .insert((o.to_string(), n.to_string(), format!("{input}")))
-        {
-            return;
-        }
-        let ot = self.old.types.types[o].clone();
-        let nt = self.new.types.types[n].clone();
-        match (&ot.kind, &nt.kind) {
-            (TypeKind::Struct { fields: of, .. }, TypeKind::Struct { fields: nf, .. }) => {
-                for f in of {
-                    let here = format!("{location}.{}", f.original);
-                    match nf.iter().find(|x| x.original == f.original) {
-                        None => self.push(
-                            true,
-                            ChangeKind::FieldRemoved,
-                            here,
-                            format!("field `{}` removed from {}", f.original, ot.name),
-                        ),
-                        Some(x) => {
-                            let was_opt = matches!(f.ty, TypeRef::Option(_));
-                            let is_opt = matches!(x.ty, TypeRef::Option(_));
-                            if was_opt != is_opt {
-                                let detail = if is_opt {
-                                    "now optional (Option)"
-                                } else {
-                                    "now required (no longer Option)"
-                                };
-                                self.push(
-                                    true,
-                                    ChangeKind::FieldRequirementChanged,
-                                    here.clone(),
-                                    detail,
-                                );
-                            }
-                            let (ft, xt) =
-                                (f.ty.unwrap_option().clone(), x.ty.unwrap_option().clone());
-                            self.compare_types(
-                                &ft,
-                                &xt,
-                                &here,
-                                input,
-                                ChangeKind::FieldTypeChanged,
-                            );
-                        }
-                    }
-                }
-                for x in nf {
-                    if !of.iter().any(|f| f.original == x.original) {
-                        let required = !matches!(x.ty, TypeRef::Option(_));
-                        let breaking = input && required;
-                        self.push(
-                            breaking,
-                            ChangeKind::FieldAdded,
-                            format!("{location}.{}", x.original),
-                            format!(
-                                "new {}field in {}",
-                                if required { "required " } else { "" },
-                                nt.name
-                            ),
-                        );
-                    }
-                }
-            }
-            (TypeKind::Enum { variants: ov, .. }, TypeKind::Enum { variants: nv, .. }) => {
-                for v in ov {
-                    if !nv.iter().any(|x| x.value == v.value) {
-                        self.push(
-                            true,
-                            ChangeKind::EnumValueRemoved,
-                            location.to_string(),
-                            format!("{}: value `{}` removed", nt.name, v.value),
-                        );
-                    }
-                }
-                for v in nv {
-                    if !ov.iter().any(|x| x.value == v.value) {
-                        self.push(
-                            false,
-                            ChangeKind::EnumValueAdded,
-                            location.to_string(),
-                            format!("{}: value `{}` added", nt.name, v.value),
-                        );
-                    }
-                }
-            }
-            (TypeKind::Union { variants: ov, .. }, TypeKind::Union { variants: nv, .. }) => {
-                for (a, b) in ov.iter().zip(nv) {
-                    self.compare_types(
-                        &a.ty,
-                        &b.ty,
-                        &format!("{location}|{}", a.name),
-                        input,
-                        kind,
-                    );
-                }
-                if ov.len() != nv.len() {
-                    self.push(
-                        true,
-                        kind,
-                        location.to_string(),
-                        format!("{}: alternatives {} → {}", nt.name, ov.len(), nv.len()),
-                    );
-                }
-            }
-            (TypeKind::Alias(a), _) => {
-                let a = a.clone();
-                self.compare_types(&a, &TypeRef::Named(n), location, input, kind)
-            }
-            (_, TypeKind::Alias(b)) => {
-                let b = b.clone();
-                self.compare_types(&TypeRef::Named(o), &b, location, input, kind)
-            }
-            _ => self.push(
-                true,
-                kind,
-                location.to_string(),
-                format!("{} → {}", ot.name, nt.name),
-            ),
-        }
+fn kind_word(k: &TypeItemKind) -> String {
+    match k {
+        TypeItemKind::Struct(_) => "struct".into(),
+        TypeItemKind::Enum(_) => "enum".into(),
+        TypeItemKind::Union(_) => "union enum".into(),
+        TypeItemKind::Alias(a) => format!("alias of {}", a.target),
     }
 }
 

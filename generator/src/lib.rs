@@ -2,8 +2,8 @@
 //! gateways (DGFiP, PISTE, Douane, API Entreprise, API Particulier).
 //!
 //! The pipeline: [`load`] (files → JSON values) → [`normalise`] (Swagger 2.0 / OpenAPI 3.0 /
-//! 3.1 → one dialect) → [`model`] (the intermediate model: types and operations) → [`emit`]
-//! (Rust tokens, formatted) → [`output`] (a crate on disk, written atomically).
+//! 3.1 → one dialect) → [`model`] (the intermediate model: types and operations) → [`surface`]
+//! (the Rust API the crate exposes, as data) → [`emit`] (Rust tokens, formatted) → [`output`] (a crate on disk, written atomically).
 #![deny(missing_docs)]
 
 pub mod build;
@@ -15,8 +15,12 @@ pub mod model;
 pub mod naming;
 pub mod normalise;
 pub mod output;
+pub mod surface;
 
 use std::path::{Path, PathBuf};
+
+/// This gouvgen's version (written in the headers of generated files).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use sha2::{Digest, Sha256};
 

@@ -57,20 +57,24 @@ fn lines(report: &Report) -> Vec<String> {
 #[test]
 fn synthetic_pair_exact_changes() {
     let report = diff(&fixture("diff/old.yaml"), &fixture("diff/new.yaml"));
+    // In Rust terms: structs are `#[non_exhaustive]` with a constructor, so a new optional
+    // field is additive and a new required one changes `new`; enums are `#[non_exhaustive]`.
     let expected = vec![
-        "B FieldRequirementChanged creer_dossier → body.titre | now required (no longer Option)",
-        "B FieldAdded creer_dossier → body.service | new required field in NouveauDossier",
+        "B DefaultRemoved types::NouveauDossier | no longer implements Default (it has a required field)",
+        "B FieldRequirementChanged types::NouveauDossier::new | new() → new(titre, service)",
+        "B FieldTypeChanged types::NouveauDossier.titre | Option<String> → String",
         "B MediaTypeChanged lire_dossier → response | Accept `application/vnd.exemple.v1+json` → `application/vnd.exemple.v2+json`",
-        "B EnumValueRemoved lire_dossier → Status200.statut | DossierStatut: value `archive` removed",
-        "B FieldRemoved lire_dossier → Status200.ancien | field `ancien` removed from Dossier",
-        "B FieldTypeChanged lire_dossier → Status200.montant | i64 → f64",
-        "B ParameterTypeChanged lire_dossier.lang | String → i64",
-        "B ParameterRequirementChanged lire_dossier.vue | now required",
+        "B EnumValueRemoved types::DossierStatut::Archive | value `archive` removed",
+        "B FieldRemoved types::Dossier.ancien | field `ancien` removed",
+        "B FieldTypeChanged types::Dossier.montant | Option<i64> → Option<f64>",
+        "B ParameterTypeChanged LireDossierRequest::lang | impl Into<String> → impl Into<i64>",
+        "B ParameterRequirementChanged lire_dossier.vue | now required (an argument)",
         "B OperationRemoved ping | GET /ping is gone",
         "B AuthChanged security | scheme api-key header X-Api-Key added",
-        "+ EnumValueAdded lire_dossier → Status200.statut | DossierStatut: value `suspendu` added",
-        "+ FieldAdded lire_dossier → Status200.nouveau | new field in Dossier",
-        "+ OptionalParameterAdded lire_dossier.page | new query parameter `page`",
+        "+ EnumValueAdded types::DossierStatut::Suspendu | value `suspendu` added",
+        "+ FieldAdded types::Dossier.nouveau | new field `nouveau`",
+        "+ FieldAdded types::NouveauDossier.service | new required field `service`",
+        "+ OptionalParameterAdded lire_dossier.page | new optional Query parameter `page`",
         "+ OperationAdded stats | GET /stats",
     ];
     let mut got = lines(&report);
@@ -79,7 +83,18 @@ fn synthetic_pair_exact_changes() {
     want.sort();
     assert_eq!(got, want);
     assert_eq!(report.bump, Bump::Major);
-    assert_eq!(report.breaking(), 10);
+    // Ten break callers' code; the media type and the new scheme break the wire only.
+    assert_eq!(report.breaking(), 9);
+    let wire: Vec<_> = report
+        .changes
+        .iter()
+        .filter(|c| c.level == gouvgen::diff::Level::Document)
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(
+        wire,
+        [ChangeKind::MediaTypeChanged, ChangeKind::AuthChanged]
+    );
 }
 
 #[test]
@@ -137,7 +152,17 @@ fn ficoba_v1_swagger2_to_v2() {
     ));
     // v2 declares no security scheme any more (v1: api-key Authorization and oauth2).
     assert_eq!(count(&r, ChangeKind::AuthChanged, true), 2);
-    assert_eq!(r.changes.len(), 15);
+    assert_eq!(
+        r.changes
+            .iter()
+            .filter(|c| !matches!(
+                c.kind,
+                ChangeKind::TypeAdded | ChangeKind::TypeRemoved | ChangeKind::TypeRenamed
+            ))
+            .count(),
+        41,
+        "5 removed and 8 added operations, 2 schemes, and the fields of the types both versions share"
+    );
     assert_eq!(r.bump, Bump::Major);
 }
 
@@ -172,12 +197,12 @@ fn impot_particulier_swagger2_to_openapi3() {
             && c.detail
                 .contains("application/prs.dgfip.part.situations.ir.assiettes.v1+json")
     }));
+    // Its response type got another name: the old item is reported gone.
     assert!(
-        r.changes
-            .iter()
-            .any(|c| c.kind == ChangeKind::FieldTypeChanged
-                && c.location.ends_with(".nbPart")
-                && c.detail == "i64 → f64")
+        r.changes.iter().any(|c| matches!(
+            c.kind,
+            ChangeKind::TypeRemoved | ChangeKind::TypeRenamed
+        ) && c.breaking)
     );
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 14);
     assert!(has(&r, ChangeKind::AuthChanged, "security"));
@@ -196,10 +221,25 @@ fn api_entreprise_v2_to_v3() {
     // v3 moved every route under /v3: all 34 v2 operations are removed, 52 are added.
     assert_eq!(count(&r, ChangeKind::OperationRemoved, true), 34);
     assert_eq!(count(&r, ChangeKind::OperationAdded, false), 52);
-    assert!(r.changes.iter().all(|c| matches!(
-        c.kind,
-        ChangeKind::OperationRemoved | ChangeKind::OperationAdded
-    )));
+    assert!(
+        r.changes.iter().all(|c| matches!(
+            c.kind,
+            ChangeKind::OperationRemoved
+                | ChangeKind::OperationAdded
+                | ChangeKind::TypeAdded
+                | ChangeKind::TypeRemoved
+                | ChangeKind::TypeRenamed
+                | ChangeKind::TypeChanged
+                | ChangeKind::FieldAdded
+                | ChangeKind::FieldRemoved
+                | ChangeKind::FieldTypeChanged
+                | ChangeKind::FieldRequirementChanged
+                | ChangeKind::DefaultRemoved
+                | ChangeKind::EnumValueAdded
+                | ChangeKind::EnumValueRemoved
+        )),
+        "no method survives, so only items change"
+    );
     assert_eq!(r.bump, Bump::Major);
 }
 

@@ -118,7 +118,7 @@ fn runtime_dependency_names_the_publish_registry() {
     assert!(
         text.contains(&format!(
             "gouvgen-runtime = {{ version = \"{}\", registry = \"interne\" }}",
-            env!("CARGO_PKG_VERSION")
+            gouvgen::emit::RUNTIME_VERSION
         )),
         "{text}"
     );
@@ -139,4 +139,20 @@ fn runtime_dependency_names_the_publish_registry() {
         parsed["dependencies"]["gouvgen-runtime"]["registry"].as_str(),
         Some("interne")
     );
+}
+
+/// Generated crates ask for the runtime release in this repository: a stale constant would
+/// let them resolve to a runtime that lacks what they call.
+#[test]
+fn runtime_version_matches_the_runtime_crate() {
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/Cargo.toml"),
+    )
+    .unwrap();
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap();
+    assert_eq!(version, gouvgen::emit::RUNTIME_VERSION);
 }

@@ -469,6 +469,17 @@ async fn api_particulier_traceability_and_api_key() {
         "only calls marked .traceability() get them"
     );
 
+    let per_call = client.with_options(CallOptions::new().traceability_object("dossier 43"));
+    per_call
+        .execute::<gouvgen_runtime::Undocumented>(get("quotient").traceability())
+        .await
+        .unwrap();
+    assert_eq!(
+        gw.state.api()[2].query.as_deref(),
+        Some("context=Aides%20sociales&recipient=13002526500013&object=dossier%2043"),
+        "a per-call object replaces the client's; context and recipient stay"
+    );
+
     let bare = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
         .api_root(gw.url.clone())
         .build()

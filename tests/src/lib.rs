@@ -186,7 +186,7 @@ impl ScratchWorkspace {
         }
         settings.runtime = RuntimeDep::Path {
             path: repo_root().join("runtime").to_string_lossy().into_owned(),
-            version: "0.1.0".into(),
+            version: gouvgen::emit::RUNTIME_VERSION.into(),
         };
         let files = gouvgen::generate_files(&read, &settings)?;
         gouvgen::output::write_crate(&files, &self.dir.join(name), true)?;
@@ -196,9 +196,17 @@ impl ScratchWorkspace {
 
     /// Writes the workspace manifest.
     pub fn finish(&self) {
+        self.finish_with_extra(&[], &[]);
+    }
+
+    /// Writes the workspace manifest with extra members (crates written by the test itself).
+    pub fn finish_with_extra(&self, extra: &[&str], more: &[String]) {
         let members: Vec<String> = self
             .members
             .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .chain(more.iter().map(String::as_str))
             .map(|m| format!("    \"{m}\","))
             .collect();
         let manifest = format!(

@@ -154,7 +154,7 @@ async fn main() {
             .expect("client"),
     );
     let situation = client
-        .situation_ir_assiettes("1234567890123", 2024, Default::default())
+        .situation_ir_assiettes("1234567890123", 2024)
         .await
         .expect("call");
     println!("nmNaDec1={}", situation.nm_na_dec1);

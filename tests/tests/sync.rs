@@ -109,7 +109,11 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
         "repository = \"https://example.invalid/demo\"",
         "publish = [\"interne\"]",
         // Published to `interne`: the runtime comes from there too.
-        "gouvgen-runtime = { version = \"0.1.0\", path = \"../../runtime\", registry = \"interne\" }",
+        format!(
+            "gouvgen-runtime = {{ version = \"{}\", path = \"../../runtime\", registry = \"interne\" }}",
+            gouvgen::emit::RUNTIME_VERSION
+        )
+        .as_str(),
     ] {
         assert!(cargo.contains(needle), "{needle} in\n{cargo}");
     }

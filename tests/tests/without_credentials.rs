@@ -29,7 +29,7 @@ async fn reads_a_tax_situation_without_credentials() {
             .unwrap(),
     );
     let situation = client
-        .situation_ir_assiettes("1234567890123", 2024, Default::default())
+        .situation_ir_assiettes("1234567890123", 2024)
         .await
         .unwrap();
     assert_eq!(situation.nm_na_dec1, "MARTIN"); // the document's example
@@ -37,7 +37,7 @@ async fn reads_a_tax_situation_without_credentials() {
     // Scripted: the documented 404 for this operation.
     emu.fail("situationIrAssiettes", 404);
     let err = client
-        .situation_ir_assiettes("1234567890123", 2024, Default::default())
+        .situation_ir_assiettes("1234567890123", 2024)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(404));

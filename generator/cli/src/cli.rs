@@ -17,6 +17,13 @@ struct Cli {
     command: Command,
 }
 
+/// `--formatter` values (kept here so the library needs no clap).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Layout {
+    Rustfmt,
+    Prettyplease,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generate a client crate from an OpenAPI / Swagger document.
@@ -41,6 +48,10 @@ enum Command {
         /// Replace the output folder even if gouvgen did not create it.
         #[arg(long)]
         force: bool,
+        /// Layout of the sources: rustfmt's (needs the rustfmt component), or prettyplease's
+        /// (no outside program).
+        #[arg(long, value_enum, default_value_t = Layout::Rustfmt)]
+        formatter: Layout,
     },
     /// Validate a document and list its warnings.
     Check {
@@ -105,13 +116,18 @@ pub fn main() -> ExitCode {
             runtime_path,
             runtime_version,
             force,
+            formatter,
         } => {
             let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
             let mut settings = CrateSettings::new(name);
+            settings.formatter = match formatter {
+                Layout::Rustfmt => gouvgen::emit::Formatter::Rustfmt,
+                Layout::Prettyplease => gouvgen::emit::Formatter::Prettyplease,
+            };
             settings.version = crate_version;
             let runtime_version_req = runtime_version
                 .clone()
-                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+                .unwrap_or_else(|| gouvgen::emit::RUNTIME_VERSION.to_string());
             settings.runtime = match runtime_path {
                 Some(path) => RuntimeDep::Path {
                     path,
@@ -225,7 +241,7 @@ fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode
     }
 }
 
-/// Prints the report; returns the number of breaking changes.
+/// Prints the report; returns the number of breaking changes (in Rust or on the wire).
 fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen::Result<usize> {
     let old = gouvgen::read_spec(old)?;
     let new = gouvgen::read_spec(new)?;
@@ -237,7 +253,7 @@ fn diff(old: &std::path::Path, new: &std::path::Path, format: Format) -> gouvgen
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
     }
-    Ok(report.breaking())
+    Ok(report.changes.iter().filter(|c| c.breaking).count())
 }
 
 fn print_warnings(warnings: &[gouvgen::Diagnostic]) {

@@ -203,9 +203,6 @@ fn call_expr(op: &Operation) -> Option<String> {
             _ => return None,
         });
     }
-    if op.params.iter().any(|p| !p.required) {
-        args.push("Default::default()".to_string());
-    }
     Some(format!("{}({})", op.method_name, args.join(", ")))
 }
 

@@ -232,8 +232,10 @@ fn cli_json_and_fail_on_breaking() {
     assert_eq!(out.status.code(), Some(2));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["bump"], "major");
-    assert_eq!(json["changes"].as_array().unwrap().len(), 14);
+    assert_eq!(json["changes"].as_array().unwrap().len(), 16);
     assert_eq!(json["changes"][0]["breaking"], true);
+    assert_eq!(json["changes"][0]["level"], "rust");
+    assert!(json["changes"][0]["category"].is_string());
 
     let same = Command::cargo_bin("gouvgen")
         .unwrap()

@@ -7,28 +7,38 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs::{code, doc_lines, lines_to_attrs};
-use super::rust_types::{Scope, is_copy, is_param_value, prim_tokens, type_tokens};
+use super::rust_types::{Scope, is_param_value, type_tokens};
+use super::types::parse_type;
 use crate::model::{
-    Api, BodyKind, Operation, Param, ParamIn, Prim, ResponseCase, ResponseKind, StatusMatch,
-    TypeRef, TypeSpace,
+    Api, BodyKind, Operation, Param, ParamIn, ResponseKind, StatusMatch, TypeRef, TypeSpace,
 };
+use crate::surface::{Method, RuntimeOption, SetterKind, Success, Surface};
 
 /// Tokens of the whole `client` module.
-pub fn client_file(api: &Api) -> TokenStream {
+pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
     let base_path = &api.base_path;
     let title_doc = format!(" Client of {} (version {}).", api.title, api.version);
     let mut methods = Vec::new();
     let mut support = Vec::new();
-    for op in &api.operations {
-        let (method, items) = operation(op, &api.types);
-        methods.push(method);
-        support.push(items);
+    for (op, m) in api.operations.iter().zip(&surface.methods) {
+        methods.push(method(op, m));
+        support.push(builder(op, m, &api.types));
+        support.push(error_enum(m));
+        support.extend(success_enum(m));
+        if let (Some(item), Some(body)) = (&m.multipart, &op.body)
+            && let BodyKind::Multipart(fields) = &body.kind
+        {
+            support.push(multipart_struct(m, item, fields, &api.types));
+        }
     }
     quote! {
         //! The client and its operations.
         use gouvgen_runtime as rt;
         #[allow(unused_imports)]
         use super::types;
+
+        /// What awaiting a request builder returns.
+        type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
         #[doc = #title_doc]
         ///
@@ -54,7 +64,8 @@ pub fn client_file(api: &Api) -> TokenStream {
                 Self { runtime, base_path: base_path.trim_end_matches('/').to_string() }
             }
 
-            /// The same client with per-call options (correlation ID, FranceConnect token, …).
+            /// The same client with options for every call it makes (correlation ID, timeout, …);
+            /// request builders set them for one call.
             pub fn with_options(&self, options: rt::CallOptions) -> Self {
                 Self { runtime: self.runtime.with_options(options), base_path: self.base_path.clone() }
             }
@@ -71,63 +82,225 @@ pub fn client_file(api: &Api) -> TokenStream {
     }
 }
 
-/// Names of an operation's own types.
-struct OpNames {
-    options: proc_macro2::Ident,
-    success: proc_macro2::Ident,
-    error: proc_macro2::Ident,
-    multipart: proc_macro2::Ident,
+fn ident(name: &str) -> proc_macro2::Ident {
+    format_ident!("{name}")
 }
 
-fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
-    let names = OpNames {
-        options: format_ident!("{}Options", op.type_prefix),
-        success: format_ident!("{}Success", op.type_prefix),
-        error: format_ident!("{}Error", op.type_prefix),
-        multipart: format_ident!("{}Multipart", op.type_prefix),
-    };
-    let mut items = Vec::new();
-    let method_name = format_ident!("{}", op.method_name);
+/// Private field of a builder holding an argument or an optional parameter.
+fn field_ident(name: &str) -> proc_macro2::Ident {
+    match name {
+        "client" | "options" => format_ident!("{name}_"),
+        other => format_ident!("{other}"),
+    }
+}
 
-    // Arguments: required parameters (path first), body, then an options struct.
-    let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
-    let optional: Vec<&Param> = op.params.iter().filter(|p| !p.required).collect();
-    let mut args = Vec::new();
-    for p in &required {
-        let ident = format_ident!("{}", p.rust_name);
-        let ty = arg_type(&p.ty, space);
-        args.push(quote!(#ident: #ty));
-    }
-    if let Some(body) = &op.body {
-        let ty = match &body.kind {
-            BodyKind::Json | BodyKind::Form => {
-                let t = arg_type(&body.ty, space);
-                quote!(#t)
-            }
-            BodyKind::Multipart(_) => {
-                let m = &names.multipart;
-                quote!(#m)
-            }
-            BodyKind::Bytes => quote!(impl Into<rt::bytes::Bytes>),
-            BodyKind::Text => quote!(impl Into<String>),
-        };
-        args.push(quote!(body: #ty));
-    }
-    if !optional.is_empty() {
-        let o = &names.options;
-        args.push(quote!(options: #o));
-        items.push(options_struct(op, &optional, &names, space));
-    }
-    if let Some(body) = &op.body
-        && let BodyKind::Multipart(fields) = &body.kind
+/// The type a builder stores an argument as: borrowed for the builder's lifetime, owned
+/// for `impl Into<…>` bodies.
+fn stored_type(ty: &str) -> TokenStream {
+    if let Some(inner) = ty
+        .strip_prefix("impl Into<")
+        .and_then(|t| t.strip_suffix('>'))
     {
-        items.push(multipart_struct(op, fields, &names, space));
+        return parse_type(inner);
     }
+    match ty.strip_prefix('&') {
+        Some(rest) => {
+            let rest = parse_type(rest);
+            quote!(&'a #rest)
+        }
+        None => parse_type(ty),
+    }
+}
 
-    // The request.
-    let http_method = format_ident!("{}", op.http_method);
+fn method(op: &Operation, m: &Method) -> TokenStream {
+    let name = ident(&m.name);
+    let builder = ident(&m.builder);
+    let borrowed = m.args.iter().any(|a| a.ty.starts_with('&'));
+    let args = m.args.iter().map(|a| {
+        let n = ident(&a.name);
+        let ty = if borrowed {
+            stored_type(&a.ty)
+        } else {
+            parse_type(&a.ty)
+        };
+        let ty = if a.ty.starts_with("impl ") {
+            parse_type(&a.ty)
+        } else {
+            ty
+        };
+        quote!(#n: #ty)
+    });
+    let inits = m.args.iter().map(|a| {
+        let f = field_ident(&a.name);
+        let n = ident(&a.name);
+        if a.ty.starts_with("impl ") {
+            quote!(#f: #n.into())
+        } else if f == n {
+            quote!(#n)
+        } else {
+            quote!(#f: #n)
+        }
+    });
+    let optional = m.setters.iter().filter_map(|s| match s.kind {
+        SetterKind::Param(i) => Some(field_ident(&op.params[i].rust_name)),
+        SetterKind::Runtime(_) => None,
+    });
+    let doc = method_doc(op, m);
+    let deprecated = deprecated(m.deprecated);
+    let allow = if m.args.len() > 6 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    };
+    let signature = if borrowed {
+        quote!(pub fn #name<'a>(&'a self, #(#args),*) -> #builder<'a>)
+    } else {
+        quote!(pub fn #name(&self, #(#args),*) -> #builder<'_>)
+    };
+    quote! {
+        #doc
+        #deprecated
+        #allow
+        #signature {
+            #builder { client: self, #(#inits,)* #(#optional: None,)* options: None }
+        }
+    }
+}
+
+fn deprecated(yes: bool) -> TokenStream {
+    if yes {
+        quote!(#[deprecated(note = "deprecated in the API document")])
+    } else {
+        quote!()
+    }
+}
+
+/// The result type of a method, as tokens.
+fn result_type(m: &Method) -> TokenStream {
+    let success = parse_type(m.success.type_name());
+    let error = ident(&m.error.name);
+    quote!(Result<rt::Response<#success>, rt::Error<#error>>)
+}
+
+/// The request builder of an operation: its fields, setters, `send` and `IntoFuture`.
+fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
+    let name = ident(&m.builder);
+    let mut fields = Vec::new();
+    for a in &m.args {
+        let f = field_ident(&a.name);
+        let ty = stored_type(&a.ty);
+        fields.push(quote!(#f: #ty,));
+    }
+    let mut setters = Vec::new();
+    for s in &m.setters {
+        match s.kind {
+            SetterKind::Param(i) => {
+                let p = &op.params[i];
+                let f = field_ident(&p.rust_name);
+                let ty = type_tokens(&p.ty, space, Scope::Crate);
+                fields.push(quote!(#f: Option<#ty>,));
+                setters.push(param_setter(p, s, &ty));
+            }
+            SetterKind::Runtime(o) => setters.push(runtime_setter(o)),
+        }
+    }
+    let output = result_type(m);
+    let send = send(op, m, space);
+    let doc = format!(
+        " A call of [`Client::{}`]: set optional parameters and per-call options, then `.await` it (or call [`{}::send`]).",
+        m.name, m.builder
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug)]
+        #[must_use = "a request does nothing until it is awaited"]
+        pub struct #name<'a> {
+            client: &'a Client,
+            #(#fields)*
+            options: Option<rt::CallOptions>,
+        }
+        impl<'a> #name<'a> {
+            #(#setters)*
+            /// The per-call options, starting from the client's.
+            fn options(&mut self) -> &mut rt::CallOptions {
+                self.options.get_or_insert_with(|| self.client.runtime.options().clone())
+            }
+            #send
+        }
+        impl<'a> std::future::IntoFuture for #name<'a> {
+            type Output = #output;
+            type IntoFuture = Sending<'a, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    }
+}
+
+fn param_setter(p: &Param, s: &crate::surface::Setter, ty: &TokenStream) -> TokenStream {
+    let setter = ident(&s.name);
+    let f = field_ident(&p.rust_name);
+    let doc = param_doc(p);
+    let deprecated = deprecated(p.deprecated);
+    quote! {
+        #doc
+        #deprecated
+        pub fn #setter(mut self, value: impl Into<#ty>) -> Self {
+            self.#f = Some(value.into());
+            self
+        }
+    }
+}
+
+fn runtime_setter(o: RuntimeOption) -> TokenStream {
+    let name = ident(o.method());
+    let (doc, args, apply) = match o {
+        RuntimeOption::CorrelationId => (
+            " Sends this correlation ID instead of a fresh UUID.",
+            quote!(id: impl Into<String>),
+            quote!(correlation_id(id)),
+        ),
+        RuntimeOption::Timeout => (
+            " Overrides the client's request timeout for this call.",
+            quote!(timeout: std::time::Duration),
+            quote!(timeout(timeout)),
+        ),
+        RuntimeOption::RetryPolicy => (
+            " Overrides the client's retry policy for this call.",
+            quote!(policy: rt::RetryPolicy),
+            quote!(retry_policy(policy)),
+        ),
+        RuntimeOption::Header => (
+            " Adds a header to this call.",
+            quote!(name: impl Into<String>, value: impl Into<String>),
+            quote!(header(name, value)),
+        ),
+        RuntimeOption::FranceConnectToken => (
+            " The user's FranceConnect access token, sent in `X-FranceConnect-OAuth`.",
+            quote!(token: impl Into<rt::Secret>),
+            quote!(france_connect_token(token)),
+        ),
+        RuntimeOption::TraceabilityObject => (
+            " The traceability `object` of this call (its reason or file reference), instead of the client's.",
+            quote!(object: impl Into<String>),
+            quote!(traceability_object(object)),
+        ),
+    };
+    quote! {
+        #[doc = #doc]
+        pub fn #name(mut self, #args) -> Self {
+            let options = std::mem::take(self.options());
+            *self.options() = options.#apply;
+            self
+        }
+    }
+}
+
+/// `send`: builds the `rt::Request`, executes it, decodes the response by status.
+fn send(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
+    let http_method = ident(&op.http_method);
     let op_id = &op.id;
-    let (fmt, fmt_args) = path_format(op, space);
+    let path = path_expr(op, space);
     let mut chain = Vec::new();
     let mut after = Vec::new();
     for p in &op.params {
@@ -138,16 +311,7 @@ fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
     if let Some(accept) = accept_type(op) {
         chain.push(quote!(.accept(#accept)));
     }
-    if let Some(body) = &op.body {
-        let mt = &body.media_type;
-        match &body.kind {
-            BodyKind::Json => chain.push(quote!(.json(#mt, &body))),
-            BodyKind::Form => chain.push(quote!(.form(&body))),
-            BodyKind::Bytes => chain.push(quote!(.bytes(#mt, body))),
-            BodyKind::Text => chain.push(quote!(.text(#mt, body.into()))),
-            BodyKind::Multipart(_) => chain.push(quote!(.multipart(body.into_multipart()))),
-        }
-    }
+    chain.extend(body_statement(op));
     // The audit trail records the template, never the path (it carries personal data).
     let path_template = op.path.as_str();
     chain.insert(0, quote!(.path_template(#path_template)));
@@ -157,90 +321,125 @@ fn operation(op: &Operation, space: &TypeSpace) -> (TokenStream, TokenStream) {
     if op.traceability {
         chain.push(quote!(.traceability()));
     }
-
-    // Responses.
-    let (success_ty, success_arms, success_item) = success(op, &names, space);
-    items.extend(success_item);
-    let (error_ty, error_arms, error_item) = errors(op, &names, space);
-    items.extend(error_item);
-
-    let doc = method_doc(op);
-    let deprecated = if op.deprecated {
-        quote!(#[deprecated(note = "deprecated in the API document")])
-    } else {
-        quote!()
-    };
-    let allow = if args.len() > 6 {
-        quote!(#[allow(clippy::too_many_arguments)])
-    } else {
-        quote!()
-    };
-    let request_binding = if after.is_empty() {
+    let binding = if after.is_empty() {
         quote!(let request)
     } else {
         quote!(let mut request)
     };
-    let has_default_error = op
-        .errors
-        .iter()
-        .any(|c| c.kind == ResponseKind::Json && c.status == StatusMatch::Default);
-    let fallback = if has_default_error {
-        quote!()
-    } else {
-        quote!(_ => Err(response.into_error()),)
-    };
-    let method = quote! {
-        #doc
-        #deprecated
-        #allow
-        pub async fn #method_name(&self, #(#args),*) -> Result<rt::Response<#success_ty>, rt::Error<#error_ty>> {
-            #request_binding = rt::Request::new(rt::Method::#http_method, #op_id, format!(#fmt, self.base_path #(, #fmt_args)*))
-                #(#chain)*;
+    let output = result_type(m);
+    let arms = response_arms(op, m);
+    quote! {
+        /// Sends the request: the same as `.await` on the builder.
+        pub async fn send(self) -> #output {
+            let path = #path;
+            #binding = rt::Request::new(rt::Method::#http_method, #op_id, path) #(#chain)*;
             #(#after)*
-            let response = self.runtime.execute(request).await?;
-            match response.status() {
-                #(#success_arms)*
-                #(#error_arms)*
-                #fallback
+            let response = match self.options {
+                Some(options) => self.client.runtime.with_options(options).execute(request),
+                None => self.client.runtime.execute(request),
             }
-        }
-    };
-    (method, quote!(#(#items)*))
-}
-
-/// Argument type: borrowed for strings and non-`Copy` values. Aliases of scalars
-/// (`type Siret = String`) are passed like the scalar (`&str`).
-fn arg_type(ty: &TypeRef, space: &TypeSpace) -> TokenStream {
-    let mut ty = ty;
-    while let TypeRef::Named(id) = ty {
-        match &space.types[*id].kind {
-            crate::model::TypeKind::Alias(inner @ (TypeRef::Prim(_) | TypeRef::Vec(_))) => {
-                ty = inner
-            }
-            _ => break,
-        }
-    }
-    match ty {
-        TypeRef::Prim(Prim::String) => quote!(&str),
-        TypeRef::Vec(inner) => {
-            let inner = type_tokens(inner, space, Scope::Crate);
-            quote!(&[#inner])
-        }
-        t if is_copy(t) => type_tokens(t, space, Scope::Crate),
-        t => {
-            let t = type_tokens(t, space, Scope::Crate);
-            quote!(&#t)
+            .await?;
+            #arms
         }
     }
 }
 
-/// `format!` string and arguments for the path: `"{}/spi/{}/x"` with encoded parameters.
-fn path_format(op: &Operation, space: &TypeSpace) -> (String, Vec<TokenStream>) {
-    let mut fmt = String::from("{}");
-    let mut args = Vec::new();
+fn body_statement(op: &Operation) -> Option<TokenStream> {
+    let body = op.body.as_ref()?;
+    let mt = &body.media_type;
+    Some(match &body.kind {
+        BodyKind::Json => quote!(.json(#mt, self.body)),
+        BodyKind::Form => quote!(.form(self.body)),
+        BodyKind::Bytes => quote!(.bytes(#mt, self.body)),
+        BodyKind::Text => quote!(.text(#mt, self.body)),
+        BodyKind::Multipart(_) => quote!(.multipart(self.body.into_multipart())),
+    })
+}
+
+/// The `match` on the status: success arms, 429 kept as `RateLimited`, one arm per documented
+/// error body type, then the fallback.
+fn response_arms(op: &Operation, m: &Method) -> TokenStream {
+    let mut arms = success_arms(op, m);
+    let error = ident(&m.error.name);
+    let mut default_arm = None;
+    let has_default = m
+        .error
+        .variants
+        .iter()
+        .any(|v| v.statuses.contains(&StatusMatch::Default));
+    if m.error.rate_limited.is_some() || has_default {
+        arms.push(quote!(429 => Err(response.into_error()),));
+    }
+    for v in &m.error.variants {
+        let variant = ident(&v.name);
+        let pats: Vec<TokenStream> = v
+            .statuses
+            .iter()
+            .filter(|s| **s != StatusMatch::Default)
+            .map(|s| status_pattern(*s, false))
+            .collect();
+        if !pats.is_empty() {
+            arms.push(quote!(#(#pats)|* => Err(response.documented_error(#error::#variant)),));
+        }
+        if v.statuses.contains(&StatusMatch::Default) {
+            default_arm = Some(quote!(_ => Err(response.documented_error(#error::#variant)),));
+        }
+    }
+    arms.push(default_arm.unwrap_or_else(|| quote!(_ => Err(response.into_error()),)));
+    quote! {
+        match response.status() {
+            #(#arms)*
+        }
+    }
+}
+
+fn success_arms(op: &Operation, m: &Method) -> Vec<TokenStream> {
+    if op.success.is_empty() {
+        return vec![quote!(200..=299 => response.bytes(),)];
+    }
+    match &m.success {
+        Success::Uniform(_) => op
+            .success
+            .iter()
+            .map(|c| {
+                let pat = status_pattern(c.status, true);
+                let read = reader(c.kind);
+                quote!(#pat => response.#read(),)
+            })
+            .collect(),
+        Success::ByStatus { name, variants } => {
+            let enum_name = ident(name);
+            op.success
+                .iter()
+                .zip(variants)
+                .map(|(c, (v, ty))| {
+                    let v = ident(v);
+                    let pat = status_pattern(c.status, true);
+                    match ty {
+                        None => {
+                            quote!(#pat => response.empty().map(|r| r.map(|()| #enum_name::#v)),)
+                        }
+                        Some(ty) => {
+                            let read = if c.kind == ResponseKind::Json {
+                                let ty = parse_type(ty);
+                                quote!(json::<#ty, _>)
+                            } else {
+                                reader(c.kind)
+                            };
+                            quote!(#pat => response.#read().map(|r| r.map(#enum_name::#v)),)
+                        }
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// The path as an expression: literal pieces and encoded parameters, concatenated.
+fn path_expr(op: &Operation, space: &TypeSpace) -> TokenStream {
+    let mut pieces = vec![quote!(self.client.base_path.as_str())];
     let mut rest = op.path.as_str();
     while let Some(start) = rest.find('{') {
-        fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
         let Some(len) = rest[start..].find('}') else {
             break;
         };
@@ -251,33 +450,35 @@ fn path_format(op: &Operation, space: &TypeSpace) -> (String, Vec<TokenStream>) 
             .find(|p| p.location == ParamIn::Path && p.name == name)
         {
             Some(p) => {
-                fmt.push_str("{}");
-                args.push(super::params::path_arg(p, space));
+                if start > 0 {
+                    let lit = &rest[..start];
+                    pieces.push(quote!(#lit));
+                }
+                let f = field_ident(&p.rust_name);
+                let arg = super::params::path_arg(p, space, quote!(self.#f));
+                pieces.push(quote!(#arg.as_str()));
             }
-            None => fmt.push_str(
-                &rest[start..start + len + 1]
-                    .replace('{', "{{")
-                    .replace('}', "}}"),
-            ),
+            None => {
+                let lit = &rest[..start + len + 1];
+                pieces.push(quote!(#lit));
+            }
         }
         rest = &rest[start + len + 1..];
     }
-    fmt.push_str(&rest.replace('{', "{{").replace('}', "}}"));
-    (fmt, args)
+    if !rest.is_empty() {
+        pieces.push(quote!(#rest));
+    }
+    quote!([#(#pieces),*].concat())
 }
 
 /// Statements adding one parameter: chained calls, or statements after the chain.
 fn param_statement(p: &Param, space: &TypeSpace) -> (Vec<TokenStream>, Vec<TokenStream>) {
-    if let Some(call) = super::params::styled_call(p, space) {
+    let ident = field_ident(&p.rust_name);
+    let value = quote!(self.#ident);
+    if let Some(call) = super::params::styled_call(p, space, &value) {
         return (vec![call], Vec::new());
     }
     let name = &p.name;
-    let ident = format_ident!("{}", p.rust_name);
-    let value = if p.required {
-        quote!(#ident)
-    } else {
-        quote!(options.#ident)
-    };
     let explode = p.explode;
     let plain = is_param_value(&p.ty, space);
     match (p.location, &p.ty, p.required) {
@@ -353,8 +554,8 @@ fn accept_type(op: &Operation) -> Option<String> {
         .find(|mt| mt != "*/*")
 }
 
-fn status_pattern(case: &ResponseCase, as_success_default: bool) -> TokenStream {
-    match case.status {
+fn status_pattern(status: StatusMatch, as_success_default: bool) -> TokenStream {
+    match status {
         StatusMatch::Code(c) => {
             let lit = Literal::u16_unsuffixed(c);
             quote!(#lit)
@@ -369,18 +570,6 @@ fn status_pattern(case: &ResponseCase, as_success_default: bool) -> TokenStream 
     }
 }
 
-fn body_type(case: &ResponseCase, space: &TypeSpace) -> TokenStream {
-    match case.kind {
-        ResponseKind::Json => match &case.ty {
-            Some(t) => type_tokens(t, space, Scope::Crate),
-            None => prim_tokens(Prim::Any),
-        },
-        ResponseKind::Text => quote!(String),
-        ResponseKind::Bytes => quote!(rt::bytes::Bytes),
-        ResponseKind::Empty => quote!(()),
-    }
-}
-
 fn reader(kind: ResponseKind) -> TokenStream {
     match kind {
         ResponseKind::Json => quote!(json),
@@ -390,186 +579,111 @@ fn reader(kind: ResponseKind) -> TokenStream {
     }
 }
 
-/// Success type, match arms and (when bodies differ by status) the success enum.
-fn success(
-    op: &Operation,
-    names: &OpNames,
-    space: &TypeSpace,
-) -> (TokenStream, Vec<TokenStream>, Option<TokenStream>) {
-    if op.success.is_empty() {
-        return (
-            quote!(rt::bytes::Bytes),
-            vec![quote!(200..=299 => response.bytes(),)],
-            None,
-        );
+fn status_text(status: StatusMatch) -> String {
+    match status {
+        StatusMatch::Code(c) => format!("HTTP {c}"),
+        StatusMatch::Range(d) => format!("HTTP {d}xx"),
+        StatusMatch::Default => "any other status".to_string(),
     }
-    let first_ty = body_type(&op.success[0], space).to_string();
-    let uniform = op
-        .success
-        .iter()
-        .all(|c| body_type(c, space).to_string() == first_ty && c.kind == op.success[0].kind);
-    if uniform {
-        let ty = body_type(&op.success[0], space);
-        let arms = op.success.iter().map(|c| {
-            let pat = status_pattern(c, true);
-            let read = reader(c.kind);
-            quote!(#pat => response.#read(),)
-        });
-        return (ty, arms.collect(), None);
-    }
-    let enum_name = &names.success;
-    let mut variants = Vec::new();
-    let mut arms = Vec::new();
-    for c in &op.success {
-        let v = format_ident!("{}", c.variant);
-        let pat = status_pattern(c, true);
-        let read = reader(c.kind);
-        let doc = variant_doc(c);
-        if c.kind == ResponseKind::Empty {
-            variants.push(quote!(#doc #v,));
-            arms.push(quote!(#pat => response.empty().map(|r| r.map(|()| #enum_name::#v)),));
-        } else {
-            let ty = body_type(c, space);
-            variants.push(quote!(#doc #v(#ty),));
-            let read = if c.kind == ResponseKind::Json {
-                quote!(json::<#ty, _>)
-            } else {
-                read
-            };
-            arms.push(quote!(#pat => response.#read().map(|r| r.map(#enum_name::#v)),));
-        }
-    }
-    let doc = format!(
-        " Successful responses of [`Client::{}`], by status.",
-        op.method_name
-    );
-    (
-        quote!(#enum_name),
-        arms,
-        Some(status_enum(enum_name, &doc, &variants)),
-    )
 }
 
-/// An enum with one variant per documented status of an operation.
-fn status_enum(name: &proc_macro2::Ident, doc: &str, variants: &[TokenStream]) -> TokenStream {
-    quote! {
+/// The success enum, when bodies differ by status.
+fn success_enum(m: &Method) -> Option<TokenStream> {
+    let Success::ByStatus { name, variants } = &m.success else {
+        return None;
+    };
+    let name = ident(name);
+    let variants = variants.iter().map(|(v, ty)| {
+        let v = ident(v);
+        match ty {
+            Some(ty) => {
+                let ty = parse_type(ty);
+                quote!(#v(#ty),)
+            }
+            None => quote!(#v,),
+        }
+    });
+    let doc = format!(
+        " Successful responses of [`Client::{}`], by status.",
+        m.name
+    );
+    Some(quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
         #[allow(clippy::large_enum_variant)]
         pub enum #name { #(#variants)* }
-    }
+    })
 }
 
-fn variant_doc(case: &ResponseCase) -> TokenStream {
-    let status = match case.status {
-        StatusMatch::Code(c) => format!("HTTP {c}"),
-        StatusMatch::Range(d) => format!("HTTP {d}xx"),
-        StatusMatch::Default => "Any other status".to_string(),
-    };
-    let text = match &case.doc {
-        Some(d) => format!("{status}: {}", d.lines().next().unwrap_or("").trim()),
-        None => status,
-    };
-    lines_to_attrs(&[text])
-}
-
-/// Error type, match arms and the documented-error enum.
-fn errors(
-    op: &Operation,
-    names: &OpNames,
-    space: &TypeSpace,
-) -> (TokenStream, Vec<TokenStream>, Option<TokenStream>) {
-    let documented: Vec<&ResponseCase> = op
-        .errors
-        .iter()
-        .filter(|c| c.kind == ResponseKind::Json)
-        .collect();
-    if documented.is_empty() {
-        return (quote!(rt::Undocumented), Vec::new(), None);
-    }
-    let enum_name = &names.error;
-    let mut variants = Vec::new();
-    let mut arms = Vec::new();
-    for c in documented {
-        let v = format_ident!("{}", c.variant);
-        let ty = body_type(c, space);
-        let doc = variant_doc(c);
-        variants.push(quote!(#doc #v(#ty),));
-        let pat = status_pattern(c, false);
-        arms.push(quote!(#pat => Err(response.documented_error(#enum_name::#v)),));
-    }
-    let doc = format!(
-        " Error bodies documented for [`Client::{}`], by status.",
-        op.method_name
-    );
-    (
-        quote!(#enum_name),
-        arms,
-        Some(status_enum(enum_name, &doc, &variants)),
-    )
-}
-
-fn options_struct(
-    op: &Operation,
-    optional: &[&Param],
-    names: &OpNames,
-    space: &TypeSpace,
-) -> TokenStream {
-    let name = &names.options;
-    let fields = optional.iter().map(|p| {
-        let ident = format_ident!("{}", p.rust_name);
-        let ty = type_tokens(&p.ty, space, Scope::Crate);
-        let doc = param_doc(p);
-        quote!(#doc pub #ident: Option<#ty>,)
+/// The operation's error type: one variant per documented body type, `#[non_exhaustive]`
+/// and present from the first version, so documenting an error later adds a variant.
+fn error_enum(m: &Method) -> TokenStream {
+    let name = ident(&m.error.name);
+    let variants = m.error.variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        let ty = parse_type(&v.ty);
+        let statuses = v
+            .statuses
+            .iter()
+            .map(|s| status_text(*s))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let doc = if statuses.is_empty() {
+            " Body of HTTP 429 (see `rate_limited_body`).".to_string()
+        } else {
+            format!(" Body of {statuses}.")
+        };
+        quote!(#[doc = #doc] #variant(#ty),)
     });
-    let setters = optional.iter().map(|p| {
-        let ident = format_ident!("{}", p.rust_name);
-        let ty = type_tokens(&p.ty, space, Scope::Crate);
-        let doc = format!(" Sets {}.", code(&p.name));
+    let doc = format!(
+        " Error bodies documented for [`Client::{}`] (in [`rt::Error::Documented`]); the status is in its `error`.",
+        m.name
+    );
+    let rate_limited = m.error.rate_limited.as_ref().map(|v| {
+        let variant = ident(v);
+        let ty = parse_type(
+            &m.error
+                .variants
+                .iter()
+                .find(|x| &x.name == v)
+                .expect("variant")
+                .ty,
+        );
         quote! {
-            #[doc = #doc]
-            pub fn #ident(mut self, value: impl Into<#ty>) -> Self {
-                self.#ident = Some(value.into());
-                self
+            impl #name {
+                /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
+                /// decoded from the error's raw body (`None` if it does not decode).
+                pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
+                    rt::serde_json::from_str::<#ty>(&error.raw_body).ok().map(Self::#variant)
+                }
             }
         }
     });
-    let doc = format!(
-        " Optional parameters of [`Client::{}`]; `Default::default()` sends none.",
-        op.method_name
-    );
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, Default)]
-        pub struct #name { #(#fields)* }
-        impl #name { #(#setters)* }
+        #[derive(Debug, Clone)]
+        #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
+        pub enum #name { #(#variants)* }
+        #rate_limited
     }
 }
 
 fn multipart_struct(
-    op: &Operation,
+    m: &Method,
+    item: &crate::surface::StructItem,
     fields: &[crate::model::MultipartField],
-    names: &OpNames,
     space: &TypeSpace,
 ) -> TokenStream {
-    let name = &names.multipart;
+    let name = ident(&item.name);
     let mut decls = Vec::new();
     let mut parts = Vec::new();
-    for f in fields {
-        let ident = format_ident!("{}", f.rust_name);
+    for (f, fi) in fields.iter().zip(&item.fields) {
+        let field = ident(&fi.name);
         let part = &f.name;
-        let base_ty = if f.is_file {
-            quote!(rt::FilePart)
-        } else {
-            type_tokens(&f.ty, space, Scope::Crate)
-        };
-        let ty = if f.required {
-            base_ty
-        } else {
-            quote!(Option<#base_ty>)
-        };
+        let ty = parse_type(&fi.ty);
         let doc = super::docs::doc_attrs(f.doc.as_deref());
-        decls.push(quote!(#doc pub #ident: #ty,));
+        decls.push(quote!(#doc pub #field: #ty,));
         let value = if f.is_file {
             quote!(form = form.file(#part, v);)
         } else if is_param_value(&f.ty, space) {
@@ -577,14 +691,14 @@ fn multipart_struct(
         } else {
             quote!(form = form.text(#part, &rt::serde_json::to_value(&v).unwrap_or_default());)
         };
-        let this = quote!(self.#ident);
         parts.push(if f.required {
-            quote! { let v = #this; #value }
+            quote! { let v = self.#field; #value }
         } else {
-            quote! { if let Some(v) = #this { #value } }
+            quote! { if let Some(v) = self.#field { #value } }
         });
     }
-    let doc = format!(" Multipart body of [`Client::{}`].", op.method_name);
+    let doc = format!(" Multipart body of [`Client::{}`].", m.name);
+    let methods = super::types::constructor_and_setters(item, parse_type);
     let form_binding = if fields.is_empty() {
         quote!(let form)
     } else {
@@ -593,7 +707,9 @@ fn multipart_struct(
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
+        #[non_exhaustive]
         pub struct #name { #(#decls)* }
+        #methods
         impl #name {
             /// The parts, in document order.
             pub fn into_multipart(self) -> rt::Multipart {
@@ -620,7 +736,7 @@ fn param_doc(p: &Param) -> TokenStream {
     lines_to_attrs(&lines)
 }
 
-fn method_doc(op: &Operation) -> TokenStream {
+fn method_doc(op: &Operation, m: &Method) -> TokenStream {
     let mut lines = Vec::new();
     if let Some(s) = &op.summary {
         lines.extend(doc_lines(s));
@@ -647,22 +763,34 @@ fn method_doc(op: &Operation) -> TokenStream {
                 .and_then(|d| doc_lines(d).into_iter().find(|l| !l.is_empty()))
                 .unwrap_or_default();
             let sep = if first.is_empty() { "" } else { ": " };
-            lines.push(format!(
-                "- `{}` ({}){sep}{first}",
-                p.rust_name,
-                code(&p.name)
-            ));
+            let wire = if p.name == p.rust_name {
+                String::new()
+            } else {
+                format!(" ({})", code(&p.name))
+            };
+            lines.push(format!("- `{}`{wire}{sep}{first}", p.rust_name));
         }
     }
-    if !op.gateway_headers.is_empty() {
-        lines.push(String::new());
-        let list = op
-            .gateway_headers
-            .iter()
-            .map(|h| code(h))
-            .collect::<Vec<_>>()
-            .join(", ");
-        lines.push(format!("The runtime supplies {list}; pass a FranceConnect token, if the call needs one, with [`Client::with_options`]."));
+    lines.push(String::new());
+    let what = if m
+        .setters
+        .iter()
+        .any(|s| matches!(s.kind, SetterKind::Param(_)))
+    {
+        "Optional parameters and per-call options"
+    } else {
+        "Per-call options"
+    };
+    lines.push(format!("{what} are methods of [`{}`].", m.builder));
+    let france_connect = m
+        .setters
+        .iter()
+        .any(|s| s.kind == SetterKind::Runtime(RuntimeOption::FranceConnectToken));
+    if france_connect {
+        lines.push(format!(
+            "This operation reads the user's FranceConnect token: pass it with [`{}::france_connect_token`].",
+            m.builder
+        ));
     }
     if op.traceability {
         lines.push(String::new());

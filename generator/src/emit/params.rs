@@ -2,7 +2,7 @@
 //! arrays): written through the runtime's OpenAPI `style` serialiser.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::rust_types::is_param_value;
 use crate::model::{Param, ParamIn, ParamStyle, TypeRef, TypeSpace};
@@ -33,17 +33,13 @@ fn style_tokens(style: ParamStyle) -> TokenStream {
 
 /// The chained call adding a query or header parameter that is not plain; `None` for plain
 /// parameters and cookies (written as before).
-pub fn styled_call(p: &Param, space: &TypeSpace) -> Option<TokenStream> {
+/// `value` is the expression holding the parameter (an `Option` when it is optional).
+pub fn styled_call(p: &Param, space: &TypeSpace, value: &TokenStream) -> Option<TokenStream> {
     if plain(p, space) {
         return None;
     }
     let name = &p.name;
-    let ident = format_ident!("{}", p.rust_name);
-    let value = if p.required {
-        quote!(&#ident)
-    } else {
-        quote!(&options.#ident)
-    };
+    let value = quote!(&#value);
     let explode = p.explode;
     match p.location {
         ParamIn::Query => {
@@ -55,9 +51,8 @@ pub fn styled_call(p: &Param, space: &TypeSpace) -> Option<TokenStream> {
     }
 }
 
-/// The `format!` argument of a path parameter.
-pub fn path_arg(p: &Param, space: &TypeSpace) -> TokenStream {
-    let ident = format_ident!("{}", p.rust_name);
+/// The encoded path segment (a `String`) of the path parameter held by `ident`.
+pub fn path_arg(p: &Param, space: &TypeSpace, ident: TokenStream) -> TokenStream {
     if plain(p, space) {
         return match &p.ty {
             TypeRef::Vec(_) => {

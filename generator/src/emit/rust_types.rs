@@ -5,11 +5,10 @@ use quote::{format_ident, quote};
 
 use crate::model::{Prim, TypeRef, TypeSpace};
 
-/// Where a type expression is written: inside the `types` module or outside it.
+/// Where a type expression is written (outside the `types` module, which prints the surface's
+/// types instead).
 #[derive(Clone, Copy)]
 pub enum Scope {
-    /// In `types.rs`.
-    Types,
     /// Anywhere else in the crate.
     Crate,
 }
@@ -21,7 +20,6 @@ pub fn type_tokens(ty: &TypeRef, space: &TypeSpace, scope: Scope) -> TokenStream
         TypeRef::Named(id) => {
             let name = format_ident!("{}", space.types[*id].name);
             match scope {
-                Scope::Types => quote!(#name),
                 Scope::Crate => quote!(types::#name),
             }
         }
@@ -65,29 +63,6 @@ pub fn prim_tokens(p: Prim) -> TokenStream {
         Prim::Any => quote!(rt::serde_json::Value),
         Prim::Object => quote!(rt::serde_json::Map<String, rt::serde_json::Value>),
     }
-}
-
-/// Scalars that are `Copy` and passed by value.
-pub fn is_copy(ty: &TypeRef) -> bool {
-    matches!(
-        ty,
-        TypeRef::Prim(
-            Prim::Bool
-                | Prim::I8
-                | Prim::I16
-                | Prim::I32
-                | Prim::I64
-                | Prim::U8
-                | Prim::U16
-                | Prim::U32
-                | Prim::U64
-                | Prim::F32
-                | Prim::F64
-                | Prim::Date
-                | Prim::DateTime
-                | Prim::Uuid
-        )
-    )
 }
 
 /// Types that can be written in a URL or header as they are.

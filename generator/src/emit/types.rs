@@ -5,18 +5,18 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::docs::{code, doc_lines, lines_to_attrs};
-use super::rust_types::{Scope, type_tokens};
-use crate::model::{Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace, UnionVariant};
+use crate::model::{Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
 use crate::naming::snake;
+use crate::surface::{EnumItem, StructItem, TypeItem, TypeItemKind, UnionItem};
 
 const SERDE_CRATE: &str = "gouvgen_runtime::serde";
 
 /// Tokens of the whole `types` module.
-pub fn types_file(space: &TypeSpace) -> TokenStream {
-    let mut items = Vec::new();
+pub fn types_file(space: &TypeSpace, items: &[TypeItem]) -> TokenStream {
+    let mut tokens = Vec::new();
     let mut defaults = Defaults::default();
-    for ty in &space.types {
-        items.push(named_type(ty, space, &mut defaults));
+    for (ty, item) in space.types.iter().zip(items) {
+        tokens.push(named_type(ty, item, space, &mut defaults));
     }
     let defaults = defaults.items;
     // Only aliases (or nothing): `rt` may go unused.
@@ -46,12 +46,36 @@ pub fn types_file(space: &TypeSpace) -> TokenStream {
         #![allow(clippy::large_enum_variant)]
         #rt_allow
         use gouvgen_runtime as rt;
-        #(#items)*
+        #(#tokens)*
         #defaults_mod
     }
 }
 
-fn header_doc(ty: &NamedType) -> TokenStream {
+/// A type written inside the `types` module: `types::X` is just `X` there.
+pub(super) fn local_type(ty: &str) -> TokenStream {
+    let mut out = String::with_capacity(ty.len());
+    let mut rest = ty;
+    while let Some(i) = rest.find("types::") {
+        let boundary = rest[..i]
+            .chars()
+            .last()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != ':');
+        out.push_str(&rest[..i]);
+        if !boundary {
+            out.push_str("types::");
+        }
+        rest = &rest[i + "types::".len()..];
+    }
+    out.push_str(rest);
+    parse_type(&out)
+}
+
+/// Tokens of a type the surface wrote as text.
+pub(super) fn parse_type(ty: &str) -> TokenStream {
+    syn::parse_str::<TokenStream>(ty).unwrap_or_else(|e| panic!("gouvgen bug: type `{ty}`: {e}"))
+}
+
+fn header_doc(ty: &NamedType) -> Vec<String> {
     let mut lines = ty.doc.as_deref().map(doc_lines).unwrap_or_default();
     if let Some(original) = &ty.original
         && original != &ty.name
@@ -61,7 +85,7 @@ fn header_doc(ty: &NamedType) -> TokenStream {
         }
         lines.push(format!("Schema {} in the document.", code(original)));
     }
-    lines_to_attrs(&lines)
+    lines
 }
 
 /// Default-value functions, with names unique in the `defaults` module (`FooBar.baz` and
@@ -72,106 +96,163 @@ struct Defaults {
     names: crate::naming::Namer,
 }
 
-fn named_type(ty: &NamedType, space: &TypeSpace, defaults: &mut Defaults) -> TokenStream {
+fn named_type(
+    ty: &NamedType,
+    item: &TypeItem,
+    space: &TypeSpace,
+    defaults: &mut Defaults,
+) -> TokenStream {
     let doc = header_doc(ty);
-    let name = format_ident!("{}", ty.name);
-    match &ty.kind {
-        TypeKind::Alias(target) => {
-            let target = type_tokens(target, space, Scope::Types);
+    let name = format_ident!("{}", item.name);
+    match (&ty.kind, &item.kind) {
+        (_, TypeItemKind::Alias(a)) => {
+            let target = local_type(&a.target);
+            let doc = lines_to_attrs(&doc);
             quote! { #doc pub type #name = #target; }
         }
-        TypeKind::Struct { fields, extra } => {
-            structure(&ty.name, doc, fields, extra.as_ref(), space, defaults)
+        (TypeKind::Struct { fields, .. }, TypeItemKind::Struct(s)) => {
+            let doc = lines_to_attrs(&doc);
+            structure(doc, fields, s, space, defaults)
         }
-        TypeKind::Enum { variants, unknown } => open_enum(&name, doc, variants, unknown),
-        TypeKind::Union {
-            variants,
-            discriminator,
-        } => union(&name, doc, variants, discriminator.as_deref(), space),
+        (_, TypeItemKind::Enum(e)) => open_enum(&name, doc, e),
+        (_, TypeItemKind::Union(u)) => union(&name, doc, u),
+        _ => unreachable!("the surface mirrors the model"),
     }
 }
 
 fn structure(
-    type_name: &str,
     doc: TokenStream,
     fields: &[Field],
-    extra: Option<&TypeRef>,
+    item: &StructItem,
     space: &TypeSpace,
     defaults: &mut Defaults,
 ) -> TokenStream {
-    let name = format_ident!("{type_name}");
-    let mut all_optional = extra.is_none();
+    let name = format_ident!("{}", item.name);
     let mut tokens = Vec::new();
-    for field in fields {
-        let fname = format_ident!("{}", field.name);
-        let ty = type_tokens(&field.ty, space, Scope::Types);
+    for (i, f) in item.fields.iter().enumerate() {
+        let fname = format_ident!("{}", f.name);
+        let ty = local_type(&f.ty);
+        let model = fields.get(i).filter(|_| !f.flatten);
         let mut attrs = Vec::new();
-        if field.name != field.original {
-            let original = &field.original;
+        if f.flatten {
+            attrs.push(quote!(flatten));
+        } else if f.name != f.json_name {
+            let original = &f.json_name;
             attrs.push(quote!(rename = #original));
         }
-        let is_option = matches!(field.ty, TypeRef::Option(_));
-        if let Some(default) = &field.default {
+        if let (Some(default), Some(m)) = (&f.default, model) {
             let fn_name = defaults
                 .names
-                .unique(&snake(&format!("{type_name} {}", field.name)), "_");
+                .unique(&snake(&format!("{} {}", item.name, f.name)), "_");
             let fn_ident = format_ident!("{fn_name}");
-            let value = default_value(default, &field.ty, space);
+            let value = default_value(default, &m.ty, space);
             defaults
                 .items
                 .push(quote! { pub(super) fn #fn_ident() -> #ty { #value } });
             let path = format!("defaults::{fn_name}");
             attrs.push(quote!(default = #path));
-            all_optional = false;
-        } else if is_option && !field.required {
+        } else if f.omittable {
             attrs.push(quote!(default, skip_serializing_if = "Option::is_none"));
-        } else if !is_option {
-            all_optional = false;
         }
         let serde_attr = if attrs.is_empty() {
             quote!()
         } else {
             quote!(#[serde(#(#attrs),*)])
         };
-        let mut lines = field.doc.as_deref().map(doc_lines).unwrap_or_default();
-        if field.name != field.original {
-            if !lines.is_empty() {
-                lines.push(String::new());
+        let field_doc = match model {
+            Some(m) => field_doc(m),
+            None => {
+                quote!(#[doc = " Properties not declared in the schema (`additionalProperties`)."])
             }
-            lines.push(format!("JSON name: {}.", code(&field.original)));
-        }
-        if field.deprecated {
-            lines.push(String::new());
-            lines.push("**Deprecated** in the document.".into());
-        }
-        let field_doc = lines_to_attrs(&lines);
+        };
         tokens.push(quote! { #field_doc #serde_attr pub #fname: #ty, });
     }
-    if let Some(extra) = extra {
-        let ty = type_tokens(extra, space, Scope::Types);
-        let taken: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        let extra_name = if taken.contains(&"additional_properties") {
-            "additional_properties_"
-        } else {
-            "additional_properties"
-        };
-        let ident = format_ident!("{extra_name}");
-        tokens.push(quote! {
-            /// Properties not declared in the schema (`additionalProperties`).
-            #[serde(flatten)]
-            pub #ident: std::collections::BTreeMap<String, #ty>,
-        });
-    }
-    let default_derive = if all_optional {
+    let default_derive = if item.default {
         quote!(Default,)
     } else {
         quote!()
     };
+    let methods = constructor_and_setters(item, local_type);
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, #default_derive rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = #SERDE_CRATE)]
+        #[non_exhaustive]
         pub struct #name { #(#tokens)* }
+        #methods
+    }
+}
+
+fn field_doc(field: &Field) -> TokenStream {
+    let mut lines = field.doc.as_deref().map(doc_lines).unwrap_or_default();
+    if field.deprecated {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.push("**Deprecated** in the document.".into());
+    }
+    lines_to_attrs(&lines)
+}
+
+/// `new` (required fields) and one `with_…` setter per field: how callers build a
+/// `#[non_exhaustive]` struct.
+pub(super) fn constructor_and_setters(
+    item: &StructItem,
+    ty_of: fn(&str) -> TokenStream,
+) -> TokenStream {
+    let name = format_ident!("{}", item.name);
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    for (i, f) in item.fields.iter().enumerate() {
+        let fname = format_ident!("{}", f.name);
+        if item.constructor.contains(&i) {
+            let ty = ty_of(&f.setter_ty);
+            params.push(quote!(#fname: #ty));
+            inits.push(quote!(#fname: #fname.into()));
+        } else if f.default.is_some() {
+            let fn_ident = format_ident!("{}", snake(&format!("{} {}", item.name, f.name)));
+            inits.push(quote!(#fname: defaults::#fn_ident()));
+        } else {
+            inits.push(quote!(#fname: Default::default()));
+        }
+    }
+    let setters = item.fields.iter().map(|f| {
+        let fname = format_ident!("{}", f.name);
+        let setter = format_ident!("{}", f.setter);
+        let ty = ty_of(&f.setter_ty);
+        let value = if f.ty.starts_with("Option<") {
+            quote!(Some(value.into()))
+        } else {
+            quote!(value.into())
+        };
+        let doc = format!(" Sets `{}`.", f.name);
+        quote! {
+            #[doc = #doc]
+            pub fn #setter(mut self, value: #ty) -> Self {
+                self.#fname = #value;
+                self
+            }
+        }
+    });
+    let allow = if params.len() > 7 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    };
+    let new_doc = if params.is_empty() {
+        " A value with every field empty; set them with the `with_…` methods.".to_string()
+    } else {
+        " A value with the required fields; set the others with the `with_…` methods.".to_string()
+    };
+    quote! {
+        impl #name {
+            #[doc = #new_doc]
+            #allow
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#setters)*
+        }
     }
 }
 
@@ -202,29 +283,36 @@ fn default_value(value: &Value, ty: &TypeRef, space: &TypeSpace) -> TokenStream 
     }
 }
 
-fn open_enum(
-    name: &proc_macro2::Ident,
-    doc: TokenStream,
-    variants: &[crate::model::EnumVariant],
-    unknown: &str,
-) -> TokenStream {
-    let unknown = format_ident!("{unknown}");
-    let idents: Vec<_> = variants
+/// Appends a paragraph to doc lines, with a blank line only between paragraphs.
+fn paragraph(mut lines: Vec<String>, text: &str) -> Vec<String> {
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(text.to_string());
+    lines
+}
+
+fn open_enum(name: &proc_macro2::Ident, doc: Vec<String>, item: &EnumItem) -> TokenStream {
+    let doc = lines_to_attrs(&paragraph(
+        doc,
+        "Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.",
+    ));
+    let unknown = format_ident!("{}", item.unknown);
+    let idents: Vec<_> = item
+        .variants
         .iter()
-        .map(|v| format_ident!("{}", v.name))
+        .map(|(n, _)| format_ident!("{n}"))
         .collect();
-    let values: Vec<&str> = variants.iter().map(|v| v.value.as_str()).collect();
+    let values: Vec<&str> = item.variants.iter().map(|(_, v)| v.as_str()).collect();
     let docs = values.iter().map(|v| {
         let d = format!(" {}", code(v));
         quote!(#[doc = #d])
     });
     quote! {
         #doc
-        ///
-        /// Open enum: a value the provider adds later is kept in the last variant instead of
-        /// failing to decode.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = #SERDE_CRATE, from = "String", into = "String")]
+        #[non_exhaustive]
         pub enum #name {
             #( #docs #idents, )*
             /// A value this client does not know; the raw value is kept.
@@ -268,61 +356,47 @@ fn open_enum(
     }
 }
 
-/// The catch-all variant of a tagged union: `Other`, or the first of `OtherValue`,
-/// `OtherValue2`, … that no alternative takes.
-fn catch_all_name(variants: &[UnionVariant]) -> String {
-    let taken = |n: &str| variants.iter().any(|v| v.name == n);
-    if !taken("Other") {
-        return "Other".into();
-    }
-    (1..)
-        .map(|i| {
-            if i == 1 {
-                "OtherValue".to_string()
-            } else {
-                format!("OtherValue{i}")
-            }
-        })
-        .find(|n| !taken(n))
-        .expect("a free name exists")
-}
-
-fn union(
-    name: &proc_macro2::Ident,
-    doc: TokenStream,
-    variants: &[UnionVariant],
-    discriminator: Option<&str>,
-    space: &TypeSpace,
-) -> TokenStream {
-    let idents: Vec<_> = variants
+fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> TokenStream {
+    let idents: Vec<_> = item
+        .members
         .iter()
         .map(|v| format_ident!("{}", v.name))
         .collect();
-    let types: Vec<_> = variants
-        .iter()
-        .map(|v| type_tokens(&v.ty, space, Scope::Types))
-        .collect();
-    let Some(tag) = discriminator else {
+    let types: Vec<_> = item.members.iter().map(|v| local_type(&v.ty)).collect();
+    let (Some(tag), Some(other)) = (&item.tag, &item.other) else {
+        let doc = lines_to_attrs(&paragraph(
+            doc,
+            "Decoded as the first alternative the value fits.",
+        ));
         return quote! {
             #doc
-            ///
-            /// Decoded as the first alternative the value fits.
             #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
             #[serde(crate = #SERDE_CRATE, untagged)]
+            #[non_exhaustive]
             pub enum #name {
                 #( #idents(#types), )*
             }
         };
     };
-    let other = format_ident!("{}", catch_all_name(variants));
-    let arms = variants.iter().zip(&idents).map(|(v, ident)| {
+    let other = format_ident!("{other}");
+    let arms = item.members.iter().zip(&idents).map(|(v, ident)| {
         let tags = &v.tags;
         quote! {
             #( Some(#tags) )|* => rt::serde_json::from_value(value).map(Self::#ident).map_err(rt::serde::de::Error::custom),
         }
     });
-    let tag_doc = format!(" Chosen by the {} property.", code(tag));
-    let variant_docs = variants.iter().map(|v| {
+    let write_arms = item.members.iter().zip(&idents).map(|(v, ident)| {
+        let first = v.tags.first().cloned().unwrap_or_default();
+        quote!(Self::#ident(v) => (rt::serde_json::to_value(v), Some(#first)),)
+    });
+    let doc = lines_to_attrs(&paragraph(
+        doc,
+        &format!(
+            "Internally tagged by the {} property: it is written from the variant, so it always agrees with it.",
+            code(tag)
+        ),
+    ));
+    let variant_docs = item.members.iter().map(|v| {
         let d = format!(
             " {} = {}",
             code(tag),
@@ -336,10 +410,8 @@ fn union(
     });
     quote! {
         #doc
-        ///
-        #[doc = #tag_doc]
-        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize)]
-        #[serde(crate = #SERDE_CRATE, untagged)]
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum #name {
             #( #variant_docs #idents(#types), )*
             /// A kind this client does not know; the raw value is kept.
@@ -353,6 +425,19 @@ fn union(
                     #(#arms)*
                     _ => Ok(Self::#other(value)),
                 }
+            }
+        }
+        impl rt::serde::Serialize for #name {
+            fn serialize<S: rt::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let (value, tag) = match self {
+                    #(#write_arms)*
+                    Self::#other(v) => (Ok(v.clone()), None),
+                };
+                let mut value = value.map_err(rt::serde::ser::Error::custom)?;
+                if let (Some(tag), Some(object)) = (tag, value.as_object_mut()) {
+                    object.insert(#tag.to_string(), rt::serde_json::Value::String(tag.to_string()));
+                }
+                rt::serde::Serialize::serialize(&value, serializer)
             }
         }
     }

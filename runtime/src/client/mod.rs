@@ -229,6 +229,12 @@ impl ApiClient {
         }
     }
 
+    /// The per-call options this client applies (set with [`ApiClient::with_options`]);
+    /// generated request builders start from them.
+    pub fn options(&self) -> &CallOptions {
+        &self.options
+    }
+
     /// The credentials in force (a cheap `Arc` clone).
     pub(crate) fn creds(&self) -> Arc<Creds> {
         Arc::clone(&self.inner.creds.read().unwrap_or_else(|e| e.into_inner()))

@@ -7,7 +7,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use gouvgen_build_demo::annuaire::{Client, LireOrganismeError, LireOrganismeOptions, types};
+use gouvgen_build_demo::annuaire::{Client, LireOrganismeError, types};
 use gouvgen_runtime::{ApiClient, presets};
 
 type Seen = Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>>;
@@ -45,10 +45,7 @@ async fn generated_at_build_time_and_calls_a_loopback_server() {
         .unwrap();
     let client = Client::new(runtime);
 
-    let found = client
-        .lire_organisme("13002526500013", LireOrganismeOptions::default())
-        .await
-        .unwrap();
+    let found = client.lire_organisme("13002526500013").await.unwrap();
     let organisme: &types::Organisme = found.body();
     assert_eq!(organisme.nom, "DINUM");
     assert_eq!(
@@ -60,13 +57,14 @@ async fn generated_at_build_time_and_calls_a_loopback_server() {
         Some("2019-10-25")
     );
 
-    let missing = client
-        .lire_organisme("00000000000000", Default::default())
-        .await
-        .unwrap_err();
-    assert_eq!(missing.status(), Some(404));
+    let missing = client.lire_organisme("00000000000000").await.unwrap_err();
+    assert_eq!(
+        missing.status(),
+        Some(404),
+        "the status is on the error, not in the variant"
+    );
     match missing.documented() {
-        Some(LireOrganismeError::Status404(e)) => assert_eq!(e.code.as_deref(), Some("E404")),
+        Some(LireOrganismeError::Erreur(e)) => assert_eq!(e.code.as_deref(), Some("E404")),
         other => panic!("expected the documented 404 body, got {other:?}"),
     }
 

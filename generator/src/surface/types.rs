@@ -1,0 +1,352 @@
+//! Surface of the `types` module: each named type's item, its fields and exhaustiveness,
+//! its variants and openness, and the constructor callers build it with.
+
+use serde_json::Value;
+
+use crate::model::{Field, MultipartField, Prim, TypeKind, TypeRef, TypeSpace, UnionVariant};
+
+/// A public item of the `types` module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeItem {
+    /// Rust name.
+    pub name: String,
+    /// Path from the crate root (`types::SituationIr`).
+    pub path: String,
+    /// Schema name in the document, when it had one (renames of component schemas are
+    /// reported against it).
+    pub schema: Option<String>,
+    /// What it is.
+    pub kind: TypeItemKind,
+}
+
+/// The kinds of items.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeItemKind {
+    /// A struct.
+    Struct(StructItem),
+    /// An open string enum.
+    Enum(EnumItem),
+    /// A union of alternatives.
+    Union(UnionItem),
+    /// `pub type X = …;`
+    Alias(AliasItem),
+}
+
+/// A struct. Generated structs are never exhaustive: callers build them with
+/// [`StructItem::constructor`] and setters, so fields can be added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructItem {
+    /// Rust name.
+    pub name: String,
+    /// `false`: the struct is `#[non_exhaustive]`.
+    pub exhaustive: bool,
+    /// Fields, in document order (the `additionalProperties` map last).
+    pub fields: Vec<FieldItem>,
+    /// Fields `new` takes, in order (indices into `fields`).
+    pub constructor: Vec<usize>,
+    /// Derives `Default` (only when `new` takes nothing).
+    pub default: bool,
+}
+
+/// A field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldItem {
+    /// Rust name.
+    pub name: String,
+    /// JSON name (or multipart part name).
+    pub json_name: String,
+    /// Type, as written outside the `types` module.
+    pub ty: String,
+    /// An `Option` the caller may leave out: `None` is not serialised.
+    pub omittable: bool,
+    /// Default value of the document, used when absent.
+    pub default: Option<Value>,
+    /// The `additionalProperties` map, flattened.
+    pub flatten: bool,
+    /// Name of its setter (`with_<name>`).
+    pub setter: String,
+    /// Type the setter takes.
+    pub setter_ty: String,
+}
+
+/// An open string enum: `#[non_exhaustive]`, unknown values kept in `unknown`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumItem {
+    /// Variants: Rust name and wire value.
+    pub variants: Vec<(String, String)>,
+    /// Catch-all variant holding unknown values.
+    pub unknown: String,
+    /// `false`: `#[non_exhaustive]`.
+    pub exhaustive: bool,
+}
+
+/// A union (`oneOf` / `anyOf`), `#[non_exhaustive]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionItem {
+    /// Alternatives.
+    pub members: Vec<UnionMember>,
+    /// Discriminating property: the union is internally tagged by it (the tag is written
+    /// from the variant, so it cannot disagree with it).
+    pub tag: Option<String>,
+    /// Variant keeping a value of an unknown kind (tagged unions only).
+    pub other: Option<String>,
+    /// `false`: `#[non_exhaustive]`.
+    pub exhaustive: bool,
+}
+
+/// An alternative of a union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionMember {
+    /// Variant name.
+    pub name: String,
+    /// Type, as written outside the `types` module.
+    pub ty: String,
+    /// Tag values selecting it (the first is written).
+    pub tags: Vec<String>,
+}
+
+/// A type alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasItem {
+    /// What it stands for, as written outside the `types` module.
+    pub target: String,
+}
+
+/// One item per named type, by type id.
+pub fn type_items(space: &TypeSpace) -> Vec<TypeItem> {
+    space
+        .types
+        .iter()
+        .map(|t| {
+            let kind = match &t.kind {
+                TypeKind::Struct { fields, extra } => {
+                    TypeItemKind::Struct(struct_item(&t.name, fields, extra.as_ref(), space))
+                }
+                TypeKind::Enum { variants, unknown } => TypeItemKind::Enum(EnumItem {
+                    variants: variants
+                        .iter()
+                        .map(|v| (v.name.clone(), v.value.clone()))
+                        .collect(),
+                    unknown: unknown.clone(),
+                    exhaustive: false,
+                }),
+                TypeKind::Union {
+                    variants,
+                    discriminator,
+                } => TypeItemKind::Union(union_item(variants, discriminator.as_deref(), space)),
+                TypeKind::Alias(target) => TypeItemKind::Alias(AliasItem {
+                    target: rust_type(target, space),
+                }),
+            };
+            TypeItem {
+                name: t.name.clone(),
+                path: format!("types::{}", t.name),
+                schema: t.original.clone(),
+                kind,
+            }
+        })
+        .collect()
+}
+
+fn struct_item(
+    name: &str,
+    fields: &[Field],
+    extra: Option<&TypeRef>,
+    space: &TypeSpace,
+) -> StructItem {
+    let mut items = Vec::new();
+    let mut constructor = Vec::new();
+    for f in fields {
+        let ty = rust_type(&f.ty, space);
+        let is_option = matches!(f.ty, TypeRef::Option(_));
+        let omittable = is_option && !f.required && f.default.is_none();
+        if !is_option && f.default.is_none() {
+            constructor.push(items.len());
+        }
+        let setter_ty = match &f.ty {
+            TypeRef::Option(inner) => format!("impl Into<{}>", rust_type(inner, space)),
+            other => format!("impl Into<{}>", rust_type(other, space)),
+        };
+        items.push(FieldItem {
+            name: f.name.clone(),
+            json_name: f.original.clone(),
+            ty,
+            omittable,
+            default: f.default.clone(),
+            flatten: false,
+            setter: format!("with_{}", f.name.trim_end_matches('_')),
+            setter_ty,
+        });
+    }
+    if let Some(extra) = extra {
+        let taken = fields.iter().any(|f| f.name == "additional_properties");
+        let field = if taken {
+            "additional_properties_"
+        } else {
+            "additional_properties"
+        };
+        let ty = format!(
+            "std::collections::BTreeMap<String, {}>",
+            rust_type(extra, space)
+        );
+        items.push(FieldItem {
+            name: field.into(),
+            json_name: String::new(),
+            setter: format!("with_{field}"),
+            setter_ty: ty.clone(),
+            ty,
+            omittable: false,
+            default: None,
+            flatten: true,
+        });
+    }
+    dedup_setters(&mut items);
+    StructItem {
+        name: name.to_string(),
+        exhaustive: false,
+        default: constructor.is_empty(),
+        fields: items,
+        constructor,
+    }
+}
+
+/// Two fields `a` and `a_` would get the same setter: the later one keeps its underscore.
+fn dedup_setters(items: &mut [FieldItem]) {
+    for i in 0..items.len() {
+        if items[..i].iter().any(|f| f.setter == items[i].setter) {
+            items[i].setter = format!("with_{}", items[i].name);
+        }
+    }
+}
+
+/// The multipart body struct of an operation, at the crate root.
+pub fn multipart_item(name: &str, fields: &[MultipartField], space: &TypeSpace) -> StructItem {
+    let mut items = Vec::new();
+    let mut constructor = Vec::new();
+    for f in fields {
+        let base = if f.is_file {
+            "rt::FilePart".to_string()
+        } else {
+            rust_type(&f.ty, space)
+        };
+        if f.required {
+            constructor.push(items.len());
+        }
+        items.push(FieldItem {
+            name: f.rust_name.clone(),
+            json_name: f.name.clone(),
+            ty: if f.required {
+                base.clone()
+            } else {
+                format!("Option<{base}>")
+            },
+            omittable: !f.required,
+            default: None,
+            flatten: false,
+            setter: format!("with_{}", f.rust_name.trim_end_matches('_')),
+            setter_ty: format!("impl Into<{base}>"),
+        });
+    }
+    dedup_setters(&mut items);
+    StructItem {
+        name: name.to_string(),
+        exhaustive: false,
+        default: constructor.is_empty(),
+        fields: items,
+        constructor,
+    }
+}
+
+fn union_item(variants: &[UnionVariant], tag: Option<&str>, space: &TypeSpace) -> UnionItem {
+    let other = tag.map(|_| catch_all_name(variants));
+    UnionItem {
+        members: variants
+            .iter()
+            .map(|v| UnionMember {
+                name: v.name.clone(),
+                ty: rust_type(&v.ty, space),
+                tags: v.tags.clone(),
+            })
+            .collect(),
+        tag: tag.map(str::to_string),
+        other,
+        exhaustive: false,
+    }
+}
+
+/// The catch-all variant of a tagged union: `Other`, or the first of `OtherValue`,
+/// `OtherValue2`, … that no alternative takes.
+fn catch_all_name(variants: &[UnionVariant]) -> String {
+    let taken = |n: &str| variants.iter().any(|v| v.name == n);
+    if !taken("Other") {
+        return "Other".into();
+    }
+    (1..)
+        .map(|i| match i {
+            1 => "OtherValue".to_string(),
+            _ => format!("OtherValue{i}"),
+        })
+        .find(|n| !taken(n))
+        .expect("a free name exists")
+}
+
+/// A type expression as written outside the `types` module (`Vec<types::Ligne>`).
+pub fn rust_type(ty: &TypeRef, space: &TypeSpace) -> String {
+    match ty {
+        TypeRef::Prim(p) => prim(*p).into(),
+        TypeRef::Named(id) => format!("types::{}", space.types[*id].name),
+        TypeRef::Vec(inner) => format!("Vec<{}>", rust_type(inner, space)),
+        TypeRef::Map(inner) => format!(
+            "std::collections::BTreeMap<String, {}>",
+            rust_type(inner, space)
+        ),
+        TypeRef::Option(inner) => format!("Option<{}>", rust_type(inner, space)),
+        TypeRef::Boxed(inner) => format!("Box<{}>", rust_type(inner, space)),
+    }
+}
+
+/// A scalar. Binary data inside JSON is base64 text, hence `String`.
+fn prim(p: Prim) -> &'static str {
+    match p {
+        Prim::String | Prim::Binary => "String",
+        Prim::Bool => "bool",
+        Prim::I8 => "i8",
+        Prim::I16 => "i16",
+        Prim::I32 => "i32",
+        Prim::I64 => "i64",
+        Prim::U8 => "u8",
+        Prim::U16 => "u16",
+        Prim::U32 => "u32",
+        Prim::U64 => "u64",
+        Prim::F32 => "f32",
+        Prim::F64 => "f64",
+        Prim::Date => "rt::Date",
+        Prim::DateTime => "rt::DateTime",
+        Prim::Uuid => "rt::uuid::Uuid",
+        Prim::Any => "rt::serde_json::Value",
+        Prim::Object => "rt::serde_json::Map<String, rt::serde_json::Value>",
+    }
+}
+
+/// Scalars that are `Copy` and passed by value.
+pub(super) fn is_copy(ty: &TypeRef) -> bool {
+    matches!(
+        ty,
+        TypeRef::Prim(
+            Prim::Bool
+                | Prim::I8
+                | Prim::I16
+                | Prim::I32
+                | Prim::I64
+                | Prim::U8
+                | Prim::U16
+                | Prim::U32
+                | Prim::U64
+                | Prim::F32
+                | Prim::F64
+                | Prim::Date
+                | Prim::DateTime
+                | Prim::Uuid
+        )
+    )
+}

@@ -2,8 +2,11 @@
 //! into a venv) generates requests from each document and checks the emulator's answers: no
 //! server error, documented status code, documented content type, response body matching the
 //! response schema. Every shipped document must pass; every corpus document the emulator
-//! accepts is run too and its outcome printed (failures there are listed in BENCHMARKS.md
-//! with their reasons). Examples are bounded (`-n 5`, no coverage phase) to keep CI short.
+//! accepts must pass too, except the ones listed in `KNOWN_FAILURES` with the exact checks
+//! that fail and why. Examples are bounded (`-n 5`, no coverage phase) to keep CI short:
+//! about 70 s for the shipped documents and 65 s (idle) to 116 s (loaded) for the corpus on
+//! 2 shared cores.
+//! `GOUVGEN_SCHEMATHESIS_REPORTS=<folder>` keeps each full schemathesis report there.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -72,6 +75,16 @@ async fn check(schemathesis: &Path, doc: &Path) -> Option<Result<String, String>
     let emu = Emulator::try_start(config).await.ok()?;
     let token = token(&emu, name, &credentials).await;
     let exe = schemathesis.to_path_buf();
+    let doc_name = doc
+        .components()
+        .rev()
+        .take(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("/");
     let doc = doc.to_path_buf();
     let origin = emu.base_url();
     let out = tokio::task::spawn_blocking(move || {
@@ -102,6 +115,10 @@ async fn check(schemathesis: &Path, doc: &Path) -> Option<Result<String, String>
     .await
     .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if let Some(dir) = std::env::var_os("GOUVGEN_SCHEMATHESIS_REPORTS") {
+        let file = doc_name.replace('/', "_") + ".txt";
+        let _ = std::fs::write(Path::new(&dir).join(file), &text);
+    }
     let summary: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("generated,") || l.contains(" in ") && l.contains("=="))
@@ -154,30 +171,130 @@ async fn schemathesis_finds_nothing_on_the_shipped_documents() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Corpus documents whose own examples contradict their own schemas. The emulator serves a
+/// document's examples as they are (a test double answers what the document shows; the
+/// generator's `tests/src/schema_check.rs` reports the same contradictions), so schemathesis's
+/// response schema check (ST108) flags the document, not the emulator. Each entry: the
+/// document, the exact set of failing checks, why. Anything else failing, or one of these
+/// passing, fails the test: update the list with the reason.
+const KNOWN_FAILURES: &[(&str, &[&str], &str)] = &[
+    (
+        "api-entreprise/api-entreprise-v2.yaml",
+        &["ST108"],
+        "examples put null in non-nullable strings and \"2013-12-31\" in date-times",
+    ),
+    (
+        "api-entreprise/api-entreprise-v3.yaml",
+        &["ST108", "schema error"],
+        "examples put null in a non-nullable string and \"6202A\" outside its anyOf; two \
+         operations have invalid schemas schemathesis cannot test (successions: predecesseurs \
+         items; attestation_fiscale: `type: date`)",
+    ),
+    (
+        "api-particulier/api-particulier-2021.yaml",
+        &["ST108"],
+        "examples give date-times without offset (\"1992-11-29T00:00:00\")",
+    ),
+    (
+        "dgfip/ficoba-v1-swagger2.json",
+        &["ST108"],
+        "examples give \"\" for dates and integers, \"3\" for an integer",
+    ),
+    (
+        "dgfip/impot-particulier-swagger2.yaml",
+        &["ST108"],
+        "the example puts null in non-nullable strings",
+    ),
+    (
+        "dgfip/r2p.json",
+        &["ST108"],
+        "examples give numbers (99100, 1899582886173) where the schema says string",
+    ),
+    (
+        "piste/judilibre.json",
+        &["ST108"],
+        "examples lack required properties (jurisdiction, query, batch) and give date-times \
+         for dates",
+    ),
+];
+
+/// The checks a failing run reports in its summary (`ST108`, ..., `schema error`).
+fn failing_checks(report: &str) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            if let Some(rest) = l.strip_prefix("❌ ") {
+                rest.split_whitespace().next().map(str::to_string)
+            } else if l.starts_with("🚫 Schema Error") {
+                Some("schema error".to_string())
+            } else {
+                None
+            }
+        })
+        .filter(|c| c.starts_with("ST") || c == "schema error")
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every corpus document the emulator accepts, against the expected outcome: a pass, or the
+/// failure listed in [`KNOWN_FAILURES`]. 65 s (idle) to 116 s (loaded) for the 16 documents
+/// (`-n 5`, examples and fuzzing phases only).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_on_the_corpus_documents_the_emulator_accepts() {
     let Some(exe) = tool_or_skip("schemathesis_corpus", "venv/bin/schemathesis") else {
         return;
     };
-    if corpus_or_skip("schemathesis_corpus").is_none() {
+    let Some(corpus) = corpus_or_skip("schemathesis_corpus") else {
         return;
-    }
-    let (mut passed, mut failed, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    };
+    let (mut passed, mut unexpected, mut refused) = (0, Vec::new(), Vec::new());
+    let mut seen = Vec::new();
     for doc in corpus_documents() {
+        let name = doc
+            .strip_prefix(&corpus)
+            .unwrap_or(&doc)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let known = KNOWN_FAILURES.iter().find(|(n, _, _)| *n == name);
         match check(&exe, &doc).await {
-            None => refused.push(doc),
-            Some(Ok(summary)) => passed.push(format!("{}: {summary}", doc.display())),
-            Some(Err(report)) => failed.push(format!("{}: {report}", doc.display())),
+            None => refused.push(name),
+            Some(Ok(summary)) => {
+                passed += 1;
+                eprintln!("schemathesis {name}: {summary}");
+                if known.is_some() {
+                    unexpected.push(format!("{name} now passes: remove it from KNOWN_FAILURES"));
+                }
+            }
+            Some(Err(report)) => {
+                let checks = failing_checks(&report);
+                eprintln!("schemathesis {name}: fails {checks:?}");
+                match known {
+                    Some((_, expected, _)) if checks == *expected => seen.push(name),
+                    Some((_, expected, why)) => unexpected.push(format!(
+                        "{name}: expected {expected:?} ({why}), got {checks:?}\n{report}"
+                    )),
+                    None => unexpected.push(format!("{name}: fails {checks:?}\n{report}")),
+                }
+            }
         }
     }
     eprintln!(
-        "schemathesis on the corpus: {} pass, {} fail, {} refused by the emulator",
-        passed.len(),
-        failed.len(),
+        "schemathesis on the corpus: {passed} pass, {} known failures, {} unexpected, {} refused",
+        seen.len(),
+        unexpected.len(),
         refused.len()
     );
-    for line in passed.iter().chain(&failed) {
-        eprintln!("{line}\n");
+    assert!(
+        refused.is_empty(),
+        "the emulator refuses corpus documents: {refused:?}"
+    );
+    for (name, _, _) in KNOWN_FAILURES {
+        if !corpus.join(name).exists() {
+            unexpected.push(format!("{name} is listed but not in the corpus"));
+        }
     }
-    assert!(!passed.is_empty(), "some corpus document passes");
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n\n"));
 }

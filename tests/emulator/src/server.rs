@@ -969,8 +969,19 @@ fn documented(
         return response;
     };
     let mut response = match spec::choose(&canned.bodies, header("accept")) {
-        None => Response::new(Body::empty()),
+        None => {
+            let mut r = Response::new(Body::empty());
+            if let Some(ct) = canned
+                .empty_content_type
+                .as_deref()
+                .and_then(|ct| HeaderValue::from_str(spec::content_type(ct)).ok())
+            {
+                r.headers_mut().insert("content-type", ct);
+            }
+            r
+        }
         Some(body) => {
+            let content_type = HeaderValue::from_str(spec::content_type(&body.media_type)).ok();
             let example = match header("x-emulator-example") {
                 Some(name) => match body.examples.iter().find(|(n, _)| n == name) {
                     Some((_, e)) => Some(e),
@@ -986,13 +997,17 @@ fn documented(
             match example {
                 Some(e) => {
                     let mut r = Response::new(Body::from(spec::render(&body.media_type, e)));
-                    if let Ok(ct) = HeaderValue::from_str(&body.media_type) {
+                    if let Some(ct) = content_type {
                         r.headers_mut().insert("content-type", ct);
                     }
                     r
                 }
                 None => {
+                    // Neither example nor schema: an empty body, still of the documented type.
                     let mut r = Response::new(Body::empty());
+                    if let Some(ct) = content_type {
+                        r.headers_mut().insert("content-type", ct);
+                    }
                     r.headers_mut().insert(
                         "x-emulator-warning",
                         HeaderValue::from_static("the document gives no example for this response"),

@@ -29,6 +29,9 @@ pub(crate) struct Canned {
     pub bodies: Vec<Body>,
     /// Documented response headers that have an example (`Retry-After`, ...).
     pub headers: Vec<(String, String)>,
+    /// Swagger 2 responses without a schema: no body, but the operation's `produces` still
+    /// names the content type the gateway sends.
+    pub empty_content_type: Option<String>,
 }
 
 /// One segment of a path template: literal text and `{placeholders}`.
@@ -96,7 +99,9 @@ pub(crate) struct Route {
     /// What requests must satisfy (parameters, body).
     pub rules: Rules,
     segments: Vec<Segment>,
-    /// Documented responses by numeric status (`default` and `2XX` ranges are skipped).
+    /// Documented responses by numeric status. `2XX` counts as 200 and `default` as 200 when
+    /// no 2xx is documented (the normal answer then follows `default`); other ranges are
+    /// skipped.
     pub responses: BTreeMap<u16, Canned>,
     /// `security: []`: no credentials needed.
     pub public: bool,
@@ -186,15 +191,22 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
                 continue;
             }
             let mut responses = BTreeMap::new();
-            for (status, response) in op
+            let mut default = None;
+            for (status_text, response) in op
                 .get("responses")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
             {
-                let Ok(status) = status.parse::<u16>() else {
-                    continue;
+                let status = match status_text.parse::<u16>() {
+                    Ok(status) => Some(status),
+                    Err(_) if status_text.eq_ignore_ascii_case("2XX") => Some(200),
+                    Err(_) => None,
                 };
+                let default_response = status_text == "default";
+                if status.is_none() && !default_response {
+                    continue;
+                }
                 let response = deref(doc, response);
                 let canned = if swagger2 {
                     let produces = op
@@ -205,7 +217,17 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
                 } else {
                     openapi3_response(doc, response)
                 };
-                responses.insert(status, canned);
+                match status {
+                    Some(status) => {
+                        responses.entry(status).or_insert(canned);
+                    }
+                    None => default = Some(canned),
+                }
+            }
+            if let Some(canned) = default
+                && !responses.keys().any(|s| (200..300).contains(s))
+            {
+                responses.insert(200, canned);
             }
             let params = op
                 .get("parameters")
@@ -508,6 +530,7 @@ fn openapi3_response(doc: &Value, response: &Value) -> Canned {
     Canned {
         bodies,
         headers: header_examples(doc, response),
+        empty_content_type: None,
     }
 }
 
@@ -524,17 +547,21 @@ fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canne
             examples: vec![(String::new(), example.clone())],
         });
     }
+    let media_types: Vec<String> = produces
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let empty_content_type = match response.get("schema") {
+        None if bodies.is_empty() => media_types.first().cloned(),
+        _ => None,
+    };
     if bodies.is_empty()
         && let Some(schema) = response.get("schema")
     {
         let example =
             schema_example(doc, Some(schema)).unwrap_or_else(|| crate::synth::value(doc, schema));
         let examples = vec![(String::new(), example)];
-        let media_types: Vec<String> = produces
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
         let media_types = if media_types.is_empty() {
             vec!["application/json".to_string()]
         } else {
@@ -550,6 +577,19 @@ fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canne
     Canned {
         bodies,
         headers: header_examples(doc, response),
+        empty_content_type,
+    }
+}
+
+/// The `Content-Type` to send for a documented media type: a wildcard (`*/*`,
+/// `application/*`) is not a content type, so it becomes JSON (`text/*`: plain text).
+pub(crate) fn content_type(media_type: &str) -> &str {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    match essence {
+        "" | "*/*" | "*" | "application/*" => "application/json",
+        "text/*" => "text/plain; charset=utf-8",
+        _ if essence.ends_with("/*") => "application/octet-stream",
+        _ => media_type,
     }
 }
 
@@ -589,6 +629,7 @@ pub(crate) fn choose<'a>(bodies: &'a [Body], accept: Option<&str>) -> Option<&'a
 
 /// The bytes of an example: JSON media types get JSON, text examples go out as they are.
 pub(crate) fn render(media_type: &str, example: &Value) -> Vec<u8> {
+    let media_type = content_type(media_type);
     match example {
         Value::String(s) if !media_type.contains("json") => s.clone().into_bytes(),
         other => other.to_string().into_bytes(),

@@ -10,19 +10,24 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A corpus document, from `GOUVGEN_CORPUS` (default `../shared/corpus`). Absent: one line
-/// on stderr and `None` (the test skips), except under `CI=true`, where the test fails.
-fn corpus(name: &str) -> Option<PathBuf> {
+/// Two corpus documents, from `GOUVGEN_CORPUS` (default `../shared/corpus`). Either absent:
+/// one line on stderr and `None` (the test skips), except under `CI=true`, where it fails.
+fn corpus_pair(old: &str, new: &str) -> Option<(PathBuf, PathBuf)> {
     let dir = std::env::var_os("GOUVGEN_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let path = dir.join(name);
-    if path.exists() {
-        return Some(path);
+    let (old, new) = (dir.join(old), dir.join(new));
+    let missing: Vec<String> = [&old, &new]
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return Some((old, new));
     }
     let why = format!(
         "corpus document {} absent (set GOUVGEN_CORPUS)",
-        path.display()
+        missing.join(" and ")
     );
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
     // Past the harness's capture, so a passing `cargo test` shows it.
@@ -130,10 +135,7 @@ fn has(report: &Report, kind: ChangeKind, location: &str) -> bool {
 
 #[test]
 fn ficoba_v1_swagger2_to_v2() {
-    let (Some(old), Some(new)) = (
-        corpus("dgfip/ficoba-v1-swagger2.json"),
-        corpus("dgfip/ficoba.json"),
-    ) else {
+    let Some((old, new)) = corpus_pair("dgfip/ficoba-v1-swagger2.json", "dgfip/ficoba.json") else {
         return;
     };
     let r = diff(&old, &new);
@@ -168,10 +170,7 @@ fn ficoba_v1_swagger2_to_v2() {
 
 #[test]
 fn impot_particulier_swagger2_to_openapi3() {
-    let (Some(old), Some(new)) = (
-        corpus("dgfip/impot-particulier-swagger2.yaml"),
-        corpus("dgfip/impot-particulier.json"),
-    ) else {
+    let Some((old, new)) = corpus_pair("dgfip/impot-particulier-swagger2.yaml", "dgfip/impot-particulier.json") else {
         return;
     };
     let r = diff(&old, &new);
@@ -211,10 +210,7 @@ fn impot_particulier_swagger2_to_openapi3() {
 
 #[test]
 fn api_entreprise_v2_to_v3() {
-    let (Some(old), Some(new)) = (
-        corpus("api-entreprise/api-entreprise-v2.yaml"),
-        corpus("api-entreprise/api-entreprise-v3.yaml"),
-    ) else {
+    let Some((old, new)) = corpus_pair("api-entreprise/api-entreprise-v2.yaml", "api-entreprise/api-entreprise-v3.yaml") else {
         return;
     };
     let r = diff(&old, &new);
@@ -245,10 +241,7 @@ fn api_entreprise_v2_to_v3() {
 
 #[test]
 fn api_particulier_2021_to_v2() {
-    let (Some(old), Some(new)) = (
-        corpus("api-particulier/api-particulier-2021.yaml"),
-        corpus("api-particulier/api-particulier-v2.yaml"),
-    ) else {
+    let Some((old, new)) = corpus_pair("api-particulier/api-particulier-2021.yaml", "api-particulier/api-particulier-v2.yaml") else {
         return;
     };
     let r = diff(&old, &new);

@@ -48,6 +48,10 @@ pub fn read_spec(path: &Path) -> Result<Spec> {
 
 /// [`read_spec`] with loader options (e.g. references outside the document's folder).
 pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
+    on_pipeline_stack(|| read_on_this_thread(path, options))
+}
+
+fn read_on_this_thread(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
     let doc = load::load_document_with(path, options)?;
     let (api, warnings) = model::build(&doc)?;
     let mut hasher = Sha256::new();
@@ -75,7 +79,38 @@ pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> 
 
 /// The files of a client crate for a document.
 pub fn generate_files(spec: &Spec, settings: &CrateSettings) -> Result<Files> {
-    emit::crate_files(&spec.api, settings, &spec.provenance)
+    on_pipeline_stack(|| emit::crate_files(&spec.api, settings, &spec.provenance))
+}
+
+/// The stack the pipeline's recursive passes run on (loader, model, surface, emit, and syn and
+/// prettyplease on the emitted code). The depth limits, such as [`model::types::MAX_DEPTH`],
+/// are sized for it, whatever thread calls the library: a test thread has 2 MiB, and an
+/// unoptimised build script spends several times the stack per frame of the release CLI.
+const PIPELINE_STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread with [`PIPELINE_STACK`] (only reserved, not committed, memory). If
+/// the thread cannot be created, `f` runs on the caller's thread. A panic is passed on as is.
+fn on_pipeline_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("gouvgen".into())
+            .stack_size(PIPELINE_STACK)
+            .spawn_scoped(scope, || take().map(|f| f()));
+        let outcome = match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => None,
+        };
+        match outcome {
+            Some(value) => value,
+            None => take()
+                .map(|f| f())
+                .expect("the pipeline closure runs exactly once"),
+        }
+    })
 }
 
 /// Reads a document and writes its client crate into `out` (atomically).

@@ -170,7 +170,10 @@ fn ficoba_v1_swagger2_to_v2() {
 
 #[test]
 fn impot_particulier_swagger2_to_openapi3() {
-    let Some((old, new)) = corpus_pair("dgfip/impot-particulier-swagger2.yaml", "dgfip/impot-particulier.json") else {
+    let Some((old, new)) = corpus_pair(
+        "dgfip/impot-particulier-swagger2.yaml",
+        "dgfip/impot-particulier.json",
+    ) else {
         return;
     };
     let r = diff(&old, &new);
@@ -210,7 +213,10 @@ fn impot_particulier_swagger2_to_openapi3() {
 
 #[test]
 fn api_entreprise_v2_to_v3() {
-    let Some((old, new)) = corpus_pair("api-entreprise/api-entreprise-v2.yaml", "api-entreprise/api-entreprise-v3.yaml") else {
+    let Some((old, new)) = corpus_pair(
+        "api-entreprise/api-entreprise-v2.yaml",
+        "api-entreprise/api-entreprise-v3.yaml",
+    ) else {
         return;
     };
     let r = diff(&old, &new);
@@ -241,7 +247,10 @@ fn api_entreprise_v2_to_v3() {
 
 #[test]
 fn api_particulier_2021_to_v2() {
-    let Some((old, new)) = corpus_pair("api-particulier/api-particulier-2021.yaml", "api-particulier/api-particulier-v2.yaml") else {
+    let Some((old, new)) = corpus_pair(
+        "api-particulier/api-particulier-2021.yaml",
+        "api-particulier/api-particulier-v2.yaml",
+    ) else {
         return;
     };
     let r = diff(&old, &new);

@@ -26,6 +26,7 @@ report() { # name verdict detail
 
 echo "== shipped crates against their previous version in git"
 for dir in generated/*/; do
+    dir=${dir%/}
     name=$(basename "$dir")
     now=$(sed -n 's/^version = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)
     # The newest commit whose manifest has another version: the previous release.
@@ -37,6 +38,7 @@ for dir in generated/*/; do
     if [ -z "$rev" ]; then report "$name $now" ok "no previous version"; continue; fi
     if out=$(cargo semver-checks check-release -p "$name" --baseline-rev "$rev" 2>&1); then
         report "$name $v -> $now" ok "no violation"
+        echo "$out" | grep -E '^ *(Checked|Summary)' | tail -1
     else
         report "$name $v -> $now" FAIL "$(echo "$out" | grep -E '^--- failure|FAIL' | head -3 | tr '\n' ' ')"
     fi

@@ -45,10 +45,10 @@ fn mutants_never_panic_hang_or_blow_up_and_accepted_ones_compile() {
     let mut docs = spec_documents();
     let corpus = corpus_documents();
     if corpus.is_empty() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("corpus not found next to the repository (../shared/corpus)");
-        }
-        eprintln!("note: corpus not found (../shared/corpus); mutating our specs only");
+        gouvgen_tests::skip(
+            "mutants_never_panic_hang_or_blow_up_and_accepted_ones_compile (corpus part)",
+            "no corpus documents (set GOUVGEN_CORPUS to its folder); mutating our specs only",
+        );
     }
     docs.extend(corpus);
     let seeds = mutation::seeds(&docs);

@@ -101,15 +101,12 @@ fn repros_dir() -> Option<PathBuf> {
     if dir.join("README.md").exists() {
         return Some(dir);
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "generator reproducers not found at {} (set GOUVGEN_REPROS)",
+    gouvgen_tests::skip(
+        "every_reproducer_is_a_located_error_or_a_lint_clean_crate",
+        &format!(
+            "no generator reproducers at {} (set GOUVGEN_REPROS to ../shared/generator-repros)",
             dir.display()
-        );
-    }
-    eprintln!(
-        "skipped: generator reproducers not found at {} (set GOUVGEN_REPROS)",
-        dir.display()
+        ),
     );
     None
 }

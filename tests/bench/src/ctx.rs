@@ -17,6 +17,7 @@ pub const MEASURES: &[&str] = &[
     "tokens",
     "memory",
     "fleet",
+    "emulators",
 ];
 
 /// Command-line options.
@@ -54,7 +55,7 @@ pub struct Ctx {
     pub scratch: PathBuf,
     /// Target dir shared by every scratch workspace, so dependencies are built once.
     pub scratch_target: PathBuf,
-    /// Our CLI, built in release.
+    /// Our CLI, built in the bench's profile (release when measuring).
     pub gouvgen: PathBuf,
     /// This binary (its `parse-only` subcommand is the floor of measure 2).
     pub me: PathBuf,

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Options: `--quick`, `--only <m1,m2,…>` (compiles, gen-time, size, compile-cost, runtime,
-//! tokens, memory, fleet), `--clean` (delete the scratch folder first), `--no-peers`, `--reps N`
+//! tokens, memory, fleet, emulators), `--clean` (delete the scratch folder first), `--no-peers`, `--reps N`
 //! (generation runs, default 5), `--out FILE` (default: BENCHMARKS.md at the repository root,
 //! or `bench-scratch/BENCHMARKS.quick.md` with `--quick`).
 
@@ -23,6 +23,10 @@ mod m5_runtime;
 mod m6_tokens;
 mod m7_memory;
 mod m8_fleet;
+mod m9_checks;
+mod m9_emulators;
+mod m9_serve;
+mod ops;
 mod report;
 mod stats;
 
@@ -116,7 +120,9 @@ fn run(ctx: Ctx) -> ExitCode {
         let _ = std::fs::remove_dir_all(&ctx.scratch);
     }
     std::fs::create_dir_all(&ctx.scratch).expect("scratch folder");
-    if !o.no_peers {
+    // The generator peers; measure 9 runs Prism, installed by .ci/install-tools.
+    let wants_generators = MEASURES.iter().any(|m| *m != "emulators" && o.wants(m));
+    if !o.no_peers && wants_generators {
         tools::setup_peers(&ctx);
     }
     if !tools::build_ours(&ctx) {
@@ -124,7 +130,7 @@ fn run(ctx: Ctx) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let mut tools_used = vec![Tool::Ours];
-    if !o.no_peers {
+    if !o.no_peers && wants_generators {
         tools_used.extend(tools::PEERS.iter().filter(|t| t.available(&ctx)));
     }
 
@@ -272,6 +278,11 @@ fn run(ctx: Ctx) -> ExitCode {
         }
     }
 
+    if o.wants("emulators") {
+        log("emulators: gouvgen emulate and prism mock on every document");
+        sections.push((9, m9_emulators::run(&ctx, &docs).section()));
+    }
+
     if let Some(g) = &generation {
         if o.wants("gen-time") {
             let mut s = format!(
@@ -363,6 +374,7 @@ fn run(ctx: Ctx) -> ExitCode {
         "6. Tokens",
         "7. Peak memory of the generator",
         "8. Shared limiter and fleet tokens",
+        "9. Emulator side by side with Prism",
     ];
     for (n, s) in &sections {
         let _ = write!(md, "## {}\n\n{}\n", titles[*n], s.trim_end());
@@ -502,6 +514,7 @@ fn header(ctx: &Ctx, docs: &[docs::Doc], tools: &[Tool], md: &mut String) {
          cargo build --release -p NAME                                # touch + rebuild (4)\n\
          /usr/bin/time -f %M <generator command>                      # measure 7\n\
          bench-harness runtime 5000 300 && bench-harness tokens 1000 60 200   # measures 5, 6\n\
+         gouvgen emulate SPEC --gateway GW --port P; prism mock -h 127.0.0.1 -p P SPEC   # measure 9\n\
          ```\n",
         command_line(ctx)
     );

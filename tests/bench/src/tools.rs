@@ -163,19 +163,22 @@ pub fn setup_peers(ctx: &Ctx) {
     }
 }
 
-/// Builds our CLI in release (the bench times the binary users run).
+/// Builds our CLI in the bench's own profile, next to the bench binary where [`Ctx::gouvgen`]
+/// looks for it: release for measuring (the binary users run), debug for trying the bench out.
 pub fn build_ours(ctx: &Ctx) -> bool {
-    log("building gouvgen (release)");
+    let release = !cfg!(debug_assertions);
+    log(if release {
+        "building gouvgen (release)"
+    } else {
+        "building gouvgen (debug: a debug bench measures nothing)"
+    });
+    let mut args = vec!["build", "-p", "gouvgen-cli", "--bin", "gouvgen"];
+    if release {
+        args.insert(1, "--release");
+    }
     let st = Command::new(&ctx.cargo)
         .current_dir(&ctx.root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "gouvgen-cli",
-            "--bin",
-            "gouvgen",
-        ])
+        .args(args)
         .status();
     matches!(st, Ok(s) if s.success()) && ctx.gouvgen.is_file()
 }

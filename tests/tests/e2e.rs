@@ -12,7 +12,7 @@ use gouvgen_runtime::presets::{self, DgfipAccess, DouaneEnvironment, Environment
 use gouvgen_runtime::{
     ApiClient, ApiClientBuilder, CallOptions, Error, RateLimit, Response, RetryPolicy,
 };
-use gouvgen_tests::e2e::{all_succeed, example_code};
+use gouvgen_tests::e2e::{all_succeed, all_succeed_paced, example_code};
 use gouvgen_tests::repo_root;
 
 const CALLS: usize = 10_000;
@@ -212,7 +212,7 @@ async fn dgfip_impot_particulier_end_to_end() {
             .build()
             .unwrap(),
     );
-    all_succeed(30, 30, |_| {
+    all_succeed_paced(30, 30, |_| {
         let c = client.clone();
         async move { c.situation_ir_assiettes("1234567890123", 2024).await }
     })
@@ -281,7 +281,7 @@ async fn dgfip_ficoba_end_to_end() {
             .build()
             .unwrap(),
     );
-    all_succeed(30, 30, |_| {
+    all_succeed_paced(30, 30, |_| {
         let (c, b) = (client.clone(), body.clone());
         async move { c.rechercher_comptes_par_spi(&b).await }
     })
@@ -362,7 +362,7 @@ async fn piste_legifrance_end_to_end() {
     // PISTE's default quota, 20 requests per second, enforced by the preset's own limiter.
     let limited = Emulator::start(piste_gateway().rate_limit(20, Duration::from_secs(1))).await;
     let client = Client::new(piste_runtime(&limited).build().unwrap());
-    all_succeed(50, 50, |_| {
+    all_succeed_paced(50, 50, |_| {
         let c = client.clone();
         async move { c.lister_codes().await }
     })
@@ -415,7 +415,7 @@ async fn piste_judilibre_end_to_end() {
     // PISTE's default quota (20 requests per second) is what the preset's limiter enforces.
     let limited = Emulator::start(piste_gateway().rate_limit(20, Duration::from_secs(1))).await;
     let client = Client::new(piste_runtime(&limited).build().unwrap());
-    all_succeed(60, 60, |_| {
+    all_succeed_paced(60, 60, |_| {
         let c = client.clone();
         async move { c.healthcheck().await }
     })
@@ -538,7 +538,7 @@ async fn douane_declarations_end_to_end() {
         .build()
         .unwrap(),
     );
-    all_succeed(30, 30, |_| {
+    all_succeed_paced(30, 30, |_| {
         let c = client.clone();
         async move { c.consulter_statut(id).await }
     })
@@ -694,7 +694,7 @@ async fn api_particulier_end_to_end() {
     // Rate limiting at the gateway's pace: no call fails, the gateway never refuses.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let before = emu.stats();
-    all_succeed(60, 60, |_| {
+    all_succeed_paced(60, 60, |_| {
         let c = client.clone();
         async move { c.situation_demandeur_emploi("georges_moustaki_77").await }
     })

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use gouvgen_emulator::document::{base_path, deref};
 use serde_json::Value;
 
 /// Headers the bench sets itself (credentials, DGFiP correlation ID, FranceConnect): the
@@ -76,13 +77,7 @@ pub fn read(path: &Path) -> Result<Api, String> {
 
 fn api(doc: &Value) -> Api {
     let swagger2 = doc.get("swagger").is_some();
-    let base = if swagger2 {
-        path_part(doc.get("basePath").and_then(Value::as_str).unwrap_or(""))
-    } else {
-        doc.pointer("/servers/0")
-            .map(server_base)
-            .unwrap_or_default()
-    };
+    let base = base_path(doc);
     let schemes = doc
         .pointer("/components/securitySchemes")
         .or_else(|| doc.get("securityDefinitions"))
@@ -309,61 +304,6 @@ fn encode(s: &str) -> String {
         }
     }
     out
-}
-
-/// Follows local `$ref`s (JSON pointers) until a non-reference.
-fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match value
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| doc.pointer(p))
-        {
-            Some(next) => value = next,
-            None => break,
-        }
-    }
-    value
-}
-
-/// OpenAPI 3: the path part of the first server URL, variables replaced by their defaults (as
-/// the emulator computes it).
-fn server_base(server: &Value) -> String {
-    let mut url = server
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for (name, var) in server
-        .get("variables")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(default) = var.get("default").and_then(Value::as_str) {
-            url = url.replace(&format!("{{{name}}}"), default);
-        }
-    }
-    let rest = match url.find("://") {
-        Some(i) => &url[i + 3..],
-        None if url.starts_with("//") => &url[2..],
-        None => return path_part(&url),
-    };
-    path_part(rest.find('/').map_or("", |i| &rest[i..]))
-}
-
-fn path_part(path: &str) -> String {
-    let path = path
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('/');
-    if path.is_empty() || path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("/{path}")
-    }
 }
 
 #[cfg(test)]

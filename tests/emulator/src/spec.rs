@@ -153,16 +153,7 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
     if !swagger2 && doc.get("openapi").is_none() {
         return Err("neither `openapi` nor `swagger`: not an API description".into());
     }
-    let base = if swagger2 {
-        doc.get("basePath")
-            .and_then(Value::as_str)
-            .map(path_part)
-            .unwrap_or_default()
-    } else {
-        doc.pointer("/servers/0")
-            .map(server_base)
-            .unwrap_or_default()
-    };
+    let base = base_path(doc);
     let shared_doc = Arc::new(doc.clone());
     let global_produces = doc
         .get("produces")
@@ -359,6 +350,22 @@ fn rules(
     }
 }
 
+/// The path prefix under which the emulator serves a document's operations: Swagger 2's
+/// `basePath`, or the path part of OpenAPI 3's first server URL (variables at their defaults);
+/// `` for none. Public so that tools calling the emulator build the same URLs.
+pub fn base_path(doc: &Value) -> String {
+    if doc.get("swagger").is_some() {
+        doc.get("basePath")
+            .and_then(Value::as_str)
+            .map(path_part)
+            .unwrap_or_default()
+    } else {
+        doc.pointer("/servers/0")
+            .map(server_base)
+            .unwrap_or_default()
+    }
+}
+
 /// OpenAPI 3: the path part of a server URL, server variables replaced by their defaults.
 fn server_base(server: &Value) -> String {
     let mut url = server
@@ -403,8 +410,9 @@ fn path_part(path: &str) -> String {
     }
 }
 
-/// Follows local `$ref`s (JSON pointers, `~1`/`~0` un-escaped) until a non-reference.
-fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+/// Follows local `$ref`s (JSON pointers, `~1`/`~0` un-escaped) until a non-reference (at most
+/// 32 hops, so a reference cycle ends).
+pub fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
     for _ in 0..32 {
         let Some(target) = value.get("$ref").and_then(Value::as_str) else {
             break;

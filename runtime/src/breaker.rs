@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::auth::Clock;
 use crate::shared::breaker::{FleetBreaker, FleetState, Probe};
 use crate::shared::fleet::StoreHandle;
 
@@ -69,6 +70,9 @@ pub(crate) struct HostBreaker {
     state: Mutex<State>,
     /// The fleet's view of this host (the first client with a store attaches it).
     fleet: OnceLock<Arc<FleetBreaker>>,
+    /// A client's injected clock (tests move it instead of sleeping through the cooldown);
+    /// `None`: tokio's clock, which paused-time tests control.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 /// Why a call was refused at once.
@@ -97,12 +101,20 @@ enum Local {
 }
 
 impl HostBreaker {
-    pub(crate) fn new(host: String, config: CircuitBreaker) -> Self {
+    pub(crate) fn new(host: String, config: CircuitBreaker, clock: Option<Arc<dyn Clock>>) -> Self {
         HostBreaker {
             host,
             config,
             state: Mutex::new(State::Closed { consecutive: 0 }),
             fleet: OnceLock::new(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> Instant {
+        match &self.clock {
+            Some(c) => Instant::from_std(c.now()),
+            None => Instant::now(),
         }
     }
 
@@ -144,13 +156,15 @@ impl HostBreaker {
     /// Lets an attempt through, or refuses it while the circuit is open (here or, with a fleet
     /// store, anywhere in the fleet).
     pub(crate) async fn admit(self: &Arc<Self>) -> Result<Permit, Refusal> {
-        let now = Instant::now();
+        let now = self.now();
         let fleet = self.fleet.get();
         let mut decision = self.local(now);
         if let (Some(f), Local::Pass) = (fleet, &decision) {
             match f.state() {
                 FleetState::Closed => {}
-                FleetState::Open { until } => decision = Local::Refuse(until - now),
+                FleetState::Open { until } => {
+                    decision = Local::Refuse(until.saturating_duration_since(now))
+                }
                 FleetState::HalfOpen => decision = Local::Probe,
             }
         }
@@ -207,7 +221,7 @@ impl HostBreaker {
                         "circuit open: calls to this host fail at once until the cooldown ends"
                     );
                     *st = State::Open {
-                        until: Instant::now() + self.config.cooldown,
+                        until: self.now() + self.config.cooldown,
                     };
                     if let Some(f) = fleet {
                         f.opened(self.config.cooldown, None);
@@ -218,7 +232,7 @@ impl HostBreaker {
             (State::HalfOpen, true) if probe => {
                 tracing::warn!(host = %self.host, "probe failed: circuit open again");
                 *st = State::Open {
-                    until: Instant::now() + self.config.cooldown,
+                    until: self.now() + self.config.cooldown,
                 };
                 if let Some(f) = fleet {
                     f.opened(self.config.cooldown, lease);
@@ -270,9 +284,7 @@ impl Drop for Permit {
             if self.probe {
                 let mut st = b.lock();
                 if matches!(*st, State::HalfOpen) {
-                    *st = State::Open {
-                        until: Instant::now(),
-                    };
+                    *st = State::Open { until: b.now() };
                 }
                 if let Some(f) = b.fleet.get() {
                     f.abandoned(self.lease.take());
@@ -286,14 +298,23 @@ static BREAKERS: LazyLock<Mutex<HashMap<String, Weak<HostBreaker>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The process-wide breaker of `host` (the first client of a host sets its thresholds).
-pub(crate) fn host_breaker(host: String, config: CircuitBreaker) -> Arc<HostBreaker> {
+/// Clients with an injected clock share a breaker only with clients of the same clock.
+pub(crate) fn host_breaker(
+    host: String,
+    config: CircuitBreaker,
+    clock: Option<Arc<dyn Clock>>,
+) -> Arc<HostBreaker> {
+    let key = match &clock {
+        Some(c) => format!("{host} clock@{:p}", Arc::as_ptr(c).cast::<()>()),
+        None => host.clone(),
+    };
     let mut reg = BREAKERS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(b) = reg.get(&host).and_then(Weak::upgrade) {
+    if let Some(b) = reg.get(&key).and_then(Weak::upgrade) {
         return b;
     }
     reg.retain(|_, w| w.strong_count() > 0);
-    let b = Arc::new(HostBreaker::new(host.clone(), config));
-    reg.insert(host, Arc::downgrade(&b));
+    let b = Arc::new(HostBreaker::new(host, config, clock));
+    reg.insert(key, Arc::downgrade(&b));
     b
 }
 
@@ -305,6 +326,7 @@ mod tests {
         Arc::new(HostBreaker::new(
             "http://h:1".into(),
             CircuitBreaker::new(n, Duration::from_secs(30)),
+            None,
         ))
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
-use crate::auth::{ApiKey, Auth};
+use crate::auth::{ApiKey, Auth, Clock};
 use crate::breaker::{self, CircuitBreaker, HostBreaker, Permit};
 use crate::client::{ApiClientBuilder, Traceability};
 use crate::error::{Error, Undocumented};
@@ -65,6 +65,7 @@ impl BuilderExt {
         auth: &Auth,
         api_keys: &[ApiKey],
         rate_limit: Option<RateLimit>,
+        clock: Option<Arc<dyn Clock>>,
     ) -> Result<(Limiter, ClientExt), Error> {
         let cfg = |message: String| Error::InvalidConfig { message };
         if let Some(e) = self.store_error {
@@ -80,7 +81,7 @@ impl BuilderExt {
         }
         let breaker = self
             .breaker
-            .map(|c| breaker::host_breaker(account.api_host.clone(), c));
+            .map(|c| breaker::host_breaker(account.api_host.clone(), c, clock));
         if let (Some(b), Some(f)) = (&breaker, &fleet) {
             b.attach_fleet(f.handle.clone());
         }

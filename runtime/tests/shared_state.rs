@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gouvgen_runtime::presets;
-use gouvgen_runtime::{ApiClient, CircuitBreaker, Error, Method, RateLimit, Request, RetryPolicy};
+use gouvgen_runtime::{
+    ApiClient, CircuitBreaker, Error, ManualClock, Method, RateLimit, Request, RetryPolicy,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type U = gouvgen_runtime::Undocumented;
@@ -192,11 +194,14 @@ async fn darkable_server(dark: Arc<AtomicBool>) -> String {
 async fn breaker_opens_on_a_dark_host_and_the_probe_closes_it() {
     let dark = Arc::new(AtomicBool::new(true));
     let url = darkable_server(Arc::clone(&dark)).await;
+    // The cooldown runs on an injected clock: the test moves it instead of sleeping.
+    let clock = Arc::new(ManualClock::new());
     let client = ApiClient::builder(presets::custom(url))
         .bearer("t")
         .timeout(Duration::from_millis(150))
         .retry_policy(RetryPolicy::none())
-        .circuit_breaker(CircuitBreaker::new(3, Duration::from_millis(400)))
+        .circuit_breaker(CircuitBreaker::new(3, Duration::from_secs(30)))
+        .clock(clock.clone())
         .build()
         .unwrap();
     for _ in 0..3 {
@@ -215,7 +220,10 @@ async fn breaker_opens_on_a_dark_host_and_the_probe_closes_it() {
     }
     // Back up; after the cooldown, one probe goes through and closes the circuit.
     dark.store(false, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    clock.advance(Duration::from_secs(29));
+    let e = client.execute::<U>(get()).await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { .. }), "still open: {e:?}");
+    clock.advance(Duration::from_secs(1));
     let r = client.execute::<U>(get()).await.unwrap();
     assert_eq!(r.status(), 200);
     for _ in 0..5 {

@@ -274,8 +274,9 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Injects a clock (tests). Clients with a custom clock share token caches only with
-    /// clients built with the same clock.
+    /// Injects a clock (tests): token expiry and the circuit breaker's cooldown follow it.
+    /// Clients with a custom clock share token caches and breakers only with clients built
+    /// with the same clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self
@@ -356,9 +357,13 @@ impl ApiClientBuilder {
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
-        let (limiter, ext) =
-            self.ext
-                .finish(&api_root, &creds.auth, &creds.api_keys, p.rate_limit)?;
+        let (limiter, ext) = self.ext.finish(
+            &api_root,
+            &creds.auth,
+            &creds.api_keys,
+            p.rate_limit,
+            custom_clock.then(|| Arc::clone(&clock)),
+        )?;
         tracing::debug!(preset = %p.label, api_root = %api_root, auth = creds.auth.kind(), "ApiClient built");
         Ok(ApiClient {
             inner: Arc::new(Inner {

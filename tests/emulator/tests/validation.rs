@@ -200,9 +200,11 @@ const KEYWORDS: &str = r##"{
         "etiquette": {"anyOf": [{"type": "string", "maxLength": 3}, {"type": "integer"}]},
         "base": {"allOf": [{"type": "object", "required": ["a"]}, {"properties": {"a": {"type": "integer", "minimum": 0}}}]},
         "etat": {"type": "string", "enum": ["ouvert", "clos"]},
-        "suite": {"$ref": "#/components/schemas/Note"}
+        "suite": {"$ref": "#/components/schemas/Note"},
+        "compose": {"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {"b": {"type": "integer"}}}]}
       }
     },
+    "Base": {"type": "object", "additionalProperties": false, "properties": {"a": {"type": "string"}}},
     "Personne": {"type": "object", "required": ["nom"], "properties": {"nom": {"type": "string"}}},
     "Societe": {"type": "object", "required": ["siren"], "properties": {"siren": {"type": "string", "pattern": "^\\d{9}$"}}}
   }}
@@ -519,6 +521,12 @@ async fn unknown_properties_are_refused_under_additional_properties_false() {
     refused(
         note(&emu, r#"{"texte": "a", "inconnu": 1}"#).await,
         "request body at `/inconnu`: property not in the schema (additionalProperties: false)",
+    );
+    // A part of an `allOf` lets through what its sibling parts declare.
+    served(note(&emu, r#"{"texte": "a", "compose": {"a": "x", "b": 1}}"#).await);
+    refused(
+        note(&emu, r#"{"texte": "a", "compose": {"a": "x", "c": 1}}"#).await,
+        "request body at `/compose/c`: property not in the schema (additionalProperties: false)",
     );
     // Through the recursive reference too.
     refused(

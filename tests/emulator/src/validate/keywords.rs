@@ -5,7 +5,7 @@
 //! the walk is bounded twice: by depth ([`MAX_DEPTH`]) and by work ([`MAX_STEPS`]); past either
 //! bound the value is accepted, a test double refusing a valid request being the worse error.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex, PoisonError};
 
@@ -31,6 +31,9 @@ pub(super) struct Checker<'a> {
     /// `1`), since a query string cannot tell them apart.
     loose: bool,
     steps: Cell<u32>,
+    /// The `allOf` being checked, by the pointer of their value: a part's
+    /// `additionalProperties: false` lets through the properties its sibling parts declare.
+    siblings: RefCell<Vec<(String, Vec<String>)>>,
 }
 
 impl<'a> Checker<'a> {
@@ -39,6 +42,7 @@ impl<'a> Checker<'a> {
             doc,
             loose,
             steps: Cell::new(0),
+            siblings: RefCell::new(Vec::new()),
         }
     }
 
@@ -96,9 +100,7 @@ impl<'a> Checker<'a> {
         pointer: &str,
         depth: usize,
     ) -> Result<(), Failure> {
-        for part in list(schema, "allOf") {
-            self.conform(part, value, pointer, depth + 1)?;
-        }
+        self.all_of(schema, value, pointer, depth)?;
         for key in ["anyOf", "oneOf"] {
             let branches = list(schema, key);
             if branches.is_empty() {
@@ -127,6 +129,33 @@ impl<'a> Checker<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Every `allOf` part, each knowing its siblings (documents compose `allOf: [{$ref:
+    /// Base}, {properties: ...}]` where `Base` says `additionalProperties: false`).
+    fn all_of(
+        &self,
+        schema: &Value,
+        value: &Value,
+        pointer: &str,
+        depth: usize,
+    ) -> Result<(), Failure> {
+        let parts = list(schema, "allOf");
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let mut names = Vec::new();
+        if value.is_object() {
+            self.declared(schema, &mut names, 0);
+        }
+        self.siblings
+            .borrow_mut()
+            .push((pointer.to_string(), names));
+        let result = parts
+            .iter()
+            .try_for_each(|part| self.conform(part, value, pointer, depth + 1));
+        self.siblings.borrow_mut().pop();
+        result
     }
 
     /// JSON equality, numbers compared by value (`1` is `1.0`); with `loose`, by text too.
@@ -235,7 +264,7 @@ impl<'a> Checker<'a> {
         depth: usize,
     ) -> Result<(), Failure> {
         match schema.get("additionalProperties") {
-            Some(Value::Bool(false)) if !self.named_in_branches(schema, name, 0) => Err((
+            Some(Value::Bool(false)) if !self.known(schema, name, pointer) => Err((
                 pointer.to_string(),
                 "property not in the schema (additionalProperties: false)".into(),
             )),
@@ -244,21 +273,35 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Whether an `allOf`/`anyOf`/`oneOf` branch (nested, bounded) declares property `name`.
-    fn named_in_branches(&self, schema: &Value, name: &str, depth: usize) -> bool {
+    /// Whether a branch of `schema`, or a sibling `allOf` part of the object at the parent of
+    /// `pointer` (the property's own pointer), declares property `name`.
+    fn known(&self, schema: &Value, name: &str, pointer: &str) -> bool {
+        let object = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
+        let mut own = Vec::new();
+        self.declared(schema, &mut own, 0);
+        own.iter().any(|n| n == name)
+            || self
+                .siblings
+                .borrow()
+                .iter()
+                .any(|(at, names)| at == object && names.iter().any(|n| n == name))
+    }
+
+    /// The property names the branches of `schema` declare (nested, bounded).
+    fn declared(&self, schema: &Value, names: &mut Vec<String>, depth: usize) {
         if depth > 8 {
-            return false;
+            return;
         }
-        ["allOf", "anyOf", "oneOf"]
+        for part in ["allOf", "anyOf", "oneOf"]
             .iter()
             .flat_map(|key| list(schema, key))
-            .map(|part| deref(self.doc, part))
-            .any(|part| {
-                part.get("properties")
-                    .and_then(Value::as_object)
-                    .is_some_and(|p| p.contains_key(name))
-                    || self.named_in_branches(part, name, depth + 1)
-            })
+        {
+            let part = deref(self.doc, part);
+            if let Some(properties) = part.get("properties").and_then(Value::as_object) {
+                names.extend(properties.keys().cloned());
+            }
+            self.declared(part, names, depth + 1);
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //!
 //! A test double that serves what a real gateway would refuse hides client bugs, so the check
 //! is close to the document; where documents are often sloppy it leans towards accepting
-//! (`oneOf` needs one matching branch, not exactly one; patterns the `regex` crate cannot
+//! (`oneOf` needs one matching branch, not exactly one; `additionalProperties: false` in one
+//! `allOf` part lets through what the other parts declare; patterns the `regex` crate cannot
 //! compile and unknown formats are skipped; recursion and work are bounded).
 //!
 //! - [`parameters`]: parameter values out of the request, parsed into JSON values.

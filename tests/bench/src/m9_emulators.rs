@@ -679,10 +679,9 @@ fn grouped(failures: &[(String, String)]) -> Vec<String> {
 /// a change in either tool shows up as a contradiction on the next run.
 const VALIDATES: &str = "\nWhat each validates (the checks above, the probe column and the notes): \
 both refuse a request missing a required query or header parameter or a required body, a \
-value outside an enum, a non-integer for an integer, a body missing a required property or \
-with a property of the wrong type, and a call without credentials. Only Prism refuses values \
-against a `pattern` (path or query), a `format` (`date`) or a bound (`maximum`): the emulator \
-serves them. Only the emulator refuses an unknown token (Prism checks that a credential \
+value outside an enum, a non-integer for an integer, a value against a `pattern` (path or \
+query), a `format` (`date`) or a bound (`maximum`), a body missing a required property or \
+with a property of the wrong type, and a call without credentials. Only the emulator refuses an unknown token (Prism checks that a credential \
 is there, not what it is) and a DGFiP call without a well-formed `X-Correlation-ID` \
 whether the document declares the header or not (Prism only where it is declared). The \
 emulator refuses with 400 in the gateway's error format (DGFiP: an `erreur` body and its code); \

@@ -34,6 +34,12 @@
 //!   (`Accept` chooses among several). `X-Emulator-Status: 404` answers the documented 404
 //!   instead (`X-Emulator-Example: name` picks a named example); an undocumented status gets
 //!   the gateway's own error body.
+//! - **Requests checked against the document**: required parameters and body present;
+//!   parameters (path, query, header) and JSON bodies matching their schemas (types, enums,
+//!   `pattern`, bounds, `multipleOf`, lengths and counts, `uniqueItems`, the `date`,
+//!   `date-time`, `uuid`, `int32` and `int64` formats, `allOf`/`anyOf`/`oneOf`,
+//!   `additionalProperties: false`); a violation gets 400 in the gateway's error format,
+//!   naming the parameter or the body's JSON pointer.
 //! - Every response carries `x-correlation-id` (the request's, or a fresh UUID); PISTE API
 //!   responses carry `x-rate-limit`.
 //! - [`Emulator::stats`] and [`Emulator::calls`] tell tests what happened.

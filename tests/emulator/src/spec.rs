@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::validate::{In, Param, Rules};
+use crate::validate::{In, Param, Rules, separator};
 
 use serde_json::{Map, Value};
 
@@ -331,6 +331,7 @@ fn rules(
             required: location == In::Path
                 || p.get("required").and_then(Value::as_bool) == Some(true),
             schema: p.get("schema").cloned().unwrap_or_else(|| p.clone()),
+            separator: separator(p, location, swagger2),
         });
     }
     if !swagger2 && let Some(request_body) = op.get("requestBody") {

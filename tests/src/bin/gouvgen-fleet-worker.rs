@@ -113,7 +113,10 @@ async fn main() {
                     let r = Request::new(
                         Method::GET,
                         "consulterStatut",
-                        format!("/declarations/v1/declarations/{t}-{i}/statut"),
+                        format!(
+                            "/declarations/v1/declarations/{}/statut",
+                            declaration_id(t as u64, i)
+                        ),
                     );
                     (&douane, r)
                 };
@@ -158,7 +161,10 @@ async fn main() {
                 .execute::<U>(Request::new(
                     Method::GET,
                     "consulterStatut",
-                    format!("/declarations/v1/declarations/probe-{i}/statut"),
+                    format!(
+                        "/declarations/v1/declarations/{}/statut",
+                        declaration_id(0xffff, i)
+                    ),
                 ))
                 .await;
             if !r.is_ok_and(|r| r.status() < 400) {
@@ -258,4 +264,14 @@ async fn breaker_mode(a: &[String]) {
         out.push([at, began.elapsed().as_micros() as u64, kind]);
     }
     println!("{}", serde_json::json!({ "calls": out }));
+}
+
+/// A declaration id as the Douane document declares it (`format: uuid`, which the emulator
+/// checks): the task (`ffff` for the probe) and the call number in the last group.
+fn declaration_id(task: u64, call: u64) -> String {
+    format!(
+        "00000000-0000-4000-8000-{:04x}{:08x}",
+        task & 0xffff,
+        call & 0xffff_ffff
+    )
 }

@@ -6,25 +6,14 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::spec::deref;
+
 /// How deep nested schemas are followed; deeper, the smallest value of the type.
 const MAX_DEPTH: usize = 8;
 
 /// The value for `schema` (references into `doc` followed).
 pub(crate) fn value(doc: &Value, schema: &Value) -> Value {
     build(doc, schema, 0)
-}
-
-fn deref<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match schema.get("$ref").and_then(Value::as_str) {
-            Some(r) => match r.strip_prefix('#').and_then(|p| doc.pointer(p)) {
-                Some(next) => schema = next,
-                None => break,
-            },
-            None => break,
-        }
-    }
-    schema
 }
 
 fn first_type(schema: &Value) -> Option<&str> {

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub(crate) use crate::spec::deref;
 pub(crate) use parameters::separator;
 
 /// Where a parameter travels.
@@ -104,20 +105,6 @@ impl Rules {
         }
         Ok(())
     }
-}
-
-/// Follows local references (bounded: a reference to itself stops after 32 hops).
-fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        match value.get("$ref").and_then(Value::as_str) {
-            Some(r) => match r.strip_prefix('#').and_then(|p| doc.pointer(p)) {
-                Some(next) => value = next,
-                None => break,
-            },
-            None => break,
-        }
-    }
-    value
 }
 
 /// The declared types (`type: x`, 3.1 `type: [x, "null"]`).

@@ -117,6 +117,18 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The README's "Test without credentials" code block (the one after the
+/// `<!-- tests/tests/without_credentials.rs -->` marker).
+pub fn readme_test_without_credentials() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    readme
+        .split("<!-- tests/tests/without_credentials.rs -->\n```rust\n")
+        .nth(1)
+        .and_then(|t| t.split("```").next())
+        .expect("the README's test-without-credentials block")
+        .to_string()
+}
+
 /// The target folder this test run builds into.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gouvgen_emulator::{Emulator, GatewayConfig};
-use gouvgen_tests::{repo_root, target_dir, tool_or_skip};
+use gouvgen_tests::{readme_test_without_credentials, repo_root, target_dir, tool_or_skip};
 
 const REGISTRY: &str = "gouvgen-test";
 
@@ -163,17 +163,6 @@ async fn main() {
 }
 "#;
 
-/// The README's "Test without credentials" block.
-fn readme_test() -> String {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    readme
-        .split("<!-- tests/tests/without_credentials.rs -->\n```rust\n")
-        .nth(1)
-        .and_then(|t| t.split("```").next())
-        .expect("the README's test-without-credentials block")
-        .to_string()
-}
-
 #[test]
 fn runtime_and_client_publish_to_a_registry_and_a_consumer_uses_them() {
     let test = "runtime_and_client_publish_to_a_registry";
@@ -302,7 +291,11 @@ gouvgen = {{ version = "0.2", registry = "{REGISTRY}" }}
     std::fs::write(consumer.join("src/main.rs"), CONSUMER_MAIN).unwrap();
     // The README's test, as a user pastes it: it reads the document from `../specs`.
     std::fs::create_dir_all(consumer.join("tests")).unwrap();
-    std::fs::write(consumer.join("tests/without_credentials.rs"), readme_test()).unwrap();
+    std::fs::write(
+        consumer.join("tests/without_credentials.rs"),
+        readme_test_without_credentials(),
+    )
+    .unwrap();
     let specs = scratch.path().join("specs/dgfip");
     std::fs::create_dir_all(&specs).unwrap();
     std::fs::copy(

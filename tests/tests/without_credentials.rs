@@ -55,12 +55,7 @@ fn readme_shows_this_test() {
         .nth(1)
         .and_then(|t| t.split("// README: end").next())
         .unwrap();
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let shown = readme
-        .split("<!-- tests/tests/without_credentials.rs -->\n```rust\n")
-        .nth(1)
-        .and_then(|t| t.split("```").next())
-        .expect("the README's test-without-credentials block");
+    let shown = gouvgen_tests::readme_test_without_credentials();
     assert_eq!(
         shown, test,
         "README and tests/tests/without_credentials.rs differ"

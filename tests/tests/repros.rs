@@ -22,6 +22,28 @@ enum Expect {
 use Expect::*;
 
 const REPROS: &[(&str, Expect)] = &[
+    // JSON request bodies whose schema is an array or a string (issue 20).
+    ("B1-json-body-array.yaml", Compiles),
+    ("B2-json-body-string.yaml", Compiles),
+    // `/avis/:id` is read as `/avis/{id}`, with a warning (issue 20).
+    ("E1-express-style-path-template.yaml", Compiles),
+    // Still refused with a located error; issue 21 turns these into code.
+    (
+        "D1-dangling-ref.yaml",
+        Error("dangling reference", Some(10)),
+    ),
+    (
+        "Q1-query-array-of-objects-deepobject.yaml",
+        Error("OpenAPI defines no way to write it", Some(13)),
+    ),
+    (
+        "Q2-query-array-of-objects-form.json",
+        Error("OpenAPI defines no way to write it", Some(4)),
+    ),
+    (
+        "Y1-yaml-integer-beyond-64-bits.yaml",
+        Error("does not fit in 64 bits", Some(12)),
+    ),
     ("CF10-schema-named-like-prelude-type.yaml", Compiles),
     (
         "CF11-query-array-of-arrays.yaml",
@@ -73,6 +95,7 @@ const REPROS: &[(&str, Expect)] = &[
 
 /// Our own fixtures for the classes of the issue.
 const FIXTURES: &[(&str, Expect)] = &[
+    ("body-shapes.yaml", Compiles),
     ("params31.yaml", Compiles),
     ("data-refs.yaml", Compiles),
     ("self-by-another-path.yaml", Compiles),

@@ -12,7 +12,7 @@ use super::types::parse_type;
 use crate::model::{
     Api, BodyKind, Operation, Param, ParamIn, ResponseKind, StatusMatch, TypeRef, TypeSpace,
 };
-use crate::surface::{Method, RuntimeOption, SetterKind, Success, Surface};
+use crate::surface::{ArgSource, Method, RuntimeOption, SetterKind, Success, Surface};
 
 /// Tokens of the whole `client` module.
 pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
@@ -317,7 +317,7 @@ fn send(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
     if let Some(accept) = accept_type(op) {
         chain.push(quote!(.accept(#accept)));
     }
-    chain.extend(body_statement(op));
+    chain.extend(body_statement(op, m));
     // The audit trail records the template, never the path (it carries personal data).
     let path_template = op.path.as_str();
     chain.insert(0, quote!(.path_template(#path_template)));
@@ -350,16 +350,31 @@ fn send(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
     }
 }
 
-fn body_statement(op: &Operation) -> Option<TokenStream> {
+/// The body's `.json(…)` / `.form(…)` step. Those take `&impl Serialize` (a sized type), so
+/// a body passed by value (`i64`) or as a reference to an unsized type (`&str`, `&[T]`, the
+/// arguments of array and string schemas) is borrowed once more; `&Struct` goes as it is.
+fn body_statement(op: &Operation, m: &Method) -> Option<TokenStream> {
     let body = op.body.as_ref()?;
     let mt = &body.media_type;
+    let arg = m.args.iter().find(|a| a.source == ArgSource::Body)?;
+    let serialized = if passed_as_sized_reference(&arg.ty) {
+        quote!(self.body)
+    } else {
+        quote!(&self.body)
+    };
     Some(match &body.kind {
-        BodyKind::Json => quote!(.json(#mt, self.body)),
-        BodyKind::Form => quote!(.form(self.body)),
+        BodyKind::Json => quote!(.json(#mt, #serialized)),
+        BodyKind::Form => quote!(.form(#serialized)),
         BodyKind::Bytes => quote!(.bytes(#mt, self.body)),
         BodyKind::Text => quote!(.text(#mt, self.body)),
         BodyKind::Multipart(_) => quote!(.multipart(self.body.into_multipart())),
     })
+}
+
+/// Whether an argument type is a reference to a sized type (`&Item`), as `&impl Serialize`
+/// takes it: not `&str` nor a slice, nor a value.
+fn passed_as_sized_reference(ty: &str) -> bool {
+    ty.starts_with('&') && ty != "&str" && !ty.starts_with("&[")
 }
 
 /// The `match` on the status: success arms, 429 kept as `RateLimited`, one arm per documented

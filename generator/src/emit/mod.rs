@@ -30,6 +30,10 @@ pub const GENERATED_API_BREAKS: &[(&str, &str)] = &[(
      (`…Error::rate_limited_body` decodes it). The `…Options` structs are gone.",
 )];
 
+/// The oldest Rust that builds a generated crate: the runtime's own (let-chains need 1.88).
+/// The workspace's `rust-version` is the same; `generator/tests/rust_version.rs` checks it.
+pub const RUST_VERSION: &str = "1.88";
+
 /// The `gouvgen-runtime` release generated code is written for (the default requirement).
 pub const RUNTIME_VERSION: &str = "0.2.0";
 
@@ -276,7 +280,10 @@ fn cargo_toml(api: &Api, settings: &CrateSettings, provenance: &Provenance) -> S
     out.push_str("[package]\n");
     out.push_str(&format!("name = {}\n", toml_str(&settings.name)));
     out.push_str(&format!("version = {}\n", toml_str(&settings.version)));
-    out.push_str("edition = \"2024\"\nrust-version = \"1.85\"\n");
+    out.push_str(&format!(
+        "edition = \"2024\"\nrust-version = {}\n",
+        toml_str(RUST_VERSION)
+    ));
     out.push_str(&format!("description = {}\n", toml_str(&description)));
     if let Some(l) = &settings.license {
         out.push_str(&format!("license = {}\n", toml_str(l)));

@@ -6,6 +6,7 @@
 //! JSON pointers instead of stopping at the first one.
 
 pub mod operations;
+mod path_template;
 mod recursion;
 pub mod types;
 

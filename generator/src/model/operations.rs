@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::types::{Prim, SchemaIssue, SchemaReader, TypeKind, TypeRef, TypeSpace, doc_of, escape};
-use super::{Api, Security};
+use super::{Api, Security, path_template};
 use crate::naming::{Namer, pascal, snake};
 use crate::normalise::Dialect;
 
@@ -306,7 +306,7 @@ impl<'a> Builder<'a> {
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         for (path, item) in paths {
             let item_ptr = format!("/paths/{}", escape(path));
-            if let Some(problem) = template_problem(path) {
+            if let Some(problem) = path_template::problem(path) {
                 self.reader.issues.push(SchemaIssue {
                     pointer: item_ptr.clone(),
                     message: format!(
@@ -397,6 +397,47 @@ impl<'a> Builder<'a> {
             }
         }
         cur
+    }
+
+    /// The template the call goes to: Express-style `:name` segments of declared path
+    /// parameters become `{name}` (with a warning), and a path parameter the template never
+    /// mentions is left out of the method (with a warning) rather than silently never sent.
+    fn express_template(&mut self, path: &str, pointer: &str, params: &mut Vec<Param>) -> String {
+        let declared: Vec<&str> = params
+            .iter()
+            .filter(|p| p.location == ParamIn::Path)
+            .map(|p| p.name.as_str())
+            .collect();
+        let (template, rewritten) = path_template::express_to_braces(path, &declared);
+        for name in &rewritten {
+            self.reader.issues.push(SchemaIssue {
+                pointer: pointer.rsplit_once('/').map_or(pointer, |x| x.0).to_string(),
+                message: format!(
+                    "path `{}` writes parameter `{name}` Express-style as `:{name}`; read as `{{{name}}}`",
+                    path.escape_debug()
+                ),
+                hint: format!("write the placeholder as `{{{name}}}` in the document"),
+                fatal: false,
+            });
+        }
+        let present = path_template::placeholders(&template);
+        params.retain(|p| {
+            let unused = p.location == ParamIn::Path && !present.contains(&p.name);
+            if unused {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: pointer.to_string(),
+                    message: format!(
+                        "path parameter `{}` does not appear in the template `{}`; left out of the method",
+                        p.name,
+                        template.escape_debug()
+                    ),
+                    hint: format!("add `{{{}}}` to the path, or remove the parameter", p.name),
+                    fatal: false,
+                });
+            }
+            !unused
+        });
+        template
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -545,13 +586,9 @@ impl<'a> Builder<'a> {
                 deprecated: p.get("deprecated") == Some(&Value::Bool(true)),
             });
         }
+        let path = self.express_template(path, pointer, &mut params);
         // Path parameters in template order, then the rest in document order.
-        let template_order: Vec<String> = path
-            .split('{')
-            .skip(1)
-            .filter_map(|s| s.split('}').next())
-            .map(str::to_string)
-            .collect();
+        let template_order = path_template::placeholders(&path);
         for placeholder in &template_order {
             if !params
                 .iter()
@@ -602,7 +639,7 @@ impl<'a> Builder<'a> {
             method_name,
             type_prefix,
             http_method: method.to_ascii_uppercase(),
-            path: path.to_string(),
+            path,
             summary: op
                 .get("summary")
                 .and_then(Value::as_str)
@@ -962,26 +999,6 @@ fn parse_status(code: &str) -> Option<StatusMatch> {
         return (100..600).contains(&n).then_some(StatusMatch::Code(n));
     }
     None
-}
-
-/// What is wrong with a path template, if anything: `{` left open, `}` unopened, `{}`.
-fn template_problem(path: &str) -> Option<&'static str> {
-    let mut open = false;
-    let mut empty = true;
-    for c in path.chars() {
-        match c {
-            '{' if open => return Some("a `{` opens inside another placeholder"),
-            '{' => {
-                open = true;
-                empty = true;
-            }
-            '}' if !open => return Some("a `}` closes no placeholder"),
-            '}' if empty => return Some("a placeholder `{}` has no name"),
-            '}' => open = false,
-            _ => empty = false,
-        }
-    }
-    open.then_some("a `{` is never closed")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub(super) fn locate_json(
     let mut stack: Vec<Frame> = Vec::new();
     let mut path: Vec<String> = Vec::new();
     let (mut line, mut line_start) = (1usize, 0usize);
+    let mut column = Column::default();
     let mut i = 0;
     // Whether the next string is an object key.
     let mut expect_key = false;
@@ -71,7 +72,6 @@ pub(super) fn locate_json(
             continue;
         }
         // A value starts here.
-        let col = text[line_start..i].chars().count() + 1;
         let segment = match stack.last() {
             None => None,
             Some(Frame::Array(n)) => Some(n.to_string()),
@@ -80,7 +80,7 @@ pub(super) fn locate_json(
         if let Some(seg) = &segment {
             path.push(seg.clone());
             if let Some(p) = targets.remove(&path) {
-                found.insert(p, (line, col));
+                found.insert(p, (line, column.at(text, line_start, i)));
             }
             path.pop();
         }
@@ -106,6 +106,33 @@ pub(super) fn locate_json(
         }
     }
     Some(found)
+}
+
+/// Columns (in characters) counted from where the last one was asked, not from the start of
+/// the line: a minified document is one line, and counting from its start for every node
+/// made locating quadratic in its length (reproducer S1).
+#[derive(Default)]
+struct Column {
+    line_start: usize,
+    byte: usize,
+    chars: usize,
+}
+
+impl Column {
+    /// The 1-based column of byte `i` on the line starting at byte `line_start`; `i` never
+    /// goes back within a line.
+    fn at(&mut self, text: &str, line_start: usize, i: usize) -> usize {
+        if self.line_start != line_start || self.byte > i {
+            *self = Column {
+                line_start,
+                byte: line_start,
+                chars: 0,
+            };
+        }
+        self.chars += text[self.byte..i].chars().count();
+        self.byte = i;
+        self.chars + 1
+    }
 }
 
 /// The string starting at the quote at `start`, and the index after its closing quote.
@@ -151,5 +178,19 @@ mod tests {
             Some((1, 16))
         );
         assert_eq!(locate("{\"a\": 1}", "/b"), None);
+    }
+
+    #[test]
+    fn columns_count_characters_across_several_targets_on_one_line() {
+        let text = "{\"é\":\"ü\",\"a\":[1,2],\"b\":{\"c\":3}}\n{\"d\":4}";
+        let mut targets = HashMap::new();
+        for p in ["/a/1", "/b/c", "/a"] {
+            let path: Vec<String> = p.split('/').skip(1).map(str::to_string).collect();
+            targets.insert(path, p.to_string());
+        }
+        let found = locate_json(text, targets).unwrap();
+        assert_eq!(found["/a"], (1, 14));
+        assert_eq!(found["/a/1"], (1, 17));
+        assert_eq!(found["/b/c"], (1, 29));
     }
 }

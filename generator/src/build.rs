@@ -25,6 +25,7 @@ pub struct Config {
     type_renames: Vec<(String, String)>,
     operation_renames: Vec<(String, String)>,
     allowed_ref_dirs: Vec<PathBuf>,
+    strict: bool,
 }
 
 impl Config {
@@ -36,6 +37,7 @@ impl Config {
             type_renames: Vec::new(),
             operation_renames: Vec::new(),
             allowed_ref_dirs: Vec::new(),
+            strict: false,
         }
     }
 
@@ -64,6 +66,13 @@ impl Config {
         self
     }
 
+    /// Fails the build on any warning of the document (by default warnings are printed as
+    /// `cargo:warning` lines and the build goes on).
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
     /// Generates the module; returns the file written. Errors are returned, not printed.
     pub fn generate(&self) -> Result<PathBuf> {
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
@@ -86,6 +95,7 @@ impl Config {
             allowed_ref_dirs: (self.allowed_ref_dirs.iter())
                 .map(|d| manifest_dir.join(d))
                 .collect(),
+            strict: self.strict,
             ..Default::default()
         };
         let mut spec = crate::read_spec_with(&spec_path, &options)?;

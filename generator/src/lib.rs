@@ -54,6 +54,13 @@ pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> 
 fn read_on_this_thread(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
     let doc = load::load_document_with(path, options)?;
     let (api, warnings) = model::build(&doc)?;
+    if options.strict && !warnings.0.is_empty() {
+        let refused = warnings.0.into_iter().map(|w| {
+            let hint = w.hint.clone().unwrap_or_default();
+            w.hint(format!("{hint} (a warning, refused because of --strict)"))
+        });
+        return Err(Error::Spec(refused.collect()));
+    }
     let mut hasher = Sha256::new();
     for file in &doc.files {
         let bytes =

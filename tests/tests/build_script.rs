@@ -61,7 +61,7 @@ fn build_script_reruns_exactly_when_inputs_change_and_reports_errors_cleanly() {
     }
     std::fs::write(
         dir.join("build.rs"),
-        "fn main() { gouvgen::build::Config::new(\"api/annuaire.yaml\").run(); }\n",
+        "fn main() { gouvgen::build::Config::new(\"api/annuaire.yaml\").strict(true).run(); }\n",
     )
     .unwrap();
     std::fs::write(
@@ -149,6 +149,19 @@ fn build_script_reruns_exactly_when_inputs_change_and_reports_errors_cleanly() {
     );
     assert!(
         !log.contains("panicked") && !log.contains("stack backtrace"),
+        "{log}"
+    );
+
+    // Without `strict`, the dangling reference is a located warning and the build goes on.
+    std::fs::write(
+        dir.join("build.rs"),
+        "fn main() { gouvgen::build::Config::new(\"api/annuaire.yaml\").run(); }\n",
+    )
+    .unwrap();
+    let (ok, log) = cargo_build(&dir);
+    assert!(ok, "a dangling reference is only a warning:\n{log}");
+    assert!(
+        log.contains("warning") && log.contains("dangling reference"),
         "{log}"
     );
 }

@@ -107,7 +107,8 @@ enum Command {
     },
 }
 
-/// Which files a document's external references may read (every command that reads one).
+/// How a document is read (every command that reads one): which files its external
+/// references may read, and whether a warning refuses it.
 #[derive(clap::Args, Clone, Default)]
 struct RefAccess {
     /// Let external `$ref`s also read files under DIR and its subfolders (repeatable). By
@@ -115,12 +116,17 @@ struct RefAccess {
     /// file. (`gouvgen sync` reads `allow_refs_outside = [...]` from each manifest entry.)
     #[arg(long = "allow-refs-outside", value_name = "DIR", value_parser = existing_folder)]
     allow_refs_outside: Vec<PathBuf>,
+    /// Refuse the document on any warning (a dangling `$ref` typed as a JSON value, an
+    /// Express-style path read as a template…), each reported as a located error.
+    #[arg(long)]
+    strict: bool,
 }
 
 impl RefAccess {
     fn options(&self) -> LoadOptions {
         LoadOptions {
             allowed_ref_dirs: self.allow_refs_outside.clone(),
+            strict: self.strict,
             ..LoadOptions::default()
         }
     }

@@ -21,15 +21,22 @@ fn gouvgen(args: &[&str]) -> Output {
 
 /// Generates `spec` into a new folder and checks it fails with a located message.
 fn assert_fails_located(spec: &str, expect_in_message: &[&str]) {
+    assert_fails_located_with(spec, &[], expect_in_message)
+}
+
+/// [`assert_fails_located`] with more arguments to `generate` (`--strict`).
+fn assert_fails_located_with(spec: &str, args: &[&str], expect_in_message: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("client");
     let spec_path = fixture(spec);
-    let output = gouvgen(&[
+    let mut all = vec![
         "generate",
         spec_path.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ];
+    all.extend_from_slice(args);
+    let output = gouvgen(&all);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
     assert!(
@@ -61,8 +68,10 @@ fn yaml_syntax_error_is_located() {
 
 #[test]
 fn dangling_ref_names_pointer_and_line() {
-    assert_fails_located(
+    // A warning by default (the part is typed as a JSON value); an error under --strict.
+    assert_fails_located_with(
         "bad/dangling.yaml",
+        &["--strict"],
         &[
             ":12:",
             "#/paths/~1a/get/responses/200/content/application~1json/schema/$ref",
@@ -125,6 +134,7 @@ fn failed_run_keeps_earlier_output_intact() {
         bad.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--strict",
     ]);
     assert_eq!(second.status.code(), Some(1));
     assert_eq!(

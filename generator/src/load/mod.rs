@@ -104,6 +104,9 @@ pub struct LoadOptions {
     /// may read. Each must exist; it is canonicalised, so `..` and symbolic links cannot
     /// widen it.
     pub allowed_ref_dirs: Vec<PathBuf>,
+    /// Refuse the document on any warning (`--strict`): for teams that want a dangling
+    /// reference or an Express-style path to stop the build rather than be worked around.
+    pub strict: bool,
 }
 
 impl LoadOptions {

@@ -449,9 +449,9 @@ impl<'a> SchemaReader<'a> {
             return TypeRef::Named(*id);
         }
         let Some(target) = self.root.pointer(local) else {
-            self.fail(
+            self.warn(
                 &format!("{pointer}/$ref"),
-                format!("dangling reference `{reference}`: nothing at that place in the document"),
+                format!("dangling reference `{reference}`: nothing at that place in the document; typed as `serde_json::Value`"),
                 "fix the reference, or add the schema it names",
             );
             return TypeRef::Prim(Prim::Any);
@@ -652,9 +652,11 @@ impl<'a> SchemaReader<'a> {
                             via_ref = true;
                         }
                         _ => {
-                            self.fail(
+                            self.warn(
                                 &format!("{member_ptr}/$ref"),
-                                format!("dangling reference `{r}`"),
+                                format!(
+                                    "dangling reference `{r}`: this part of the `allOf` is left out"
+                                ),
                                 "fix the reference, or add the schema it names",
                             );
                             break;

@@ -102,3 +102,35 @@ fn corpus_and_fixtures_compile_lint_clean_and_decode_their_examples() {
         diagnostics(&output, 120)
     );
 }
+
+/// The official API Entreprise v3 document has no `operationId`: each operation's name is
+/// the provider's `x-operationId`, found in its `200` response, less the prefix they share.
+#[test]
+fn api_entreprise_v3_gives_the_providers_operation_names() {
+    let test = "api_entreprise_v3_gives_the_providers_operation_names";
+    let Some(corpus) = gouvgen_tests::corpus_or_skip(test) else {
+        return;
+    };
+    let spec = gouvgen::read_spec(&corpus.join("api-entreprise/api-entreprise-v3.yaml")).unwrap();
+    let names: Vec<&str> = spec
+        .api
+        .operations
+        .iter()
+        .map(|o| o.method_name.as_str())
+        .collect();
+    assert!(names.contains(&"v3_insee_unites_legales"), "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with("get_")), "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.starts_with("api_entreprise_")),
+        "{names:?}"
+    );
+    let warned = spec
+        .warnings
+        .iter()
+        .filter(|w| {
+            w.message
+                .contains("after the `x-operationId` of its response")
+        })
+        .count();
+    assert_eq!(warned, names.len(), "one located warning per operation");
+}

@@ -5,6 +5,7 @@
 //! facts the runtime must honour (security, base path). Problems are collected with their
 //! JSON pointers instead of stopping at the first one.
 
+mod operation_ids;
 pub mod operations;
 mod path_template;
 mod recursion;

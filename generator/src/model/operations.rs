@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::types::{Prim, SchemaIssue, SchemaReader, TypeKind, TypeRef, TypeSpace, doc_of, escape};
-use super::{Api, Security, path_template};
+use super::{Api, Security, operation_ids, path_template};
 use crate::naming::{Namer, pascal, snake};
 use crate::normalise::Dialect;
 
@@ -303,6 +303,7 @@ impl<'a> Builder<'a> {
             "fmt",
         ]);
         let mut type_prefixes = Namer::default();
+        let prefix = self.provider_prefix(paths);
         let mut seen_ids: HashMap<String, String> = HashMap::new();
         for (path, item) in paths {
             let item_ptr = format!("/paths/{}", escape(path));
@@ -344,14 +345,12 @@ impl<'a> Builder<'a> {
                     }
                     seen_ids.insert(id.to_string(), format!("{pointer}/operationId"));
                 }
-                let id = explicit
-                    .map(str::to_string)
-                    .or_else(|| {
-                        op.get("x-operationId")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    })
-                    .unwrap_or_else(|| format!("{method} {path}"));
+                let id = match explicit {
+                    Some(id) => id.to_string(),
+                    None => self
+                        .provider_id(op, &pointer, prefix.as_deref())
+                        .unwrap_or_else(|| format!("{method} {path}")),
+                };
                 let base = snake(&id);
                 let method_name = method_names.unique(&base, "_");
                 if method_name != base {
@@ -378,6 +377,44 @@ impl<'a> Builder<'a> {
                 self.operations.push(built);
             }
         }
+    }
+
+    /// The prefix every operation's provider name shares (`api_entreprise_v3_`), when no
+    /// operation has an `operationId` and every one has an `x-operationId`.
+    fn provider_prefix(&self, paths: &'a serde_json::Map<String, Value>) -> Option<String> {
+        let mut names = Vec::new();
+        for item in paths.values() {
+            let item = self.deref(item);
+            for op in METHODS.iter().filter_map(|m| item.get(*m)) {
+                if op.get("operationId").is_some() {
+                    return None;
+                }
+                names.push(operation_ids::x_operation_id(op, |v| self.deref(v))?.0);
+            }
+        }
+        operation_ids::shared_prefix(&names).map(str::to_string)
+    }
+
+    /// The provider's name of an operation without `operationId` (its `x-operationId`, maybe
+    /// in its success response, less the shared prefix), with a warning when it was found in
+    /// the response: tools read `operationId` only.
+    fn provider_id(&mut self, op: &Value, pointer: &str, prefix: Option<&str>) -> Option<String> {
+        let (id, in_response) = operation_ids::x_operation_id(op, |v| self.deref(v))?;
+        let id = id.to_string();
+        if let Some(response) = in_response {
+            self.reader.issues.push(SchemaIssue {
+                pointer: format!("{pointer}{response}/x-operationId"),
+                message: format!(
+                    "the operation has no `operationId`; named `{id}` after the `x-operationId` of its response"
+                ),
+                hint: "give the operation an `operationId` to choose its name".into(),
+                fatal: false,
+            });
+        }
+        let short = prefix
+            .and_then(|p| id.strip_prefix(p))
+            .filter(|s| !s.is_empty());
+        Some(short.map_or(id.clone(), str::to_string))
     }
 
     /// Follows a `$ref` on a path item, parameter, response or body.

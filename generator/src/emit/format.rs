@@ -5,6 +5,7 @@
 //! to rustfmt, so by default the text goes through the toolchain's `rustfmt` too, run with a
 //! fixed configuration so that no `rustfmt.toml` of the machine changes the bytes.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -46,25 +47,81 @@ pub fn finish(source: String, formatter: Formatter) -> Result<String> {
     }
 }
 
-/// `rustfmt` over stdin, with an empty configuration file so only its defaults apply.
-fn rustfmt(source: &str) -> Result<String> {
-    let missing = |e: &dyn std::fmt::Display| Error::Config {
+/// Lays out every `.rs` source of a crate with `formatter`: one `rustfmt` process for all of
+/// them (a process per file cost more than the formatting itself on small crates). A file
+/// rustfmt gives up on keeps prettyplease's text, as [`finish`] does.
+pub fn finish_all(files: &mut BTreeMap<String, String>, formatter: Formatter) -> Result<()> {
+    if formatter == Formatter::Prettyplease {
+        return Ok(());
+    }
+    let names: Vec<String> = (files.iter())
+        .filter(|(n, text)| n.ends_with(".rs") && text.len() <= RUSTFMT_MAX_BYTES)
+        .map(|(n, _)| n.clone())
+        .collect();
+    let dir = tempfile::Builder::new()
+        .prefix("gouvgen-rustfmt")
+        .tempdir()
+        .map_err(|e| missing_rustfmt(&e))?;
+    let config = dir.path().join("rustfmt.toml");
+    std::fs::write(&config, "").map_err(|e| missing_rustfmt(&e))?;
+    let paths: Vec<_> = (0..names.len())
+        .map(|i| dir.path().join(format!("f{i}.rs")))
+        .collect();
+    for (name, path) in names.iter().zip(&paths) {
+        std::fs::write(path, &files[name]).map_err(|e| missing_rustfmt(&e))?;
+    }
+    let status = rustfmt_command(&config)
+        .args(&paths)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| missing_rustfmt(&e))?;
+    for (name, path) in names.iter().zip(&paths) {
+        let text = if status.success() {
+            std::fs::read_to_string(path).map_err(|e| missing_rustfmt(&e))?
+        } else {
+            // One file made rustfmt give up: format each alone, so the others keep its layout.
+            rustfmt(&files[name])?
+        };
+        if !text.trim().is_empty() {
+            files.insert(name.clone(), text);
+        }
+    }
+    Ok(())
+}
+
+/// The error when rustfmt cannot be run, with the ways out.
+fn missing_rustfmt(e: &dyn std::fmt::Display) -> Error {
+    Error::Config {
         message: format!("cannot run rustfmt to lay out the generated code: {e}"),
         hint: "install it with `rustup component add rustfmt` (or set RUSTFMT to its path), \
                or choose the prettyplease layout (`--formatter prettyplease`, \
                `CrateSettings::formatter`)"
             .into(),
-    };
+    }
+}
+
+/// `rustfmt` (or `$RUSTFMT`) for edition 2024 with only `config`'s (empty) settings.
+fn rustfmt_command(config: &std::path::Path) -> Command {
+    let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+    let mut command = Command::new(program);
+    command
+        .args(["--edition", "2024", "--quiet"])
+        .arg("--config-path")
+        .arg(config);
+    command
+}
+
+/// `rustfmt` over stdin, with an empty configuration file so only its defaults apply.
+fn rustfmt(source: &str) -> Result<String> {
+    let missing = |e: &dyn std::fmt::Display| missing_rustfmt(e);
     let config = tempfile::Builder::new()
         .prefix("gouvgen-rustfmt")
         .suffix(".toml")
         .tempfile()
         .map_err(|e| missing(&e))?;
-    let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
-    let mut child = Command::new(program)
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-        .arg("--config-path")
-        .arg(config.path())
+    let mut child = rustfmt_command(config.path())
+        .args(["--emit", "stdout"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -161,7 +161,8 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
         &provenance.sha256[..16.min(provenance.sha256.len())]
     );
     let surface = crate::surface::build(api);
-    let source = |text: String| format::finish(text, settings.formatter);
+    // Laid out by rustfmt all at once at the end (`format::finish_all`).
+    let source = |text: String| -> Result<String> { Ok(text) };
     let mut files = Files::new();
     files.insert("Cargo.toml".into(), cargo_toml(api, settings, provenance));
     files.insert("README.md".into(), readme(api, settings, provenance));
@@ -197,6 +198,7 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
             ))?,
         );
     }
+    format::finish_all(&mut files, settings.formatter)?;
     Ok(files)
 }
 

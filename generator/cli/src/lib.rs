@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+#[cfg(feature = "emulate")]
 pub mod emulate;
 pub mod manifest;
 pub mod sync;

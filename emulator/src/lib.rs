@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 mod config;
+pub mod document;
 mod scenario;
 mod server;
 mod spec;
@@ -78,11 +79,6 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 pub use config::{GatewayConfig, Kind};
-/// How the emulator reads a document, for tools that call it: the base path it serves under,
-/// and local `$ref` resolution.
-pub mod document {
-    pub use crate::spec::{base_path, deref};
-}
 pub use state::{CallRecord, Stats};
 
 use server::Shared;

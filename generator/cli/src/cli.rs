@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use gouvgen::load::LoadOptions;
 use gouvgen::{CrateSettings, RuntimeDep};
 
+use crate::gateway::GatewayArg;
+
 #[derive(Parser)]
 #[command(
     name = "gouvgen",
@@ -23,22 +25,6 @@ struct Cli {
 enum Layout {
     Rustfmt,
     Prettyplease,
-}
-
-/// The gateways `gouvgen emulate --gateway` names (here, so the command parses the same
-/// whether or not the `emulate` feature is built in).
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum GatewayArg {
-    /// DGFiP API Management.
-    Dgfip,
-    /// PISTE (Légifrance, Judilibre...).
-    Piste,
-    /// Douane (DGDDI).
-    Douane,
-    /// API Entreprise.
-    ApiEntreprise,
-    /// API Particulier.
-    ApiParticulier,
 }
 
 #[derive(Subcommand)]

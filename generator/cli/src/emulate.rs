@@ -20,7 +20,7 @@ pub const DOUANE_ACCOUNT: (&str, &str) = ("compte-api", "mot-de-passe");
 /// API Particulier key.
 pub const API_KEY: &str = "cle-emulateur";
 
-pub use crate::cli::GatewayArg;
+pub use crate::gateway::GatewayArg;
 
 /// The emulator's gateway for a `--gateway` value.
 fn kind(gateway: GatewayArg) -> Kind {

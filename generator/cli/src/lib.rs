@@ -6,6 +6,7 @@
 pub mod cli;
 #[cfg(feature = "emulate")]
 pub mod emulate;
+mod gateway;
 pub mod manifest;
 pub mod sync;
 pub mod usage;

@@ -1,6 +1,6 @@
 //! A gateway emulator: a real HTTP server on 127.0.0.1 that behaves like the DGFiP, PISTE,
-//! Douane, API Entreprise and API Particulier gateways (as `/work/shared/gateways.md`
-//! describes them), so that generated clients can be proven end to end through the runtime.
+//! Douane, API Entreprise and API Particulier gateways (as their providers document them),
+//! so that generated clients can be proven end to end through the runtime.
 //!
 //! One [`Emulator`] is one gateway on one random port:
 //!

@@ -10,6 +10,9 @@
 //! (`default-features = false`) the crate only loads and models documents, and leaves syn,
 //! quote and prettyplease out (the gateway emulator reads documents that way).
 #![deny(missing_docs)]
+// Without `codegen` the links above name modules that are not built; the default build, which
+// docs.rs and the packaging test document, still checks every link.
+#![cfg_attr(not(feature = "codegen"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "codegen")]
 pub mod build;

@@ -89,10 +89,12 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Everything that can stop generation.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` and `Error` are written by hand rather than derived, so that reading documents
+/// (the `codegen`-less library the gateway emulator uses) needs no proc-macro.
+#[derive(Debug)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}\n  help: {hint}", path.display())]
     Io {
         /// The file or folder concerned.
         path: PathBuf,
@@ -102,13 +104,10 @@ pub enum Error {
         hint: String,
     },
     /// The document is not well-formed JSON or YAML.
-    #[error("{0}")]
     Syntax(Diagnostic),
     /// The document is well-formed but cannot be turned into a client.
-    #[error("{}", join(.0))]
     Spec(Vec<Diagnostic>),
     /// The output folder cannot be used.
-    #[error("{}: {message}\n  help: {hint}", path.display())]
     Output {
         /// The folder concerned.
         path: PathBuf,
@@ -118,13 +117,39 @@ pub enum Error {
         hint: String,
     },
     /// Invalid settings (crate name, version, manifest).
-    #[error("{message}\n  help: {hint}")]
     Config {
         /// What is wrong.
         message: String,
         /// What to do.
         hint: String,
     },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source, hint } => {
+                write!(f, "{}: {source}\n  help: {hint}", path.display())
+            }
+            Error::Syntax(diagnostic) => write!(f, "{diagnostic}"),
+            Error::Spec(diagnostics) => f.write_str(&join(diagnostics)),
+            Error::Output {
+                path,
+                message,
+                hint,
+            } => write!(f, "{}: {message}\n  help: {hint}", path.display()),
+            Error::Config { message, hint } => write!(f, "{message}\n  help: {hint}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 fn join(diags: &[Diagnostic]) -> String {

@@ -4,31 +4,48 @@
 //! The pipeline: [`load`] (files → JSON values) → [`normalise`] (Swagger 2.0 / OpenAPI 3.0 /
 //! 3.1 → one dialect) → [`model`] (the intermediate model: types and operations) → [`surface`]
 //! (the Rust API the crate exposes, as data) → [`emit`] (Rust tokens, formatted) → [`output`] (a crate on disk, written atomically).
+//!
+//! Everything from [`surface`] on, and the entry points that generate ([`read_spec`],
+//! [`generate_crate`], [`build`]), is the default feature `codegen`: without it
+//! (`default-features = false`) the crate only loads and models documents, and leaves syn,
+//! quote and prettyplease out (the gateway emulator reads documents that way).
 #![deny(missing_docs)]
+// Without `codegen` the links above name modules that are not built; the default build, which
+// docs.rs and the packaging test document, still checks every link.
+#![cfg_attr(not(feature = "codegen"), allow(rustdoc::broken_intra_doc_links))]
 
+#[cfg(feature = "codegen")]
 pub mod build;
+#[cfg(feature = "codegen")]
 pub mod diff;
+#[cfg(feature = "codegen")]
 pub mod emit;
 pub mod error;
 pub mod load;
 pub mod model;
 pub mod naming;
 pub mod normalise;
+#[cfg(feature = "codegen")]
 pub mod output;
+#[cfg(feature = "codegen")]
 pub mod surface;
 
+#[cfg(feature = "codegen")]
 use std::path::{Path, PathBuf};
 
 /// This gouvgen's version (written in the headers of generated files).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+#[cfg(feature = "codegen")]
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "codegen")]
 pub use emit::{CrateSettings, Files, Provenance, RuntimeDep};
 pub use error::{Diagnostic, Error, Location, Result};
 pub use model::Api;
 
 /// A document read into the model, ready to emit.
+#[cfg(feature = "codegen")]
 #[derive(Debug, Clone)]
 pub struct Spec {
     /// The model.
@@ -42,15 +59,18 @@ pub struct Spec {
 }
 
 /// Loads and models a document: everything `gouvgen check` does.
+#[cfg(feature = "codegen")]
 pub fn read_spec(path: &Path) -> Result<Spec> {
     read_spec_with(path, &load::LoadOptions::default())
 }
 
 /// [`read_spec`] with loader options (e.g. references outside the document's folder).
+#[cfg(feature = "codegen")]
 pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
     on_pipeline_stack(|| read_on_this_thread(path, options))
 }
 
+#[cfg(feature = "codegen")]
 fn read_on_this_thread(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
     let doc = load::load_document_with(path, options)?;
     let (api, warnings) = model::build(&doc)?;
@@ -85,6 +105,7 @@ fn read_on_this_thread(path: &Path, options: &load::LoadOptions) -> Result<Spec>
 }
 
 /// The files of a client crate for a document.
+#[cfg(feature = "codegen")]
 pub fn generate_files(spec: &Spec, settings: &CrateSettings) -> Result<Files> {
     on_pipeline_stack(|| emit::crate_files(&spec.api, settings, &spec.provenance))
 }
@@ -93,10 +114,12 @@ pub fn generate_files(spec: &Spec, settings: &CrateSettings) -> Result<Files> {
 /// prettyplease on the emitted code). The depth limits, such as [`model::types::MAX_DEPTH`],
 /// are sized for it, whatever thread calls the library: a test thread has 2 MiB, and an
 /// unoptimised build script spends several times the stack per frame of the release CLI.
+#[cfg(feature = "codegen")]
 const PIPELINE_STACK: usize = 256 << 20;
 
 /// Runs `f` on a thread with [`PIPELINE_STACK`] (only reserved, not committed, memory). If
 /// the thread cannot be created, `f` runs on the caller's thread. A panic is passed on as is.
+#[cfg(feature = "codegen")]
 fn on_pipeline_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let slot = std::sync::Mutex::new(Some(f));
     let take = || slot.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -121,6 +144,7 @@ fn on_pipeline_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 /// Reads a document and writes its client crate into `out` (atomically).
+#[cfg(feature = "codegen")]
 pub fn generate_crate(
     spec_path: &Path,
     out: &Path,
@@ -137,6 +161,7 @@ pub fn generate_crate(
 }
 
 /// [`generate_crate`] with loader options (e.g. references outside the document's folder).
+#[cfg(feature = "codegen")]
 pub fn generate_crate_with(
     spec_path: &Path,
     out: &Path,

@@ -7,6 +7,7 @@ use std::process::Command;
 use gouvgen::{CrateSettings, RuntimeDep};
 
 pub mod e2e;
+pub mod module_graph;
 pub mod mutation;
 // One helper for both crates' Redis tests (the runtime's own tests cannot depend on this crate).
 #[path = "../../runtime/tests/common/redis_server.rs"]

@@ -95,7 +95,7 @@ async fn check(schemathesis: &Path, doc: &Path) -> Option<Result<String, String>
             .args(["--phases", "examples,fuzzing", "--checks", CHECKS])
             // Valid requests only: the emulator answers invalid ones with the gateway's 400,
             // which most documents do not list, so status conformance would flag the emulator
-            // for validating (its 400s are covered by tests/emulator/tests/validation.rs).
+            // for validating (its 400s are covered by emulator/tests/validation.rs).
             .args(["--mode", "positive"])
             .args(["--request-timeout", "5"])
             .arg("--origin")

@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use gouvgen::load::LoadOptions;
 use gouvgen::{CrateSettings, RuntimeDep};
 
+use crate::gateway::GatewayArg;
+
 #[derive(Parser)]
 #[command(
     name = "gouvgen",
@@ -73,14 +75,15 @@ enum Command {
         root: PathBuf,
     },
     /// Serve documents as an emulated gateway on 127.0.0.1 until Ctrl-C (test without
-    /// credentials): prints the client builder lines, logs each call on one line.
+    /// credentials): prints the client builder lines, logs each call on one line. Needs the
+    /// cargo feature `emulate` (on by default).
     Emulate {
         /// The documents to serve (OpenAPI 3.x or Swagger 2.0, JSON or YAML).
         #[arg(required = true)]
         specs: Vec<PathBuf>,
         /// The gateway to behave like.
         #[arg(long, value_enum)]
-        gateway: crate::emulate::GatewayArg,
+        gateway: GatewayArg,
         /// Port on 127.0.0.1 (default: a free one).
         #[arg(long)]
         port: Option<u16>,
@@ -219,16 +222,7 @@ pub fn main() -> ExitCode {
             port,
             scenario,
             refs,
-        } => {
-            let options = refs.options();
-            return match crate::emulate::run(&specs, gateway, port, scenario.as_deref(), &options) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
+        } => return emulate(&specs, gateway, port, scenario, &refs),
         Command::Diff {
             old,
             new,
@@ -308,6 +302,42 @@ fn diff(
     }
     Ok(report.changes.iter().filter(|c| c.breaking).count())
 }
+
+/// `gouvgen emulate`: serves until Ctrl-C.
+#[cfg(feature = "emulate")]
+fn emulate(
+    specs: &[PathBuf],
+    gateway: GatewayArg,
+    port: Option<u16>,
+    scenario: Option<PathBuf>,
+    refs: &RefAccess,
+) -> ExitCode {
+    match crate::emulate::run(specs, gateway, port, scenario.as_deref(), &refs.options()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `gouvgen emulate` in a build without the emulator: says which feature brings it.
+#[cfg(not(feature = "emulate"))]
+fn emulate(
+    _specs: &[PathBuf],
+    _gateway: GatewayArg,
+    _port: Option<u16>,
+    _scenario: Option<PathBuf>,
+    _refs: &RefAccess,
+) -> ExitCode {
+    eprintln!("{EMULATE_NOT_BUILT}");
+    ExitCode::FAILURE
+}
+
+/// What `gouvgen emulate` says when the binary was built without the `emulate` feature.
+pub const EMULATE_NOT_BUILT: &str = "error: `gouvgen emulate` is not in this build of gouvgen: \
+it needs the cargo feature `emulate` of gouvgen-cli (on by default)
+  help: cargo install gouvgen-cli --features emulate, or build without --no-default-features";
 
 fn print_warnings(warnings: &[gouvgen::Diagnostic]) {
     for w in warnings {

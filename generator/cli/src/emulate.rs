@@ -20,30 +20,16 @@ pub const DOUANE_ACCOUNT: (&str, &str) = ("compte-api", "mot-de-passe");
 /// API Particulier key.
 pub const API_KEY: &str = "cle-emulateur";
 
-/// The gateways `--gateway` names.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum GatewayArg {
-    /// DGFiP API Management.
-    Dgfip,
-    /// PISTE (Légifrance, Judilibre...).
-    Piste,
-    /// Douane (DGDDI).
-    Douane,
-    /// API Entreprise.
-    ApiEntreprise,
-    /// API Particulier.
-    ApiParticulier,
-}
+pub use crate::gateway::GatewayArg;
 
-impl GatewayArg {
-    fn kind(self) -> Kind {
-        match self {
-            GatewayArg::Dgfip => Kind::Dgfip,
-            GatewayArg::Piste => Kind::Piste,
-            GatewayArg::Douane => Kind::Douane,
-            GatewayArg::ApiEntreprise => Kind::ApiEntreprise,
-            GatewayArg::ApiParticulier => Kind::ApiParticulier,
-        }
+/// The emulator's gateway for a `--gateway` value.
+fn kind(gateway: GatewayArg) -> Kind {
+    match gateway {
+        GatewayArg::Dgfip => Kind::Dgfip,
+        GatewayArg::Piste => Kind::Piste,
+        GatewayArg::Douane => Kind::Douane,
+        GatewayArg::ApiEntreprise => Kind::ApiEntreprise,
+        GatewayArg::ApiParticulier => Kind::ApiParticulier,
     }
 }
 
@@ -122,7 +108,7 @@ pub fn configure(
     port: Option<u16>,
     scenario: &ScenarioFile,
 ) -> (GatewayConfig, String) {
-    let kind = gateway.kind();
+    let kind = kind(gateway);
     let mut config = GatewayConfig::new(kind).port(port.unwrap_or(0));
     for spec in specs {
         config = config.mount_spec(spec);

@@ -4,7 +4,9 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+#[cfg(feature = "emulate")]
 pub mod emulate;
+mod gateway;
 pub mod manifest;
 pub mod sync;
 pub mod usage;

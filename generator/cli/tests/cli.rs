@@ -260,3 +260,14 @@ fn cli_json_and_fail_on_breaking() {
     assert_eq!(same.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&same.stdout).contains("0 changes"));
 }
+
+/// Built without the `emulate` feature (`--no-default-features`), `gouvgen emulate` is still
+/// listed and says which feature it needs, instead of an unknown-command error.
+#[cfg(not(feature = "emulate"))]
+#[test]
+fn emulate_without_its_feature_names_the_feature() {
+    let out = gouvgen(&["emulate", "spec.yaml", "--gateway", "dgfip"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cargo feature `emulate`"), "{stderr}");
+}

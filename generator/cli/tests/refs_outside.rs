@@ -2,10 +2,8 @@
 //! that reads a document refuses them, naming `--allow-refs-outside`, and reads them once their
 //! folder (and only it) is allowed; `gouvgen sync` reads the same from its manifest.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
@@ -144,8 +142,13 @@ fn a_missing_allowed_folder_is_a_usage_error() {
     assert!(err.contains("not an existing folder"), "{err}");
 }
 
+#[cfg(feature = "emulate")] // the command needs the emulator built in
 #[test]
 fn emulate_serves_examples_from_the_allowed_folder_only() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::Duration;
+
     let doc = main_doc();
     let refused = Command::new(env!("CARGO_BIN_EXE_gouvgen"))
         .args(["emulate", "--gateway", "api-entreprise"])

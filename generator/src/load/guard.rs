@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
-use super::yaml::YamlError;
+use super::yaml_error::YamlError;
 
 /// Deepest nesting of mappings and sequences accepted (serde_json's own limit for JSON).
 pub const MAX_NESTING: usize = 128;

@@ -7,6 +7,7 @@ mod bundle;
 pub mod guard;
 mod json_locate;
 pub mod yaml;
+mod yaml_error;
 
 use std::path::{Path, PathBuf};
 

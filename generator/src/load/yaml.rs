@@ -13,14 +13,7 @@ use serde_norway::Value as Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-/// A YAML syntax error with its 1-based position.
-#[derive(Debug)]
-pub struct YamlError {
-    /// 1-based line and column, when the parser knows them.
-    pub line_col: Option<(usize, usize)>,
-    /// The parser's message.
-    pub message: String,
-}
+pub use super::yaml_error::YamlError;
 
 /// Parses a YAML text into a JSON value.
 pub fn parse(text: &str) -> Result<Value, YamlError> {

@@ -146,7 +146,25 @@ pub fn first_error(text: &str) -> String {
         .or_else(|| lines.first())
         .copied()
         .unwrap_or("(no output)");
-    shorten(line, 160)
+    shorten(&without_machine_paths(line), 160)
+}
+
+/// Tool output with this machine's folders replaced by placeholders (`$CARGO_HOME`, `~`):
+/// a panic location in a crate of the registry must not put the build machine's home folder
+/// into BENCHMARKS.md.
+pub fn without_machine_paths(text: &str) -> String {
+    let home = std::env::var("HOME").ok().filter(|h| h.len() > 1);
+    let cargo_home = std::env::var("CARGO_HOME")
+        .ok()
+        .or_else(|| home.as_ref().map(|h| format!("{h}/.cargo")));
+    let mut text = text.to_string();
+    if let Some(cargo_home) = cargo_home {
+        text = text.replace(&cargo_home, "$CARGO_HOME");
+    }
+    if let Some(home) = home {
+        text = text.replace(&home, "~");
+    }
+    text
 }
 
 pub fn shorten(s: &str, max: usize) -> String {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::document::{base_path, deref};
 use crate::validate::{In, Param, Rules, separator};
 
 use serde_json::{Map, Value};
@@ -351,116 +352,6 @@ fn rules(
     }
 }
 
-/// The path prefix under which the emulator serves a document's operations: Swagger 2's
-/// `basePath`, or the path part of OpenAPI 3's first server URL (variables at their defaults);
-/// `` for none. Public so that tools calling the emulator build the same URLs.
-pub fn base_path(doc: &Value) -> String {
-    if doc.get("swagger").is_some() {
-        doc.get("basePath")
-            .and_then(Value::as_str)
-            .map(path_part)
-            .unwrap_or_default()
-    } else {
-        doc.pointer("/servers/0")
-            .map(server_base)
-            .unwrap_or_default()
-    }
-}
-
-/// OpenAPI 3: the path part of a server URL, server variables replaced by their defaults.
-fn server_base(server: &Value) -> String {
-    let mut url = server
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for (name, var) in server
-        .get("variables")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(default) = var.get("default").and_then(Value::as_str) {
-            url = url.replace(&format!("{{{name}}}"), default);
-        }
-    }
-    let after_scheme = match url.find("://") {
-        Some(i) => &url[i + 3..],
-        None if url.starts_with("//") => &url[2..],
-        None => return path_part(&url),
-    };
-    path_part(
-        after_scheme
-            .find('/')
-            .map(|i| &after_scheme[i..])
-            .unwrap_or(""),
-    )
-}
-
-/// Normalises a base path: no query, leading `/`, no trailing `/` (so `/` → ``).
-fn path_part(path: &str) -> String {
-    let path = path
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('/');
-    if path.is_empty() || path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("/{path}")
-    }
-}
-
-/// Follows local `$ref`s (JSON pointers, `~1`/`~0` un-escaped) until a non-reference (at most
-/// 32 hops, so a reference cycle ends).
-pub fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        let Some(target) = value.get("$ref").and_then(Value::as_str) else {
-            break;
-        };
-        match resolve(doc, target) {
-            Some(next) => value = next,
-            None => break,
-        }
-    }
-    value
-}
-
-/// One local reference (`#/components/examples/a~1b`) → its target.
-fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
-    let pointer = reference.strip_prefix('#')?;
-    if pointer.is_empty() {
-        return Some(doc);
-    }
-    let decoded = percent_decode(pointer);
-    // `Value::pointer` un-escapes `~1` and `~0` itself, in that order, per RFC 6901.
-    doc.pointer(&decoded)
-}
-
-/// References may be URI-fragment encoded (`%7B` for `{`).
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
 /// The example of a schema (`example`, or the first of 3.1 `examples`), through references.
 fn schema_example(doc: &Value, schema: Option<&Value>) -> Option<Value> {
     let schema = deref(doc, schema?);
@@ -648,7 +539,6 @@ pub(crate) fn render(media_type: &str, example: &Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn templates_match_whole_and_partial_segments() {
@@ -662,33 +552,6 @@ mod tests {
         let s = Segment::parse("{a}-{b}");
         assert!(s.matches("x-y"));
         assert!(!s.matches("xy"));
-    }
-
-    #[test]
-    fn base_paths() {
-        assert_eq!(
-            server_base(&json!({"url": "https://IP-GATEWAY/impotparticulier/1.0"})),
-            "/impotparticulier/1.0"
-        );
-        assert_eq!(
-            server_base(&json!({"url": "https://entreprise.api.gouv.fr"})),
-            ""
-        );
-        assert_eq!(server_base(&json!({"url": "/"})), "");
-        assert_eq!(
-            server_base(&json!({"url": "https://h/{v}/x/", "variables": {"v": {"default": "v2"}}})),
-            "/v2/x"
-        );
-        assert_eq!(path_part("/"), "");
-    }
-
-    #[test]
-    fn escaped_references_resolve() {
-        let doc = json!({"components": {"examples": {"a/b~c": {"value": 1}}}});
-        assert_eq!(
-            resolve(&doc, "#/components/examples/a~1b~0c"),
-            Some(&json!({"value": 1}))
-        );
     }
 
     #[test]

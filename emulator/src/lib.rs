@@ -1,6 +1,6 @@
 //! A gateway emulator: a real HTTP server on 127.0.0.1 that behaves like the DGFiP, PISTE,
-//! Douane, API Entreprise and API Particulier gateways (as `/work/shared/gateways.md`
-//! describes them), so that generated clients can be proven end to end through the runtime.
+//! Douane, API Entreprise and API Particulier gateways (as their providers document them),
+//! so that generated clients can be proven end to end through the runtime.
 //!
 //! One [`Emulator`] is one gateway on one random port:
 //!
@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 mod config;
+pub mod document;
 mod scenario;
 mod server;
 mod spec;
@@ -78,11 +79,6 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 pub use config::{GatewayConfig, Kind};
-/// How the emulator reads a document, for tools that call it: the base path it serves under,
-/// and local `$ref` resolution.
-pub mod document {
-    pub use crate::spec::{base_path, deref};
-}
 pub use state::{CallRecord, Stats};
 
 use server::Shared;

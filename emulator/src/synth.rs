@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::spec::deref;
+use crate::document::deref;
 
 /// How deep nested schemas are followed; deeper, the smallest value of the type.
 const MAX_DEPTH: usize = 8;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub(crate) use crate::spec::deref;
+pub(crate) use crate::document::deref;
 pub(crate) use parameters::separator;
 
 /// Where a parameter travels.

@@ -12,6 +12,19 @@ use yaml_rust2::scanner::TScalarStyle;
 
 use super::yaml_error::YamlError;
 
+/// A plain integer wider than 64 bits, where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WideInteger {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// The integer as written.
+    pub text: String,
+    /// Where it starts, in characters from the start of the text.
+    pub char_index: usize,
+}
+
 /// Deepest nesting of mappings and sequences accepted (serde_json's own limit for JSON).
 pub const MAX_NESTING: usize = 128;
 
@@ -20,7 +33,9 @@ pub const MAX_ALIAS_EXPANSION: u64 = 32 * 1024 * 1024;
 
 /// Checks the text against [`MAX_NESTING`] and [`MAX_ALIAS_EXPANSION`], and for characters
 /// YAML does not allow. Syntax errors are left to the real parser, which words them better.
-pub fn check_yaml(text: &str) -> Result<(), YamlError> {
+/// Returns the plain integers too wide for 64 bits (line, column, text): they are read as
+/// the nearest floating-point number, which the caller reports as a warning.
+pub fn check_yaml(text: &str) -> Result<Vec<WideInteger>, YamlError> {
     check_control_chars(text)?;
     check_flow_depth(text)?;
     let mut parser = Parser::new_from_str(text);
@@ -28,14 +43,15 @@ pub fn check_yaml(text: &str) -> Result<(), YamlError> {
     let mut open: Vec<(u64, usize)> = Vec::new();
     let mut anchors: HashMap<usize, u64> = HashMap::new();
     let mut total: u64 = 0;
+    let mut wide = Vec::new();
     loop {
         let (event, mark) = match parser.next_token() {
             Ok(x) => x,
-            Err(_) => return Ok(()),
+            Err(_) => return Ok(wide),
         };
         let at = || Some((mark.line(), mark.col() + 1));
         let leaf = match event {
-            Event::StreamEnd => return Ok(()),
+            Event::StreamEnd => return Ok(wide),
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if open.len() >= MAX_NESTING {
                     return Err(YamlError {
@@ -57,11 +73,12 @@ pub fn check_yaml(text: &str) -> Result<(), YamlError> {
             }
             Event::Scalar(value, style, anchor, _) => {
                 if style == TScalarStyle::Plain && integer_out_of_range(&value) {
-                    return Err(YamlError {
-                        line_col: at(),
-                        message: format!(
-                            "integer `{value}` does not fit in 64 bits; quote it, or write it as a decimal number (`{value}.0`)"
-                        ),
+                    let (line, col) = (mark.line(), mark.col() + 1);
+                    wide.push(WideInteger {
+                        line,
+                        col,
+                        text: value.clone(),
+                        char_index: mark.index(),
                     });
                 }
                 let weight = value.len() as u64 + 1;
@@ -231,5 +248,20 @@ mod tests {
         let e = check_yaml("a: 1\nb: \"x\u{0}y\"\n").unwrap_err();
         assert_eq!(e.line_col, Some((2, 6)));
         assert!(e.message.contains("U+0000"));
+    }
+
+    #[test]
+    fn integers_wider_than_64_bits_are_noted_where_they_are() {
+        let wide = check_yaml("a: 1\nb: {min: -9223372036854776000, q: '99999999999999999999'}\n")
+            .unwrap();
+        assert_eq!(
+            wide,
+            vec![WideInteger {
+                line: 2,
+                col: 10,
+                text: "-9223372036854776000".into(),
+                char_index: 14,
+            }]
+        );
     }
 }

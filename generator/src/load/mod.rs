@@ -26,6 +26,8 @@ pub struct Document {
     pub root: Value,
     /// Every file read: the root first, then referenced files in the order met.
     pub files: Vec<PathBuf>,
+    /// What reading the text had to interpret (an integer too wide for 64 bits), located.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Document {
@@ -126,12 +128,13 @@ pub fn load_document(path: &Path) -> Result<Document> {
 /// Loads a document and bundles the files it references.
 pub fn load_document_with(path: &Path, options: &LoadOptions) -> Result<Document> {
     let text = read_text(path)?;
-    let root = parse_text(path, &text)?;
+    let (root, warnings) = parse_text_noting(path, &text)?;
     let mut doc = Document {
         path: path.to_path_buf(),
         text,
         root,
         files: vec![path.to_path_buf()],
+        warnings,
     };
     bundle::bundle(&mut doc, options)?;
     Ok(doc)
@@ -155,6 +158,12 @@ fn read_text(path: &Path) -> Result<String> {
 /// Parses text as JSON when it looks like JSON, as YAML otherwise. Flow-style YAML
 /// (`{openapi: 3.0.3}`) looks like JSON: when JSON fails and YAML reads it, it is YAML.
 pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
+    parse_text_noting(path, text).map(|(value, _)| value)
+}
+
+/// [`parse_text`], with a located warning for each integer too wide for 64 bits (read as
+/// the nearest floating-point number; JSON parsing does the same, silently).
+fn parse_text_noting(path: &Path, text: &str) -> Result<(Value, Vec<Diagnostic>)> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let trimmed = body.trim_start();
     if trimmed.is_empty() {
@@ -165,11 +174,12 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         serde_json::from_str(body)
+            .map(|v| (v, Vec::new()))
             .or_else(|e| {
                 if e.classify() == serde_json::error::Category::Syntax
-                    && let Ok(v) = yaml::parse(body)
+                    && let Ok((v, wide)) = yaml::parse_noting(body)
                 {
-                    return Ok(v);
+                    return Ok((v, wide_integer_warnings(path, wide)));
                 }
                 Err(e)
             })
@@ -187,15 +197,38 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> Result<Value> {
             ))
             })
     } else {
-        yaml::parse(body).map_err(|e| {
-            let mut loc = Location::file(path);
-            loc.line_col = e.line_col;
-            Error::Syntax(
-                Diagnostic::new(loc, format!("the YAML document is not well-formed: {}", e.message))
-                    .hint("fix the YAML syntax at that line (indentation and quoting are the usual causes)"),
-            )
-        })
+        yaml::parse_noting(body)
+            .map(|(v, wide)| (v, wide_integer_warnings(path, wide)))
+            .map_err(|e| {
+                let mut loc = Location::file(path);
+                loc.line_col = e.line_col;
+                Error::Syntax(
+                    Diagnostic::new(loc, format!("the YAML document is not well-formed: {}", e.message))
+                        .hint("fix the YAML syntax at that line (indentation and quoting are the usual causes)"),
+                )
+            })
     }
+}
+
+/// One located warning per integer too wide for 64 bits.
+fn wide_integer_warnings(path: &Path, wide: Vec<yaml::WideInteger>) -> Vec<Diagnostic> {
+    wide.into_iter()
+        .map(|w| {
+            let mut loc = Location::file(path);
+            loc.line_col = Some((w.line, w.col));
+            Diagnostic::new(
+                loc,
+                format!(
+                    "integer `{}` does not fit in 64 bits; read as the nearest decimal number",
+                    w.text
+                ),
+            )
+            .hint(format!(
+                "write it as a decimal number (`{}.0`), or as an integer within 64 bits",
+                w.text
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,11 +13,25 @@ use serde_norway::Value as Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
+pub use super::guard::WideInteger;
 pub use super::yaml_error::YamlError;
 
 /// Parses a YAML text into a JSON value.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
-    super::guard::check_yaml(text)?;
+    parse_noting(text).map(|(value, _)| value)
+}
+
+/// [`parse`], also returning the integers too wide for 64 bits that were read as the nearest
+/// floating-point number (`-9223372036854776000`, as some exporters print a bound).
+pub fn parse_noting(text: &str) -> Result<(Value, Vec<WideInteger>), YamlError> {
+    let wide = super::guard::check_yaml(text)?;
+    let widened;
+    let text = if wide.is_empty() {
+        text
+    } else {
+        widened = as_decimals(text, &wide);
+        &widened
+    };
     let mut yaml: Yaml = serde_norway::from_str(text).map_err(|e| YamlError {
         line_col: e.location().map(|l| (l.line(), l.column())),
         message: e.to_string(),
@@ -26,7 +40,28 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
         line_col: None,
         message: e.to_string(),
     })?;
-    Ok(to_json(yaml))
+    Ok((to_json(yaml), wide))
+}
+
+/// The text with `.0` after each wide integer, which the YAML parser then reads as the nearest
+/// floating-point number (it refuses integers beyond 64 bits). Same lines, so errors keep
+/// their line numbers.
+fn as_decimals(text: &str, wide: &[WideInteger]) -> String {
+    let ends: Vec<usize> = wide
+        .iter()
+        .map(|w| w.char_index + w.text.chars().count())
+        .collect();
+    let mut out = String::with_capacity(text.len() + 2 * wide.len());
+    for (i, c) in text.chars().enumerate() {
+        if ends.contains(&i) {
+            out.push_str(".0");
+        }
+        out.push(c);
+    }
+    if ends.contains(&text.chars().count()) {
+        out.push_str(".0");
+    }
+    out
 }
 
 fn to_json(yaml: Yaml) -> Value {

@@ -96,7 +96,7 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
     issues.extend(recursion::check(&mut api.types));
 
     let mut errors = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = doc.warnings.clone();
     let located = doc.diagnostics_near(
         issues
             .iter()

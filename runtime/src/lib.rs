@@ -27,50 +27,50 @@
 
 pub mod audit;
 pub mod auth;
-mod body;
-pub mod breaker;
-mod call_hooks;
 mod client;
-pub mod correlation;
-mod dates;
+mod core;
 pub mod error;
-pub mod presets;
+pub mod fleet;
+mod gateway;
+mod policy;
 #[cfg(test)]
 mod proptests;
-pub mod rate_limit;
-mod request;
-mod response;
-pub mod retry;
-mod scrub;
-mod secret;
-pub mod shared;
-mod traceability;
+#[cfg(feature = "test-util")]
+pub mod test_util;
+mod wire;
 
+pub use crate::core::correlation;
+pub use fleet as shared;
+pub use gateway::presets;
+pub use policy::{breaker, rate_limit, retry};
+
+pub use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
+pub use crate::core::secret::Secret;
 pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 pub use auth::{
     ApiKeyLocation, ClientAuthMethod, Clock, FAILURE_HOLD, MAX_TOKEN_LIFETIME, ManualClock,
     SystemClock, TokenEndpointError,
 };
-pub use body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
-pub use breaker::CircuitBreaker;
-pub use call_hooks::DEFAULT_STORE_TIMEOUT;
+pub use client::DEFAULT_STORE_TIMEOUT;
 pub use client::{
     ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
     Traceability,
 };
-pub use dates::{Date, DateTime, InvalidDate};
 pub use error::{
     DecodeFailure, Delivery, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented,
 };
-pub use presets::{DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset};
-pub use rate_limit::RateLimit;
-pub use request::{
+pub use gateway::presets::{
+    DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset,
+};
+pub use policy::breaker::CircuitBreaker;
+pub use policy::rate_limit::RateLimit;
+pub use policy::retry::RetryPolicy;
+pub use wire::dates::{Date, DateTime, InvalidDate};
+pub use wire::request::{
     FilePart, Multipart, ParamStyle, ParamValue, Request, encode_path, encode_path_styled,
     query_pairs, simple_text,
 };
-pub use response::{RawResponse, Response};
-pub use retry::RetryPolicy;
-pub use secret::Secret;
+pub use wire::response::{RawResponse, Response};
 
 pub use bytes;
 pub use chrono;

@@ -10,13 +10,13 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::AuthFailure;
-use crate::body::{BodyError, read_limited};
+use crate::core::body::{BodyError, read_limited};
+use crate::core::scrub::Scrubber;
+use crate::core::secret::Secret;
 use crate::error::decode;
 use crate::error::{Dialect, GatewayError, OAuthErrorCode, TokenRefusal};
-use crate::request::encode_form;
-use crate::response::gateway_correlation_id;
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
+use crate::wire::request::encode_form;
+use crate::wire::response::gateway_correlation_id;
 
 /// How a confidential client authenticates to the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +171,7 @@ pub(crate) fn parse_expires_in(v: &serde_json::Value) -> Option<Duration> {
     if secs.is_nan() {
         return None;
     }
-    crate::retry::clamp_secs(secs.max(0.0), MAX_TOKEN_LIFETIME)
+    crate::policy::retry::clamp_secs(secs.max(0.0), MAX_TOKEN_LIFETIME)
 }
 
 /// Reads a 2xx token response: a JSON object with a non-empty string `access_token`, a
@@ -396,7 +396,7 @@ pub(crate) async fn exchange(
         } else {
             d.dialect
         },
-        retry_after: crate::retry::parse_retry_after(&headers),
+        retry_after: crate::policy::retry::parse_retry_after(&headers),
         content_type: headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

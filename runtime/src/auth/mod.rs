@@ -4,6 +4,7 @@
 //! - [`token_cache`]: the shared single-flight token cache;
 //! - [`jwt`]: reading the `exp` of API Entreprise / Particulier JWTs.
 
+pub(crate) mod fleet_tokens;
 pub mod grants;
 pub mod jwt;
 pub mod token_cache;
@@ -21,9 +22,9 @@ use grants::{Endpoint, Exchange, Grant};
 use token_cache::{Begin, CacheKey, CachedToken, TokenCache};
 pub use token_cache::{Clock, FAILURE_HOLD, ManualClock, SystemClock};
 
+use crate::core::scrub::Scrubber;
+use crate::core::secret::Secret;
 use crate::error::{DecodeFailure, Delivery, Error, GatewayError, TokenRefusal};
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
 
 /// Where an API key goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,8 +234,8 @@ pub(crate) struct TokenProvider {
     scrubber: Scrubber,
     default_lifetime: Duration,
     requests: AtomicU64,
-    /// Fleet-wide single flight (a [`crate::shared::SharedStore`]), if configured.
-    fleet: std::sync::OnceLock<crate::shared::tokens::FleetTokens>,
+    /// Fleet-wide single flight (a [`crate::fleet::SharedStore`]), if configured.
+    fleet: std::sync::OnceLock<crate::auth::fleet_tokens::FleetTokens>,
 }
 
 impl fmt::Debug for TokenProvider {
@@ -310,7 +311,7 @@ impl TokenProvider {
     }
 
     /// Who the gateway counts this grant's calls against: the token URL and the grant's client
-    /// id or username (no secret), for the shared limiter ([`crate::shared`]).
+    /// id or username (no secret), for the shared limiter ([`crate::fleet`]).
     pub(crate) fn account(&self) -> (String, String) {
         let who = match &self.grant {
             Grant::ClientCredentials { client_id, .. } => {
@@ -326,7 +327,7 @@ impl TokenProvider {
     }
 
     /// Shares this grant's token with the fleet through `fleet`'s store.
-    pub(crate) fn attach_fleet(&self, fleet: crate::shared::fleet::Fleet) {
+    pub(crate) fn attach_fleet(&self, fleet: crate::fleet::handle::Fleet) {
         let (token_url, principal) = self.account();
         let mut scopes: Vec<&str> = self.grant.scopes().iter().map(String::as_str).collect();
         scopes.sort_unstable();
@@ -334,7 +335,7 @@ impl TokenProvider {
         let mut identity = vec![token_url.as_str(), principal.as_str()];
         identity.extend(scopes);
         let lock_ttl = self.cfg.timeout + Duration::from_secs(2);
-        let _ = self.fleet.set(crate::shared::tokens::FleetTokens::new(
+        let _ = self.fleet.set(crate::auth::fleet_tokens::FleetTokens::new(
             fleet, &identity, lock_ttl,
         ));
     }

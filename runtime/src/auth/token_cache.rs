@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::auth::AuthFailure;
-use crate::secret::Secret;
+use crate::core::secret::Secret;
 
 /// Source of time for token expiry and JWT checks; inject a [`ManualClock`] in tests.
 pub trait Clock: Send + Sync + fmt::Debug {

@@ -3,8 +3,8 @@
 use super::*;
 use crate::auth::grants::Grant;
 use crate::auth::{ClientAuthMethod, ProviderConfig, SystemClock, TokenProvider, jwt};
-use crate::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
-use crate::rate_limit::RateLimit;
+use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
+use crate::policy::rate_limit::RateLimit;
 
 /// Builds an [`ApiClient`] from a [`Preset`].
 pub struct ApiClientBuilder {
@@ -23,7 +23,7 @@ pub struct ApiClientBuilder {
     jwt_warning: Duration,
     max_response_size: usize,
     max_token_response_size: usize,
-    pub(crate) ext: crate::call_hooks::BuilderExt,
+    pub(crate) ext: crate::client::hooks::BuilderExt,
 }
 
 #[derive(Clone, Debug)]

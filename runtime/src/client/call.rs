@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::auth::token_cache::CachedToken;
-use crate::body::{BodyError, read_limited};
+use crate::core::body::{BodyError, read_limited};
 use crate::error::{Delivery, GatewayError};
 use tokio::time::Instant;
 
@@ -23,7 +23,7 @@ impl ApiClient {
             status = tracing::field::Empty,
         );
         let hooks =
-            crate::call_hooks::CallHooks::new(&self.inner.ext, &req, &correlation_id, || {
+            crate::client::hooks::CallHooks::new(&self.inner.ext, &req, &correlation_id, || {
                 self.traceability().ok()
             });
         let result = self
@@ -36,7 +36,10 @@ impl ApiClient {
 
     /// The traceability values of a call: the client's, completed or overridden by the call's.
     fn traceability(&self) -> Result<Traceability, String> {
-        crate::traceability::resolve(self.inner.traceability.as_ref(), &self.options.traceability)
+        crate::gateway::traceability::resolve(
+            self.inner.traceability.as_ref(),
+            &self.options.traceability,
+        )
     }
 
     pub(super) fn invalid<T>(
@@ -262,7 +265,7 @@ impl ApiClient {
         req: Request,
         correlation_id: String,
         span: tracing::Span,
-        hooks: &crate::call_hooks::CallHooks<'_>,
+        hooks: &crate::client::hooks::CallHooks<'_>,
     ) -> Result<RawResponse, Error> {
         if let Some(e) = &req.build_error {
             return Self::invalid(&req, &correlation_id, e.clone());
@@ -383,7 +386,7 @@ impl ApiClient {
                     "HTTP 429: holding every call of this client"
                 );
                 self.inner.limiter.pause_until(Instant::now() + pause);
-            } else if let Some(window) = crate::rate_limit::exhausted_window(&headers) {
+            } else if let Some(window) = crate::policy::rate_limit::exhausted_window(&headers) {
                 tracing::info!(
                     window_s = window.as_secs_f64(),
                     "x-rate-limit: no call left in the window; holding every call of this client"

@@ -12,24 +12,26 @@ use http::{HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use crate::auth::{ApiKey, ApiKeyLocation, Auth, Clock};
-use crate::correlation::new_correlation_id;
+use crate::core::correlation::new_correlation_id;
+use crate::core::scrub::Scrubber;
+use crate::core::secret::Secret;
 use crate::error::decode::parse_www_authenticate;
 use crate::error::{Error, Undocumented};
-use crate::presets::Gateway;
-use crate::presets::Preset;
-use crate::request::{Body, Request, query_component};
-use crate::response::{RawResponse, Redactor, gateway_correlation_id};
-use crate::retry::{self, Action, Outcome, RetryPolicy};
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
+use crate::gateway::presets::Gateway;
+use crate::gateway::presets::Preset;
+use crate::policy::retry::{self, Action, Outcome, RetryPolicy};
+use crate::wire::request::{Body, Request, query_component};
+use crate::wire::response::{RawResponse, Redactor, gateway_correlation_id};
 
 mod builder;
 mod call;
+pub(crate) mod hooks;
 mod rotation;
 
 pub use builder::ApiClientBuilder;
 use builder::{AuthSetup, Credential, jwt_expired_message};
 use call::sensitive_header;
+pub use hooks::DEFAULT_STORE_TIMEOUT;
 
 /// How long before a JWT's `exp` the runtime starts warning (the providers notify 90 days ahead).
 pub const JWT_WARNING_PERIOD: Duration = Duration::from_secs(90 * 24 * 3600);
@@ -57,7 +59,7 @@ pub struct CallOptions {
     retry: Option<RetryPolicy>,
     timeout: Option<Duration>,
     headers: Vec<(String, String)>,
-    traceability: crate::traceability::TraceabilityOverride,
+    traceability: crate::gateway::traceability::TraceabilityOverride,
 }
 
 impl fmt::Debug for CallOptions {
@@ -136,7 +138,7 @@ impl CallOptions {
         recipient: impl Into<String>,
         object: impl Into<String>,
     ) -> Self {
-        self.traceability = crate::traceability::TraceabilityOverride {
+        self.traceability = crate::gateway::traceability::TraceabilityOverride {
             context: Some(context.into()),
             recipient: Some(recipient.into()),
             object: Some(object.into()),
@@ -178,8 +180,8 @@ struct Inner {
     traceability: Option<Traceability>,
     correlation_header: HeaderName,
     retry: RetryPolicy,
-    limiter: crate::shared::limiter::Limiter,
-    ext: crate::call_hooks::ClientExt,
+    limiter: crate::policy::limiter::Limiter,
+    ext: crate::client::hooks::ClientExt,
     timeout: Duration,
     pause_after_429: Duration,
     clock: Arc<dyn Clock>,

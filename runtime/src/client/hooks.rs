@@ -11,15 +11,15 @@ use chrono::Utc;
 
 use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 use crate::auth::{ApiKey, Auth, Clock};
-use crate::breaker::{self, CircuitBreaker, HostBreaker, Permit};
 use crate::client::{ApiClientBuilder, Traceability};
 use crate::error::{Error, Undocumented};
-use crate::rate_limit::RateLimit;
-use crate::request::Request;
-use crate::response::RawResponse;
-use crate::shared::fleet::{Fleet, StoreHandle};
-use crate::shared::limiter::Limiter;
-use crate::shared::{self, SharedStore};
+use crate::fleet::handle::{Fleet, StoreHandle};
+use crate::fleet::{self as shared, SharedStore};
+use crate::policy::breaker::{self, CircuitBreaker, HostBreaker, Permit};
+use crate::policy::limiter::Limiter;
+use crate::policy::rate_limit::RateLimit;
+use crate::wire::request::Request;
+use crate::wire::response::RawResponse;
 
 /// Default timeout of one fleet store operation.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
@@ -105,7 +105,7 @@ impl BuilderExt {
 
 impl ApiClientBuilder {
     /// Shares tokens, the rate limit and 429 pauses of this client's account with every
-    /// process using `store` (see [`crate::shared`]). Store failures never fail a call: the
+    /// process using `store` (see [`crate::fleet`]). Store failures never fail a call: the
     /// client falls back to process-local state with one warning.
     pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
         self.ext.store = Some(store);
@@ -124,7 +124,7 @@ impl ApiClientBuilder {
     /// connection. Feature `redis`.
     #[cfg(feature = "redis")]
     pub fn redis(mut self, url: &str) -> Self {
-        match crate::shared::redis::RedisStore::shared(url) {
+        match crate::fleet::redis::RedisStore::shared(url) {
             Ok(store) => self.ext.store = Some(store),
             Err(e) => self.ext.store_error = Some(e.to_string()),
         }

@@ -60,7 +60,7 @@ struct State {
 }
 
 /// Reads PISTE's `x-rate-limit` (a JSON list of windows, `[{"window": <ms>, "remaining": n}]`):
-/// the longest window whose remaining count is 0, clamped to [`crate::retry::MAX_RETRY_AFTER`].
+/// the longest window whose remaining count is 0, clamped to [`crate::policy::retry::MAX_RETRY_AFTER`].
 /// Anything malformed gives `None`.
 pub(crate) fn exhausted_window(headers: &http::HeaderMap) -> Option<Duration> {
     let v = headers.get("x-rate-limit")?.as_bytes();
@@ -77,7 +77,9 @@ pub(crate) fn exhausted_window(headers: &http::HeaderMap) -> Option<Duration> {
         .iter()
         .filter(|w| w.get("remaining").and_then(serde_json::Value::as_f64) == Some(0.0))
         .filter_map(|w| w.get("window").and_then(serde_json::Value::as_f64))
-        .filter_map(|ms| crate::retry::clamp_secs(ms / 1000.0, crate::retry::MAX_RETRY_AFTER))
+        .filter_map(|ms| {
+            crate::policy::retry::clamp_secs(ms / 1000.0, crate::policy::retry::MAX_RETRY_AFTER)
+        })
         .max()
 }
 

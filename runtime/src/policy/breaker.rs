@@ -19,8 +19,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::auth::Clock;
-use crate::shared::breaker::{FleetBreaker, FleetState, Probe};
-use crate::shared::fleet::StoreHandle;
+use crate::fleet::handle::StoreHandle;
+use crate::policy::fleet_breaker::{FleetBreaker, FleetState, Probe};
 
 /// Thresholds of the circuit breaker (on by default: 10 consecutive failures, 30 s cooldown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

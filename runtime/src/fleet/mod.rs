@@ -24,11 +24,8 @@
 //! # let _ = client; Ok(()) }
 //! ```
 
-pub(crate) mod breaker;
-pub(crate) mod fleet;
-pub(crate) mod limiter;
+pub(crate) mod handle;
 pub mod store;
-pub(crate) mod tokens;
 
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -37,7 +34,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
-use crate::rate_limit::{RateLimit, RateLimiter};
+use crate::policy::rate_limit::{RateLimit, RateLimiter};
 
 pub use store::{SharedStore, StoreError, StoreFuture};
 

@@ -1,0 +1,4 @@
+//! Layer 3, `wire`: the request and response types generated code touches.
+pub mod dates;
+pub mod request;
+pub mod response;

@@ -46,10 +46,12 @@ pub use policy::{breaker, rate_limit, retry};
 
 pub use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
 pub use crate::core::secret::Secret;
+#[cfg(feature = "test-util")]
+pub use crate::core::time::ManualClock;
+pub use crate::core::time::{Clock, SystemClock};
 pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 pub use auth::{
-    ApiKeyLocation, ClientAuthMethod, Clock, FAILURE_HOLD, MAX_TOKEN_LIFETIME, ManualClock,
-    SystemClock, TokenEndpointError,
+    ApiKeyLocation, ClientAuthMethod, FAILURE_HOLD, MAX_TOKEN_LIFETIME, TokenEndpointError,
 };
 pub use client::DEFAULT_STORE_TIMEOUT;
 pub use client::{

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::AuthFailure;
+use crate::auth::failure::AuthFailure;
 use crate::auth::grants::TokenResponse;
 use crate::core::secret::Secret;
 use crate::fleet::handle::Fleet;

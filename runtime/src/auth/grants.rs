@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::AuthFailure;
+use super::failure::AuthFailure;
 use crate::core::body::{BodyError, read_limited};
 use crate::core::scrub::Scrubber;
 use crate::core::secret::Secret;

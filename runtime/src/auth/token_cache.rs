@@ -9,78 +9,18 @@
 //! own (so it survives that caller being cancelled) and every caller that arrives meanwhile
 //! waits for that task's result, success or failure, even when the token is already stale on
 //! arrival (`expires_in: 0`). After a failed fetch, further fetches are held back (by the token
-//! endpoint's `Retry-After`, at least [`FAILURE_HOLD`]) and callers get that failure at once.
+//! endpoint's `Retry-After`, at least [`FAILURE_HOLD`](crate::FAILURE_HOLD)) and callers get that failure at once.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
-
-use chrono::{DateTime, Utc};
 
 use tokio::sync::watch;
 
-use crate::auth::AuthFailure;
+use crate::auth::failure::AuthFailure;
+use crate::core::registry::WeakRegistry;
 use crate::core::secret::Secret;
-
-/// Source of time for token expiry and JWT checks; inject a [`ManualClock`] in tests.
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// Monotonic now.
-    fn now(&self) -> Instant;
-    /// Wall-clock now.
-    fn now_utc(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// The real clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-/// A clock that moves only when told to (for tests).
-#[derive(Debug)]
-pub struct ManualClock {
-    base: Instant,
-    base_utc: DateTime<Utc>,
-    offset: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock starting at the real current time.
-    pub fn new() -> Self {
-        ManualClock {
-            base: Instant::now(),
-            base_utc: Utc::now(),
-            offset: Mutex::new(Duration::ZERO),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap() += by;
-    }
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.base + *self.offset.lock().unwrap()
-    }
-    fn now_utc(&self) -> DateTime<Utc> {
-        self.base_utc + chrono::Duration::from_std(*self.offset.lock().unwrap()).unwrap_or_default()
-    }
-}
+use crate::core::time::Clock;
 
 /// A token as stored in the cache.
 #[derive(Clone)]
@@ -98,9 +38,6 @@ impl CachedToken {
         !self.invalidated && now < self.refresh_at
     }
 }
-
-/// How long token fetches are held back after a failed one without `Retry-After`.
-pub const FAILURE_HOLD: Duration = Duration::from_secs(1);
 
 pub(crate) type FetchResult = Result<CachedToken, AuthFailure>;
 /// What a fetch produced: (access, refresh, lifetime), or the failure and how long to hold
@@ -257,17 +194,10 @@ pub(crate) struct CacheKey {
     pub clock: usize,
 }
 
-static REGISTRY: LazyLock<Mutex<HashMap<CacheKey, Weak<TokenCache>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static REGISTRY: LazyLock<WeakRegistry<CacheKey, TokenCache>> =
+    LazyLock::new(WeakRegistry::default);
 
 /// Returns the process-wide cache for `key`, creating it if needed.
 pub(crate) fn shared_cache(key: CacheKey) -> Arc<TokenCache> {
-    let mut reg = REGISTRY.lock().unwrap();
-    if let Some(c) = reg.get(&key).and_then(Weak::upgrade) {
-        return c;
-    }
-    reg.retain(|_, w| w.strong_count() > 0);
-    let c = Arc::new(TokenCache::new());
-    reg.insert(key, Arc::downgrade(&c));
-    c
+    REGISTRY.get_or_insert(key, |_| true, |_| TokenCache::new())
 }

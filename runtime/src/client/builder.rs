@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::auth::grants::Grant;
-use crate::auth::{ClientAuthMethod, ProviderConfig, SystemClock, TokenProvider, jwt};
+use crate::auth::{ClientAuthMethod, ProviderConfig, TokenProvider, jwt};
 use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
+use crate::core::time::SystemClock;
 use crate::policy::rate_limit::RateLimit;
 
 /// Builds an [`ApiClient`] from a [`Preset`].

@@ -10,11 +10,12 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
-use crate::auth::{ApiKey, Auth, Clock};
+use crate::auth::{ApiKey, Auth};
 use crate::client::{ApiClientBuilder, Traceability};
+use crate::core::time::Clock;
 use crate::error::{Error, Undocumented};
+use crate::fleet::SharedStore;
 use crate::fleet::handle::{Fleet, StoreHandle};
-use crate::fleet::{self as shared, SharedStore};
 use crate::policy::breaker::{self, CircuitBreaker, HostBreaker, Permit};
 use crate::policy::limiter::Limiter;
 use crate::policy::rate_limit::RateLimit;
@@ -71,7 +72,7 @@ impl BuilderExt {
         if let Some(e) = self.store_error {
             return Err(cfg(e));
         }
-        let account = shared::account_of(api_root, auth, api_keys);
+        let account = super::account::account_of(api_root, auth, api_keys);
         let fleet = self.store.map(|store| Fleet {
             handle: StoreHandle::new(store, self.store_timeout),
             prefix: account.fleet_key(),

@@ -11,10 +11,11 @@ use chrono::Utc;
 use http::{HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use crate::auth::{ApiKey, ApiKeyLocation, Auth, Clock};
+use crate::auth::{ApiKey, ApiKeyLocation, Auth};
 use crate::core::correlation::new_correlation_id;
 use crate::core::scrub::Scrubber;
 use crate::core::secret::Secret;
+use crate::core::time::Clock;
 use crate::error::decode::parse_www_authenticate;
 use crate::error::{Error, Undocumented};
 use crate::gateway::presets::Gateway;
@@ -23,11 +24,13 @@ use crate::policy::retry::{self, Action, Outcome, RetryPolicy};
 use crate::wire::request::{Body, Request, query_component};
 use crate::wire::response::{RawResponse, Redactor, gateway_correlation_id};
 
+mod account;
 mod builder;
 mod call;
 pub(crate) mod hooks;
 mod rotation;
 
+pub use crate::gateway::traceability::Traceability;
 pub use builder::ApiClientBuilder;
 use builder::{AuthSetup, Credential, jwt_expired_message};
 use call::sensitive_header;
@@ -38,18 +41,6 @@ pub const JWT_WARNING_PERIOD: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// How often the JWT expiry warning is repeated in a long-running process.
 pub const JWT_WARNING_INTERVAL: Duration = Duration::from_secs(24 * 3600);
-
-/// API Entreprise / API Particulier traceability parameters, appended to calls marked
-/// [`Request::traceability`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Traceability {
-    /// `context`: the framework of the call (e.g. "Aides publiques").
-    pub context: String,
-    /// `recipient`: SIRET of the administration receiving the data.
-    pub recipient: String,
-    /// `object`: the reason / file reference of the call.
-    pub object: String,
-}
 
 /// Per-call options, set with [`ApiClient::with_options`].
 #[derive(Clone, Default)]

@@ -30,11 +30,7 @@ pub mod store;
 #[cfg(feature = "redis")]
 pub mod redis;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
-
-use crate::policy::rate_limit::{RateLimit, RateLimiter};
 
 pub use store::{SharedStore, StoreError, StoreFuture};
 
@@ -111,80 +107,5 @@ pub(crate) fn host_of(url: &str) -> String {
             u.port_or_known_default().unwrap_or(0)
         ),
         Err(_) => url.to_owned(),
-    }
-}
-
-/// Live limiters per account: one per distinct rate limit configured for it.
-type LimiterRegistry = HashMap<AccountId, Vec<Weak<RateLimiter>>>;
-
-static LIMITERS: LazyLock<Mutex<LimiterRegistry>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The process-wide limiter of `account` for `limit`: clients of one account configured with
-/// the same limit share one GCRA; a client configured with another limit gets its own (with a
-/// warning: one account has one quota). A 429 pauses them all ([`pause_account`]).
-pub(crate) fn account_limiter(account: &AccountId, limit: Option<RateLimit>) -> Arc<RateLimiter> {
-    let mut reg = LIMITERS.lock().unwrap_or_else(|e| e.into_inner());
-    reg.retain(|_, v| {
-        v.retain(|w| w.strong_count() > 0);
-        !v.is_empty()
-    });
-    let live = reg.entry(account.clone()).or_default();
-    if let Some(l) = live
-        .iter()
-        .filter_map(Weak::upgrade)
-        .find(|l| l.limit() == limit)
-    {
-        return l;
-    }
-    if let Some(other) = live.iter().find_map(Weak::upgrade) {
-        tracing::warn!(
-            api_host = %account.api_host,
-            existing = ?other.limit(),
-            asked = ?limit,
-            "another client of this account has a different rate limit: each keeps its own \
-             (429 pauses are still shared)"
-        );
-    }
-    let l = Arc::new(RateLimiter::new(limit));
-    live.push(Arc::downgrade(&l));
-    l
-}
-
-/// Holds back every limiter of `account` in the process until `until` (after a 429).
-pub(crate) fn pause_account(account: &AccountId, until: tokio::time::Instant) {
-    let live: Vec<Arc<RateLimiter>> = {
-        let reg = LIMITERS.lock().unwrap_or_else(|e| e.into_inner());
-        reg.get(account)
-            .map(|v| v.iter().filter_map(Weak::upgrade).collect())
-            .unwrap_or_default()
-    };
-    for l in live {
-        l.pause_until(until);
-    }
-}
-
-/// The account of a client: API host, token URL and grant principal, or the static credential,
-/// and the API key values.
-pub(crate) fn account_of(
-    api_root: &str,
-    auth: &crate::auth::Auth,
-    api_keys: &[crate::auth::ApiKey],
-) -> AccountId {
-    use crate::auth::Auth;
-    let (token_url, principal) = match auth {
-        Auth::None => (String::new(), String::new()),
-        Auth::Static(s) | Auth::Jwt { header: s, .. } => {
-            (String::new(), format!("static\0{}", s.expose()))
-        }
-        Auth::Token(p) => p.account(),
-    };
-    AccountId {
-        api_host: host_of(api_root),
-        token_url,
-        principal,
-        api_keys: api_keys
-            .iter()
-            .map(|k| k.value.expose().to_owned())
-            .collect(),
     }
 }

@@ -2,3 +2,4 @@
 pub mod dates;
 pub mod request;
 pub mod response;
+pub mod retry_after;

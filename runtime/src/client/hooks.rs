@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
+use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink};
 use crate::auth::{ApiKey, Auth};
-use crate::client::{ApiClientBuilder, Traceability};
 use crate::core::time::Clock;
 use crate::error::{Error, Undocumented};
 use crate::fleet::SharedStore;
 use crate::fleet::handle::{Fleet, StoreHandle};
+use crate::gateway::traceability::Traceability;
 use crate::policy::breaker::{self, CircuitBreaker, HostBreaker, Permit};
 use crate::policy::limiter::Limiter;
 use crate::policy::rate_limit::RateLimit;
@@ -28,12 +28,12 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// Builder settings beyond the call pipeline.
 #[derive(Debug)]
 pub(crate) struct BuilderExt {
-    store: Option<Arc<dyn SharedStore>>,
-    store_timeout: Duration,
-    store_error: Option<String>,
-    breaker: Option<CircuitBreaker>,
-    audit: Vec<Arc<dyn AuditSink>>,
-    audit_files: Vec<PathBuf>,
+    pub(super) store: Option<Arc<dyn SharedStore>>,
+    pub(super) store_timeout: Duration,
+    pub(super) store_error: Option<String>,
+    pub(super) breaker: Option<CircuitBreaker>,
+    pub(super) audit: Vec<Arc<dyn AuditSink>>,
+    pub(super) audit_files: Vec<PathBuf>,
 }
 
 impl Default for BuilderExt {
@@ -101,65 +101,6 @@ impl BuilderExt {
                 fleet,
             },
         ))
-    }
-}
-
-impl ApiClientBuilder {
-    /// Shares tokens, the rate limit and 429 pauses of this client's account with every
-    /// process using `store` (see [`crate::fleet`]). Store failures never fail a call: the
-    /// client falls back to process-local state with one warning.
-    pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
-        self.ext.store = Some(store);
-        self
-    }
-
-    /// Timeout of one fleet store operation (default 250 ms): a slow store holds a call at
-    /// most this long per operation before the local fallback is used.
-    pub fn shared_store_timeout(mut self, timeout: Duration) -> Self {
-        self.ext.store_timeout = timeout;
-        self
-    }
-
-    /// Shares tokens, limits and 429 pauses through Redis at `url` (`redis://` or
-    /// `rediss://`, with `user:password@` for AUTH). Clients given the same URL share one
-    /// connection. Feature `redis`.
-    #[cfg(feature = "redis")]
-    pub fn redis(mut self, url: &str) -> Self {
-        match crate::fleet::redis::RedisStore::shared(url) {
-            Ok(store) => self.ext.store = Some(store),
-            Err(e) => self.ext.store_error = Some(e.to_string()),
-        }
-        self
-    }
-
-    /// Sets the circuit breaker of the gateway host (on by default, see [`CircuitBreaker`]).
-    /// The first client of a host in the process sets its thresholds.
-    pub fn circuit_breaker(mut self, config: CircuitBreaker) -> Self {
-        self.ext.breaker = Some(config);
-        self
-    }
-
-    /// Disables the circuit breaker for this client.
-    pub fn no_circuit_breaker(mut self) -> Self {
-        self.ext.breaker = None;
-        self
-    }
-
-    /// Sends one [`AuditRecord`] per call to `sink` (several sinks may be added).
-    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
-        self.ext.audit.push(sink);
-        self
-    }
-
-    /// Appends one JSON line per call to the file at `path` (opened by `build`).
-    pub fn audit_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.ext.audit_files.push(path.into());
-        self
-    }
-
-    /// Emits one INFO `tracing` event per call, target `gouvgen::audit`.
-    pub fn audit_tracing(self) -> Self {
-        self.audit_sink(Arc::new(TracingAuditSink))
     }
 }
 

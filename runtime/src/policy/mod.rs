@@ -2,6 +2,7 @@
 //! to send (rate limits, pauses) and whether to send at all (the circuit breaker).
 mod account_limiters;
 pub mod breaker;
+pub(crate) mod decide;
 pub(crate) mod fleet_breaker;
 pub(crate) mod limiter;
 pub mod rate_limit;

@@ -76,11 +76,17 @@ impl RetryPolicy {
 
     /// Exponential backoff with "equal jitter" for retry number `retry` (1-based).
     pub fn backoff_for(&self, retry: u32) -> Duration {
+        self.backoff_with(retry, fastrand::f64())
+    }
+
+    /// [`RetryPolicy::backoff_for`] with the jitter given (`0.0..1.0`), so decisions can be
+    /// computed without randomness.
+    pub(crate) fn backoff_with(&self, retry: u32, jitter: f64) -> Duration {
         let exp = self
             .initial_backoff
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
             .min(self.max_backoff);
-        exp / 2 + exp.mul_f64(fastrand::f64() / 2.0)
+        exp / 2 + exp.mul_f64(jitter.clamp(0.0, 1.0) / 2.0)
     }
 }
 

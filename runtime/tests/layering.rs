@@ -41,12 +41,19 @@ fn runtime_layers_import_one_way_and_modules_form_no_cycle() {
         src.display()
     );
     let problems = check(&files);
-    let imports: usize = files.keys().map(|m| imports_of(m, &files).len()).sum();
+    let imports: BTreeSet<(ModPath, ModPath)> = files
+        .keys()
+        .flat_map(|m| {
+            imports_of(m, &files)
+                .into_iter()
+                .map(|i| (m.clone(), i.target))
+        })
+        .collect();
     eprintln!(
-        "layering: {} files, {} layers, {} module-to-module imports",
+        "layering: {} files, {} layers, {} module-to-module import arrows",
         files.len(),
         LAYERS.len(),
-        imports
+        imports.len()
     );
     assert!(
         problems.is_empty(),
@@ -490,6 +497,82 @@ fn cycles(graph: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
         if component.len() > 1 {
             out.push(component);
         }
+    }
+    out
+}
+
+/// Longest function allowed in the runtime, in lines from `fn` to its closing brace.
+const MAX_FUNCTION_LINES: usize = 80;
+
+#[test]
+fn no_runtime_function_reaches_80_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut lengths: Vec<(usize, String)> = Vec::new();
+    for (module, text) in read_sources(&src) {
+        let code = strip_comments_and_strings(&text);
+        for (name, line, len) in functions(&code) {
+            lengths.push((len, format!("{}:{line} fn {name}", module.join("::"))));
+        }
+    }
+    lengths.sort();
+    let longest = lengths.last().cloned().unwrap_or_default();
+    eprintln!(
+        "longest runtime function: {} ({} lines)",
+        longest.1, longest.0
+    );
+    let too_long: Vec<String> = lengths
+        .iter()
+        .filter(|(len, _)| *len >= MAX_FUNCTION_LINES)
+        .map(|(len, f)| format!("{f}: {len} lines"))
+        .collect();
+    assert!(
+        too_long.is_empty(),
+        "functions of {MAX_FUNCTION_LINES} lines or more:\n{}",
+        too_long.join("\n")
+    );
+}
+
+/// Every function with a body: name, first line and length in lines.
+fn functions(code: &str) -> Vec<(String, usize, usize)> {
+    let chars: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 3 < chars.len() {
+        let is_fn = chars[i..].starts_with(&['f', 'n', ' ']) && (i == 0 || !is_ident(chars[i - 1]));
+        if !is_fn {
+            i += 1;
+            continue;
+        }
+        let name_start = skip_ws(&chars, i + 2);
+        let name: String = chars[name_start..ident_end(&chars, name_start)]
+            .iter()
+            .collect();
+        // The body starts at the first `{` before any `;` (a declaration without body).
+        let Some(open) = chars[name_start..]
+            .iter()
+            .position(|c| matches!(c, '{' | ';'))
+            .map(|p| name_start + p)
+            .filter(|p| chars[*p] == '{')
+        else {
+            i = name_start;
+            continue;
+        };
+        let mut depth = 0;
+        let mut close = open;
+        for (k, c) in chars[open..].iter().enumerate() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                close = open + k;
+                break;
+            }
+        }
+        let line_of = |p: usize| chars[..p].iter().filter(|c| **c == '\n').count() + 1;
+        out.push((name, line_of(i), line_of(close) - line_of(i) + 1));
+        i = name_start;
     }
     out
 }

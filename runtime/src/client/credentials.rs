@@ -119,22 +119,7 @@ impl AuthSetup {
             }
             Credential::Jwt(t) => {
                 scrubber.add_secret(&t);
-                let expires_at = jwt::jwt_expiry(t.expose());
-                let now = self.clock.now_utc();
-                match expires_at {
-                    Some(exp) if exp <= now => {
-                        return Err(Error::CredentialExpired {
-                            message: jwt_expired_message(exp),
-                            correlation_id: None,
-                        });
-                    }
-                    Some(_) => {}
-                    None => tracing::debug!("the API token is not a JWT with `exp`"),
-                }
-                Auth::Jwt {
-                    header: Secret::new(format!("Bearer {}", t.expose())),
-                    expires_at,
-                }
+                self.jwt_auth(&t)?
             }
             Credential::ClientCredentials(id, secret, method) => {
                 let grant = Grant::ClientCredentials {
@@ -173,6 +158,26 @@ impl AuthSetup {
         };
         self.warn_jwt_expiry(&creds);
         Ok(creds)
+    }
+
+    /// A JWT credential with its `exp` (fails if it has already expired).
+    fn jwt_auth(&self, t: &Secret) -> Result<Auth, Error> {
+        let expires_at = jwt::jwt_expiry(t.expose());
+        let now = self.clock.now_utc();
+        match expires_at {
+            Some(exp) if exp <= now => {
+                return Err(Error::CredentialExpired {
+                    message: jwt_expired_message(exp),
+                    correlation_id: None,
+                });
+            }
+            Some(_) => {}
+            None => tracing::debug!("the API token is not a JWT with `exp`"),
+        }
+        Ok(Auth::Jwt {
+            header: Secret::new(format!("Bearer {}", t.expose())),
+            expires_at,
+        })
     }
 
     /// Warns (tracing) when the JWT expires within the warning period; at most once a day.

@@ -30,7 +30,10 @@ pub mod auth;
 mod client;
 mod core;
 pub mod error;
+#[cfg(feature = "fleet")]
 pub mod fleet;
+#[cfg(not(feature = "fleet"))]
+mod fleet;
 mod gateway;
 mod policy;
 #[cfg(test)]
@@ -40,6 +43,7 @@ pub mod test_util;
 mod wire;
 
 pub use crate::core::correlation;
+#[cfg(feature = "fleet")]
 pub use fleet as shared;
 pub use gateway::presets;
 pub use policy::{breaker, rate_limit, retry};
@@ -53,6 +57,7 @@ pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, Tracin
 pub use auth::{
     ApiKeyLocation, ClientAuthMethod, FAILURE_HOLD, MAX_TOKEN_LIFETIME, TokenEndpointError,
 };
+#[cfg(feature = "fleet")]
 pub use client::DEFAULT_STORE_TIMEOUT;
 pub use client::{
     ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,

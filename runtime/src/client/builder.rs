@@ -13,6 +13,7 @@ use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SI
 use crate::core::secret::Secret;
 use crate::core::time::{Clock, SystemClock};
 use crate::error::Error;
+#[cfg(feature = "fleet")]
 use crate::fleet::SharedStore;
 use crate::gateway::presets::{Gateway, Preset};
 use crate::gateway::traceability::Traceability;
@@ -403,6 +404,7 @@ impl ApiClientBuilder {
     /// Shares tokens, the rate limit and 429 pauses of this client's account with every
     /// process using `store` (see [`crate::fleet`]). Store failures never fail a call: the
     /// client falls back to process-local state with one warning.
+    #[cfg(feature = "fleet")]
     pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
         self.ext.store = Some(store);
         self
@@ -410,6 +412,7 @@ impl ApiClientBuilder {
 
     /// Timeout of one fleet store operation (default 250 ms): a slow store holds a call at
     /// most this long per operation before the local fallback is used.
+    #[cfg(feature = "fleet")]
     pub fn shared_store_timeout(mut self, timeout: Duration) -> Self {
         self.ext.store_timeout = timeout;
         self

@@ -19,5 +19,6 @@ pub use crate::gateway::traceability::Traceability;
 pub use api::ApiClient;
 pub use builder::ApiClientBuilder;
 pub use credentials::{JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD};
+#[cfg(feature = "fleet")]
 pub use hooks::DEFAULT_STORE_TIMEOUT;
 pub use options::CallOptions;

@@ -32,7 +32,9 @@ pub mod redis;
 
 use std::fmt;
 
-pub use store::{SharedStore, StoreError, StoreFuture};
+pub use store::SharedStore;
+#[cfg(feature = "fleet")]
+pub use store::{StoreError, StoreFuture};
 
 /// Who a gateway counts calls against. Holds credential material for static credentials (a JWT,
 /// a bearer, API keys), so it is never printed; only [`AccountId::fleet_key`] (a SHA-256)

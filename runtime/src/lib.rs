@@ -60,8 +60,8 @@ pub use auth::{
 #[cfg(feature = "fleet")]
 pub use client::DEFAULT_STORE_TIMEOUT;
 pub use client::{
-    ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
-    Traceability,
+    ApiClient, ApiClientBuilder, BodyLimits, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
+    Timeouts, Traceability,
 };
 pub use error::{
     DecodeFailure, Delivery, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented,

@@ -9,7 +9,6 @@ use http::HeaderName;
 
 use crate::audit::{AuditSink, TracingAuditSink};
 use crate::auth::{ApiKey, ApiKeyLocation, ClientAuthMethod};
-use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
 use crate::core::secret::Secret;
 use crate::core::time::{Clock, SystemClock};
 use crate::error::Error;
@@ -25,6 +24,7 @@ use super::api::{ApiClient, Inner};
 use super::credentials::{AuthSetup, Credential, JWT_WARNING_PERIOD, config_error as cfg};
 use super::hooks::BuilderExt;
 use super::options::CallOptions;
+use super::settings::{BodyLimits, Timeouts};
 use super::transport::{check_url, redirect_policy};
 
 /// Builds an [`ApiClient`] from a [`Preset`].
@@ -35,15 +35,13 @@ pub struct ApiClientBuilder {
     api_keys: Vec<ApiKey>,
     traceability: Option<Traceability>,
     retry: RetryPolicy,
-    connect_timeout: Duration,
-    timeout: Duration,
+    timeouts: Timeouts,
     refresh_margin: Duration,
     clock: Option<Arc<dyn Clock>>,
     http: Option<reqwest::Client>,
     user_agent: String,
     jwt_warning: Duration,
-    max_response_size: usize,
-    max_token_response_size: usize,
+    body_limits: BodyLimits,
     ext: BuilderExt,
 }
 
@@ -74,16 +72,14 @@ impl ApiClientBuilder {
             api_keys: Vec::new(),
             traceability: None,
             retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
+            timeouts: Timeouts::default(),
             refresh_margin: Duration::from_secs(60),
             clock: None,
             http: None,
             user_agent: concat!("gouvgen-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
             ext: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
-            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
-            max_token_response_size: DEFAULT_MAX_TOKEN_RESPONSE_SIZE,
+            body_limits: BodyLimits::default(),
         }
     }
 
@@ -260,15 +256,29 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
+    /// Sets the connect and per-attempt timeouts (see [`Timeouts`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
         self
     }
 
-    /// Timeout of one attempt, response body included (default 30 s).
+    /// Sets the largest response bodies read (see [`BodyLimits`]).
+    pub fn body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
+    }
+
+    /// Connect timeout (default 10 s): shorthand for [`Timeouts::connect`], kept for
+    /// clients written against 0.2.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.connect = d;
+        self
+    }
+
+    /// Timeout of one attempt, response body included (default 30 s): shorthand for
+    /// [`Timeouts::attempt`], kept for clients written against 0.2.
     pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
+        self.timeouts.attempt = d;
         self
     }
 
@@ -306,16 +316,17 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Largest API response body accepted (default 32 MiB); a larger one gives
-    /// [`Error::ResponseTooLarge`].
+    /// Largest API response body accepted: shorthand for [`BodyLimits::response`], kept for
+    /// clients written against 0.2.
     pub fn max_response_size(mut self, bytes: usize) -> Self {
-        self.max_response_size = bytes;
+        self.body_limits.response = bytes;
         self
     }
 
-    /// Largest token endpoint response body accepted (default 64 KiB).
+    /// Largest token endpoint response body accepted: shorthand for
+    /// [`BodyLimits::token_response`], kept for clients written against 0.2.
     pub fn max_token_response_size(mut self, bytes: usize) -> Self {
-        self.max_token_response_size = bytes;
+        self.body_limits.token_response = bytes;
         self
     }
 
@@ -345,7 +356,7 @@ impl ApiClientBuilder {
         let http = match self.http {
             Some(h) => h,
             None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
+                .connect_timeout(self.timeouts.connect)
                 .user_agent(self.user_agent)
                 .referer(false)
                 .redirect(redirect_policy(&p.token_url, &p.revoke_url))
@@ -363,8 +374,8 @@ impl ApiClientBuilder {
             custom_clock,
             margin: self.refresh_margin,
             http: http.clone(),
-            timeout: self.timeout,
-            max_token_size: self.max_token_response_size,
+            timeout: self.timeouts.attempt,
+            max_token_size: self.body_limits.token_response,
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
@@ -390,10 +401,10 @@ impl ApiClientBuilder {
                 retry: self.retry,
                 limiter,
                 ext,
-                timeout: self.timeout,
+                timeout: self.timeouts.attempt,
                 pause_after_429: p.pause_after_429,
                 clock,
-                max_response_size: self.max_response_size,
+                max_response_size: self.body_limits.response,
             }),
             options: CallOptions::default(),
         })

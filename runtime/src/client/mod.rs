@@ -13,6 +13,7 @@ mod hooks;
 mod options;
 mod prepare;
 mod rotation;
+mod settings;
 mod transport;
 
 pub use crate::gateway::traceability::Traceability;
@@ -22,3 +23,4 @@ pub use credentials::{JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD};
 #[cfg(feature = "fleet")]
 pub use hooks::DEFAULT_STORE_TIMEOUT;
 pub use options::CallOptions;
+pub use settings::{BodyLimits, Timeouts};

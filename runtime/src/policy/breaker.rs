@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::core::registry::WeakRegistry;
+use crate::core::sync::LockExt;
 use crate::core::time::Clock;
 use crate::fleet::handle::StoreHandle;
 use crate::policy::fleet_breaker::{FleetBreaker, FleetState, Probe};
@@ -119,7 +120,7 @@ impl HostBreaker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Shares this breaker through `handle`'s store (the first store attached wins).

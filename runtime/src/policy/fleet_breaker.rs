@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::core::sync::LockExt;
 use crate::fleet::handle::{Fleet, StoreHandle};
 
 /// How stale the fleet view may be.
@@ -79,7 +80,7 @@ impl FleetBreaker {
     }
 
     fn view(&self) -> std::sync::MutexGuard<'_, View> {
-        self.view.lock().unwrap_or_else(|e| e.into_inner())
+        self.view.lock_unpoisoned()
     }
 
     /// The fleet's state as last read; starts a background read if it is older than [`POLL`].

@@ -576,3 +576,26 @@ fn functions(code: &str) -> Vec<(String, usize, usize)> {
     }
     out
 }
+
+#[test]
+fn every_mutex_follows_the_one_poison_policy() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for (module, text) in read_sources(&src) {
+        if module == ["core", "sync"] {
+            continue;
+        }
+        let code = strip_comments_and_strings(&text);
+        for (n, line) in code.lines().enumerate() {
+            let compact: String = line.split_whitespace().collect();
+            if compact.contains(".lock().unwrap()") || compact.contains("e.into_inner())") {
+                found.push(format!("{}:{}", module.join("::"), n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "lock with core::sync::LockExt (one poison policy), not: {}",
+        found.join(", ")
+    );
+}

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use crate::auth::failure::AuthFailure;
 use crate::core::registry::WeakRegistry;
 use crate::core::secret::Secret;
+use crate::core::sync::LockExt;
 use crate::core::time::Clock;
 
 /// A token as stored in the cache.
@@ -64,7 +65,7 @@ pub(crate) struct TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.state.lock().unwrap();
+        let st = self.state.lock_unpoisoned();
         f.debug_struct("TokenCache")
             .field("has_token", &st.token.is_some())
             .field("fetches", &st.fetches)
@@ -96,7 +97,7 @@ impl TokenCache {
 
     /// A fresh token, the fetch to wait for, or the duty to start one.
     pub fn begin(&self, clock: &dyn Clock) -> Begin {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         if let Some(t) = st.token.as_ref().filter(|t| t.is_fresh(clock.now())) {
             return Begin::Fresh(t.clone());
         }
@@ -128,7 +129,7 @@ impl TokenCache {
         margin: Duration,
         clock: &dyn Clock,
     ) {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         st.fetches += 1;
         st.inflight = None;
         let out = match result {
@@ -162,7 +163,7 @@ impl TokenCache {
     /// Marks the token of `generation` unusable (after a 401 `invalid_token`), keeping its
     /// refresh token. A newer token is left alone, so concurrent 401s cause one refresh.
     pub fn invalidate(&self, generation: u64) {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         if let Some(t) = st.token.as_mut() {
             if t.generation == generation {
                 t.invalidated = true;
@@ -172,12 +173,12 @@ impl TokenCache {
 
     /// Forgets the token entirely (after a revoke).
     pub fn clear(&self) -> Option<CachedToken> {
-        self.state.lock().unwrap().token.take()
+        self.state.lock_unpoisoned().token.take()
     }
 
     /// The current token, fresh or not.
     pub fn current(&self) -> Option<CachedToken> {
-        self.state.lock().unwrap().token.clone()
+        self.state.lock_unpoisoned().token.clone()
     }
 }
 

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::core::sync::LockExt;
+
 /// A rate: `requests` per `per`, allowing bursts of `burst` back-to-back calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -123,7 +125,7 @@ impl RateLimiter {
                 tokio::time::sleep_until(slot).await;
             }
             let paused = {
-                let st = self.state.lock().unwrap();
+                let st = self.state.lock_unpoisoned();
                 st.paused_until.is_some_and(|p| p > Instant::now())
             };
             if !paused {
@@ -134,7 +136,7 @@ impl RateLimiter {
 
     fn reserve(&self, deadline: Instant) -> Result<Instant, Instant> {
         let now = Instant::now();
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         let mut slot = now;
         if let Some(p) = st.paused_until {
             if p > slot {
@@ -165,7 +167,7 @@ impl RateLimiter {
 
     /// Holds back every call until `until` (after a 429).
     pub(crate) fn pause_until(&self, until: Instant) {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         if st.paused_until.is_none_or(|p| p < until) {
             st.paused_until = Some(until);
         }

@@ -454,7 +454,7 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Sends one [`AuditRecord`] per call to `sink` (several sinks may be added).
+    /// Sends one [`AuditRecord`](crate::AuditRecord) per call to `sink` (several sinks may be added).
     pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
         self.ext.audit.push(sink);
         self

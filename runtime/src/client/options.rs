@@ -8,7 +8,7 @@ use crate::core::secret::Secret;
 use crate::gateway::traceability::TraceabilityOverride;
 use crate::policy::retry::RetryPolicy;
 
-/// Per-call options, set with [`ApiClient::with_options`].
+/// Per-call options, set with [`ApiClient::with_options`](crate::ApiClient::with_options).
 #[derive(Clone, Default)]
 pub struct CallOptions {
     pub(crate) correlation_id: Option<String>,

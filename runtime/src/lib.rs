@@ -100,10 +100,8 @@ pub use policy::breaker::CircuitBreaker;
 pub use policy::rate_limit::RateLimit;
 pub use policy::retry::RetryPolicy;
 pub use wire::dates::{Date, DateTime, InvalidDate};
-pub use wire::request::{
-    FilePart, Multipart, ParamStyle, ParamValue, Request, encode_path, encode_path_styled,
-    query_pairs, simple_text,
-};
+pub use wire::params::{ParamStyle, encode_path_styled, query_pairs, simple_text};
+pub use wire::request::{FilePart, Multipart, ParamValue, Request, encode_path};
 pub use wire::response::{RawResponse, Response};
 
 pub use bytes;

@@ -1,16 +1,15 @@
-//! State shared by every [`ApiClient`](crate::ApiClient) of one gateway account: the rate
-//! limiter and the 429 / `Retry-After` pause (the token cache is shared the same way by
-//! [`crate::auth::token_cache`]).
+//! Layer 4, `fleet`: the store that shares an account's state across processes and machines
+//! (tokens, rate limit, 429 pauses, circuit state), and the keys naming accounts in it. It
+//! knows no policy: `policy` and `auth` decide what to share, this layer only holds it.
 //!
 //! Quotas belong to the account, not to one client object: PISTE's 20 req/s is per
-//! application, API Entreprise bans the IP. So clients built separately for the same account
-//! (token URL + client id or username, or the same static credential, on the same API host)
-//! get one limiter from a process-wide registry, keyed by the full `AccountId` (compared
-//! field by field, never by a hash).
+//! application, API Entreprise bans the IP. An account is the token URL + client id or
+//! username, or the same static credential, on the same API host (`AccountId`, compared
+//! field by field, never by a hash, inside the process).
 //!
-//! Across processes and machines, a [`SharedStore`] (Redis, feature `redis`) holds the same
-//! state; when it is down or slow, calls fall back to the process-local state (one warning),
-//! and use the store again when it answers.
+//! Across processes and machines, a [`SharedStore`] (feature `fleet`; Redis with feature
+//! `redis`) holds that state; when it is down or slow, calls fall back to the process-local
+//! state (one warning), and use the store again when it answers.
 //!
 //! ```no_run
 //! # #[cfg(feature = "redis")]

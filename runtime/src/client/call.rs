@@ -14,6 +14,7 @@ use crate::error::{Delivery, Error, Undocumented};
 use crate::gateway::rules::token_rejected;
 use crate::policy::decide::{self, CallState, Decision};
 use crate::policy::rate_limit::exhausted_window;
+use crate::policy::retry::is_idempotent;
 use crate::wire::request::Request;
 use crate::wire::response::{RawResponse, Redactor, gateway_correlation_id};
 
@@ -113,7 +114,15 @@ impl ApiClient {
                     retries += 1;
                     tokio::time::sleep(wait).await;
                 }
-                Decision::Return => return self.conclude(&plan, sent, &creds),
+                Decision::Return => {
+                    if let Some(wait) = decide::wait_past_deadline(observed, &state) {
+                        tracing::info!(
+                            wait_ms = wait.as_millis() as u64,
+                            "not retrying: the wait exceeds the call's deadline or the retry policy's max total time"
+                        );
+                    }
+                    return self.conclude(&plan, sent, &creds);
+                }
             }
         }
     }
@@ -210,7 +219,7 @@ fn transport_error(
     };
     let delivery = if decide::may_have_been_processed(observed) {
         Delivery::OutcomeUnknown {
-            idempotent: decide::idempotent(&req.method),
+            idempotent: is_idempotent(&req.method),
         }
     } else {
         Delivery::NotSent

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::policy::retry::{Action, Outcome, RetryPolicy, classify, is_idempotent};
+use crate::policy::retry::{Action, Outcome, RetryPolicy, classify};
 
 /// What one attempt produced, as far as policy is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,18 @@ pub(crate) fn decide(observed: Observed, state: &CallState<'_>) -> Decision {
     {
         return Decision::RefreshToken;
     }
+    let Some(wait) = wanted_wait(observed, state) else {
+        return Decision::Return;
+    };
+    if state.attempt >= state.policy.max_attempts || wait > state.time_left {
+        return Decision::Return;
+    }
+    Decision::Retry(wait)
+}
+
+/// The wait a retry would need when the attempt's outcome is transient and safe to repeat,
+/// before the attempt budget and the deadline are considered.
+fn wanted_wait(observed: Observed, state: &CallState<'_>) -> Option<Duration> {
     let (outcome, retry_after) = match observed {
         Observed::Response {
             status,
@@ -84,33 +96,24 @@ pub(crate) fn decide(observed: Observed, state: &CallState<'_>) -> Decision {
         Observed::TimedOut => (Outcome::Timeout, None),
         Observed::TransportFailed => (Outcome::TransportError, None),
     };
-    let wait = match classify(state.policy, state.method, outcome, retry_after) {
-        Action::Stop => return Decision::Return,
-        Action::RetryAfter(d) => d,
-        Action::Backoff => state.policy.backoff_with(state.retries + 1, state.jitter),
-    };
-    if state.attempt >= state.policy.max_attempts {
-        return Decision::Return;
+    match classify(state.policy, state.method, outcome, retry_after) {
+        Action::Stop => None,
+        Action::RetryAfter(d) => Some(d),
+        Action::Backoff => Some(state.policy.backoff_with(state.retries + 1, state.jitter)),
     }
-    if wait > state.time_left {
-        tracing::info!(
-            wait_ms = wait.as_millis() as u64,
-            "not retrying: the wait exceeds the call's deadline or the retry policy's max total time"
-        );
-        return Decision::Return;
-    }
-    Decision::Retry(wait)
+}
+
+/// The wait that was not taken because it ends past the deadline, when that is why
+/// [`decide`] returned (for the caller's log).
+pub(crate) fn wait_past_deadline(observed: Observed, state: &CallState<'_>) -> Option<Duration> {
+    wanted_wait(observed, state)
+        .filter(|wait| state.attempt < state.policy.max_attempts && *wait > state.time_left)
 }
 
 /// Whether an attempt with this method and outcome may have been processed by the server
 /// (so the caller must not assume it was not): everything but a failed connection.
 pub(crate) fn may_have_been_processed(observed: Observed) -> bool {
     !matches!(observed, Observed::ConnectFailed)
-}
-
-/// Whether the method is safe to repeat (reported with "may have been processed" errors).
-pub(crate) fn idempotent(method: &http::Method) -> bool {
-    is_idempotent(method)
 }
 
 #[cfg(test)]
@@ -270,7 +273,6 @@ mod tests {
         assert!(!may_have_been_processed(Observed::ConnectFailed));
         assert!(may_have_been_processed(Observed::TimedOut));
         assert!(may_have_been_processed(Observed::TransportFailed));
-        assert!(idempotent(&Method::PUT) && !idempotent(&Method::POST));
         let (p, get) = (RetryPolicy::default(), Method::GET);
         for o in [Observed::TimedOut, Observed::TransportFailed] {
             assert_eq!(decide(o, &state(&p, &get)), Decision::Retry(FIRST_BACKOFF));
@@ -303,6 +305,9 @@ mod tests {
             decide(with_retry_after(429, 6 * SECOND), &s),
             Decision::Retry(6 * SECOND)
         );
+        let late = with_retry_after(429, 7 * SECOND);
+        assert_eq!(wait_past_deadline(late, &s), Some(7 * SECOND));
+        assert_eq!(wait_past_deadline(status(404), &s), None);
         s.time_left = Duration::from_millis(50);
         assert_eq!(decide(Observed::TimedOut, &s), Decision::Return);
         s.time_left = Duration::ZERO;

@@ -14,7 +14,7 @@ use crate::error::{Delivery, Error, Undocumented};
 use crate::gateway::rules::token_rejected;
 use crate::policy::decide::{self, CallState, Decision};
 use crate::policy::rate_limit::exhausted_window;
-use crate::policy::retry::is_idempotent;
+use crate::policy::retry::{RetryPolicy, is_idempotent};
 use crate::wire::request::Request;
 use crate::wire::response::{RawResponse, Redactor, gateway_correlation_id};
 
@@ -67,9 +67,7 @@ impl ApiClient {
         let creds = self.creds();
         let url = self.build_url(req, &creds, &correlation_id)?;
         let policy = self.options.retry.as_ref().unwrap_or(&self.inner.retry);
-        let start = Instant::now();
-        let deadline = start + self.call_budget().min(MAX_CALL_BUDGET);
-        let retry_deadline = (start + policy.max_total_time.min(MAX_CALL_BUDGET)).min(deadline);
+        let (deadline, retry_deadline) = self.deadlines(policy);
         let plan = CallPlan {
             req,
             creds: &creds,
@@ -79,52 +77,45 @@ impl ApiClient {
             hooks,
         };
         let oauth = matches!(creds.auth, Auth::Token(_));
-        let (mut attempt, mut retries, mut token_refreshed) = (0, 0, false);
+        let mut progress = Progress::default();
         loop {
-            attempt += 1;
-            span.record("attempt", attempt);
-            let sent = self.attempt(&plan, attempt).await?;
+            progress.attempt += 1;
+            span.record("attempt", progress.attempt);
+            let sent = self.attempt(&plan, progress.attempt).await?;
             if let Ok(answer) = &sent.result {
                 span.record("status", answer.status);
                 self.pause_after(answer);
             }
-            let state = CallState {
-                policy,
-                method: &req.method,
-                attempt,
-                retries,
-                oauth_token: oauth && sent.token.is_some(),
-                token_refreshed,
-                time_left: retry_deadline.saturating_duration_since(Instant::now()),
-                jitter: fastrand::f64(),
-            };
+            let with_token = oauth && sent.token.is_some();
+            let state = progress.state(policy, &req.method, with_token, retry_deadline);
             let observed = sent.observed(|a| {
                 (400..500).contains(&a.status) && token_rejected(a.status, &a.headers, &a.body)
             });
             match decide::decide(observed, &state) {
                 Decision::RefreshToken => {
                     self.refresh_token(&creds, &sent);
-                    token_refreshed = true;
+                    progress.token_refreshed = true;
                 }
                 Decision::Retry(wait) => {
-                    if let Ok(a) = &sent.result {
-                        let wait_ms = wait.as_millis() as u64;
-                        tracing::info!(status = a.status, wait_ms, "retrying");
-                    }
-                    retries += 1;
+                    log_retry(&sent, wait);
+                    progress.retries += 1;
                     tokio::time::sleep(wait).await;
                 }
                 Decision::Return => {
-                    if let Some(wait) = decide::wait_past_deadline(observed, &state) {
-                        tracing::info!(
-                            wait_ms = wait.as_millis() as u64,
-                            "not retrying: the wait exceeds the call's deadline or the retry policy's max total time"
-                        );
-                    }
+                    log_no_retry(observed, &state);
                     return self.conclude(&plan, sent, &creds);
                 }
             }
         }
+    }
+
+    /// The call's deadline (nothing is sent after it) and the retry deadline (no wait ends
+    /// after it: the policy's total time, within the call's deadline).
+    fn deadlines(&self, policy: &RetryPolicy) -> (Instant, Instant) {
+        let start = Instant::now();
+        let deadline = start + self.call_budget().min(MAX_CALL_BUDGET);
+        let retry_deadline = (start + policy.max_total_time.min(MAX_CALL_BUDGET)).min(deadline);
+        (deadline, retry_deadline)
     }
 
     /// After a 429 or an exhausted `x-rate-limit` window: holds every call of this client.
@@ -199,6 +190,51 @@ impl ApiClient {
             retry_after: answer.retry_after,
             redactor,
         })
+    }
+}
+
+/// How far a call has gone: what `decide` needs besides the attempt's outcome.
+#[derive(Default)]
+struct Progress {
+    attempt: u32,
+    retries: u32,
+    token_refreshed: bool,
+}
+
+impl Progress {
+    fn state<'a>(
+        &self,
+        policy: &'a RetryPolicy,
+        method: &'a http::Method,
+        oauth_token: bool,
+        retry_deadline: Instant,
+    ) -> CallState<'a> {
+        CallState {
+            policy,
+            method,
+            attempt: self.attempt,
+            retries: self.retries,
+            oauth_token,
+            token_refreshed: self.token_refreshed,
+            time_left: retry_deadline.saturating_duration_since(Instant::now()),
+            jitter: fastrand::f64(),
+        }
+    }
+}
+
+fn log_retry(sent: &Attempt, wait: Duration) {
+    if let Ok(a) = &sent.result {
+        let wait_ms = wait.as_millis() as u64;
+        tracing::info!(status = a.status, wait_ms, "retrying");
+    }
+}
+
+fn log_no_retry(observed: decide::Observed, state: &CallState<'_>) {
+    if let Some(wait) = decide::wait_past_deadline(observed, state) {
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "not retrying: the wait exceeds the call's deadline or the retry policy's max total time"
+        );
     }
 }
 

@@ -19,7 +19,7 @@ use crate::wire::request::Request;
 use crate::wire::response::RawResponse;
 
 use super::credentials::{AuthSetup, Credential, Creds};
-use super::hooks::ClientExt;
+use super::hooks::SharedParts;
 use super::options::CallOptions;
 
 pub(crate) struct Inner {
@@ -35,7 +35,7 @@ pub(crate) struct Inner {
     pub(crate) correlation_header: HeaderName,
     pub(crate) retry: RetryPolicy,
     pub(crate) limiter: Limiter,
-    pub(crate) ext: ClientExt,
+    pub(crate) shared: SharedParts,
     pub(crate) timeout: Duration,
     pub(crate) pause_after_429: Duration,
     pub(crate) clock: Arc<dyn Clock>,

@@ -22,7 +22,7 @@ use crate::policy::retry::RetryPolicy;
 
 use super::api::{ApiClient, Inner};
 use super::credentials::{AuthSetup, Credential, JWT_WARNING_PERIOD, config_error as cfg};
-use super::hooks::BuilderExt;
+use super::hooks::SharedSettings;
 use super::options::CallOptions;
 use super::settings::{BodyLimits, Timeouts};
 use super::transport::{check_url, redirect_policy};
@@ -42,7 +42,7 @@ pub struct ApiClientBuilder {
     user_agent: String,
     jwt_warning: Duration,
     body_limits: BodyLimits,
-    ext: BuilderExt,
+    shared: SharedSettings,
 }
 
 impl fmt::Debug for ApiClientBuilder {
@@ -77,7 +77,7 @@ impl ApiClientBuilder {
             clock: None,
             http: None,
             user_agent: concat!("gouvgen-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
-            ext: Default::default(),
+            shared: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
             body_limits: BodyLimits::default(),
         }
@@ -379,7 +379,7 @@ impl ApiClientBuilder {
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
-        let (limiter, ext) = self.ext.finish(
+        let (limiter, shared) = self.shared.finish(
             &api_root,
             &creds.auth,
             &creds.api_keys,
@@ -400,7 +400,7 @@ impl ApiClientBuilder {
                 correlation_header,
                 retry: self.retry,
                 limiter,
-                ext,
+                shared,
                 timeout: self.timeouts.attempt,
                 pause_after_429: p.pause_after_429,
                 clock,
@@ -417,7 +417,7 @@ impl ApiClientBuilder {
     /// client falls back to process-local state with one warning.
     #[cfg(feature = "fleet")]
     pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
-        self.ext.store = Some(store);
+        self.shared.store = Some(store);
         self
     }
 
@@ -425,7 +425,7 @@ impl ApiClientBuilder {
     /// most this long per operation before the local fallback is used.
     #[cfg(feature = "fleet")]
     pub fn shared_store_timeout(mut self, timeout: Duration) -> Self {
-        self.ext.store_timeout = timeout;
+        self.shared.store_timeout = timeout;
         self
     }
 
@@ -435,8 +435,8 @@ impl ApiClientBuilder {
     #[cfg(feature = "redis")]
     pub fn redis(mut self, url: &str) -> Self {
         match crate::fleet::redis::RedisStore::shared(url) {
-            Ok(store) => self.ext.store = Some(store),
-            Err(e) => self.ext.store_error = Some(e.to_string()),
+            Ok(store) => self.shared.store = Some(store),
+            Err(e) => self.shared.store_error = Some(e.to_string()),
         }
         self
     }
@@ -444,25 +444,25 @@ impl ApiClientBuilder {
     /// Sets the circuit breaker of the gateway host (on by default, see [`CircuitBreaker`]).
     /// The first client of a host in the process sets its thresholds.
     pub fn circuit_breaker(mut self, config: CircuitBreaker) -> Self {
-        self.ext.breaker = Some(config);
+        self.shared.breaker = Some(config);
         self
     }
 
     /// Disables the circuit breaker for this client.
     pub fn no_circuit_breaker(mut self) -> Self {
-        self.ext.breaker = None;
+        self.shared.breaker = None;
         self
     }
 
     /// Sends one [`AuditRecord`](crate::AuditRecord) per call to `sink` (several sinks may be added).
     pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
-        self.ext.audit.push(sink);
+        self.shared.audit.push(sink);
         self
     }
 
     /// Appends one JSON line per call to the file at `path` (opened by `build`).
     pub fn audit_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.ext.audit_files.push(path.into());
+        self.shared.audit_files.push(path.into());
         self
     }
 

@@ -42,7 +42,7 @@ impl ApiClient {
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let hooks = CallHooks::new(&self.inner.ext, &req, &correlation_id, || {
+        let hooks = CallHooks::new(&self.inner.shared, &req, &correlation_id, || {
             self.traceability().ok()
         });
         let result = self

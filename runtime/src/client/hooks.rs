@@ -25,9 +25,9 @@ use crate::wire::response::RawResponse;
 /// Default timeout of one fleet store operation.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// Builder settings beyond the call pipeline.
+/// Builder settings of what outlives one call: the fleet store, the host breaker, audit sinks.
 #[derive(Debug)]
-pub(crate) struct BuilderExt {
+pub(crate) struct SharedSettings {
     pub(super) store: Option<Arc<dyn SharedStore>>,
     pub(super) store_timeout: Duration,
     pub(super) store_error: Option<String>,
@@ -36,9 +36,9 @@ pub(crate) struct BuilderExt {
     pub(super) audit_files: Vec<PathBuf>,
 }
 
-impl Default for BuilderExt {
+impl Default for SharedSettings {
     fn default() -> Self {
-        BuilderExt {
+        SharedSettings {
             store: None,
             store_timeout: DEFAULT_STORE_TIMEOUT,
             store_error: None,
@@ -49,16 +49,16 @@ impl Default for BuilderExt {
     }
 }
 
-/// What a built client holds beyond the pipeline.
+/// What those settings build: the parts of a client shared beyond one call.
 #[derive(Debug)]
-pub(crate) struct ClientExt {
+pub(crate) struct SharedParts {
     breaker: Option<Arc<HostBreaker>>,
     audit: Vec<Arc<dyn AuditSink>>,
     /// The account's view of the fleet store, if any (rotated credentials attach to it too).
     pub(crate) fleet: Option<Fleet>,
 }
 
-impl BuilderExt {
+impl SharedSettings {
     /// Builds the account's limiter and the extensions of a client.
     pub(crate) fn finish(
         self,
@@ -67,7 +67,7 @@ impl BuilderExt {
         api_keys: &[ApiKey],
         rate_limit: Option<RateLimit>,
         clock: Option<Arc<dyn Clock>>,
-    ) -> Result<(Limiter, ClientExt), Error> {
+    ) -> Result<(Limiter, SharedParts), Error> {
         let cfg = |message: String| Error::InvalidConfig { message };
         if let Some(e) = self.store_error {
             return Err(cfg(e));
@@ -95,7 +95,7 @@ impl BuilderExt {
         }
         Ok((
             limiter,
-            ClientExt {
+            SharedParts {
                 breaker,
                 audit,
                 fleet,
@@ -106,7 +106,7 @@ impl BuilderExt {
 
 /// One call's hooks: the attempt counter, the breaker and the audit record's fixed parts.
 pub(crate) struct CallHooks<'a> {
-    ext: &'a ClientExt,
+    parts: &'a SharedParts,
     attempts: AtomicU32,
     audit: Option<AuditStart>,
 }
@@ -123,12 +123,12 @@ struct AuditStart {
 
 impl<'a> CallHooks<'a> {
     pub(crate) fn new(
-        ext: &'a ClientExt,
+        parts: &'a SharedParts,
         req: &Request,
         correlation_id: &str,
         traceability: impl FnOnce() -> Option<Traceability>,
     ) -> Self {
-        let audit = (!ext.audit.is_empty()).then(|| AuditStart {
+        let audit = (!parts.audit.is_empty()).then(|| AuditStart {
             time: Utc::now(),
             started: tokio::time::Instant::now(),
             operation_id: req.operation_id,
@@ -142,7 +142,7 @@ impl<'a> CallHooks<'a> {
             },
         });
         CallHooks {
-            ext,
+            parts,
             attempts: AtomicU32::new(0),
             audit,
         }
@@ -150,7 +150,7 @@ impl<'a> CallHooks<'a> {
 
     /// Before each attempt: counts it and asks the host's breaker.
     pub(crate) async fn admit(&self, req: &Request, correlation_id: &str) -> Result<Permit, Error> {
-        let Some(b) = &self.ext.breaker else {
+        let Some(b) = &self.parts.breaker else {
             self.attempts.fetch_add(1, Ordering::Relaxed);
             return Ok(Permit::none());
         };
@@ -211,7 +211,7 @@ impl<'a> CallHooks<'a> {
             duration: a.started.elapsed(),
             outcome,
         };
-        for sink in &self.ext.audit {
+        for sink in &self.parts.audit {
             sink.record(&record);
         }
     }

@@ -24,7 +24,7 @@ impl ApiClient {
         let next = edit(&current)?;
         let api_keys = self.creds().api_keys.clone();
         let creds = self.inner.setup.make_creds(&next, api_keys)?;
-        if let (Auth::Token(p), Some(fleet)) = (&creds.auth, &self.inner.ext.fleet) {
+        if let (Auth::Token(p), Some(fleet)) = (&creds.auth, &self.inner.shared.fleet) {
             p.attach_fleet(fleet.clone());
         }
         *current = next;

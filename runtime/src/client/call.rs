@@ -12,7 +12,7 @@ use crate::auth::Auth;
 use crate::core::correlation::new_correlation_id;
 use crate::error::{Delivery, Error, Undocumented};
 use crate::gateway::rules::token_rejected;
-use crate::policy::decide::{self, CallState, Decision};
+use crate::policy::decide::{self, CallState, Decision, Observed};
 use crate::policy::rate_limit::exhausted_window;
 use crate::policy::retry::{RetryPolicy, is_idempotent};
 use crate::wire::request::Request;
@@ -103,7 +103,7 @@ impl ApiClient {
                 }
                 Decision::Return => {
                     log_no_retry(observed, &state);
-                    return self.conclude(&plan, sent, &creds);
+                    return self.conclude(&plan, sent, observed, &creds);
                 }
             }
         }
@@ -153,12 +153,21 @@ impl ApiClient {
         &self,
         plan: &CallPlan<'_>,
         sent: Attempt,
+        observed: Observed,
         creds: &Creds,
     ) -> Result<RawResponse, Error> {
         let (req, correlation_id) = (plan.req, plan.correlation_id.to_owned());
         let answer = match sent.result {
             Ok(a) => a,
-            Err(e) => return Err(transport_error(plan.req, correlation_id, e, sent.timeout)),
+            Err(e) => {
+                return Err(transport_error(
+                    req,
+                    correlation_id,
+                    e,
+                    observed,
+                    sent.timeout,
+                ));
+            }
         };
         let status = answer.status;
         if status >= 400 {
@@ -229,7 +238,7 @@ fn log_retry(sent: &Attempt, wait: Duration) {
     }
 }
 
-fn log_no_retry(observed: decide::Observed, state: &CallState<'_>) {
+fn log_no_retry(observed: Observed, state: &CallState<'_>) {
     if let Some(wait) = decide::wait_past_deadline(observed, state) {
         tracing::info!(
             wait_ms = wait.as_millis() as u64,
@@ -244,15 +253,9 @@ fn transport_error(
     req: &Request,
     correlation_id: String,
     e: reqwest::Error,
+    observed: Observed,
     after: Duration,
 ) -> Error {
-    let observed = if e.is_connect() {
-        decide::Observed::ConnectFailed
-    } else if e.is_timeout() {
-        decide::Observed::TimedOut
-    } else {
-        decide::Observed::TransportFailed
-    };
     let delivery = if decide::may_have_been_processed(observed) {
         Delivery::OutcomeUnknown {
             idempotent: is_idempotent(&req.method),
@@ -260,7 +263,7 @@ fn transport_error(
     } else {
         Delivery::NotSent
     };
-    if observed == decide::Observed::TimedOut {
+    if observed == Observed::TimedOut {
         return Error::Timeout {
             operation_id: req.operation_id,
             correlation_id,
@@ -271,7 +274,7 @@ fn transport_error(
     Error::Transport {
         operation_id: req.operation_id,
         correlation_id,
-        connect: observed == decide::Observed::ConnectFailed,
+        connect: observed == Observed::ConnectFailed,
         delivery,
         source: Box::new(e),
     }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::client::Traceability;
+use crate::core::sync::LockExt;
+use crate::gateway::traceability::Traceability;
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -131,7 +132,7 @@ impl AuditSink for JsonLinesAuditSink {
             }
         };
         line.push(b'\n');
-        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = self.file.lock_unpoisoned();
         if let Err(e) = f.write_all(&line).and_then(|()| f.flush()) {
             tracing::error!(error = %e, correlation_id = %record.correlation_id, "audit file write failed");
         }

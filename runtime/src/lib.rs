@@ -2,14 +2,41 @@
 //! Management, PISTE, Douane, API Entreprise, API Particulier).
 //!
 //! Generated crates call [`ApiClient::execute`] with a [`Request`] and decode the
-//! [`RawResponse`]; everything a gateway requires happens here, in layers:
+//! [`RawResponse`]; everything a gateway requires happens here.
 //!
-//! 1. **auth** ([`auth`]): OAuth tokens from a process-wide, single-flight cache
-//!    (client_credentials, password + refresh), JWT expiry checks, API keys, traceability;
-//! 2. **correlation ID** ([`correlation`]): one UUID per logical call, in every attempt, span and error;
-//! 3. **limiter** ([`rate_limit`]): GCRA per client, paused by 429 `Retry-After`;
-//! 4. **retry** ([`retry`]): bounded, idempotent-only by default, honouring `Retry-After`;
-//! 5. **transport**: reqwest with connect/request timeouts.
+//! # Layers
+//!
+//! The source is in nine layers, one folder each (`audit` is one file). A layer may import
+//! only itself and the layers listed before it; `tests/layering.rs` reads the sources and
+//! fails on an import going the other way, on any cycle between modules, on a function of
+//! 80 lines or more, and on a mutex locked outside the one poison policy.
+//!
+//! 1. **core**: secrets and scrubbing ([`Secret`]), the [`Clock`], correlation IDs
+//!    ([`correlation`]), body size limits, the weak-valued registry behind every process-wide
+//!    state, the mutex-poison policy;
+//! 2. **error**: [`Error<E>`] and the decoding of every gateway's error format ([`error`]);
+//! 3. **wire**: what generated code touches: [`Request`], parameters, [`Date`] / [`DateTime`],
+//!    [`RawResponse`], `Retry-After`;
+//! 4. **fleet**: the shared store across processes (`shared`, features `fleet` and
+//!    `redis`) and the account keys;
+//! 5. **policy**: retry classification and backoff ([`retry`]), rate limits and 429 pauses
+//!    ([`rate_limit`]), the circuit breaker ([`breaker`]) and `decide`, the pure decision
+//!    after each attempt;
+//! 6. **auth**: credentials, grants as request builders plus parsers, the token provider and
+//!    its single-flight cache, JWT expiry ([`auth`]);
+//! 7. **gateway**: [`presets`], traceability, gateway-specific rules (which 4xx means a bad
+//!    token);
+//! 8. **audit**: one record per call to the configured sinks ([`audit`]);
+//! 9. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
+//!    (prepare once; then attempt, decide, carry out the decision).
+//!
+//! # Features
+//!
+//! - `fleet`: share tokens, rate limits, 429 pauses and circuit state across processes
+//!   through a `SharedStore` of your own;
+//! - `redis`: the same through Redis (implies `fleet`);
+//! - `test-util`: `ManualClock` and `test_util::redis_server`, for tests of crates using the
+//!   runtime.
 //!
 //! Errors are one type, [`Error<E>`], that decodes every gateway's error format.
 //!
@@ -27,50 +54,55 @@
 
 pub mod audit;
 pub mod auth;
-mod body;
-pub mod breaker;
-mod call_hooks;
 mod client;
-pub mod correlation;
-mod dates;
+mod core;
 pub mod error;
-pub mod presets;
+#[cfg(feature = "fleet")]
+pub mod fleet;
+#[cfg(not(feature = "fleet"))]
+mod fleet;
+mod gateway;
+mod policy;
 #[cfg(test)]
 mod proptests;
-pub mod rate_limit;
-mod request;
-mod response;
-pub mod retry;
-mod scrub;
-mod secret;
-pub mod shared;
-mod traceability;
+#[cfg(feature = "test-util")]
+pub mod test_util;
+mod wire;
 
+pub use crate::core::correlation;
+#[cfg(feature = "fleet")]
+pub use fleet as shared;
+pub use gateway::presets;
+pub use policy::{breaker, rate_limit, retry};
+
+pub use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
+pub use crate::core::secret::Secret;
+#[cfg(feature = "test-util")]
+pub use crate::core::time::ManualClock;
+pub use crate::core::time::{Clock, SystemClock};
 pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
 pub use auth::{
-    ApiKeyLocation, ClientAuthMethod, Clock, FAILURE_HOLD, MAX_TOKEN_LIFETIME, ManualClock,
-    SystemClock, TokenEndpointError,
+    ApiKeyLocation, ClientAuthMethod, FAILURE_HOLD, MAX_TOKEN_LIFETIME, TokenEndpointError,
 };
-pub use body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
-pub use breaker::CircuitBreaker;
-pub use call_hooks::DEFAULT_STORE_TIMEOUT;
+#[cfg(feature = "fleet")]
+pub use client::DEFAULT_STORE_TIMEOUT;
 pub use client::{
-    ApiClient, ApiClientBuilder, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
-    Traceability,
+    ApiClient, ApiClientBuilder, BodyLimits, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
+    Timeouts, Traceability,
 };
-pub use dates::{Date, DateTime, InvalidDate};
 pub use error::{
     DecodeFailure, Delivery, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented,
 };
-pub use presets::{DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset};
-pub use rate_limit::RateLimit;
-pub use request::{
-    FilePart, Multipart, ParamStyle, ParamValue, Request, encode_path, encode_path_styled,
-    query_pairs, simple_text,
+pub use gateway::presets::{
+    DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset,
 };
-pub use response::{RawResponse, Response};
-pub use retry::RetryPolicy;
-pub use secret::Secret;
+pub use policy::breaker::CircuitBreaker;
+pub use policy::rate_limit::RateLimit;
+pub use policy::retry::RetryPolicy;
+pub use wire::dates::{Date, DateTime, InvalidDate};
+pub use wire::params::{ParamStyle, encode_path_styled, query_pairs, simple_text};
+pub use wire::request::{FilePart, Multipart, ParamValue, Request, encode_path};
+pub use wire::response::{RawResponse, Response};
 
 pub use bytes;
 pub use chrono;

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 
 use crate::auth::grants::{MAX_TOKEN_LIFETIME, parse_expires_in, parse_token};
 use crate::error::decode::{decode, parse_www_authenticate};
-use crate::rate_limit::exhausted_window;
-use crate::retry::{MAX_RETRY_AFTER, parse_retry_after};
+use crate::policy::rate_limit::exhausted_window;
+use crate::policy::retry::{MAX_RETRY_AFTER, parse_retry_after};
 
 /// Arbitrary bytes that form a valid header value (no CR, LF or NUL), including non-UTF-8.
 fn header_bytes() -> impl Strategy<Value = Vec<u8>> {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gouvgen_runtime::presets::{self, DgfipAccess, Environment, PisteAccess};
-use gouvgen_runtime::{ApiClient, CallOptions, Error, Method, Request, Undocumented};
+use gouvgen_runtime::{ApiClient, CallOptions, Error, Method, Request, Timeouts, Undocumented};
 use raw::*;
 
 /// A secret whose spelling changes under every encoding.
@@ -38,7 +38,10 @@ fn piste(root: &str, token: &str, id: &str) -> ApiClient {
         .client_credentials(id, SECRET)
         .api_key("KEY-p@ss w&rd+/=")
         .no_rate_limit()
-        .timeout(Duration::from_secs(2))
+        .timeouts(Timeouts {
+            attempt: Duration::from_secs(2),
+            ..Timeouts::default()
+        })
         .build()
         .unwrap()
 }
@@ -285,7 +288,10 @@ async fn token_endpoint_misbehaviours_are_typed_errors_naming_the_endpoint() {
                 .api_root(&gw.url)
                 .token_url(&token_url)
                 .client_credentials(format!("mis-{name}"), SECRET)
-                .timeout(Duration::from_millis(300))
+                .timeouts(Timeouts {
+                    attempt: Duration::from_millis(300),
+                    ..Timeouts::default()
+                })
                 .build()
                 .unwrap();
         let t = Instant::now();

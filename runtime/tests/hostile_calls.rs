@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use gouvgen_runtime::presets::{self, DgfipAccess, Environment};
 use gouvgen_runtime::{
-    ApiClient, CallOptions, Delivery, Error, Method, Request, RetryPolicy, Undocumented,
+    ApiClient, BodyLimits, CallOptions, Delivery, Error, Method, Request, RetryPolicy, Timeouts,
+    Undocumented,
 };
 use raw::*;
 
@@ -30,7 +31,10 @@ fn client(root: &str) -> ApiClient {
     ApiClient::builder(presets::custom(root))
         .bearer("BEARER-p@ss w&rd+/=")
         .api_key_header("X-Api-Key", "KEY-p@ss w&rd+/=")
-        .timeout(Duration::from_secs(2))
+        .timeouts(Timeouts {
+            attempt: Duration::from_secs(2),
+            ..Timeouts::default()
+        })
         .build()
         .unwrap()
 }
@@ -195,7 +199,10 @@ async fn the_deadline_covers_the_token_fetch() {
         .api_root(&gw.url)
         .token_url(gw.token_url())
         .client_credentials("deadline-token", "s")
-        .timeout(Duration::from_secs(6))
+        .timeouts(Timeouts {
+            attempt: Duration::from_secs(6),
+            ..Timeouts::default()
+        })
         .build()
         .unwrap()
         .with_options(CallOptions::new().timeout(Duration::from_millis(300)));
@@ -268,7 +275,10 @@ async fn oversized_bodies_are_refused_on_content_length_and_while_streaming() {
     })
     .await;
     let c = ApiClient::builder(presets::custom(&gw.url))
-        .max_response_size(64 * 1024)
+        .body_limits(BodyLimits {
+            response: 64 * 1024,
+            ..BodyLimits::default()
+        })
         .build()
         .unwrap();
     for path in ["/api/declared", "/api/streamed"] {
@@ -457,7 +467,10 @@ async fn ten_thousand_calls_against_seeded_random_faults() {
                 .max_attempts(3)
                 .backoff(Duration::from_millis(1), Duration::from_millis(4)),
         )
-        .timeout(Duration::from_secs(5))
+        .timeouts(Timeouts {
+            attempt: Duration::from_secs(5),
+            ..Timeouts::default()
+        })
         .build()
         .unwrap();
     let started = Instant::now();

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
 use gouvgen_runtime::presets::{self, Environment, PisteAccess};
-use gouvgen_runtime::{ApiClient, CallOptions, Error, Method, RateLimit, Request, RetryPolicy};
+use gouvgen_runtime::{
+    ApiClient, CallOptions, Error, Method, RateLimit, Request, RetryPolicy, Timeouts,
+};
 
 type U = gouvgen_runtime::Undocumented;
 
@@ -251,7 +253,10 @@ async fn timeout_is_reported_with_correlation_id() {
     })
     .await;
     let c = ApiClient::builder(presets::custom(gw.url.clone()))
-        .timeout(Duration::from_millis(200))
+        .timeouts(Timeouts {
+            attempt: Duration::from_millis(200),
+            ..Timeouts::default()
+        })
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();

@@ -9,9 +9,8 @@ use gouvgen::{CrateSettings, RuntimeDep};
 pub mod e2e;
 pub mod module_graph;
 pub mod mutation;
-// One helper for both crates' Redis tests (the runtime's own tests cannot depend on this crate).
-#[path = "../../runtime/tests/common/redis_server.rs"]
-pub mod redis_server;
+// One helper for both crates' Redis tests, from the runtime's `test-util` feature.
+pub use gouvgen_runtime::test_util::redis_server;
 pub mod schema_check;
 
 /// The repository root.

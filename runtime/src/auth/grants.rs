@@ -9,14 +9,14 @@ use std::time::Duration;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::AuthFailure;
-use crate::body::{BodyError, read_limited};
+use super::failure::AuthFailure;
+use crate::core::body::{BodyError, read_limited};
+use crate::core::scrub::Scrubber;
+use crate::core::secret::Secret;
 use crate::error::decode;
 use crate::error::{Dialect, GatewayError, OAuthErrorCode, TokenRefusal};
-use crate::request::encode_form;
-use crate::response::gateway_correlation_id;
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
+use crate::wire::request::encode_form;
+use crate::wire::response::gateway_correlation_id;
 
 /// How a confidential client authenticates to the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,7 +171,7 @@ pub(crate) fn parse_expires_in(v: &serde_json::Value) -> Option<Duration> {
     if secs.is_nan() {
         return None;
     }
-    crate::retry::clamp_secs(secs.max(0.0), MAX_TOKEN_LIFETIME)
+    crate::policy::retry::clamp_secs(secs.max(0.0), MAX_TOKEN_LIFETIME)
 }
 
 /// Reads a 2xx token response: a JSON object with a non-empty string `access_token`, a
@@ -223,7 +223,8 @@ pub(crate) struct Endpoint<'a> {
     pub scrubber: &'a Scrubber,
 }
 
-/// Sends one token-endpoint request.
+/// Sends one token-endpoint request: the form ([`form_pairs`]), one POST ([`post_form`]),
+/// the answer read ([`read_answer`]).
 pub(crate) async fn exchange(
     ep: &Endpoint<'_>,
     grant: &Grant,
@@ -231,16 +232,32 @@ pub(crate) async fn exchange(
     refresh_token: Option<&Secret>,
     revoke_token: Option<&Secret>,
 ) -> Result<Option<TokenResponse>, AuthFailure> {
-    let (http, url, timeout) = (ep.http, ep.url, ep.timeout);
     let mut scrubber = ep.scrubber.clone();
-    if let Some(t) = refresh_token {
+    for t in [refresh_token, revoke_token].into_iter().flatten() {
         scrubber.add_secret(t);
     }
-    if let Some(t) = revoke_token {
-        scrubber.add_secret(t);
-    }
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
     let scope_string = grant.scopes().join(" ");
+    let pairs = form_pairs(grant, exchange, refresh_token, revoke_token, &scope_string);
+    tracing::debug!(token_url = ep.url, ?exchange, "token endpoint request");
+    let (status, headers, bytes) = post_form(ep, grant, &encode_form(&pairs)).await?;
+    let answer = Answer {
+        status,
+        headers: &headers,
+        bytes: &bytes,
+        url: ep.url,
+    };
+    read_answer(&answer, grant, exchange, &scrubber)
+}
+
+/// The form fields of a token-endpoint request (RFC 6749 §4.3, §4.4, §6; RFC 7009).
+fn form_pairs<'a>(
+    grant: &'a Grant,
+    exchange: Exchange,
+    refresh_token: Option<&'a Secret>,
+    revoke_token: Option<&'a Secret>,
+    scope_string: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
     match exchange {
         Exchange::Revoke => {
             pairs.push(("token", revoke_token.map(Secret::expose).unwrap_or("")));
@@ -282,10 +299,20 @@ pub(crate) async fn exchange(
         _ => {}
     }
     if exchange != Exchange::Revoke && !scope_string.is_empty() {
-        pairs.push(("scope", &scope_string));
+        pairs.push(("scope", scope_string));
     }
-    let body = encode_form(&pairs);
-    let mut rb = http
+    pairs
+}
+
+/// POSTs the form and reads the answer within the size limit; a redirect is refused.
+async fn post_form(
+    ep: &Endpoint<'_>,
+    grant: &Grant,
+    body: &str,
+) -> Result<(u16, http::HeaderMap, bytes::Bytes), AuthFailure> {
+    let (url, timeout) = (ep.url, ep.timeout);
+    let mut rb = ep
+        .http
         .post(url)
         .header(http::header::ACCEPT, "application/json")
         .header(
@@ -293,7 +320,7 @@ pub(crate) async fn exchange(
             "application/x-www-form-urlencoded",
         )
         .timeout(timeout)
-        .body(body);
+        .body(body.to_owned());
     if let Some(basic) = grant.basic_header() {
         let mut v = http::HeaderValue::from_str(basic.expose()).map_err(|_| {
             AuthFailure::Config(
@@ -303,7 +330,6 @@ pub(crate) async fn exchange(
         v.set_sensitive(true);
         rb = rb.header(http::header::AUTHORIZATION, v);
     }
-    tracing::debug!(token_url = url, ?exchange, "token endpoint request");
     let resp = rb
         .send()
         .await
@@ -324,21 +350,39 @@ pub(crate) async fn exchange(
         });
     }
     let headers = resp.headers().clone();
-    let bytes = match read_limited(resp, ep.max_size).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => return Err(AuthFailure::TooLarge { limit: ep.max_size }),
-        Err(BodyError::Transport(e)) => return Err(AuthFailure::from_reqwest(e, url, timeout)),
-    };
-    let gw_id = gateway_correlation_id(&headers, "x-correlation-id");
+    match read_limited(resp, ep.max_size).await {
+        Ok(b) => Ok((status, headers, b)),
+        Err(BodyError::TooLarge) => Err(AuthFailure::TooLarge { limit: ep.max_size }),
+        Err(BodyError::Transport(e)) => Err(AuthFailure::from_reqwest(e, url, timeout)),
+    }
+}
+
+/// A token endpoint's answer, read whole.
+struct Answer<'a> {
+    status: u16,
+    headers: &'a http::HeaderMap,
+    bytes: &'a [u8],
+    url: &'a str,
+}
+
+/// The token (none for a revocation), an OAuth refusal, or the gateway's error.
+fn read_answer(
+    answer: &Answer<'_>,
+    grant: &Grant,
+    exchange: Exchange,
+    scrubber: &Scrubber,
+) -> Result<Option<TokenResponse>, AuthFailure> {
+    let (status, url) = (answer.status, answer.url);
+    let gw_id = gateway_correlation_id(answer.headers, "x-correlation-id");
     if (200..300).contains(&status) {
         if exchange == Exchange::Revoke {
             return Ok(None);
         }
-        let t = parse_token(status, &bytes, url)?;
+        let t = parse_token(status, answer.bytes, url)?;
         tracing::debug!(token_url = url, expires_in = ?t.expires_in, "token obtained");
         return Ok(Some(t));
     }
-    let json: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    let json: Option<serde_json::Value> = serde_json::from_slice(answer.bytes).ok();
     let oauth_code = json
         .as_ref()
         .and_then(|j| j.get("error"))
@@ -368,7 +412,18 @@ pub(crate) async fn exchange(
             gateway_correlation_id: gw_id,
         })));
     }
-    let mut d = decode::decode(status, &headers, &bytes);
+    Err(gateway_failure(answer, exchange, scrubber, gw_id))
+}
+
+/// A token endpoint error that is not an OAuth refusal, decoded like an API error.
+fn gateway_failure(
+    answer: &Answer<'_>,
+    exchange: Exchange,
+    scrubber: &Scrubber,
+    gateway_correlation_id: Option<String>,
+) -> AuthFailure {
+    let (status, url, headers) = (answer.status, answer.url, answer.headers);
+    let mut d = decode::decode(status, headers, answer.bytes);
     d.message = Some(format!(
         "token endpoint {url} answered HTTP {status}{}",
         scrubber
@@ -377,7 +432,7 @@ pub(crate) async fn exchange(
             .unwrap_or_default()
     ));
     d.details = d.details.iter().map(|m| scrubber.scrub(m)).collect();
-    Err(AuthFailure::Gateway(Box::new(GatewayError {
+    AuthFailure::Gateway(Box::new(GatewayError {
         status,
         operation_id: if exchange == Exchange::Revoke {
             "revoke"
@@ -385,7 +440,7 @@ pub(crate) async fn exchange(
             "token"
         },
         correlation_id: String::new(),
-        gateway_correlation_id: gw_id,
+        gateway_correlation_id,
         code: d.code,
         message: d.message,
         timestamp: d.timestamp,
@@ -396,11 +451,11 @@ pub(crate) async fn exchange(
         } else {
             d.dialect
         },
-        retry_after: crate::retry::parse_retry_after(&headers),
+        retry_after: crate::policy::retry::parse_retry_after(headers),
         content_type: headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         raw_body: String::new(),
-    })))
+    }))
 }

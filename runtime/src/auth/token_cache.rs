@@ -9,78 +9,19 @@
 //! own (so it survives that caller being cancelled) and every caller that arrives meanwhile
 //! waits for that task's result, success or failure, even when the token is already stale on
 //! arrival (`expires_in: 0`). After a failed fetch, further fetches are held back (by the token
-//! endpoint's `Retry-After`, at least [`FAILURE_HOLD`]) and callers get that failure at once.
+//! endpoint's `Retry-After`, at least [`FAILURE_HOLD`](crate::FAILURE_HOLD)) and callers get that failure at once.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
-
-use chrono::{DateTime, Utc};
 
 use tokio::sync::watch;
 
-use crate::auth::AuthFailure;
-use crate::secret::Secret;
-
-/// Source of time for token expiry and JWT checks; inject a [`ManualClock`] in tests.
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// Monotonic now.
-    fn now(&self) -> Instant;
-    /// Wall-clock now.
-    fn now_utc(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// The real clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-/// A clock that moves only when told to (for tests).
-#[derive(Debug)]
-pub struct ManualClock {
-    base: Instant,
-    base_utc: DateTime<Utc>,
-    offset: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock starting at the real current time.
-    pub fn new() -> Self {
-        ManualClock {
-            base: Instant::now(),
-            base_utc: Utc::now(),
-            offset: Mutex::new(Duration::ZERO),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap() += by;
-    }
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.base + *self.offset.lock().unwrap()
-    }
-    fn now_utc(&self) -> DateTime<Utc> {
-        self.base_utc + chrono::Duration::from_std(*self.offset.lock().unwrap()).unwrap_or_default()
-    }
-}
+use crate::auth::failure::AuthFailure;
+use crate::core::registry::WeakRegistry;
+use crate::core::secret::Secret;
+use crate::core::sync::LockExt;
+use crate::core::time::Clock;
 
 /// A token as stored in the cache.
 #[derive(Clone)]
@@ -98,9 +39,6 @@ impl CachedToken {
         !self.invalidated && now < self.refresh_at
     }
 }
-
-/// How long token fetches are held back after a failed one without `Retry-After`.
-pub const FAILURE_HOLD: Duration = Duration::from_secs(1);
 
 pub(crate) type FetchResult = Result<CachedToken, AuthFailure>;
 /// What a fetch produced: (access, refresh, lifetime), or the failure and how long to hold
@@ -127,7 +65,7 @@ pub(crate) struct TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.state.lock().unwrap();
+        let st = self.state.lock_unpoisoned();
         f.debug_struct("TokenCache")
             .field("has_token", &st.token.is_some())
             .field("fetches", &st.fetches)
@@ -159,7 +97,7 @@ impl TokenCache {
 
     /// A fresh token, the fetch to wait for, or the duty to start one.
     pub fn begin(&self, clock: &dyn Clock) -> Begin {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         if let Some(t) = st.token.as_ref().filter(|t| t.is_fresh(clock.now())) {
             return Begin::Fresh(t.clone());
         }
@@ -191,7 +129,7 @@ impl TokenCache {
         margin: Duration,
         clock: &dyn Clock,
     ) {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         st.fetches += 1;
         st.inflight = None;
         let out = match result {
@@ -225,7 +163,7 @@ impl TokenCache {
     /// Marks the token of `generation` unusable (after a 401 `invalid_token`), keeping its
     /// refresh token. A newer token is left alone, so concurrent 401s cause one refresh.
     pub fn invalidate(&self, generation: u64) {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         if let Some(t) = st.token.as_mut() {
             if t.generation == generation {
                 t.invalidated = true;
@@ -235,12 +173,12 @@ impl TokenCache {
 
     /// Forgets the token entirely (after a revoke).
     pub fn clear(&self) -> Option<CachedToken> {
-        self.state.lock().unwrap().token.take()
+        self.state.lock_unpoisoned().token.take()
     }
 
     /// The current token, fresh or not.
     pub fn current(&self) -> Option<CachedToken> {
-        self.state.lock().unwrap().token.clone()
+        self.state.lock_unpoisoned().token.clone()
     }
 }
 
@@ -257,17 +195,10 @@ pub(crate) struct CacheKey {
     pub clock: usize,
 }
 
-static REGISTRY: LazyLock<Mutex<HashMap<CacheKey, Weak<TokenCache>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static REGISTRY: LazyLock<WeakRegistry<CacheKey, TokenCache>> =
+    LazyLock::new(WeakRegistry::default);
 
 /// Returns the process-wide cache for `key`, creating it if needed.
 pub(crate) fn shared_cache(key: CacheKey) -> Arc<TokenCache> {
-    let mut reg = REGISTRY.lock().unwrap();
-    if let Some(c) = reg.get(&key).and_then(Weak::upgrade) {
-        return c;
-    }
-    reg.retain(|_, w| w.strong_count() > 0);
-    let c = Arc::new(TokenCache::new());
-    reg.insert(key, Arc::downgrade(&c));
-    c
+    REGISTRY.get_or_insert(key, |_| true, |_| TokenCache::new())
 }

@@ -1,10 +1,31 @@
 //! [`ApiClientBuilder`]: from a gateway preset and credentials to an [`ApiClient`].
 
-use super::*;
-use crate::auth::grants::Grant;
-use crate::auth::{ClientAuthMethod, ProviderConfig, SystemClock, TokenProvider, jwt};
-use crate::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
-use crate::rate_limit::RateLimit;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use http::HeaderName;
+
+use crate::audit::{AuditSink, TracingAuditSink};
+use crate::auth::{ApiKey, ApiKeyLocation, ClientAuthMethod};
+use crate::core::secret::Secret;
+use crate::core::time::{Clock, SystemClock};
+use crate::error::Error;
+#[cfg(feature = "fleet")]
+use crate::fleet::SharedStore;
+use crate::gateway::presets::{Gateway, Preset};
+use crate::gateway::traceability::Traceability;
+use crate::policy::breaker::CircuitBreaker;
+use crate::policy::rate_limit::RateLimit;
+use crate::policy::retry::RetryPolicy;
+
+use super::api::{ApiClient, Inner};
+use super::credentials::{AuthSetup, Credential, JWT_WARNING_PERIOD, config_error as cfg};
+use super::hooks::SharedSettings;
+use super::options::CallOptions;
+use super::settings::{BodyLimits, Timeouts};
+use super::transport::{check_url, redirect_policy};
 
 /// Builds an [`ApiClient`] from a [`Preset`].
 pub struct ApiClientBuilder {
@@ -14,26 +35,14 @@ pub struct ApiClientBuilder {
     api_keys: Vec<ApiKey>,
     traceability: Option<Traceability>,
     retry: RetryPolicy,
-    connect_timeout: Duration,
-    timeout: Duration,
+    timeouts: Timeouts,
     refresh_margin: Duration,
     clock: Option<Arc<dyn Clock>>,
     http: Option<reqwest::Client>,
     user_agent: String,
     jwt_warning: Duration,
-    max_response_size: usize,
-    max_token_response_size: usize,
-    pub(crate) ext: crate::call_hooks::BuilderExt,
-}
-
-#[derive(Clone, Debug)]
-pub(crate) enum Credential {
-    None,
-    Bearer(Secret),
-    Basic(String, Secret),
-    Jwt(Secret),
-    ClientCredentials(Secret, Secret, Option<ClientAuthMethod>),
-    Password(Secret, Secret, Option<String>),
+    body_limits: BodyLimits,
+    shared: SharedSettings,
 }
 
 impl fmt::Debug for ApiClientBuilder {
@@ -47,15 +56,15 @@ impl fmt::Debug for ApiClientBuilder {
     }
 }
 
-pub(super) fn jwt_expired_message(exp: chrono::DateTime<Utc>) -> String {
-    format!(
-        "the API token (JWT) expired on {}; request its renewal on the provider's portal and configure the new token",
-        exp.format("%Y-%m-%d %H:%M UTC")
-    )
+impl ApiClient {
+    /// Starts building a client for a gateway preset (see [`crate::presets`]).
+    pub fn builder(preset: Preset) -> ApiClientBuilder {
+        ApiClientBuilder::new(preset)
+    }
 }
 
 impl ApiClientBuilder {
-    pub(super) fn new(preset: Preset) -> Self {
+    fn new(preset: Preset) -> Self {
         ApiClientBuilder {
             preset,
             credential: Credential::None,
@@ -63,16 +72,14 @@ impl ApiClientBuilder {
             api_keys: Vec::new(),
             traceability: None,
             retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
+            timeouts: Timeouts::default(),
             refresh_margin: Duration::from_secs(60),
             clock: None,
             http: None,
             user_agent: concat!("gouvgen-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
-            ext: Default::default(),
+            shared: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
-            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
-            max_token_response_size: DEFAULT_MAX_TOKEN_RESPONSE_SIZE,
+            body_limits: BodyLimits::default(),
         }
     }
 
@@ -249,15 +256,29 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
+    /// Sets the connect and per-attempt timeouts (see [`Timeouts`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
         self
     }
 
-    /// Timeout of one attempt, response body included (default 30 s).
+    /// Sets the largest response bodies read (see [`BodyLimits`]).
+    pub fn body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
+    }
+
+    /// Connect timeout (default 10 s): shorthand for [`Timeouts::connect`], kept for
+    /// clients written against 0.2.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.connect = d;
+        self
+    }
+
+    /// Timeout of one attempt, response body included (default 30 s): shorthand for
+    /// [`Timeouts::attempt`], kept for clients written against 0.2.
     pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
+        self.timeouts.attempt = d;
         self
     }
 
@@ -295,16 +316,17 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Largest API response body accepted (default 32 MiB); a larger one gives
-    /// [`Error::ResponseTooLarge`].
+    /// Largest API response body accepted: shorthand for [`BodyLimits::response`], kept for
+    /// clients written against 0.2.
     pub fn max_response_size(mut self, bytes: usize) -> Self {
-        self.max_response_size = bytes;
+        self.body_limits.response = bytes;
         self
     }
 
-    /// Largest token endpoint response body accepted (default 64 KiB).
+    /// Largest token endpoint response body accepted: shorthand for
+    /// [`BodyLimits::token_response`], kept for clients written against 0.2.
     pub fn max_token_response_size(mut self, bytes: usize) -> Self {
-        self.max_token_response_size = bytes;
+        self.body_limits.token_response = bytes;
         self
     }
 
@@ -334,7 +356,7 @@ impl ApiClientBuilder {
         let http = match self.http {
             Some(h) => h,
             None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
+                .connect_timeout(self.timeouts.connect)
                 .user_agent(self.user_agent)
                 .referer(false)
                 .redirect(redirect_policy(&p.token_url, &p.revoke_url))
@@ -352,12 +374,12 @@ impl ApiClientBuilder {
             custom_clock,
             margin: self.refresh_margin,
             http: http.clone(),
-            timeout: self.timeout,
-            max_token_size: self.max_token_response_size,
+            timeout: self.timeouts.attempt,
+            max_token_size: self.body_limits.token_response,
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
-        let (limiter, ext) = self.ext.finish(
+        let (limiter, shared) = self.shared.finish(
             &api_root,
             &creds.auth,
             &creds.api_keys,
@@ -378,241 +400,74 @@ impl ApiClientBuilder {
                 correlation_header,
                 retry: self.retry,
                 limiter,
-                ext,
-                timeout: self.timeout,
+                shared,
+                timeout: self.timeouts.attempt,
                 pause_after_429: p.pause_after_429,
                 clock,
-                max_response_size: self.max_response_size,
+                max_response_size: self.body_limits.response,
             }),
             options: CallOptions::default(),
         })
     }
 }
 
-fn cfg(m: String) -> Error {
-    Error::InvalidConfig { message: m }
-}
-
-/// `https`, or `http` to a loopback host (tests, local proxies); `http` elsewhere only when no
-/// credential would travel over it.
-fn check_url(what: &str, url: &str, carries_credentials: bool) -> Result<(), Error> {
-    let u =
-        reqwest::Url::parse(url).map_err(|e| cfg(format!("{what} `{url}` is not a URL: {e}")))?;
-    let host = u.host_str().unwrap_or("");
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" if loopback || !carries_credentials => Ok(()),
-        "http" => Err(cfg(format!(
-            "{what} `{url}` uses http: credentials would travel in clear text; use https (http is accepted for loopback hosts only)"
-        ))),
-        other => Err(cfg(format!(
-            "{what} `{url}`: scheme `{other}` is not supported (https)"
-        ))),
-    }
-}
-
-fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-/// Redirects are followed only to the same origin (so never https → http, never to a host that
-/// would receive the credentials), at most 5 times, and never for token or revoke requests.
-fn redirect_policy(
-    token_url: &Option<String>,
-    revoke_url: &Option<String>,
-) -> reqwest::redirect::Policy {
-    let token_urls: Vec<reqwest::Url> = [token_url, revoke_url]
-        .into_iter()
-        .flatten()
-        .filter_map(|u| reqwest::Url::parse(u).ok())
-        .collect();
-    reqwest::redirect::Policy::custom(move |attempt| {
-        let Some(first) = attempt.previous().first().cloned() else {
-            return attempt.stop();
-        };
-        let token_request = token_urls
-            .iter()
-            .any(|t| same_origin(t, &first) && t.path() == first.path());
-        if token_request || attempt.previous().len() > 5 || !same_origin(&first, attempt.url()) {
-            tracing::warn!(
-                status = attempt.status().as_u16(),
-                "redirect not followed (other origin, token endpoint or too many)"
-            );
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    })
-}
-
-/// What is needed to turn a [`Credential`] into [`Creds`] (at build time and on rotation).
-pub(crate) struct AuthSetup {
-    pub gateway: Gateway,
-    pub token_url: Option<String>,
-    pub revoke_url: Option<String>,
-    pub scopes: Vec<String>,
-    pub client_auth: ClientAuthMethod,
-    pub password_client_id: Option<String>,
-    pub clock: Arc<dyn Clock>,
-    pub custom_clock: bool,
-    pub margin: Duration,
-    pub http: reqwest::Client,
-    pub timeout: Duration,
-    pub max_token_size: usize,
-    pub jwt_warning: Duration,
-}
-
-impl AuthSetup {
-    fn provider(&self, grant: Grant) -> Result<Auth, Error> {
-        let token_url = self
-            .token_url
-            .clone()
-            .ok_or_else(|| cfg("an OAuth grant needs a token URL: use .token_url(...)".into()))?;
-        Ok(Auth::Token(Arc::new(TokenProvider::new(
-            grant,
-            ProviderConfig {
-                token_url,
-                revoke_url: self.revoke_url.clone(),
-                clock: Arc::clone(&self.clock),
-                custom_clock: self.custom_clock,
-                margin: self.margin,
-                http: self.http.clone(),
-                timeout: self.timeout,
-                max_size: self.max_token_size,
-            },
-        ))))
+impl ApiClientBuilder {
+    /// Shares tokens, the rate limit and 429 pauses of this client's account with every
+    /// process using `store` (see [`crate::fleet`]). Store failures never fail a call: the
+    /// client falls back to process-local state with one warning.
+    #[cfg(feature = "fleet")]
+    pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
+        self.shared.store = Some(store);
+        self
     }
 
-    /// The credentials in force for `credential` (fails on an expired JWT).
-    pub(crate) fn make_creds(
-        &self,
-        credential: &Credential,
-        api_keys: Vec<ApiKey>,
-    ) -> Result<Creds, Error> {
-        let mut scrubber = Scrubber::new();
-        for k in &api_keys {
-            scrubber.add_secret(&k.value);
-        }
-        let auth = match credential.clone() {
-            Credential::None => Auth::None,
-            Credential::Bearer(t) => {
-                scrubber.add_secret(&t);
-                Auth::Static(Secret::new(format!("Bearer {}", t.expose())))
-            }
-            Credential::Basic(u, pw) => {
-                use base64::Engine;
-                scrubber.add_secret(&pw);
-                scrubber.add_pair(&u, pw.expose());
-                let raw = format!("{u}:{}", pw.expose());
-                Auth::Static(Secret::new(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                )))
-            }
-            Credential::Jwt(t) => {
-                scrubber.add_secret(&t);
-                let expires_at = jwt::jwt_expiry(t.expose());
-                let now = self.clock.now_utc();
-                match expires_at {
-                    Some(exp) if exp <= now => {
-                        return Err(Error::CredentialExpired {
-                            message: jwt_expired_message(exp),
-                            correlation_id: None,
-                        });
-                    }
-                    Some(_) => {}
-                    None => tracing::debug!("the API token is not a JWT with `exp`"),
-                }
-                Auth::Jwt {
-                    header: Secret::new(format!("Bearer {}", t.expose())),
-                    expires_at,
-                }
-            }
-            Credential::ClientCredentials(id, secret, method) => {
-                let grant = Grant::ClientCredentials {
-                    client_id: id,
-                    client_secret: secret,
-                    method: method.unwrap_or(self.client_auth),
-                    scopes: self.scopes.clone(),
-                };
-                self.provider(grant)?
-            }
-            Credential::Password(user, pw, client_id) => {
-                let grant = Grant::Password {
-                    client_id: client_id
-                        .or(self.password_client_id.clone())
-                        .unwrap_or_else(|| "gun-api".to_owned()),
-                    username: user,
-                    password: pw,
-                    scopes: self.scopes.clone(),
-                };
-                self.provider(grant)?
-            }
-        };
-        if let Auth::Token(p) = &auth {
-            scrubber.extend(p.scrubber());
-        }
-        let static_authorization = match &auth {
-            Auth::Static(h) | Auth::Jwt { header: h, .. } => sensitive_header(h.expose()).ok(),
-            Auth::None | Auth::Token(_) => None,
-        };
-        let creds = Creds {
-            auth,
-            static_authorization,
-            api_keys,
-            scrubber: Arc::new(scrubber),
-            jwt_warned_day: AtomicI64::new(i64::MIN),
-        };
-        self.warn_jwt_expiry(&creds);
-        Ok(creds)
+    /// Timeout of one fleet store operation (default 250 ms): a slow store holds a call at
+    /// most this long per operation before the local fallback is used.
+    #[cfg(feature = "fleet")]
+    pub fn shared_store_timeout(mut self, timeout: Duration) -> Self {
+        self.shared.store_timeout = timeout;
+        self
     }
 
-    /// Warns (tracing) when the JWT expires within the warning period; at most once a day.
-    pub(crate) fn warn_jwt_expiry(&self, creds: &Creds) {
-        let Auth::Jwt {
-            expires_at: Some(exp),
-            ..
-        } = &creds.auth
-        else {
-            return;
-        };
-        let now = self.clock.now_utc();
-        let day = now
-            .timestamp()
-            .div_euclid(JWT_WARNING_INTERVAL.as_secs() as i64);
-        let last = creds
-            .jwt_warned_day
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if day == last {
-            return;
+    /// Shares tokens, limits and 429 pauses through Redis at `url` (`redis://` or
+    /// `rediss://`, with `user:password@` for AUTH). Clients given the same URL share one
+    /// connection. Feature `redis`.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: &str) -> Self {
+        match crate::fleet::redis::RedisStore::shared(url) {
+            Ok(store) => self.shared.store = Some(store),
+            Err(e) => self.shared.store_error = Some(e.to_string()),
         }
-        let left = (*exp - now).to_std().unwrap_or_default();
-        if left > self.jwt_warning {
-            return;
-        }
-        if creds
-            .jwt_warned_day
-            .compare_exchange(
-                last,
-                day,
-                std::sync::atomic::Ordering::Relaxed,
-                std::sync::atomic::Ordering::Relaxed,
-            )
-            .is_ok()
-        {
-            tracing::warn!(
-                expires_at = %exp.to_rfc3339(),
-                days_left = left.as_secs() / 86_400,
-                gateway = ?self.gateway,
-                "the API token (JWT) expires soon: request its renewal now"
-            );
-        }
+        self
+    }
+
+    /// Sets the circuit breaker of the gateway host (on by default, see [`CircuitBreaker`]).
+    /// The first client of a host in the process sets its thresholds.
+    pub fn circuit_breaker(mut self, config: CircuitBreaker) -> Self {
+        self.shared.breaker = Some(config);
+        self
+    }
+
+    /// Disables the circuit breaker for this client.
+    pub fn no_circuit_breaker(mut self) -> Self {
+        self.shared.breaker = None;
+        self
+    }
+
+    /// Sends one [`AuditRecord`](crate::AuditRecord) per call to `sink` (several sinks may be added).
+    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.shared.audit.push(sink);
+        self
+    }
+
+    /// Appends one JSON line per call to the file at `path` (opened by `build`).
+    pub fn audit_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.shared.audit_files.push(path.into());
+        self
+    }
+
+    /// Emits one INFO `tracing` event per call, target `gouvgen::audit`.
+    pub fn audit_tracing(self) -> Self {
+        self.audit_sink(Arc::new(TracingAuditSink))
     }
 }

@@ -5,26 +5,30 @@
 //! in flight finish with the credentials they started with; the token cached for the old
 //! credentials is no longer used by this client (the next call fetches one for the new ones).
 
-use super::*;
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::core::secret::Secret;
+use crate::core::sync::{LockExt, RwLockExt};
+use crate::error::Error;
+
+use super::api::ApiClient;
+use super::credentials::Credential;
 
 impl ApiClient {
     fn replace_credential(
         &self,
         edit: impl FnOnce(&Credential) -> Result<Credential, Error>,
     ) -> Result<(), Error> {
-        let mut current = self
-            .inner
-            .credential
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut current = self.inner.credential.lock_unpoisoned();
         let next = edit(&current)?;
         let api_keys = self.creds().api_keys.clone();
         let creds = self.inner.setup.make_creds(&next, api_keys)?;
-        if let (Auth::Token(p), Some(fleet)) = (&creds.auth, &self.inner.ext.fleet) {
+        if let (Auth::Token(p), Some(fleet)) = (&creds.auth, &self.inner.shared.fleet) {
             p.attach_fleet(fleet.clone());
         }
         *current = next;
-        *self.inner.creds.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(creds);
+        *self.inner.creds.write_unpoisoned() = Arc::new(creds);
         tracing::info!("credentials replaced");
         Ok(())
     }

@@ -155,68 +155,16 @@ pub(crate) fn decode(status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded {
     match &json {
         Some(Value::Object(map)) => {
             if let Some(Value::Object(erreur)) = map.get("erreur") {
-                d.dialect = Dialect::Dgfip;
-                d.code = scalar(erreur.get("code"));
-                d.message = scalar(erreur.get("message"));
-                d.timestamp = scalar(erreur.get("horodatage"));
-                if let Some(entry) = d
-                    .code
-                    .as_deref()
-                    .and_then(|c| c.trim().parse::<u32>().ok())
-                    .and_then(catalogue::dgfip_lookup)
-                {
-                    d.advice = Some(format!("{} — {}", entry.meaning, entry.advice));
-                    if d.message.is_none() {
-                        d.message = Some(entry.message.to_owned());
-                    }
-                }
+                decode_dgfip(erreur, &mut d);
             } else if let Some(Value::String(error)) = map.get("error") {
                 d.dialect = Dialect::OAuth2;
                 d.code = Some(error.clone());
                 d.message = scalar(map.get("error_description"));
                 d.advice = catalogue::oauth_call_advice(error).map(str::to_owned);
             } else if let Some(Value::Array(errors)) = map.get("errors") {
-                d.dialect = Dialect::ApiGouv;
-                for (i, e) in errors.iter().enumerate() {
-                    let code = scalar(e.get("code"));
-                    let title = scalar(e.get("title"));
-                    let detail = scalar(e.get("detail"));
-                    if i == 0 {
-                        d.code = code.clone();
-                        d.message = match (&title, &detail) {
-                            (Some(t), Some(dt)) => Some(format!("{t}: {dt}")),
-                            (Some(t), None) => Some(t.clone()),
-                            (None, Some(dt)) => Some(dt.clone()),
-                            (None, None) => None,
-                        };
-                    }
-                    let mut line = String::new();
-                    if let Some(c) = code {
-                        line.push_str(&format!("[{c}] "));
-                    }
-                    line.push_str(detail.or(title).as_deref().unwrap_or(""));
-                    if let Some(src) = e.get("source").filter(|v| !v.is_null()) {
-                        line.push_str(&format!(" (source: {src})"));
-                    }
-                    d.details.push(line);
-                }
+                decode_api_gouv(errors, &mut d);
             } else if let Some(Value::Array(messages)) = map.get("messages") {
-                d.dialect = Dialect::Piste;
-                for (i, m) in messages.iter().enumerate() {
-                    let code = scalar(m.get("code"));
-                    let severity = scalar(m.get("severity"));
-                    let description = scalar(m.get("description"));
-                    if i == 0 {
-                        d.code = code.clone();
-                        d.message = description.clone();
-                    }
-                    d.details.push(format!(
-                        "{}{}{}",
-                        severity.map(|s| format!("{s} ")).unwrap_or_default(),
-                        code.map(|c| format!("[{c}] ")).unwrap_or_default(),
-                        description.unwrap_or_default()
-                    ));
-                }
+                decode_piste(messages, &mut d);
             } else {
                 d.dialect = Dialect::OtherJson;
                 d.code = scalar(map.get("code"));
@@ -247,6 +195,73 @@ pub(crate) fn decode(status: u16, headers: &HeaderMap, body: &[u8]) -> Decoded {
         d.advice = catalogue::status_advice(status).map(str::to_owned);
     }
     d
+}
+
+/// DGFiP `{"erreur": {code, message, horodatage}}`, with the catalogue's advice.
+fn decode_dgfip(erreur: &serde_json::Map<String, Value>, d: &mut Decoded) {
+    d.dialect = Dialect::Dgfip;
+    d.code = scalar(erreur.get("code"));
+    d.message = scalar(erreur.get("message"));
+    d.timestamp = scalar(erreur.get("horodatage"));
+    if let Some(entry) = d
+        .code
+        .as_deref()
+        .and_then(|c| c.trim().parse::<u32>().ok())
+        .and_then(catalogue::dgfip_lookup)
+    {
+        d.advice = Some(format!("{} — {}", entry.meaning, entry.advice));
+        if d.message.is_none() {
+            d.message = Some(entry.message.to_owned());
+        }
+    }
+}
+
+/// API Entreprise / Particulier `{"errors": [{code, title, detail, source}]}`.
+fn decode_api_gouv(errors: &[Value], d: &mut Decoded) {
+    d.dialect = Dialect::ApiGouv;
+    for (i, e) in errors.iter().enumerate() {
+        let code = scalar(e.get("code"));
+        let title = scalar(e.get("title"));
+        let detail = scalar(e.get("detail"));
+        if i == 0 {
+            d.code = code.clone();
+            d.message = match (&title, &detail) {
+                (Some(t), Some(dt)) => Some(format!("{t}: {dt}")),
+                (Some(t), None) => Some(t.clone()),
+                (None, Some(dt)) => Some(dt.clone()),
+                (None, None) => None,
+            };
+        }
+        let mut line = String::new();
+        if let Some(c) = code {
+            line.push_str(&format!("[{c}] "));
+        }
+        line.push_str(detail.or(title).as_deref().unwrap_or(""));
+        if let Some(src) = e.get("source").filter(|v| !v.is_null()) {
+            line.push_str(&format!(" (source: {src})"));
+        }
+        d.details.push(line);
+    }
+}
+
+/// PISTE `{"messages": [{code, severity, description}]}`.
+fn decode_piste(messages: &[Value], d: &mut Decoded) {
+    d.dialect = Dialect::Piste;
+    for (i, m) in messages.iter().enumerate() {
+        let code = scalar(m.get("code"));
+        let severity = scalar(m.get("severity"));
+        let description = scalar(m.get("description"));
+        if i == 0 {
+            d.code = code.clone();
+            d.message = description.clone();
+        }
+        d.details.push(format!(
+            "{}{}{}",
+            severity.map(|s| format!("{s} ")).unwrap_or_default(),
+            code.map(|c| format!("[{c}] ")).unwrap_or_default(),
+            description.unwrap_or_default()
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -536,8 +536,9 @@ impl<E> Error<E> {
     }
 }
 
-impl<E: fmt::Debug> fmt::Display for Error<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl<E> Error<E> {
+    /// Display of a transport failure or a timeout: what may have reached the server.
+    fn fmt_transport(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Transport {
                 operation_id,
@@ -586,6 +587,60 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                     ),
                 }
             }
+            _ => Ok(()),
+        }
+    }
+
+    /// Debug of the variants about the transport (fields listed, no body).
+    fn debug_transport(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Transport {
+                operation_id,
+                correlation_id,
+                connect,
+                delivery,
+                source,
+            } => f
+                .debug_struct("Transport")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("connect", connect)
+                .field("delivery", delivery)
+                .field("source", source)
+                .finish(),
+            Error::Timeout {
+                operation_id,
+                correlation_id,
+                after,
+                delivery,
+            } => f
+                .debug_struct("Timeout")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("after", after)
+                .field("delivery", delivery)
+                .finish(),
+            Error::ResponseTooLarge {
+                operation_id,
+                correlation_id,
+                limit,
+                token_endpoint,
+            } => f
+                .debug_struct("ResponseTooLarge")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("limit", limit)
+                .field("token_endpoint", token_endpoint)
+                .finish(),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } => self.fmt_transport(f),
             Error::ResponseTooLarge {
                 operation_id,
                 correlation_id,
@@ -649,44 +704,9 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
 impl<E: fmt::Debug> fmt::Debug for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Transport {
-                operation_id,
-                correlation_id,
-                connect,
-                delivery,
-                source,
-            } => f
-                .debug_struct("Transport")
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .field("connect", connect)
-                .field("delivery", delivery)
-                .field("source", source)
-                .finish(),
-            Error::Timeout {
-                operation_id,
-                correlation_id,
-                after,
-                delivery,
-            } => f
-                .debug_struct("Timeout")
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .field("after", after)
-                .field("delivery", delivery)
-                .finish(),
-            Error::ResponseTooLarge {
-                operation_id,
-                correlation_id,
-                limit,
-                token_endpoint,
-            } => f
-                .debug_struct("ResponseTooLarge")
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .field("limit", limit)
-                .field("token_endpoint", token_endpoint)
-                .finish(),
+            Error::Transport { .. } | Error::Timeout { .. } | Error::ResponseTooLarge { .. } => {
+                self.debug_transport(f)
+            }
             Error::TokenRefused(t) => f.debug_tuple("TokenRefused").field(t).finish(),
             Error::RateLimited(g) => f.debug_tuple("RateLimited").field(g).finish(),
             Error::Gateway(g) => f.debug_tuple("Gateway").field(g).finish(),

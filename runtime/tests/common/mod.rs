@@ -2,7 +2,8 @@
 //! that record every request. Each test programs the API's answers with a closure.
 #![allow(dead_code)]
 
-pub mod redis_server;
+#[allow(unused_imports)]
+pub use gouvgen_runtime::test_util::redis_server;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

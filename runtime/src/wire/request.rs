@@ -11,7 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 /// Characters left as-is in a path segment (RFC 3986 unreserved).
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -456,8 +456,3 @@ const QUERY: &AsciiSet = &PATH_SEGMENT.remove(b',');
 pub(crate) fn query_component(s: &str) -> String {
     utf8_percent_encode(s, QUERY).to_string()
 }
-
-// Parameters of any shape (arrays, objects, unions) by OpenAPI style.
-#[path = "params.rs"]
-mod params;
-pub use params::{ParamStyle, encode_path_styled, query_pairs, simple_text};

@@ -9,35 +9,36 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
-use crate::auth::{ApiKey, Auth, Clock};
-use crate::breaker::{self, CircuitBreaker, HostBreaker, Permit};
-use crate::client::{ApiClientBuilder, Traceability};
+use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink};
+use crate::auth::{ApiKey, Auth};
+use crate::core::time::Clock;
 use crate::error::{Error, Undocumented};
-use crate::rate_limit::RateLimit;
-use crate::request::Request;
-use crate::response::RawResponse;
-use crate::shared::fleet::{Fleet, StoreHandle};
-use crate::shared::limiter::Limiter;
-use crate::shared::{self, SharedStore};
+use crate::fleet::SharedStore;
+use crate::fleet::handle::{Fleet, StoreHandle};
+use crate::gateway::traceability::Traceability;
+use crate::policy::breaker::{self, CircuitBreaker, HostBreaker, Permit};
+use crate::policy::limiter::Limiter;
+use crate::policy::rate_limit::RateLimit;
+use crate::wire::request::Request;
+use crate::wire::response::RawResponse;
 
 /// Default timeout of one fleet store operation.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// Builder settings beyond the call pipeline.
+/// Builder settings of what outlives one call: the fleet store, the host breaker, audit sinks.
 #[derive(Debug)]
-pub(crate) struct BuilderExt {
-    store: Option<Arc<dyn SharedStore>>,
-    store_timeout: Duration,
-    store_error: Option<String>,
-    breaker: Option<CircuitBreaker>,
-    audit: Vec<Arc<dyn AuditSink>>,
-    audit_files: Vec<PathBuf>,
+pub(crate) struct SharedSettings {
+    pub(super) store: Option<Arc<dyn SharedStore>>,
+    pub(super) store_timeout: Duration,
+    pub(super) store_error: Option<String>,
+    pub(super) breaker: Option<CircuitBreaker>,
+    pub(super) audit: Vec<Arc<dyn AuditSink>>,
+    pub(super) audit_files: Vec<PathBuf>,
 }
 
-impl Default for BuilderExt {
+impl Default for SharedSettings {
     fn default() -> Self {
-        BuilderExt {
+        SharedSettings {
             store: None,
             store_timeout: DEFAULT_STORE_TIMEOUT,
             store_error: None,
@@ -48,16 +49,16 @@ impl Default for BuilderExt {
     }
 }
 
-/// What a built client holds beyond the pipeline.
+/// What those settings build: the parts of a client shared beyond one call.
 #[derive(Debug)]
-pub(crate) struct ClientExt {
+pub(crate) struct SharedParts {
     breaker: Option<Arc<HostBreaker>>,
     audit: Vec<Arc<dyn AuditSink>>,
     /// The account's view of the fleet store, if any (rotated credentials attach to it too).
     pub(crate) fleet: Option<Fleet>,
 }
 
-impl BuilderExt {
+impl SharedSettings {
     /// Builds the account's limiter and the extensions of a client.
     pub(crate) fn finish(
         self,
@@ -66,12 +67,12 @@ impl BuilderExt {
         api_keys: &[ApiKey],
         rate_limit: Option<RateLimit>,
         clock: Option<Arc<dyn Clock>>,
-    ) -> Result<(Limiter, ClientExt), Error> {
+    ) -> Result<(Limiter, SharedParts), Error> {
         let cfg = |message: String| Error::InvalidConfig { message };
         if let Some(e) = self.store_error {
             return Err(cfg(e));
         }
-        let account = shared::account_of(api_root, auth, api_keys);
+        let account = super::account::account_of(api_root, auth, api_keys);
         let fleet = self.store.map(|store| Fleet {
             handle: StoreHandle::new(store, self.store_timeout),
             prefix: account.fleet_key(),
@@ -94,7 +95,7 @@ impl BuilderExt {
         }
         Ok((
             limiter,
-            ClientExt {
+            SharedParts {
                 breaker,
                 audit,
                 fleet,
@@ -103,68 +104,9 @@ impl BuilderExt {
     }
 }
 
-impl ApiClientBuilder {
-    /// Shares tokens, the rate limit and 429 pauses of this client's account with every
-    /// process using `store` (see [`crate::shared`]). Store failures never fail a call: the
-    /// client falls back to process-local state with one warning.
-    pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
-        self.ext.store = Some(store);
-        self
-    }
-
-    /// Timeout of one fleet store operation (default 250 ms): a slow store holds a call at
-    /// most this long per operation before the local fallback is used.
-    pub fn shared_store_timeout(mut self, timeout: Duration) -> Self {
-        self.ext.store_timeout = timeout;
-        self
-    }
-
-    /// Shares tokens, limits and 429 pauses through Redis at `url` (`redis://` or
-    /// `rediss://`, with `user:password@` for AUTH). Clients given the same URL share one
-    /// connection. Feature `redis`.
-    #[cfg(feature = "redis")]
-    pub fn redis(mut self, url: &str) -> Self {
-        match crate::shared::redis::RedisStore::shared(url) {
-            Ok(store) => self.ext.store = Some(store),
-            Err(e) => self.ext.store_error = Some(e.to_string()),
-        }
-        self
-    }
-
-    /// Sets the circuit breaker of the gateway host (on by default, see [`CircuitBreaker`]).
-    /// The first client of a host in the process sets its thresholds.
-    pub fn circuit_breaker(mut self, config: CircuitBreaker) -> Self {
-        self.ext.breaker = Some(config);
-        self
-    }
-
-    /// Disables the circuit breaker for this client.
-    pub fn no_circuit_breaker(mut self) -> Self {
-        self.ext.breaker = None;
-        self
-    }
-
-    /// Sends one [`AuditRecord`] per call to `sink` (several sinks may be added).
-    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
-        self.ext.audit.push(sink);
-        self
-    }
-
-    /// Appends one JSON line per call to the file at `path` (opened by `build`).
-    pub fn audit_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.ext.audit_files.push(path.into());
-        self
-    }
-
-    /// Emits one INFO `tracing` event per call, target `gouvgen::audit`.
-    pub fn audit_tracing(self) -> Self {
-        self.audit_sink(Arc::new(TracingAuditSink))
-    }
-}
-
 /// One call's hooks: the attempt counter, the breaker and the audit record's fixed parts.
 pub(crate) struct CallHooks<'a> {
-    ext: &'a ClientExt,
+    parts: &'a SharedParts,
     attempts: AtomicU32,
     audit: Option<AuditStart>,
 }
@@ -181,12 +123,12 @@ struct AuditStart {
 
 impl<'a> CallHooks<'a> {
     pub(crate) fn new(
-        ext: &'a ClientExt,
+        parts: &'a SharedParts,
         req: &Request,
         correlation_id: &str,
         traceability: impl FnOnce() -> Option<Traceability>,
     ) -> Self {
-        let audit = (!ext.audit.is_empty()).then(|| AuditStart {
+        let audit = (!parts.audit.is_empty()).then(|| AuditStart {
             time: Utc::now(),
             started: tokio::time::Instant::now(),
             operation_id: req.operation_id,
@@ -200,7 +142,7 @@ impl<'a> CallHooks<'a> {
             },
         });
         CallHooks {
-            ext,
+            parts,
             attempts: AtomicU32::new(0),
             audit,
         }
@@ -208,7 +150,7 @@ impl<'a> CallHooks<'a> {
 
     /// Before each attempt: counts it and asks the host's breaker.
     pub(crate) async fn admit(&self, req: &Request, correlation_id: &str) -> Result<Permit, Error> {
-        let Some(b) = &self.ext.breaker else {
+        let Some(b) = &self.parts.breaker else {
             self.attempts.fetch_add(1, Ordering::Relaxed);
             return Ok(Permit::none());
         };
@@ -269,7 +211,7 @@ impl<'a> CallHooks<'a> {
             duration: a.started.elapsed(),
             outcome,
         };
-        for sink in &self.ext.audit {
+        for sink in &self.parts.audit {
             sink.record(&record);
         }
     }

@@ -8,7 +8,7 @@
 use base64::Engine;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::secret::Secret;
+use crate::core::secret::Secret;
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[REDACTED]";

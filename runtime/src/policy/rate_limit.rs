@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::core::sync::LockExt;
+
 /// A rate: `requests` per `per`, allowing bursts of `burst` back-to-back calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -60,7 +62,7 @@ struct State {
 }
 
 /// Reads PISTE's `x-rate-limit` (a JSON list of windows, `[{"window": <ms>, "remaining": n}]`):
-/// the longest window whose remaining count is 0, clamped to [`crate::retry::MAX_RETRY_AFTER`].
+/// the longest window whose remaining count is 0, clamped to [`crate::policy::retry::MAX_RETRY_AFTER`].
 /// Anything malformed gives `None`.
 pub(crate) fn exhausted_window(headers: &http::HeaderMap) -> Option<Duration> {
     let v = headers.get("x-rate-limit")?.as_bytes();
@@ -77,7 +79,9 @@ pub(crate) fn exhausted_window(headers: &http::HeaderMap) -> Option<Duration> {
         .iter()
         .filter(|w| w.get("remaining").and_then(serde_json::Value::as_f64) == Some(0.0))
         .filter_map(|w| w.get("window").and_then(serde_json::Value::as_f64))
-        .filter_map(|ms| crate::retry::clamp_secs(ms / 1000.0, crate::retry::MAX_RETRY_AFTER))
+        .filter_map(|ms| {
+            crate::policy::retry::clamp_secs(ms / 1000.0, crate::policy::retry::MAX_RETRY_AFTER)
+        })
         .max()
 }
 
@@ -121,7 +125,7 @@ impl RateLimiter {
                 tokio::time::sleep_until(slot).await;
             }
             let paused = {
-                let st = self.state.lock().unwrap();
+                let st = self.state.lock_unpoisoned();
                 st.paused_until.is_some_and(|p| p > Instant::now())
             };
             if !paused {
@@ -132,7 +136,7 @@ impl RateLimiter {
 
     fn reserve(&self, deadline: Instant) -> Result<Instant, Instant> {
         let now = Instant::now();
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         let mut slot = now;
         if let Some(p) = st.paused_until {
             if p > slot {
@@ -163,7 +167,7 @@ impl RateLimiter {
 
     /// Holds back every call until `until` (after a 429).
     pub(crate) fn pause_until(&self, until: Instant) {
-        let mut st = self.state.lock().unwrap();
+        let mut st = self.state.lock_unpoisoned();
         if st.paused_until.is_none_or(|p| p < until) {
             st.paused_until = Some(until);
         }

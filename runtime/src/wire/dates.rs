@@ -12,7 +12,7 @@ use std::str::FromStr;
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::request::ParamValue;
+use crate::wire::request::ParamValue;
 
 /// A calendar date (`format: date`), written `YYYY-MM-DD`.
 ///

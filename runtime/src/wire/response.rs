@@ -10,10 +10,10 @@ use http::header::AsHeaderName;
 use http::{HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 
+use crate::core::scrub::Scrubber;
+use crate::core::secret::Secret;
 use crate::error::decode::{self, truncate_raw};
 use crate::error::{DecodeFailure, Error, GatewayError};
-use crate::scrub::Scrubber;
-use crate::secret::Secret;
 use std::sync::Arc;
 
 /// Response headers in which gateways return their own request/correlation IDs.

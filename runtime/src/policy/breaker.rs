@@ -12,15 +12,16 @@
 //! half-open probe (see `shared::breaker`). A store that is down or slow leaves each process
 //! with its local breaker; it never fails a call.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::auth::Clock;
-use crate::shared::breaker::{FleetBreaker, FleetState, Probe};
-use crate::shared::fleet::StoreHandle;
+use crate::core::registry::WeakRegistry;
+use crate::core::sync::LockExt;
+use crate::core::time::Clock;
+use crate::fleet::handle::StoreHandle;
+use crate::policy::fleet_breaker::{FleetBreaker, FleetState, Probe};
 
 /// Thresholds of the circuit breaker (on by default: 10 consecutive failures, 30 s cooldown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +120,7 @@ impl HostBreaker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Shares this breaker through `handle`'s store (the first store attached wins).
@@ -294,8 +295,7 @@ impl Drop for Permit {
     }
 }
 
-static BREAKERS: LazyLock<Mutex<HashMap<String, Weak<HostBreaker>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static BREAKERS: LazyLock<WeakRegistry<String, HostBreaker>> = LazyLock::new(WeakRegistry::default);
 
 /// The process-wide breaker of `host` (the first client of a host sets its thresholds).
 /// Clients with an injected clock share a breaker only with clients of the same clock.
@@ -308,14 +308,7 @@ pub(crate) fn host_breaker(
         Some(c) => format!("{host} clock@{:p}", Arc::as_ptr(c).cast::<()>()),
         None => host.clone(),
     };
-    let mut reg = BREAKERS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(b) = reg.get(&key).and_then(Weak::upgrade) {
-        return b;
-    }
-    reg.retain(|_, w| w.strong_count() > 0);
-    let b = Arc::new(HostBreaker::new(host, config, clock));
-    reg.insert(key, Arc::downgrade(&b));
-    b
+    BREAKERS.get_or_insert(key, |_| true, |_| HostBreaker::new(host, config, clock))
 }
 
 #[cfg(test)]

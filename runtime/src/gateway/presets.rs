@@ -26,7 +26,7 @@
 use std::time::Duration;
 
 use crate::auth::ClientAuthMethod;
-use crate::rate_limit::RateLimit;
+use crate::policy::rate_limit::RateLimit;
 
 /// The gateway a client talks to (selects error advice and defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::fleet::Fleet;
-use crate::auth::AuthFailure;
+use crate::auth::failure::AuthFailure;
 use crate::auth::grants::TokenResponse;
-use crate::secret::Secret;
+use crate::core::secret::Secret;
+use crate::fleet::handle::Fleet;
 
 /// How often waiters look for the token the lock holder stores.
 const POLL: Duration = Duration::from_millis(20);
@@ -37,7 +37,7 @@ pub(crate) type Fetched = Result<(TokenResponse, Option<Secret>), AuthFailure>;
 impl FleetTokens {
     /// `identity`: token URL, grant principal and scopes (hashed into the key).
     pub(crate) fn new(fleet: Fleet, identity: &[&str], lock_ttl: Duration) -> Self {
-        let base = super::hashed_key("token", identity);
+        let base = crate::fleet::hashed_key("token", identity);
         FleetTokens {
             fleet,
             lock: format!("{base}:lock"),

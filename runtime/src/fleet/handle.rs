@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::store::{SharedStore, StoreError};
+use crate::core::sync::LockExt;
 
 /// How long the store is left alone after a failure before it is tried again.
 const RETRY_STORE_AFTER: Duration = Duration::from_millis(500);
@@ -72,7 +73,7 @@ impl StoreHandle {
     /// A handle on `store`; clients given the same store `Arc` share its health.
     pub(crate) fn new(store: Arc<dyn SharedStore>, timeout: Duration) -> Self {
         let id = Arc::as_ptr(&store) as *const () as usize;
-        let mut reg = HEALTH.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reg = HEALTH.lock_unpoisoned();
         reg.retain(|(_, w)| w.strong_count() > 0);
         let health = match reg
             .iter()

@@ -11,6 +11,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
 use super::store::{SharedStore, StoreError, StoreFuture};
+use crate::core::sync::LockExt;
 
 /// GCRA reservation. KEYS: gcra, pause. ARGV: interval µs, tolerance µs. Returns the wait (µs).
 const RESERVE: &str = r#"
@@ -113,7 +114,7 @@ impl RedisStore {
 
     /// The process-wide store for `url`: clients given the same URL share one connection.
     pub fn shared(url: &str) -> Result<Arc<dyn SharedStore>, StoreError> {
-        let mut reg = STORES.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reg = STORES.lock_unpoisoned();
         if let Some(s) = reg.get(url) {
             return Ok(Arc::clone(s) as Arc<dyn SharedStore>);
         }

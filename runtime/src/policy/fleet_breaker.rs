@@ -4,7 +4,7 @@
 //! Three keys per host (`gouvgen:v1:breaker:<sha256 of scheme://host:port>`): `:open` lives for
 //! the cooldown; `:half` outlives it (while it is there and `:open` is gone, the next call must
 //! be the fleet's probe); `:probe` is the probe's lease (`SET NX PX`). Only the existing
-//! [`SharedStore`](super::SharedStore) operations are used, so any store supports it.
+//! [`SharedStore`](crate::fleet::SharedStore) operations are used, so any store supports it.
 //!
 //! Calls never wait for the store here except the would-be prober (one operation, within the
 //! store timeout): the view of the fleet's state is refreshed in the background at most every
@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::fleet::{Fleet, StoreHandle};
+use crate::core::sync::LockExt;
+use crate::fleet::handle::{Fleet, StoreHandle};
 
 /// How stale the fleet view may be.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
@@ -68,7 +69,7 @@ impl FleetBreaker {
         Arc::new(FleetBreaker {
             fleet: Fleet {
                 handle,
-                prefix: super::hashed_key("breaker", &[host]),
+                prefix: crate::fleet::hashed_key("breaker", &[host]),
             },
             view: Mutex::new(View {
                 state: FleetState::Closed,
@@ -79,7 +80,7 @@ impl FleetBreaker {
     }
 
     fn view(&self) -> std::sync::MutexGuard<'_, View> {
-        self.view.lock().unwrap_or_else(|e| e.into_inner())
+        self.view.lock_unpoisoned()
     }
 
     /// The fleet's state as last read; starts a background read if it is older than [`POLL`].

@@ -6,9 +6,12 @@
 //! methods are repeated unless the caller opts in; a connection failure (nothing was sent) may be
 //! retried for any method.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use http::{HeaderMap, Method};
+use http::Method;
+
+pub(crate) use crate::wire::retry_after::clamp_secs;
+pub use crate::wire::retry_after::{MAX_RETRY_AFTER, parse_retry_after};
 
 /// Bounds and switches of the retry loop.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,11 +76,17 @@ impl RetryPolicy {
 
     /// Exponential backoff with "equal jitter" for retry number `retry` (1-based).
     pub fn backoff_for(&self, retry: u32) -> Duration {
+        self.backoff_with(retry, fastrand::f64())
+    }
+
+    /// [`RetryPolicy::backoff_for`] with the jitter given (`0.0..1.0`), so decisions can be
+    /// computed without randomness.
+    pub(crate) fn backoff_with(&self, retry: u32, jitter: f64) -> Duration {
         let exp = self
             .initial_backoff
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
             .min(self.max_backoff);
-        exp / 2 + exp.mul_f64(fastrand::f64() / 2.0)
+        exp / 2 + exp.mul_f64(jitter.clamp(0.0, 1.0) / 2.0)
     }
 }
 
@@ -133,63 +142,9 @@ pub(crate) fn classify(
     }
 }
 
-/// Upper bound of a server-supplied `Retry-After` (24 hours): longer waits are cut to this, so
-/// that a hostile value cannot overflow a deadline or freeze a client for good.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
-
-/// Parses `Retry-After` (delta-seconds or HTTP-date) into a wait from now, clamped to
-/// `[0, MAX_RETRY_AFTER]`. Negative, non-finite or unparseable values give `None`; a date in the
-/// past gives zero.
-pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    parse_retry_after_at(headers, SystemTime::now())
-}
-
-pub(crate) fn parse_retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let v = headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
-    }
-    if let Ok(secs) = v.parse::<f64>() {
-        return clamp_secs(secs, MAX_RETRY_AFTER);
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(
-        at.duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .min(MAX_RETRY_AFTER),
-    )
-}
-
-/// A non-negative, finite number of seconds as a duration of at most `max`.
-pub(crate) fn clamp_secs(secs: f64, max: Duration) -> Option<Duration> {
-    if !secs.is_finite() || secs < 0.0 {
-        return None;
-    }
-    Some(if secs >= max.as_secs_f64() {
-        max
-    } else {
-        Duration::from_secs_f64(secs)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_forms() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", "7".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        h.insert("retry-after", later.parse().unwrap());
-        assert_eq!(parse_retry_after_at(&h, now), Some(Duration::from_secs(30)));
-    }
 
     #[test]
     fn post_not_retried() {

@@ -10,7 +10,7 @@ use percent_encoding::utf8_percent_encode;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{PATH_SEGMENT, Request};
+use crate::wire::request::{PATH_SEGMENT, Request};
 
 /// An OpenAPI parameter `style`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

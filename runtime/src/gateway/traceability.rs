@@ -2,7 +2,17 @@
 //! per call: the client gives defaults (usually `context` and `recipient`), each call may give
 //! `object` (the case file, which changes on every call) or override any of the three.
 
-use crate::client::Traceability;
+/// API Entreprise / API Particulier traceability parameters, appended to calls marked
+/// [`Request::traceability`](crate::Request::traceability).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Traceability {
+    /// `context`: the framework of the call (e.g. "Aides publiques").
+    pub context: String,
+    /// `recipient`: SIRET of the administration receiving the data.
+    pub recipient: String,
+    /// `object`: the reason / file reference of the call.
+    pub object: String,
+}
 
 /// Per-call values; `None` keeps the client's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

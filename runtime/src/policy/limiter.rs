@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::AccountId;
-use super::fleet::Fleet;
-use crate::rate_limit::{RateLimit, RateLimiter};
+use crate::fleet::AccountId;
+use crate::fleet::handle::Fleet;
+use crate::policy::rate_limit::{RateLimit, RateLimiter};
 
 /// Longest wait a store may impose on one reservation (a hostile or corrupt value is clamped).
 const MAX_STORE_WAIT: Duration = Duration::from_secs(24 * 3600);

@@ -1,0 +1,183 @@
+//! One attempt of a call: breaker admission, a limiter slot, the credential, one send and the
+//! whole body. What happened is returned as data for `policy::decide`; only what ends the call
+//! whatever the policy (circuit open, held back past the deadline, no token, deadline reached
+//! before sending, body too large) is an error here.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use tokio::time::Instant;
+
+use crate::auth::token_cache::CachedToken;
+use crate::core::body::{BodyError, read_limited};
+use crate::error::{Delivery, Error, GatewayError};
+use crate::policy::decide::Observed;
+use crate::policy::retry::parse_retry_after;
+use crate::wire::request::Request;
+
+use super::api::ApiClient;
+use super::credentials::Creds;
+use super::hooks::CallHooks;
+
+/// What one call sends, fixed for all its attempts.
+pub(super) struct CallPlan<'a> {
+    pub req: &'a Request,
+    pub creds: &'a Creds,
+    pub url: &'a str,
+    pub correlation_id: &'a str,
+    /// The call's deadline: nothing is sent after it.
+    pub deadline: Instant,
+    pub hooks: &'a CallHooks<'a>,
+}
+
+/// What an attempt sent and got back.
+pub(super) struct Attempt {
+    /// The server's answer, or why there is none.
+    pub result: Result<Answer, reqwest::Error>,
+    /// The OAuth token the attempt carried (for the refresh and for scrubbing).
+    pub token: Option<CachedToken>,
+    /// The attempt's own timeout (reported by a timeout error).
+    pub timeout: Duration,
+}
+
+/// A response read whole.
+pub(super) struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub retry_after: Option<Duration>,
+}
+
+impl Attempt {
+    /// The attempt as policy sees it; `token_rejected` reads the answer only when asked.
+    pub(super) fn observed(&self, token_rejected: impl FnOnce(&Answer) -> bool) -> Observed {
+        match &self.result {
+            Ok(a) => Observed::Response {
+                status: a.status,
+                retry_after: a.retry_after,
+                token_rejected: token_rejected(a),
+            },
+            Err(e) if e.is_connect() => Observed::ConnectFailed,
+            Err(e) if e.is_timeout() => Observed::TimedOut,
+            Err(_) => Observed::TransportFailed,
+        }
+    }
+}
+
+impl ApiClient {
+    /// Sends the call once (see the module docs).
+    pub(super) async fn attempt(
+        &self,
+        plan: &CallPlan<'_>,
+        attempt: u32,
+    ) -> Result<Attempt, Error> {
+        let (req, correlation_id) = (plan.req, plan.correlation_id);
+        let permit = plan.hooks.admit(req, correlation_id).await?;
+        if let Err(when) = self.inner.limiter.acquire(plan.deadline).await {
+            return Err(self.held_back(req, correlation_id, when));
+        }
+        let authorization = self
+            .authorization(req, plan.creds, correlation_id, plan.deadline)
+            .await?;
+        let now = Instant::now();
+        if now >= plan.deadline {
+            return Err(Error::Timeout {
+                operation_id: req.operation_id,
+                correlation_id: correlation_id.to_owned(),
+                after: self.call_budget(),
+                delivery: Delivery::NotSent,
+            });
+        }
+        let timeout = self.inner.timeout.min(plan.deadline - now);
+        let (header, token) = match authorization {
+            Some((header, token)) => (Some(header), token),
+            None => (None, None),
+        };
+        let rb = self.build_request(
+            req,
+            plan.creds,
+            plan.url,
+            correlation_id,
+            header.as_ref(),
+            timeout,
+        )?;
+        tracing::debug!(attempt, "sending");
+        let result = self.send(rb, req, correlation_id).await?;
+        permit.finish(result.as_ref().ok().map(|a| a.status));
+        let result = result.map_err(|e| {
+            let e = e.without_url();
+            tracing::warn!(attempt, error = %e, "transport failure");
+            e
+        });
+        Ok(Attempt {
+            result,
+            token,
+            timeout,
+        })
+    }
+
+    /// Sends and reads the body within the size limit (a larger body ends the call).
+    async fn send(
+        &self,
+        rb: reqwest::RequestBuilder,
+        req: &Request,
+        correlation_id: &str,
+    ) -> Result<Result<Answer, reqwest::Error>, Error> {
+        let mut resp = match rb.send().await {
+            Ok(resp) => resp,
+            Err(e) => return Ok(Err(e)),
+        };
+        let status = resp.status().as_u16();
+        let headers = std::mem::take(resp.headers_mut());
+        let limit = self.inner.max_response_size;
+        match read_limited(resp, limit).await {
+            Ok(body) => Ok(Ok(Answer {
+                status,
+                retry_after: parse_retry_after(&headers),
+                headers,
+                body,
+            })),
+            Err(BodyError::Transport(e)) => Ok(Err(e)),
+            Err(BodyError::TooLarge) => {
+                tracing::warn!(status, limit, "response body too large");
+                Err(Error::ResponseTooLarge {
+                    operation_id: req.operation_id,
+                    correlation_id: correlation_id.to_owned(),
+                    limit,
+                    token_endpoint: false,
+                })
+            }
+        }
+    }
+
+    /// The call cannot get a slot before its deadline (429 pause, `x-rate-limit` or the
+    /// client-side limit): [`Error::RateLimited`] at once, with when to come back.
+    fn held_back(&self, req: &Request, correlation_id: &str, when: Instant) -> Error {
+        let wait = when.saturating_duration_since(Instant::now());
+        tracing::warn!(
+            wait_s = wait.as_secs_f64(),
+            "not sent: the client is held back past this call's deadline"
+        );
+        Error::RateLimited(Box::new(GatewayError {
+            status: 429,
+            operation_id: req.operation_id,
+            correlation_id: correlation_id.to_owned(),
+            gateway_correlation_id: None,
+            code: None,
+            message: Some(format!(
+                "not sent: this client is held back for {:.1} s (a previous 429 or the client-side rate limit), past this call's deadline",
+                wait.as_secs_f64()
+            )),
+            timestamp: None,
+            advice: Some(
+                "retry after the indicated time, or give the call a longer timeout".into(),
+            ),
+            details: Vec::new(),
+            dialect: crate::error::Dialect::Text,
+            retry_after: Some(wait),
+            content_type: None,
+            raw_body: String::new(),
+        }))
+    }
+}

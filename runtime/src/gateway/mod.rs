@@ -1,0 +1,5 @@
+//! Layer 7, `gateway`: what one gateway requires: presets (URLs, grants, limits), the
+//! traceability parameters of API Entreprise / Particulier, and gateway-specific rules.
+pub mod presets;
+pub(crate) mod rules;
+pub(crate) mod traceability;

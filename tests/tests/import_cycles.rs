@@ -25,13 +25,14 @@ use gouvgen_tests::module_graph::{ModuleGraph, crate_roots};
 use gouvgen_tests::repo_root;
 
 /// The packages whose modules must form no cycle (folders from the repository root).
-const PACKAGES: &[&str] = &["generator", "generator/cli", "emulator", "runtime"];
-
-/// `runtime/` is being restructured on another branch and has known cycles today
-/// (`{audit, call_hooks, client, traceability}` and `auth/mod.rs` ↔ `shared/tokens.rs`):
-/// while this is `false` its cycles are printed, not failed on. Set it to `true` once that
-/// restructuring is merged.
-const CHECK_RUNTIME_CYCLES: bool = true;
+const PACKAGES: &[&str] = &[
+    "generator",
+    "generator/cli",
+    "emulator",
+    "runtime",
+    "tests",
+    "tests/bench",
+];
 
 /// Every crate (root file) of a package, read.
 fn graphs(package: &str) -> Vec<ModuleGraph> {
@@ -57,12 +58,6 @@ fn no_crate_has_an_import_cycle() {
             .iter()
             .flat_map(ModuleGraph::cycles)
             .collect();
-        if *package == "runtime" && !CHECK_RUNTIME_CYCLES {
-            for cycle in &cycles {
-                eprintln!("runtime (not checked yet, see CHECK_RUNTIME_CYCLES): {cycle}");
-            }
-            continue;
-        }
         failures.extend(cycles.into_iter().map(|c| format!("{package}: {c}")));
     }
     assert!(

@@ -36,7 +36,39 @@ fn scalar(value: &Value) -> String {
     }
 }
 
+/// Whether a value holds an array or an object inside it: OpenAPI's styles stop one level
+/// down, so such values are written by the rules below.
+fn nested(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(|v| v.is_array() || v.is_object()),
+        Value::Object(map) => map.values().any(|v| v.is_array() || v.is_object()),
+        _ => false,
+    }
+}
+
+/// `name[k]=v` pairs at any depth, arrays indexed in brackets (`lines[0][amount]=100`): how
+/// the APIs that take line items in a query read `deepObject` beyond what OpenAPI defines.
+fn bracket_pairs(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Null => {}
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                bracket_pairs(&format!("{name}[{i}]"), v, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                bracket_pairs(&format!("{name}[{k}]"), v, out);
+            }
+        }
+        scalar_value => out.push((name.to_owned(), scalar(scalar_value))),
+    }
+}
+
 /// Query pairs for a parameter `name` holding `value`.
+///
+/// Beyond OpenAPI's rules: a nested value in `deepObject` style is written with brackets at
+/// every level (arrays by index); in any other style it is one JSON text (`a=[{"k":1}]`).
 pub fn query_pairs(
     name: &str,
     value: &Value,
@@ -44,6 +76,14 @@ pub fn query_pairs(
     explode: bool,
 ) -> Vec<(String, String)> {
     let one = |v: String| vec![(name.to_owned(), v)];
+    if nested(value) {
+        if style == ParamStyle::DeepObject {
+            let mut out = Vec::new();
+            bracket_pairs(name, value, &mut out);
+            return out;
+        }
+        return one(value.to_string());
+    }
     match value {
         Value::Null => Vec::new(),
         Value::Array(items) => {
@@ -220,5 +260,33 @@ mod tests {
             vec![s("p", "uuid-or-name")]
         );
         assert!(pairs(Value::Null, ParamStyle::Form, true).is_empty());
+    }
+
+    #[test]
+    fn nested_values_use_brackets_in_deep_object_and_json_otherwise() {
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let lines = json!([{"amount": 1, "tags": ["a", "b"]}, null, {"amount": 2}]);
+        assert_eq!(
+            pairs(lines.clone(), ParamStyle::DeepObject, true),
+            vec![
+                s("p[0][amount]", "1"),
+                s("p[0][tags][0]", "a"),
+                s("p[0][tags][1]", "b"),
+                s("p[2][amount]", "2"),
+            ]
+        );
+        assert_eq!(
+            pairs(lines.clone(), ParamStyle::Form, true),
+            vec![s("p", &lines.to_string())]
+        );
+        assert_eq!(
+            pairs(json!([[1, 2], [3]]), ParamStyle::Form, false),
+            vec![s("p", "[[1,2],[3]]")]
+        );
+        // Flat values keep OpenAPI's own rules.
+        assert_eq!(
+            pairs(json!(["x", "y"]), ParamStyle::DeepObject, true),
+            vec![s("p", "x"), s("p", "y")]
+        );
     }
 }

@@ -33,6 +33,7 @@ pub(crate) struct BuilderExt {
     breaker: Option<CircuitBreaker>,
     audit: Vec<Arc<dyn AuditSink>>,
     audit_files: Vec<PathBuf>,
+    audit_required: bool,
 }
 
 impl Default for BuilderExt {
@@ -44,6 +45,7 @@ impl Default for BuilderExt {
             breaker: Some(CircuitBreaker::default()),
             audit: Vec::new(),
             audit_files: Vec::new(),
+            audit_required: false,
         }
     }
 }
@@ -52,7 +54,9 @@ impl Default for BuilderExt {
 #[derive(Debug)]
 pub(crate) struct ClientExt {
     breaker: Option<Arc<HostBreaker>>,
-    audit: Vec<Arc<dyn AuditSink>>,
+    pub(crate) audit: Vec<Arc<dyn AuditSink>>,
+    /// Refuse calls while an audit sink is failing.
+    pub(crate) audit_required: bool,
     /// The account's view of the fleet store, if any (rotated credentials attach to it too).
     pub(crate) fleet: Option<Fleet>,
 }
@@ -97,6 +101,7 @@ impl BuilderExt {
             ClientExt {
                 breaker,
                 audit,
+                audit_required: self.audit_required,
                 fleet,
             },
         ))
@@ -153,6 +158,15 @@ impl ApiClientBuilder {
     /// Appends one JSON line per call to the file at `path` (opened by `build`).
     pub fn audit_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.ext.audit_files.push(path.into());
+        self
+    }
+
+    /// Refuses calls, before anything is sent, while one of the client's audit sinks reports
+    /// it is failing ([`AuditSink::health`], e.g. the audit file's disk is full): the call
+    /// fails with [`Error::AuditFailing`]. For teams whose obligations require the trail. The
+    /// refused call is offered to the sinks too; once a record is written again, calls go.
+    pub fn audit_required(mut self, required: bool) -> Self {
+        self.ext.audit_required = required;
         self
     }
 

@@ -46,10 +46,13 @@ mod secret;
 pub mod shared;
 mod traceability;
 
-pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
+pub use audit::{
+    AuditFailureCallback, AuditHealth, AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink,
+    TracingAuditSink,
+};
 pub use auth::{
-    ApiKeyLocation, ClientAuthMethod, Clock, FAILURE_HOLD, MAX_TOKEN_LIFETIME, ManualClock,
-    SystemClock, TokenEndpointError,
+    ApiKeyLocation, ClientAuthMethod, Clock, DEFAULT_TOKEN_LIFETIME, FAILURE_HOLD,
+    MAX_TOKEN_LIFETIME, ManualClock, SystemClock, TokenEndpointError,
 };
 pub use body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};
 pub use breaker::CircuitBreaker;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use grants::ClientAuthMethod;
-pub use grants::MAX_TOKEN_LIFETIME;
+pub use grants::{DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
 use grants::{Endpoint, Exchange, Grant};
 use token_cache::{Begin, CacheKey, CachedToken, TokenCache};
 pub use token_cache::{Clock, FAILURE_HOLD, ManualClock, SystemClock};

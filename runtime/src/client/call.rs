@@ -264,6 +264,12 @@ impl ApiClient {
         span: tracing::Span,
         hooks: &crate::call_hooks::CallHooks<'_>,
     ) -> Result<RawResponse, Error> {
+        crate::audit::ensure_audit_writable(
+            self.inner.ext.audit_required,
+            &self.inner.ext.audit,
+            req.operation_id,
+            &correlation_id,
+        )?;
         if let Some(e) = &req.build_error {
             return Self::invalid(&req, &correlation_id, e.clone());
         }

@@ -863,9 +863,12 @@ async fn one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it() {
             open.iter().all(|c| c.2 == 1),
             "worker {i}: a call got through the open circuit: {open:?}"
         );
+        // Refused on the first poll (nothing awaited), except when the cooldown has just
+        // ended and the process asks the store for the fleet's one probe (another took it).
+        let waited = open.iter().filter(|c| c.3 == 0).count();
         assert!(
-            open.iter().all(|c| c.3 == 1),
-            "worker {i}: an open circuit's refusal waited for something: {open:?}"
+            waited <= 2,
+            "worker {i}: {waited} refusals of an open circuit waited for something: {open:?}"
         );
         assert!(
             after.len() > 10,

@@ -158,8 +158,10 @@ pub type AuditFailureCallback = Box<dyn Fn(&AuditRecord, &std::io::Error) + Send
 /// is cut back to its length before that write (`set_len`), so no half record stays behind
 /// for the next one to be glued to. Every record that could not be written is counted
 /// ([`AuditSink::health`]), logged at ERROR, and handed to the callback set with
-/// [`JsonLinesAuditSink::on_failure`]. One writer per file (this sink serializes its own
-/// writes; another process appending to the same file could be cut by a failed write).
+/// [`JsonLinesAuditSink::on_failure`]. To poll it, open it yourself and give it to the client
+/// with [`audit_sink`](crate::ApiClientBuilder::audit_sink), keeping the `Arc`. One writer per
+/// file (this sink serializes its own writes; another process appending to the same file could
+/// be cut by a failed write).
 pub struct JsonLinesAuditSink {
     file: Mutex<FileState>,
     written: AtomicU64,

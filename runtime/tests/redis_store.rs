@@ -178,3 +178,66 @@ async fn with_redis_down_the_breaker_works_locally() {
         assert_eq!(c.execute::<U>(get()).await.unwrap().status(), 200);
     }
 }
+
+/// The local limiter caps a process whatever the store says: a real Redis emptied
+/// (`FLUSHALL`) every 5 ms (as if restarted empty before nearly every call) would let every
+/// reservation through at once; 20 tasks of one process limited to 10/s still send at most
+/// 10 (+1 of arrival jitter) in any 1 s window at the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_keeps_forgetting_never_lifts_the_local_limit() {
+    if !available("a_redis_that_keeps_forgetting_never_lifts_the_local_limit") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let gw = gateway(always_ok).await;
+    let c = ApiClient::builder(presets::custom(gw.url.clone()))
+        .bearer("forgetful-redis")
+        .rate_limit(RateLimit::per_second(10))
+        .redis(&redis.url())
+        .build()
+        .unwrap();
+    let stop = Instant::now() + Duration::from_millis(3000);
+    let flusher = {
+        let url = redis.url();
+        std::thread::spawn(move || {
+            let mut con = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut flushes = 0u32;
+            while Instant::now() < stop {
+                let () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+                flushes += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            flushes
+        })
+    };
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let c = c.clone();
+        set.spawn(async move {
+            while Instant::now() < stop {
+                assert_eq!(c.execute::<U>(get()).await.unwrap().status(), 200);
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    let flushes = flusher.join().unwrap();
+    let mut at: Vec<Instant> = gw.state.api().iter().map(|r| r.at).collect();
+    at.sort();
+    let max = (0..at.len())
+        .map(|i| {
+            at[i..]
+                .iter()
+                .take_while(|u| **u - at[i] < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "forgetful Redis: {flushes} FLUSHALLs, {} calls, max {max} in a sliding 1 s window",
+        at.len()
+    );
+    assert!(at.len() >= 20, "{} calls", at.len());
+    assert!(max <= 11, "{max} calls within 1 s for a 10/s client");
+}

@@ -37,7 +37,7 @@ const MAX_STORE_WAIT: Duration = Duration::from_secs(24 * 3600);
 /// When the store stops answering, each process keeps, this long, the pace the fleet gave it
 /// (its share of the limit) before it goes on alone at its own limit: a short outage (a
 /// restart, a slow connection) does not let the fleet multiply the limit.
-pub const DEGRADED_SHARE_FOR: Duration = Duration::from_secs(1);
+pub(crate) const DEGRADED_SHARE_FOR: Duration = Duration::from_secs(1);
 
 /// A permit reserved longer ago than this is checked against the fleet's 429 pause before use
 /// (a pause set elsewhere after the reservation must hold it back).

@@ -9,8 +9,13 @@
 //! field by field, never by a hash).
 //!
 //! Across processes and machines, a [`SharedStore`] (Redis, feature `redis`) holds the same
-//! state; when it is down or slow, calls fall back to the process-local state (one warning),
-//! and use the store again when it answers.
+//! state. The process-local limiter applies in every case, after the fleet's permit, so a
+//! process never sends faster than its limit whatever the store does; each process holds at
+//! most one unused fleet permit, so the fleet stays within the limit plus one call per process
+//! in any window (also when the store restarts empty or answers late). When the store is down
+//! or slower than its timeout, calls fall back to the process-local state (one warning),
+//! keeping the pace the fleet gave them for one second, and use the store
+//! again when it answers.
 //!
 //! ```no_run
 //! # #[cfg(feature = "redis")]

@@ -223,15 +223,7 @@ impl Limiter {
             return Err(estimate.max(deadline) + interval);
         };
         drop(waiting);
-        let permit = match std::mem::take(&mut *held) {
-            Held::Ready(p) => Some(p),
-            Held::Pending(h) => h.await.ok().flatten(),
-            Held::None => None,
-        };
-        let permit = match permit {
-            Some(p) => Some(p),
-            None => self.reserve(fleet).await,
-        };
+        let permit = self.next_permit(fleet, &mut held).await;
         let share = match permit {
             None => gate
                 .share
@@ -249,24 +241,10 @@ impl Limiter {
         }
         if let Some(p) = permit {
             *gate.busy_until.lock().unwrap_or_else(|e| e.into_inner()) = p.slot;
-            if p.slot > deadline {
+            if let Err(at) = wait_for_permit(fleet, p, deadline).await {
                 // Kept for the next call: a reserved slot is not given back.
                 *held = Held::Ready(p);
-                return Err(p.slot);
-            }
-            let now = Instant::now();
-            if p.slot > now || now.duration_since(p.granted) > FRESH_PERMIT {
-                tokio::time::sleep_until(p.slot).await;
-                // A 429 elsewhere in the fleet may have paused the account meanwhile.
-                let pause = &fleet.key("pause");
-                let store = &fleet.handle.store;
-                let paused = fleet.run("paused_for", store.paused_for(pause)).await;
-                if let Some(paused) = paused.filter(|p| !p.is_zero()) {
-                    if let Err(at) = wait_until_or_deadline(paused, deadline).await {
-                        *held = Held::Ready(p);
-                        return Err(at);
-                    }
-                }
+                return Err(at);
             }
         }
         if let Err(at) = self.local.acquire(deadline).await {
@@ -290,17 +268,26 @@ impl Limiter {
         Ok(())
     }
 
+    /// The permit held for the next call (waiting for its reservation if in flight), or a new
+    /// one; `None` if the store failed or is marked down.
+    async fn next_permit(&self, fleet: &Fleet, held: &mut Held) -> Option<Permit> {
+        let permit = match std::mem::take(held) {
+            Held::Ready(p) => Some(p),
+            Held::Pending(h) => h.await.ok().flatten(),
+            Held::None => None,
+        };
+        match permit {
+            Some(p) => Some(p),
+            None => self.reservation().run(fleet).await,
+        }
+    }
+
     fn reservation(&self) -> Reservation {
         let (interval, tolerance) = self.gcra();
         Reservation {
             interval,
             tolerance,
         }
-    }
-
-    /// One fleet permit now (`None` if the store failed or is marked down).
-    async fn reserve(&self, fleet: &Fleet) -> Option<Permit> {
-        self.reservation().run(fleet).await
     }
 
     /// The fleet's answer without a limit (its 429 pause), or `None` if the store failed.
@@ -374,6 +361,28 @@ impl Reservation {
             slot: granted + wait.min(MAX_STORE_WAIT),
             granted,
         })
+    }
+}
+
+/// Waits for the permit's slot, then (if it waited, or was reserved a while ago) out any 429
+/// pause set elsewhere in the fleet meanwhile; `Err(when)` at once if that ends after
+/// `deadline`.
+async fn wait_for_permit(fleet: &Fleet, p: Permit, deadline: Instant) -> Result<(), Instant> {
+    if p.slot > deadline {
+        return Err(p.slot);
+    }
+    let now = Instant::now();
+    if p.slot <= now && now.duration_since(p.granted) <= FRESH_PERMIT {
+        return Ok(());
+    }
+    tokio::time::sleep_until(p.slot).await;
+    let pause = &fleet.key("pause");
+    let paused = fleet
+        .run("paused_for", fleet.handle.store.paused_for(pause))
+        .await;
+    match paused.filter(|p| !p.is_zero()) {
+        Some(paused) => wait_until_or_deadline(paused, deadline).await,
+        None => Ok(()),
     }
 }
 

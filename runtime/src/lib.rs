@@ -80,9 +80,13 @@ pub use crate::core::secret::Secret;
 #[cfg(feature = "test-util")]
 pub use crate::core::time::ManualClock;
 pub use crate::core::time::{Clock, SystemClock};
-pub use audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink, TracingAuditSink};
+pub use audit::{
+    AuditFailureCallback, AuditHealth, AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink,
+    TracingAuditSink,
+};
 pub use auth::{
-    ApiKeyLocation, ClientAuthMethod, FAILURE_HOLD, MAX_TOKEN_LIFETIME, TokenEndpointError,
+    ApiKeyLocation, ClientAuthMethod, DEFAULT_TOKEN_LIFETIME, FAILURE_HOLD, MAX_TOKEN_LIFETIME,
+    TokenEndpointError,
 };
 #[cfg(feature = "fleet")]
 pub use client::DEFAULT_STORE_TIMEOUT;

@@ -628,3 +628,43 @@ async fn in_flight_calls_finish_with_the_old_credentials() {
     );
     assert_eq!(auth[2], format!("Bearer {new}"));
 }
+
+/// `expires_in: 0`, or no `expires_in` at all: the token lives [`DEFAULT_TOKEN_LIFETIME`]
+/// (refreshed ahead by the usual margin), so ten sequential calls make one token request.
+#[tokio::test]
+async fn zero_or_absent_expires_in_uses_the_default_lifetime() {
+    assert_eq!(
+        gouvgen_runtime::DEFAULT_TOKEN_LIFETIME,
+        Duration::from_secs(300)
+    );
+    for (name, extra) in [
+        ("zero", r#","expires_in":0"#),
+        ("absent", ""),
+        ("negative", r#","expires_in":-5"#),
+    ] {
+        let tokens = Arc::new(AtomicUsize::new(0));
+        let (t, e) = (Arc::clone(&tokens), extra.to_owned());
+        let gw = raw_server(move |req, _| {
+            if req.starts_with("POST /token") {
+                t.fetch_add(1, Ordering::SeqCst);
+                token_ok(&e)
+            } else {
+                http(200, &[], b"{}")
+            }
+        })
+        .await;
+        let client = piste(
+            &gw.url,
+            &format!("{}/token", gw.url),
+            &format!("default-lifetime-{name}"),
+        );
+        for _ in 0..10 {
+            assert_eq!(call(&client).await.unwrap(), 200, "{name}");
+        }
+        assert_eq!(
+            tokens.load(Ordering::SeqCst),
+            1,
+            "expires_in {name}: ten calls, one token request"
+        );
+    }
+}

@@ -4,13 +4,14 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
 use gouvgen_runtime::presets;
 use gouvgen_runtime::{
-    ApiClient, CircuitBreaker, Error, ManualClock, Method, RateLimit, Request, RetryPolicy,
+    ApiClient, CallOptions, CircuitBreaker, Error, ManualClock, Method, RateLimit, Request,
+    RetryPolicy,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -136,27 +137,25 @@ async fn different_accounts_do_not_share() {
     let gw = gateway(always_ok).await;
     let a = ApiClient::builder(presets::custom(gw.url.clone()))
         .bearer("account-a")
-        .rate_limit(RateLimit::per_second(2))
+        .rate_limit(RateLimit::per_minute(1))
         .build()
         .unwrap();
     let b = ApiClient::builder(presets::custom(gw.url.clone()))
         .bearer("account-b")
-        .rate_limit(RateLimit::per_second(2))
+        .rate_limit(RateLimit::per_minute(1))
         .build()
         .unwrap();
     a.execute::<U>(get()).await.unwrap();
-    let t = Instant::now();
-    b.execute::<U>(get()).await.unwrap();
-    // Account b's first slot is free at once (a shared limiter would hold it 500 ms).
-    assert!(
-        t.elapsed() < Duration::from_millis(400),
-        "{:?}",
-        t.elapsed()
-    );
+    // Account b's first slot is free at once: a limiter shared with a would put it a minute
+    // away, past this call's 30 s budget, and refuse the call at once without sending it.
+    let b = b.with_options(CallOptions::new().timeout(Duration::from_secs(30)));
+    assert_eq!(b.execute::<U>(get()).await.unwrap().status(), 200);
+    assert_eq!(gw.state.api_count(), 2, "both accounts' calls were sent");
 }
 
 /// A server that accepts connections and, while `dark`, never answers; otherwise 200.
-async fn darkable_server(dark: Arc<AtomicBool>) -> String {
+/// Counts the requests it reads in `requests`.
+async fn darkable_server(dark: Arc<AtomicBool>, requests: Arc<AtomicUsize>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -165,6 +164,7 @@ async fn darkable_server(dark: Arc<AtomicBool>) -> String {
                 return;
             };
             let dark = Arc::clone(&dark);
+            let requests = Arc::clone(&requests);
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
                 loop {
@@ -175,6 +175,7 @@ async fn darkable_server(dark: Arc<AtomicBool>) -> String {
                             Ok(n) => got.extend_from_slice(&buf[..n]),
                         }
                     }
+                    requests.fetch_add(1, Ordering::SeqCst);
                     if dark.load(Ordering::SeqCst) {
                         // Hold the connection open, say nothing.
                         std::future::pending::<()>().await;
@@ -193,7 +194,8 @@ async fn darkable_server(dark: Arc<AtomicBool>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaker_opens_on_a_dark_host_and_the_probe_closes_it() {
     let dark = Arc::new(AtomicBool::new(true));
-    let url = darkable_server(Arc::clone(&dark)).await;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let url = darkable_server(Arc::clone(&dark), Arc::clone(&requests)).await;
     // The cooldown runs on an injected clock: the test moves it instead of sleeping.
     let clock = Arc::new(ManualClock::new());
     let client = ApiClient::builder(presets::custom(url))
@@ -209,15 +211,21 @@ async fn breaker_opens_on_a_dark_host_and_the_probe_closes_it() {
         assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
     }
     // Open: every call fails at once, without waiting for the 150 ms timeout.
+    let sent = requests.load(Ordering::SeqCst);
     for _ in 0..20 {
-        let t = Instant::now();
-        let e = client.execute::<U>(get()).await.unwrap_err();
-        let took = t.elapsed();
+        // Refused on the first poll: nothing awaited (no connection, no timer).
+        let e = now_or_never(client.execute::<U>(get()))
+            .expect("an open circuit refuses at once")
+            .unwrap_err();
         assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
         assert!(e.is_retryable());
         assert!(e.correlation_id().is_some());
-        assert!(took < Duration::from_millis(10), "refused in {took:?}");
     }
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        sent,
+        "nothing sent while open"
+    );
     // Back up; after the cooldown, one probe goes through and closes the circuit.
     dark.store(false, Ordering::SeqCst);
     clock.advance(Duration::from_secs(29));

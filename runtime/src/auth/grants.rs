@@ -160,8 +160,14 @@ impl Grant {
 /// Upper bound of a token lifetime (24 hours): a larger `expires_in` is cut to this.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
+/// Lifetime assumed for a token whose response has no usable `expires_in` (absent, zero,
+/// negative, or not a number): five minutes, refreshed ahead of its end by the usual margin
+/// (at most a fifth of it). Without it, `expires_in: 0` would make a token request per call.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+
 /// Reads `expires_in` (number or numeric string) as a lifetime in `[0, MAX_TOKEN_LIFETIME]`;
 /// a negative value means "already expired" (zero); anything else unusable gives `None`.
+/// [`parse_token`] replaces a zero lifetime by [`DEFAULT_TOKEN_LIFETIME`].
 pub(crate) fn parse_expires_in(v: &serde_json::Value) -> Option<Duration> {
     let secs = match v {
         serde_json::Value::Number(n) => n.as_f64()?,
@@ -175,7 +181,8 @@ pub(crate) fn parse_expires_in(v: &serde_json::Value) -> Option<Duration> {
 }
 
 /// Reads a 2xx token response: a JSON object with a non-empty string `access_token`, a
-/// `token_type` of Bearer (if present) and a clamped `expires_in`.
+/// `token_type` of Bearer (if present) and a clamped `expires_in` ([`DEFAULT_TOKEN_LIFETIME`]
+/// when absent, zero or unusable).
 pub(crate) fn parse_token(
     status: u16,
     bytes: &[u8],
@@ -206,11 +213,18 @@ pub(crate) fn parse_token(
             });
         }
     }
-    let expires_in = raw.expires_in.as_ref().and_then(parse_expires_in);
+    // Zero (or negative) says nothing usable about the lifetime: the documented default, not
+    // a token per call.
+    let expires_in = raw
+        .expires_in
+        .as_ref()
+        .and_then(parse_expires_in)
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_TOKEN_LIFETIME);
     Ok(TokenResponse {
         access_token: Secret::new(raw.access_token),
         refresh_token: raw.refresh_token.map(Secret::new),
-        expires_in,
+        expires_in: Some(expires_in),
     })
 }
 

@@ -19,5 +19,5 @@ pub mod token_cache;
 pub use credential::ApiKeyLocation;
 pub(crate) use credential::{ApiKey, Auth};
 pub use failure::{FAILURE_HOLD, TokenEndpointError};
-pub use grants::{ClientAuthMethod, MAX_TOKEN_LIFETIME};
+pub use grants::{ClientAuthMethod, DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
 pub(crate) use provider::{ProviderConfig, TokenProvider};

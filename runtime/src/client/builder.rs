@@ -466,6 +466,16 @@ impl ApiClientBuilder {
         self
     }
 
+    /// Refuses calls, before anything is sent, while one of the client's audit sinks reports
+    /// it is failing ([`AuditSink::health`], e.g. the audit file's disk is full): the call
+    /// fails with [`Error::AuditFailing`](crate::Error::AuditFailing). For teams whose
+    /// obligations require the trail. The refused call is offered to the sinks too; once a
+    /// record is written again, calls go.
+    pub fn audit_required(mut self, required: bool) -> Self {
+        self.shared.audit_required = required;
+        self
+    }
+
     /// Emits one INFO `tracing` event per call, target `gouvgen::audit`.
     pub fn audit_tracing(self) -> Self {
         self.audit_sink(Arc::new(TracingAuditSink))

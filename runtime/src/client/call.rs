@@ -61,6 +61,12 @@ impl ApiClient {
         span: &tracing::Span,
         hooks: &CallHooks<'_>,
     ) -> Result<RawResponse, Error> {
+        crate::audit::ensure_audit_writable(
+            self.inner.shared.audit_required,
+            &self.inner.shared.audit,
+            req.operation_id,
+            &correlation_id,
+        )?;
         if let Some(e) = &req.build_error {
             return Self::invalid(req, &correlation_id, e.clone());
         }

@@ -34,6 +34,7 @@ pub(crate) struct SharedSettings {
     pub(super) breaker: Option<CircuitBreaker>,
     pub(super) audit: Vec<Arc<dyn AuditSink>>,
     pub(super) audit_files: Vec<PathBuf>,
+    pub(super) audit_required: bool,
 }
 
 impl Default for SharedSettings {
@@ -45,6 +46,7 @@ impl Default for SharedSettings {
             breaker: Some(CircuitBreaker::default()),
             audit: Vec::new(),
             audit_files: Vec::new(),
+            audit_required: false,
         }
     }
 }
@@ -53,7 +55,9 @@ impl Default for SharedSettings {
 #[derive(Debug)]
 pub(crate) struct SharedParts {
     breaker: Option<Arc<HostBreaker>>,
-    audit: Vec<Arc<dyn AuditSink>>,
+    pub(crate) audit: Vec<Arc<dyn AuditSink>>,
+    /// Refuse calls while an audit sink is failing.
+    pub(crate) audit_required: bool,
     /// The account's view of the fleet store, if any (rotated credentials attach to it too).
     pub(crate) fleet: Option<Fleet>,
 }
@@ -98,6 +102,7 @@ impl SharedSettings {
             SharedParts {
                 breaker,
                 audit,
+                audit_required: self.audit_required,
                 fleet,
             },
         ))

@@ -323,6 +323,19 @@ pub enum Error<E = Undocumented> {
         /// What is wrong.
         message: String,
     },
+    /// The client requires its audit trail
+    /// ([`audit_required`](crate::ApiClientBuilder::audit_required)) and an audit sink is
+    /// failing (e.g. its disk is full): refused at once, nothing was sent.
+    AuditFailing {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+        /// Records the failing sink could not write so far.
+        dropped: u64,
+        /// The sink's last write error.
+        last_error: String,
+    },
 }
 
 impl<E> Error<E> {
@@ -350,7 +363,8 @@ impl<E> Error<E> {
             Error::Transport { correlation_id, .. }
             | Error::Timeout { correlation_id, .. }
             | Error::ResponseTooLarge { correlation_id, .. }
-            | Error::Unavailable { correlation_id, .. } => Some(correlation_id),
+            | Error::Unavailable { correlation_id, .. }
+            | Error::AuditFailing { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
@@ -431,7 +445,7 @@ impl<E> Error<E> {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => !self.may_have_been_processed(),
-            Error::RateLimited(_) | Error::Unavailable { .. } => true,
+            Error::RateLimited(_) | Error::Unavailable { .. } | Error::AuditFailing { .. } => true,
             Error::Gateway(g) | Error::Documented { error: g, .. } => {
                 matches!(g.status, 408 | 429 | 502 | 503 | 504)
             }
@@ -526,6 +540,17 @@ impl<E> Error<E> {
                 correlation_id,
                 host,
                 retry_in,
+            },
+            Error::AuditFailing {
+                operation_id,
+                correlation_id,
+                dropped,
+                last_error,
+            } => Error::AuditFailing {
+                operation_id,
+                correlation_id,
+                dropped,
+                last_error,
             },
         }
     }
@@ -697,6 +722,15 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 "{operation_id} not sent: {host} is unavailable (circuit open after consecutive failures; next probe in {:.1} s) [correlation ID {correlation_id}]",
                 retry_in.as_secs_f64()
             ),
+            Error::AuditFailing {
+                operation_id,
+                correlation_id,
+                dropped,
+                last_error,
+            } => write!(
+                f,
+                "{operation_id} not sent: the audit trail is required and an audit sink is failing ({dropped} records lost; last error: {last_error}) [correlation ID {correlation_id}]"
+            ),
         }
     }
 }
@@ -749,6 +783,18 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
                 .field("correlation_id", correlation_id)
                 .field("host", host)
                 .field("retry_in", retry_in)
+                .finish(),
+            Error::AuditFailing {
+                operation_id,
+                correlation_id,
+                dropped,
+                last_error,
+            } => f
+                .debug_struct("AuditFailing")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
+                .field("dropped", dropped)
+                .field("last_error", last_error)
                 .finish(),
         }
     }

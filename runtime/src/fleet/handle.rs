@@ -17,6 +17,8 @@ const RETRY_STORE_AFTER: Duration = Duration::from_millis(500);
 /// Whether the store answers, shared by every client using the same store.
 #[derive(Debug, Default)]
 pub(crate) struct Health {
+    /// The store's first connection is open ([`SharedStore::connect`]).
+    connected: AtomicBool,
     degraded: AtomicBool,
     /// While degraded: milliseconds since [`EPOCH`] before which the store is not tried.
     retry_at_ms: AtomicU64,
@@ -117,6 +119,21 @@ impl Fleet {
         let h = &self.handle.health;
         if !h.usable() {
             return None;
+        }
+        if !h.connected.load(Ordering::Acquire) {
+            let limit = super::store::FIRST_CONNECT_TIMEOUT;
+            match tokio::time::timeout(limit, self.handle.store.connect()).await {
+                Ok(Ok(())) => h.connected.store(true, Ordering::Release),
+                Ok(Err(e)) => {
+                    h.failed(what, &e);
+                    return None;
+                }
+                Err(_) => {
+                    let e = StoreError(format!("no connection within {limit:?}"));
+                    h.failed(what, &e);
+                    return None;
+                }
+            }
         }
         match tokio::time::timeout(self.handle.timeout, op).await {
             Ok(Ok(v)) => {

@@ -70,7 +70,7 @@ return 0
 pub struct RedisStore {
     client: redis::Client,
     shown: String,
-    conn: tokio::sync::OnceCell<ConnectionManager>,
+    conn: Arc<tokio::sync::OnceCell<ConnectionManager>>,
     reserve: Script,
     pause: Script,
     paused_for: Script,
@@ -104,7 +104,7 @@ impl RedisStore {
         Ok(RedisStore {
             client,
             shown,
-            conn: tokio::sync::OnceCell::new(),
+            conn: Arc::new(tokio::sync::OnceCell::new()),
             reserve: Script::new(RESERVE),
             pause: Script::new(PAUSE),
             paused_for: Script::new(PAUSED_FOR),
@@ -124,20 +124,37 @@ impl RedisStore {
     }
 
     async fn conn(&self) -> Result<ConnectionManager, StoreError> {
-        self.conn
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_millis(500)))
-                    .set_response_timeout(Some(Duration::from_millis(500)))
-                    .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(500));
-                ConnectionManager::new_with_config(self.client.clone(), config)
-                    .await
-                    .map_err(store_err)
-            })
-            .await
-            .cloned()
+        if let Some(c) = self.conn.get() {
+            return Ok(c.clone());
+        }
+        // The first connection is made by a task of its own, so that an operation given up
+        // at the store timeout does not abort a handshake that a slow store would finish.
+        let (cell, client) = (Arc::clone(&self.conn), self.client.clone());
+        let connect =
+            tokio::spawn(async move { cell.get_or_try_init(|| connect(client)).await.cloned() });
+        match connect.await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError("redis: connection task ended".into())),
+        }
     }
+}
+
+async fn connect(client: redis::Client) -> Result<ConnectionManager, StoreError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500));
+    let mut c = ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(store_err)?;
+    // Load the scripts in one round trip, so that their first use is one round trip too.
+    let mut load = redis::pipe();
+    for script in [RESERVE, PAUSE, PAUSED_FOR, UNLOCK] {
+        load.cmd("SCRIPT").arg("LOAD").arg(script).ignore();
+    }
+    let () = load.query_async(&mut c).await.map_err(store_err)?;
+    Ok(c)
 }
 
 fn micros(d: Duration) -> u64 {
@@ -244,6 +261,10 @@ impl SharedStore for RedisStore {
                 .map_err(store_err)?;
             Ok(r.is_some())
         })
+    }
+
+    fn connect(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.conn().await.map(|_| ()) })
     }
 
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {

@@ -57,4 +57,15 @@ pub trait SharedStore: Send + Sync + fmt::Debug {
 
     /// Releases the lock `key` if `owner` still holds it.
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Opens the store's first connection (the runtime waits for it at most
+    /// [`FIRST_CONNECT_TIMEOUT`](crate::shared::store::FIRST_CONNECT_TIMEOUT) before the
+    /// store timeout applies to operations): a handshake slower than one operation does not
+    /// send the fleet into degraded mode. Default: nothing to do.
+    fn connect(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
 }
+
+/// Longest wait for a store's first connection ([`SharedStore::connect`]).
+pub const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);

@@ -78,7 +78,8 @@ impl FleetResult {
              a warm token, loopback server, {} sequential calls per client, interleaved in a \
              random order every round. The shared limiter is set high enough (10⁶/s) never to \
              wait: only its bookkeeping is measured (on Redis: one Lua script round trip per \
-             call, to a local redis-server).\n\n",
+             call to a local redis-server, reserving the next call's permit in the background \
+             while this call is sent, and the process-local limiter always).\n\n",
             j["calls"]
         );
         let mut tab = Table::new(h(&[

@@ -11,8 +11,14 @@
 //!
 //! Breaker mode: gouvgen-fleet-worker breaker API_URL JWT REDIS_URL RUN_MS FAILURES COOLDOWN_MS
 //! calls an API Entreprise emulator every 20 ms for RUN_MS (200 ms timeout, no retry, circuit
-//! breaker shared through Redis) and prints each call's start (Unix ms), duration (µs) and
-//! outcome (0 ok, 1 Unavailable, 2 timeout, 3 other).
+//! breaker shared through Redis) and prints each call's start (Unix ms), duration (µs),
+//! outcome (0 ok, 1 Unavailable, 2 timeout, 3 other) and whether it completed on its first
+//! poll, without waiting for anything (1) or not (0).
+//!
+//! Limit mode: gouvgen-fleet-worker limit PISTE_URL REDIS_URL PER_SECOND RUN_MS TASKS
+//! calls a PISTE emulator from TASKS concurrent tasks for RUN_MS through one application
+//! limited to PER_SECOND calls a second, shared through Redis (default store timeout), and
+//! prints the calls made, ok and failed, and the store warnings count is on stderr.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +50,9 @@ async fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.get(1).map(String::as_str) == Some("breaker") {
         return breaker_mode(&a[2..]).await;
+    }
+    if a.get(1).map(String::as_str) == Some("limit") {
+        return limit_mode(&a[2..]).await;
     }
     assert!(
         a.len() == 7 || a.len() == 9,
@@ -242,7 +251,7 @@ async fn breaker_mode(a: &[String]) {
         .build()
         .unwrap();
     let stop = Instant::now() + Duration::from_millis(a[3].parse().unwrap());
-    let mut out: Vec<[u64; 3]> = Vec::new();
+    let mut out: Vec<[u64; 4]> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while Instant::now() < stop {
@@ -255,15 +264,82 @@ async fn breaker_mode(a: &[String]) {
             "/v3/insee/sirene/unites_legales/130025265".into(),
         )
         .traceability();
-        let kind = match client.execute::<U>(req).await {
+        let mut call = std::pin::pin!(client.execute::<U>(req));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let (result, at_once) = match call.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => (r, 1),
+            std::task::Poll::Pending => (call.await, 0),
+        };
+        let kind = match result {
             Ok(r) if r.status() < 400 => 0,
             Err(Error::Unavailable { .. }) => 1,
             Err(Error::Timeout { .. }) => 2,
             _ => 3,
         };
-        out.push([at, began.elapsed().as_micros() as u64, kind]);
+        out.push([at, began.elapsed().as_micros() as u64, kind, at_once]);
     }
     println!("{}", serde_json::json!({ "calls": out }));
+}
+
+async fn limit_mode(a: &[String]) {
+    assert_eq!(
+        a.len(),
+        5,
+        "usage: limit PISTE_URL REDIS_URL PER_SECOND RUN_MS TASKS"
+    );
+    let url = &a[0];
+    let client = ApiClient::builder(presets::piste(
+        PisteAccess::Internet,
+        Environment::Production,
+    ))
+    .api_root(url.clone())
+    .token_url(format!("{url}/api/oauth/token"))
+    .client_credentials("client-id", "client-secret")
+    .api_key("cle-applicative")
+    .rate_limit(RateLimit::per_second(a[2].parse().unwrap()))
+    .redis(&a[1])
+    .build()
+    .unwrap();
+    let stop = Instant::now() + Duration::from_millis(a[3].parse().unwrap());
+    let counts = Arc::new(Counts::default());
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..a[4].parse::<usize>().unwrap() {
+        let (client, counts) = (client.clone(), Arc::clone(&counts));
+        set.spawn(async move {
+            while Instant::now() < stop {
+                let r = client
+                    .execute::<U>(Request::new(
+                        Method::GET,
+                        "listCodes",
+                        "/dila/legifrance/lf-engine-app/list/codes".into(),
+                    ))
+                    .await;
+                counts.calls.fetch_add(1, Ordering::Relaxed);
+                match r {
+                    Ok(r) if r.status() < 400 => counts.ok.fetch_add(1, Ordering::Relaxed),
+                    Ok(r) => {
+                        eprintln!("worker: HTTP {}", r.status());
+                        counts.errors.fetch_add(1, Ordering::Relaxed)
+                    }
+                    Err(e) => {
+                        eprintln!("worker: {e}");
+                        counts.errors.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "calls": counts.calls.load(Ordering::Relaxed),
+            "ok": counts.ok.load(Ordering::Relaxed),
+            "errors": counts.errors.load(Ordering::Relaxed),
+        })
+    );
 }
 
 /// A declaration id as the Douane document declares it (`format: uuid`, which the emulator

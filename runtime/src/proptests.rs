@@ -83,10 +83,9 @@ proptest! {
             prop_assert!(!t.access_token.expose().trim().is_empty());
             prop_assert!(t.expires_in.is_none_or(|d| d <= MAX_TOKEN_LIFETIME));
         }
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
-            if let Some(e) = v.get("expires_in") {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+            && let Some(e) = v.get("expires_in") {
                 prop_assert!(parse_expires_in(e).is_none_or(|d| d <= MAX_TOKEN_LIFETIME && d >= Duration::ZERO));
             }
-        }
     }
 }

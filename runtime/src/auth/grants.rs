@@ -201,17 +201,17 @@ pub(crate) fn parse_token(
             reason: "the token response has an empty `access_token`".into(),
         });
     }
-    if let Some(tt) = raw.token_type.as_deref() {
-        if !tt.eq_ignore_ascii_case("bearer") {
-            return Err(AuthFailure::Undecodable {
-                status,
-                token_url: url.to_owned(),
-                reason: format!(
-                    "token_type `{}` is not supported: the runtime only sends Bearer tokens (RFC 6749 §7.1, RFC 6750); check the token URL and grant",
-                    tt.chars().take(32).collect::<String>()
-                ),
-            });
-        }
+    if let Some(tt) = raw.token_type.as_deref()
+        && !tt.eq_ignore_ascii_case("bearer")
+    {
+        return Err(AuthFailure::Undecodable {
+            status,
+            token_url: url.to_owned(),
+            reason: format!(
+                "token_type `{}` is not supported: the runtime only sends Bearer tokens (RFC 6749 §7.1, RFC 6750); check the token URL and grant",
+                tt.chars().take(32).collect::<String>()
+            ),
+        });
     }
     // Zero (or negative) says nothing usable about the lifetime: the documented default, not
     // a token per call.

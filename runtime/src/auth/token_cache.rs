@@ -164,10 +164,10 @@ impl TokenCache {
     /// refresh token. A newer token is left alone, so concurrent 401s cause one refresh.
     pub fn invalidate(&self, generation: u64) {
         let mut st = self.state.lock_unpoisoned();
-        if let Some(t) = st.token.as_mut() {
-            if t.generation == generation {
-                t.invalidated = true;
-            }
+        if let Some(t) = st.token.as_mut()
+            && t.generation == generation
+        {
+            t.invalidated = true;
         }
     }
 

@@ -73,10 +73,10 @@ impl fmt::Display for GatewayError {
             " [operation {}, correlation ID {}",
             self.operation_id, self.correlation_id
         )?;
-        if let Some(g) = &self.gateway_correlation_id {
-            if g != &self.correlation_id {
-                write!(f, ", gateway ID {g}")?;
-            }
+        if let Some(g) = &self.gateway_correlation_id
+            && g != &self.correlation_id
+        {
+            write!(f, ", gateway ID {g}")?;
         }
         f.write_str("]")?;
         if let Some(r) = self.retry_after {
@@ -472,87 +472,26 @@ impl<E> Error<E> {
 
     /// Converts the documented body type (other variants are carried over).
     pub fn map_documented<F>(self, f: impl FnOnce(Box<GatewayError>, E) -> Error<F>) -> Error<F> {
-        match self {
-            Error::Documented { body, error } => f(error, body),
-            Error::Transport {
-                operation_id,
-                correlation_id,
-                connect,
-                delivery,
-                source,
-            } => Error::Transport {
-                operation_id,
-                correlation_id,
-                connect,
-                delivery,
-                source,
-            },
-            Error::Timeout {
-                operation_id,
-                correlation_id,
-                after,
-                delivery,
-            } => Error::Timeout {
-                operation_id,
-                correlation_id,
-                after,
-                delivery,
-            },
-            Error::ResponseTooLarge {
-                operation_id,
-                correlation_id,
-                limit,
-                token_endpoint,
-            } => Error::ResponseTooLarge {
-                operation_id,
-                correlation_id,
-                limit,
-                token_endpoint,
-            },
-            Error::TokenRefused(t) => Error::TokenRefused(t),
-            Error::RateLimited(g) => Error::RateLimited(g),
-            Error::Gateway(g) => Error::Gateway(g),
-            Error::UndecodableBody(d) => Error::UndecodableBody(d),
-            Error::CredentialExpired {
-                message,
-                correlation_id,
-            } => Error::CredentialExpired {
-                message,
-                correlation_id,
-            },
-            Error::InvalidRequest {
-                message,
-                operation_id,
-                correlation_id,
-            } => Error::InvalidRequest {
-                message,
-                operation_id,
-                correlation_id,
-            },
-            Error::InvalidConfig { message } => Error::InvalidConfig { message },
-            Error::Unavailable {
-                operation_id,
-                correlation_id,
-                host,
-                retry_in,
-            } => Error::Unavailable {
-                operation_id,
-                correlation_id,
-                host,
-                retry_in,
-            },
-            Error::AuditFailing {
-                operation_id,
-                correlation_id,
-                dropped,
-                last_error,
-            } => Error::AuditFailing {
-                operation_id,
-                correlation_id,
-                dropped,
-                last_error,
-            },
+        // Every variant but `Documented` moves over field by field: none holds an `E`.
+        macro_rules! carry_over {
+            ($value:expr; $($variant:ident { $($field:ident),* }),*; $($tuple:ident),*) => {
+                match $value {
+                    Error::Documented { body, error } => f(error, body),
+                    $(Error::$variant { $($field),* } => Error::$variant { $($field),* },)*
+                    $(Error::$tuple(inner) => Error::$tuple(inner),)*
+                }
+            };
         }
+        carry_over!(self;
+            Transport { operation_id, correlation_id, connect, delivery, source },
+            Timeout { operation_id, correlation_id, after, delivery },
+            ResponseTooLarge { operation_id, correlation_id, limit, token_endpoint },
+            CredentialExpired { message, correlation_id },
+            InvalidRequest { message, operation_id, correlation_id },
+            InvalidConfig { message },
+            Unavailable { operation_id, correlation_id, host, retry_in },
+            AuditFailing { operation_id, correlation_id, dropped, last_error };
+            TokenRefused, RateLimited, Gateway, UndecodableBody)
     }
 
     /// Re-types an error that carries no documented body (used when the body type changes).

@@ -281,15 +281,15 @@ impl Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if let Some(b) = self.breaker.take() {
-            if self.probe {
-                let mut st = b.lock();
-                if matches!(*st, State::HalfOpen) {
-                    *st = State::Open { until: b.now() };
-                }
-                if let Some(f) = b.fleet.get() {
-                    f.abandoned(self.lease.take());
-                }
+        if let Some(b) = self.breaker.take()
+            && self.probe
+        {
+            let mut st = b.lock();
+            if matches!(*st, State::HalfOpen) {
+                *st = State::Open { until: b.now() };
+            }
+            if let Some(f) = b.fleet.get() {
+                f.abandoned(self.lease.take());
             }
         }
     }

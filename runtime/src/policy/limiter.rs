@@ -19,10 +19,10 @@
 //! process, also when the store restarts empty (it forgets at most one reserved permit per
 //! process) or answers slowly (a slot is waited for after the answer arrives).
 
+use crate::core::registry::WeakRegistry;
 use crate::core::sync::LockExt;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -114,29 +114,25 @@ impl Share {
     }
 }
 
-type GateRegistry = HashMap<(usize, usize), Weak<Gate>>;
-
-static GATES: LazyLock<Mutex<GateRegistry>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// One gate per (process-local limiter, store), shared by every client of the account.
+static GATES: LazyLock<WeakRegistry<(usize, usize), Gate>> = LazyLock::new(WeakRegistry::default);
 
 fn gate_of(local: &Arc<RateLimiter>, fleet: &Fleet) -> Arc<Gate> {
     let key = (
         Arc::as_ptr(local) as usize,
         Arc::as_ptr(&fleet.handle.store) as *const () as usize,
     );
-    let mut reg = GATES.lock_unpoisoned();
-    reg.retain(|_, w| w.strong_count() > 0);
-    if let Some(g) = reg.get(&key).and_then(Weak::upgrade) {
-        return g;
-    }
-    let g = Arc::new(Gate {
-        _local: Arc::clone(local),
-        held: tokio::sync::Mutex::new(Held::None),
-        waiting: AtomicU32::new(0),
-        busy_until: Mutex::new(Instant::now()),
-        share: Mutex::new(Share::default()),
-    });
-    reg.insert(key, Arc::downgrade(&g));
-    g
+    GATES.get_or_insert(
+        key,
+        |_| true,
+        |_| Gate {
+            _local: Arc::clone(local),
+            held: tokio::sync::Mutex::new(Held::None),
+            waiting: AtomicU32::new(0),
+            busy_until: Mutex::new(Instant::now()),
+            share: Mutex::new(Share::default()),
+        },
+    )
 }
 
 /// Counts a caller waiting for the gate while it lives.
@@ -226,10 +222,7 @@ impl Limiter {
         drop(waiting);
         let permit = self.next_permit(fleet, &mut held).await;
         let share = match permit {
-            None => gate
-                .share
-                .lock_unpoisoned()
-                .degraded_slot(),
+            None => gate.share.lock_unpoisoned().degraded_slot(),
             Some(_) => None,
         };
         if let Some(slot) = share {

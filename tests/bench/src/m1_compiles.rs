@@ -45,12 +45,11 @@ pub fn package_name(crate_dir: &Path) -> Option<String> {
         let l = line.trim();
         if l.starts_with('[') {
             in_package = l == "[package]";
-        } else if in_package {
-            if let Some(v) = l.strip_prefix("name") {
-                if let Some(v) = v.trim_start().strip_prefix('=') {
-                    return Some(v.trim().trim_matches('"').to_string());
-                }
-            }
+        } else if in_package
+            && let Some(v) = l.strip_prefix("name")
+            && let Some(v) = v.trim_start().strip_prefix('=')
+        {
+            return Some(v.trim().trim_matches('"').to_string());
         }
     }
     None

@@ -137,27 +137,27 @@ pub fn targets(g: &Generation, docs: &[Doc]) -> (Vec<String>, Vec<String>) {
         let Some(o) = g.get(Tool::Ours, i).filter(|r| r.ok()) else {
             continue;
         };
-        if let Some(p) = g.get(Tool::Progenitor, i).filter(|r| r.ok()) {
-            if o.median().as_secs_f64() > 0.5 * p.median().as_secs_f64() {
-                vs_prog.push(format!(
-                    "{} ({} vs {}, {})",
-                    doc.label,
-                    dur(o.median()),
-                    dur(p.median()),
-                    ratio_d(o.median(), p.median())
-                ));
-            }
+        if let Some(p) = g.get(Tool::Progenitor, i).filter(|r| r.ok())
+            && o.median().as_secs_f64() > 0.5 * p.median().as_secs_f64()
+        {
+            vs_prog.push(format!(
+                "{} ({} vs {}, {})",
+                doc.label,
+                dur(o.median()),
+                dur(p.median()),
+                ratio_d(o.median(), p.median())
+            ));
         }
-        if let Some(f) = g.floor.get(&i).map(|v| median(v)) {
-            if o.median().as_secs_f64() > 5.0 * f.as_secs_f64() {
-                vs_floor.push(format!(
-                    "{} ({} vs floor {}, {})",
-                    doc.label,
-                    dur(o.median()),
-                    dur(f),
-                    ratio_d(o.median(), f)
-                ));
-            }
+        if let Some(f) = g.floor.get(&i).map(|v| median(v))
+            && o.median().as_secs_f64() > 5.0 * f.as_secs_f64()
+        {
+            vs_floor.push(format!(
+                "{} ({} vs floor {}, {})",
+                doc.label,
+                dur(o.median()),
+                dur(f),
+                ratio_d(o.median(), f)
+            ));
         }
     }
     (vs_prog, vs_floor)

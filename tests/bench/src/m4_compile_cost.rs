@@ -53,10 +53,10 @@ fn touch(dir: &Path) {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                if let Ok(f) = std::fs::File::options().write(true).open(&p) {
-                    let _ = f.set_modified(SystemTime::now());
-                }
+            } else if p.extension().is_some_and(|x| x == "rs")
+                && let Ok(f) = std::fs::File::options().write(true).open(&p)
+            {
+                let _ = f.set_modified(SystemTime::now());
             }
         }
     }

@@ -172,31 +172,31 @@ fn run(ctx: Ctx) -> ExitCode {
         m2_gen_time::run(&ctx, &docs, &tools_used, reps)
     });
 
-    if o.wants("memory") {
-        if let Some(largest) = docs.iter().max_by_key(|d| d.bytes) {
-            let m = m7_memory::run(&ctx, largest, &tools_used);
-            let mut text = m.section();
-            // A peer that fails on the largest document gets a ratio on the largest one that
-            // every tool generates.
-            if m.rows.iter().any(|r| r.1.is_err()) {
-                let all_ok = |i: usize| {
-                    generation.as_ref().is_some_and(|g| {
-                        tools_used
-                            .iter()
-                            .all(|&t| g.get(t, i).is_some_and(|r| r.ok()))
-                    })
-                };
-                if let Some(i) = (0..docs.len())
-                    .filter(|&i| all_ok(i))
-                    .max_by_key(|&i| docs[i].bytes)
-                {
-                    let m = m7_memory::run(&ctx, &docs[i], &tools_used);
-                    text.push_str("\n\n");
-                    text.push_str(&m.section());
-                }
+    if o.wants("memory")
+        && let Some(largest) = docs.iter().max_by_key(|d| d.bytes)
+    {
+        let m = m7_memory::run(&ctx, largest, &tools_used);
+        let mut text = m.section();
+        // A peer that fails on the largest document gets a ratio on the largest one that
+        // every tool generates.
+        if m.rows.iter().any(|r| r.1.is_err()) {
+            let all_ok = |i: usize| {
+                generation.as_ref().is_some_and(|g| {
+                    tools_used
+                        .iter()
+                        .all(|&t| g.get(t, i).is_some_and(|r| r.ok()))
+                })
+            };
+            if let Some(i) = (0..docs.len())
+                .filter(|&i| all_ok(i))
+                .max_by_key(|&i| docs[i].bytes)
+            {
+                let m = m7_memory::run(&ctx, &docs[i], &tools_used);
+                text.push_str("\n\n");
+                text.push_str(&m.section());
             }
-            sections.push((7, text));
         }
+        sections.push((7, text));
     }
 
     if o.wants("runtime") || o.wants("tokens") || o.wants("fleet") {

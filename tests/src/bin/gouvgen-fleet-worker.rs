@@ -111,7 +111,7 @@ async fn main() {
             let mut i = 0u64;
             while Instant::now() < stop {
                 i += 1;
-                let (client, req) = if (i + t as u64) % 2 == 0 {
+                let (client, req) = if (i + t as u64).is_multiple_of(2) {
                     let r = Request::new(
                         Method::GET,
                         "listCodes",

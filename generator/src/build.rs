@@ -26,6 +26,7 @@ pub struct Config {
     operation_renames: Vec<(String, String)>,
     allowed_ref_dirs: Vec<PathBuf>,
     strict: bool,
+    features_per_tag: bool,
 }
 
 impl Config {
@@ -38,6 +39,7 @@ impl Config {
             operation_renames: Vec::new(),
             allowed_ref_dirs: Vec::new(),
             strict: false,
+            features_per_tag: false,
         }
     }
 
@@ -70,6 +72,15 @@ impl Config {
     /// `cargo:warning` lines and the build goes on).
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
+        self
+    }
+
+    /// Compiles each tag's operations, and the types only they reach, under
+    /// `#[cfg(feature = "<tag>")]` (the tag in kebab case: `Unités légales` →
+    /// `unites-legales`). The including crate declares those features in its `Cargo.toml`;
+    /// the build script prints their names as `cargo:warning` lines when none is on.
+    pub fn features_per_tag(mut self, on: bool) -> Self {
+        self.features_per_tag = on;
         self
     }
 
@@ -106,7 +117,10 @@ impl Config {
             println!("cargo:warning={}", w.to_string().replace('\n', " "));
         }
         self.apply_renames(&mut spec.api)?;
-        let source = crate::emit::module_source(&spec.api)?;
+        let source = crate::emit::module_source_with(&spec.api, self.features_per_tag)?;
+        if self.features_per_tag {
+            announce_features(&spec.api);
+        }
         let name = self.out_file.clone().unwrap_or_else(|| {
             format!(
                 "{}.rs",
@@ -201,5 +215,23 @@ fn unknown(what: &str, name: &str) -> Error {
     Error::Config {
         message: format!("no {what} named `{name}` in the document"),
         hint: format!("check the {what} name (schema name, operationId or generated name)"),
+    }
+}
+
+/// When the crate turned none of the tag features on, says which ones it can declare: the
+/// module would compile, but with no operation in it.
+fn announce_features(api: &crate::model::Api) {
+    let features = crate::surface::Features::per_tag(api);
+    let names: Vec<&String> = features.tags.keys().collect();
+    let on = names.iter().any(|n| {
+        let var = format!("CARGO_FEATURE_{}", n.to_uppercase().replace('-', "_"));
+        std::env::var_os(var).is_some()
+    });
+    if !on && !names.is_empty() {
+        let list: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        println!(
+            "cargo:warning=gouvgen: no tag feature is on, so no operation compiles; declare and turn on some of: {}",
+            list.join(", ")
+        );
     }
 }

@@ -8,6 +8,8 @@
 //! traceability, routes) are reported too, at [`Level::Document`]: they break no build, but a
 //! wire-level break is still released as a breaking version.
 
+mod features;
+
 use std::fmt;
 
 use serde::Serialize;
@@ -79,6 +81,12 @@ pub enum ChangeKind {
     TraceabilityChanged,
     /// HTTP method or path changed (document level).
     RouteChanged,
+    /// A Cargo feature (a tag, with features per tag) disappeared.
+    FeatureRemoved,
+    /// A Cargo feature appeared.
+    FeatureAdded,
+    /// The features a method or type compiles under changed.
+    FeatureGateChanged,
 }
 
 /// Whether the compiler sees a change.
@@ -206,7 +214,15 @@ impl Report {
 
 /// Compares two models through their Rust surfaces, plus what only the documents show.
 pub fn compare(old: &Api, new: &Api) -> Report {
-    compare_surfaces(old, &surface::build(old), new, &surface::build(new))
+    compare_with(old, new, false)
+}
+
+/// [`compare`] for crates generated with (or without) Cargo features per tag, so a tag that
+/// disappears or an operation that changes tags is seen as the Cargo SemVer rules see it.
+pub fn compare_with(old: &Api, new: &Api, features_per_tag: bool) -> Report {
+    let os = surface::build_with(old, features_per_tag);
+    let ns = surface::build_with(new, features_per_tag);
+    compare_surfaces(old, &os, new, &ns)
 }
 
 /// Compares two surfaces (and their models, for document-level facts).
@@ -216,6 +232,7 @@ pub fn compare_surfaces(old: &Api, os: &Surface, new: &Api, ns: &Surface) -> Rep
     };
     d.types(&os.types, &ns.types);
     d.methods(old, os, new, ns);
+    d.features(os, ns);
     d.security(old, new);
     let mut changes = d.changes;
     changes.sort_by(|a, b| {
@@ -258,6 +275,10 @@ mod rule {
     pub const ENUM_VARIANT_NON_EXHAUSTIVE: &str = "enum-variant-new-non-exhaustive";
     /// Major: removing a trait implementation (`Default`).
     pub const TRAIT_IMPL_REMOVE: &str = "trait-impl-remove";
+    /// Major: removing a Cargo feature.
+    pub const CARGO_FEATURE_REMOVE: &str = "cargo-feature-remove";
+    /// Minor: adding a Cargo feature.
+    pub const CARGO_FEATURE_ADD: &str = "cargo-feature-add";
     /// Not seen by the compiler.
     pub const DOCUMENT: &str = "document";
 }

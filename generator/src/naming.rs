@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 use unicode_normalization::UnicodeNormalization;
 
 const KEYWORDS: &[&str] = &[
@@ -54,6 +54,11 @@ fn finish(mut ident: String, fallback: &str, digit_prefix: &str) -> String {
 /// `snake_case` name for fields, parameters, methods and modules.
 pub fn snake(raw: &str) -> String {
     finish(words(raw).to_snake_case(), "value", "n")
+}
+
+/// `kebab-case` words (no keyword or digit rule: for Cargo feature names), possibly empty.
+pub fn kebab(raw: &str) -> String {
+    words(raw).to_kebab_case()
 }
 
 /// `UpperCamelCase` name for types and variants.

@@ -269,3 +269,50 @@ fn api_particulier_2021_to_v2() {
             .any(|c| c.kind == ChangeKind::AuthChanged && c.detail.contains("bearer"))
     );
 }
+
+/// With features per tag, a tag that disappears and an operation that needs a new feature
+/// break callers; a new tag, or an operation reachable through one more feature, does not.
+#[test]
+fn features_per_tag_changes_follow_the_cargo_rules() {
+    let old = fixture("features/tags.yaml");
+    let text = std::fs::read_to_string(&old).unwrap();
+    let changed = text
+        .replace("tags: [Unités légales]", "tags: [Entreprises]")
+        .replace("tags: [Documents]", "tags: [Documents, Archives]")
+        .replace(
+            "      operationId: ping\n",
+            "      operationId: ping\n      tags: [Santé]\n",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("tags.yaml");
+    std::fs::write(&new, changed).unwrap();
+    let (old, new) = (
+        gouvgen::read_spec(&old).unwrap(),
+        gouvgen::read_spec(&new).unwrap(),
+    );
+    let report = gouvgen::diff::compare_with(&old.api, &new.api, true);
+    let find = |kind: ChangeKind, location: &str| {
+        report
+            .changes
+            .iter()
+            .find(|c| c.kind == kind && c.location == location)
+            .unwrap_or_else(|| panic!("no {kind:?} at {location}:\n{}", report.to_text()))
+    };
+    let removed = find(ChangeKind::FeatureRemoved, "feature `unites-legales`");
+    assert!(removed.breaking && removed.category == "cargo-feature-remove");
+    assert!(!find(ChangeKind::FeatureAdded, "feature `archives`").breaking);
+    assert!(find(ChangeKind::FeatureGateChanged, "unites_legales").breaking);
+    assert!(find(ChangeKind::FeatureGateChanged, "ping").breaking);
+    assert!(!find(ChangeKind::FeatureGateChanged, "documents").breaking);
+    assert_eq!(report.bump, Bump::Major);
+    // Without features per tag, tags are invisible to Rust callers.
+    let plain = compare(&old.api, &new.api);
+    assert!(
+        plain.changes.iter().all(|c| !matches!(
+            c.kind,
+            ChangeKind::FeatureRemoved | ChangeKind::FeatureAdded | ChangeKind::FeatureGateChanged
+        )),
+        "{}",
+        plain.to_text()
+    );
+}

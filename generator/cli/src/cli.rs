@@ -55,6 +55,14 @@ enum Command {
         /// (no outside program).
         #[arg(long, value_enum, default_value_t = Layout::Rustfmt)]
         formatter: Layout,
+        /// One Cargo feature per tag of the document: callers compile only the operations of
+        /// the tags they turn on (and the types those reach).
+        #[arg(long)]
+        features_per_tag: bool,
+        /// With --features-per-tag: the features (or tags) on by default, comma-separated
+        /// (default: all).
+        #[arg(long, value_delimiter = ',', requires = "features_per_tag")]
+        default_features: Option<Vec<String>>,
         #[command(flatten)]
         refs: RefAccess,
     },
@@ -105,6 +113,10 @@ enum Command {
         /// Exit with status 2 when a change is breaking.
         #[arg(long)]
         fail_on_breaking: bool,
+        /// The crates have one Cargo feature per tag (`generate --features-per-tag`): a tag
+        /// removed, or an operation moved to another tag, breaks callers.
+        #[arg(long)]
+        features_per_tag: bool,
         #[command(flatten)]
         refs: RefAccess,
     },
@@ -164,6 +176,8 @@ pub fn main() -> ExitCode {
             runtime_version,
             force,
             formatter,
+            features_per_tag,
+            default_features,
             refs,
         } => {
             let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
@@ -173,6 +187,8 @@ pub fn main() -> ExitCode {
                 Layout::Prettyplease => gouvgen::emit::Formatter::Prettyplease,
             };
             settings.version = crate_version;
+            settings.features_per_tag = features_per_tag;
+            settings.default_features = default_features;
             let runtime_version_req = runtime_version
                 .clone()
                 .unwrap_or_else(|| gouvgen::emit::RUNTIME_VERSION.to_string());
@@ -228,9 +244,10 @@ pub fn main() -> ExitCode {
             new,
             format,
             fail_on_breaking,
+            features_per_tag,
             refs,
         } => {
-            return match diff(&old, &new, format, &refs.options()) {
+            return match diff(&old, &new, format, features_per_tag, &refs.options()) {
                 Ok(breaking) if breaking > 0 && fail_on_breaking => ExitCode::from(2),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -288,11 +305,12 @@ fn diff(
     old: &std::path::Path,
     new: &std::path::Path,
     format: Format,
+    features_per_tag: bool,
     options: &LoadOptions,
 ) -> gouvgen::Result<usize> {
     let old = gouvgen::read_spec_with(old, options)?;
     let new = gouvgen::read_spec_with(new, options)?;
-    let report = gouvgen::diff::compare(&old.api, &new.api);
+    let report = gouvgen::diff::compare_with(&old.api, &new.api, features_per_tag);
     match format {
         Format::Text => print!("{}", report.to_text()),
         Format::Json => println!(

@@ -84,6 +84,11 @@ pub struct ClientEntry {
     /// relative to the manifest's folder (the command line's `--allow-refs-outside`).
     #[serde(default)]
     pub allow_refs_outside: Vec<PathBuf>,
+    /// One Cargo feature per tag of the document (the command line's `--features-per-tag`).
+    #[serde(default)]
+    pub features_per_tag: bool,
+    /// With `features_per_tag`: the features (or tags) on by default (default: all).
+    pub default_features: Option<Vec<String>>,
 }
 
 impl ClientEntry {

@@ -137,6 +137,8 @@ fn settings_for(
         version: runtime_version.to_string(),
     };
     s.example_tests = true;
+    s.features_per_tag = entry.features_per_tag;
+    s.default_features = entry.default_features.clone();
     s.usage_doc = Some(crate::usage::usage_doc(entry, api));
     s
 }
@@ -166,7 +168,7 @@ fn sync_one(
             std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e, "check permissions"))?;
         if old != new {
             let old_spec = read_previous(&previous_spec, &spec.inputs, &options)?;
-            let report = diff::compare(&old_spec.api, &spec.api);
+            let report = diff::compare_with(&old_spec.api, &spec.api, entry.features_per_tag);
             bump = if report.bump == Bump::None {
                 Bump::Patch
             } else {

@@ -7,6 +7,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs::{code, doc_lines, lines_to_attrs};
+use super::gates::{cfg, gated};
 use super::rust_types::{Scope, is_param_value, type_tokens};
 use super::types::parse_type;
 use crate::model::{
@@ -20,21 +21,29 @@ pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
     let title_doc = format!(" Client of {} (version {}).", api.title, api.version);
     let mut methods = Vec::new();
     let mut support = Vec::new();
-    for (op, m) in api.operations.iter().zip(&surface.methods) {
-        methods.push(method(op, m));
-        support.push(builder(op, m, &api.types));
-        support.push(error_enum(m));
-        support.extend(success_enum(m));
+    let gates = &surface.features.methods;
+    for ((op, m), gate) in api.operations.iter().zip(&surface.methods).zip(gates) {
+        let (cfg, item) = (cfg(gate), method(op, m));
+        methods.push(quote!(#cfg #item));
+        let mut items = vec![builder(op, m, &api.types), error_enum(m)];
+        items.extend(success_enum(m));
         if let (Some(item), Some(body)) = (&m.multipart, &op.body)
             && let BodyKind::Multipart(fields) = &body.kind
         {
-            support.push(multipart_struct(m, item, fields, &api.types));
+            items.push(multipart_struct(m, item, fields, &api.types));
         }
+        support.push(gated(quote!(#(#items)*), gate));
     }
-    // Only request builders use it: a document without operations has none.
+    // Only request builders use it: a document without operations has none, and a crate
+    // built without any of its tag features none that compile.
+    let unused = surface
+        .features
+        .enabled()
+        .then(|| quote!(#[allow(dead_code)]));
     let sending = (!methods.is_empty()).then(|| {
         quote! {
             /// What awaiting a request builder returns.
+            #unused
             type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
         }
     });

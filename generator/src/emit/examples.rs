@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::rust_types::{Scope, type_tokens};
 use crate::model::{Api, ResponseKind, TypeKind, TypeRef};
+use crate::surface::Features;
 
 /// One example to decode.
 #[derive(Debug, Clone)]
@@ -78,8 +79,14 @@ pub fn example_test_file(
     api: &Api,
     crate_ident: &str,
     skip: &std::collections::BTreeSet<String>,
+    features: &Features,
 ) -> TokenStream {
     let krate = format_ident!("{crate_ident}");
+    // Examples reach types of every tag: decoded when every tag's feature is on.
+    let names = features.tags.keys();
+    let every_feature = features
+        .enabled()
+        .then(|| quote!(#![cfg(all(#(feature = #names),*))]));
     let (checks, skipped): (Vec<ExampleCheck>, Vec<ExampleCheck>) = example_checks(api)
         .into_iter()
         .partition(|c| !skip.contains(&c.pointer));
@@ -95,6 +102,7 @@ pub fn example_test_file(
     let count = checks.len();
     quote! {
         //! The document's examples decode into the generated types.
+        #every_feature
         #[allow(unused_imports)]
         use #krate::runtime as rt;
         #[allow(unused_imports)]

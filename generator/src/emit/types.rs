@@ -7,25 +7,31 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use super::docs::{code, doc_lines, lines_to_attrs};
+use super::gates::gated;
 use crate::model::{Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
 use crate::naming::snake;
-use crate::surface::{EnumItem, StructItem, TypeItem, TypeItemKind, UnionItem};
+use crate::surface::{EnumItem, Gate, StructItem, TypeItem, TypeItemKind, UnionItem};
 
 const SERDE_CRATE: &str = "gouvgen_runtime::serde";
 
 /// Tokens of the whole `types` module.
-pub fn types_file(space: &TypeSpace, items: &[TypeItem]) -> TokenStream {
+pub fn types_file(space: &TypeSpace, items: &[TypeItem], gates: &[Gate]) -> TokenStream {
     let mut tokens = Vec::new();
     let mut defaults = Defaults::default();
-    for (ty, item) in space.types.iter().zip(items) {
-        tokens.push(named_type(ty, item, space, &mut defaults));
+    for ((ty, item), gate) in space.types.iter().zip(items).zip(gates) {
+        let first_default = defaults.items.len();
+        tokens.push(gated(named_type(ty, item, space, &mut defaults), gate));
+        for default in &mut defaults.items[first_default..] {
+            *default = gated(std::mem::take(default), gate);
+        }
     }
     let defaults = defaults.items;
-    // Only aliases (or nothing): `rt` may go unused.
+    // Only aliases (or nothing, or only types behind features): `rt` may go unused.
     let rt_allow = if space
         .types
         .iter()
         .all(|t| matches!(t.kind, TypeKind::Alias(_)))
+        || gates.iter().any(|g| !g.always())
     {
         quote!(#[allow(unused_imports)])
     } else {

@@ -180,6 +180,8 @@ pub struct Operation {
     pub description: Option<String>,
     /// Marked deprecated.
     pub deprecated: bool,
+    /// The document's tags, trimmed, empty ones left out (what `--features-per-tag` groups by).
+    pub tags: Vec<String>,
     /// Caller parameters: path parameters in template order first.
     pub params: Vec<Param>,
     /// Body.
@@ -670,10 +672,7 @@ impl<'a> Builder<'a> {
         let body = body.and_then(|(b, ptr)| self.request_body(&b, &ptr, &type_prefix));
 
         let (success, errors) = self.responses(op, pointer, &type_prefix);
-        let security = op.get("security").or_else(|| self.root.get("security"));
         let no_auth = matches!(op.get("security"), Some(Value::Array(a)) if a.is_empty() || a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
-        let _ = security;
-        let _ = self.dialect;
         Operation {
             id,
             method_name,
@@ -693,6 +692,7 @@ impl<'a> Builder<'a> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
             deprecated: op.get("deprecated") == Some(&Value::Bool(true)),
+            tags: tags_of(op),
             params,
             body,
             success,
@@ -1152,4 +1152,20 @@ fn read_security(root: &Value) -> Vec<Security> {
         });
     }
     out
+}
+
+/// An operation's `tags`: the names, trimmed, without empty ones or repeats.
+fn tags_of(op: &Value) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    let names = op
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for name in names.filter_map(Value::as_str).map(str::trim) {
+        if !name.is_empty() && !tags.iter().any(|t| t == name) {
+            tags.push(name.to_string());
+        }
+    }
+    tags
 }

@@ -11,11 +11,13 @@
 //! `#[non_exhaustive]` with constructors, and every operation has its own error type from its
 //! first version.
 
+mod features;
 mod tags;
 mod types;
 
 use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, ResponseKind, StatusMatch, TypeRef};
 
+pub use features::{Features, Gate, feature_name};
 pub use types::{
     AliasItem, EnumItem, FieldItem, StructItem, TypeItem, TypeItemKind, UnionItem, UnionMember,
     rust_type,
@@ -28,6 +30,8 @@ pub struct Surface {
     pub types: Vec<TypeItem>,
     /// Methods of `Client`, in document order (index = model operation index).
     pub methods: Vec<Method>,
+    /// The Cargo features methods and types compile under (none unless asked for).
+    pub features: Features,
 }
 
 /// A method of `Client` and the request builder it returns.
@@ -193,15 +197,30 @@ pub struct ErrorVariant {
     pub statuses: Vec<StatusMatch>,
 }
 
-/// Builds the surface of a model.
+/// Builds the surface of a model, every item always compiled.
 pub fn build(api: &Api) -> Surface {
+    build_with(api, false)
+}
+
+/// Builds the surface of a model; with `features_per_tag`, each tag of the document is a
+/// Cargo feature that its operations and the types only they reach compile under.
+pub fn build_with(api: &Api, features_per_tag: bool) -> Surface {
+    let features = if features_per_tag {
+        Features::per_tag(api)
+    } else {
+        Features::none(api)
+    };
     let types = types::type_items(&api.types, &tags::union_owned_tags(api));
     let methods = api
         .operations
         .iter()
         .map(|op| method(op, api, &types))
         .collect();
-    Surface { types, methods }
+    Surface {
+        types,
+        methods,
+        features,
+    }
 }
 
 fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {

@@ -193,3 +193,34 @@ fn the_repository_generated_folder_is_up_to_date() {
         "generated/ is stale: run `cargo run -p gouvgen-cli -- sync` and commit\n{out}"
     );
 }
+
+/// The formatter's version is recorded; output laid out by another rustfmt is up to date when
+/// only the record differs, and a stale crate names both versions.
+#[test]
+fn check_names_the_rustfmt_that_laid_out_stale_output() {
+    let repo = scratch_repo();
+    let root = repo.path();
+    let (code, out) = gouvgen(&["sync"], root);
+    assert_eq!(code, 0, "{out}");
+    let manifest = root.join("generated/demo-depot/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let record = text
+        .lines()
+        .find(|l| l.starts_with("# Sources laid out by "))
+        .unwrap_or_else(|| panic!("no layout record:\n{text}"))
+        .to_string();
+    let elsewhere = "# Sources laid out by rustfmt 0.0.1-elsewhere (0000000 2020-01-01).";
+    std::fs::write(&manifest, text.replace(&record, elsewhere)).unwrap();
+    let (code, out) = gouvgen(&["sync", "--check"], root);
+    assert_eq!(code, 0, "only the record differs: {out}");
+
+    let client = root.join("generated/demo-depot/src/client.rs");
+    let source = std::fs::read_to_string(&client).unwrap();
+    std::fs::write(&client, source.replace("    ", "  ")).unwrap();
+    let (code, out) = gouvgen(&["sync", "--check"], root);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("laid out by rustfmt 0.0.1-elsewhere (0000000 2020-01-01); this machine has"),
+        "{out}"
+    );
+}

@@ -287,6 +287,11 @@ fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode
             for f in &o.stale {
                 println!("  stale: {}", f.display());
             }
+            if let Some((recorded, here)) = &o.layout_mismatch {
+                println!(
+                    "  note: laid out by {recorded}; this machine has {here}: the difference may be layout only (use that rustfmt, or regenerate and commit)"
+                );
+            }
         }
         stale += o.stale.len();
     }

@@ -26,6 +26,8 @@ pub struct ClientOutcome {
     pub bump: Bump,
     /// Operation count.
     pub operations: usize,
+    /// When stale files were laid out by another formatter than this machine's: both.
+    pub layout_mismatch: Option<(String, String)>,
 }
 
 /// Paths of a repository laid out as gouvgen expects.
@@ -234,6 +236,13 @@ fn sync_one(
     files.insert("CHANGELOG.md".into(), changelog);
 
     let stale = stale_files(&files, &out, &entry.output);
+    let layout_mismatch = (!stale.is_empty())
+        .then(|| {
+            let recorded = layout_record(&std::fs::read_to_string(out.join("Cargo.toml")).ok()?)?;
+            let here = layout_record(files.get("Cargo.toml")?)?;
+            (recorded != here).then_some((recorded, here))
+        })
+        .flatten();
     if !check && !stale.is_empty() {
         output::write_crate(&files, &out, false)?;
     }
@@ -243,7 +252,24 @@ fn sync_one(
         stale,
         bump,
         operations: spec.api.operations.len(),
+        layout_mismatch,
     })
+}
+
+/// A generated `Cargo.toml` without its layout record (`None`: it has none).
+fn without_layout_record(cargo_toml: &str) -> Option<String> {
+    layout_record(cargo_toml)?;
+    let lines = cargo_toml.split_inclusive('\n');
+    let kept = lines.filter(|l| !l.starts_with(gouvgen::emit::format::LAYOUT_RECORD));
+    Some(kept.collect())
+}
+
+/// The formatter a generated `Cargo.toml` says laid out its sources.
+fn layout_record(cargo_toml: &str) -> Option<String> {
+    let line = cargo_toml
+        .lines()
+        .find_map(|l| l.strip_prefix(gouvgen::emit::format::LAYOUT_RECORD))?;
+    Some(line.trim_end_matches('.').to_string())
 }
 
 /// Reads the copy of the previous document kept in the crate's `spec/` folder.
@@ -302,7 +328,16 @@ fn stale_files(files: &Files, out: &Path, rel_out: &Path) -> Vec<PathBuf> {
     let mut stale = Vec::new();
     for (rel, content) in files {
         let on_disk = std::fs::read(out.join(rel)).ok();
-        if on_disk.as_deref() != Some(content.as_bytes()) {
+        let same = match on_disk {
+            Some(bytes) if bytes == content.as_bytes() => true,
+            // Laid out by another formatter version, otherwise identical: up to date.
+            Some(bytes) => String::from_utf8(bytes)
+                .ok()
+                .and_then(|text| without_layout_record(&text))
+                .is_some_and(|text| without_layout_record(content) == Some(text)),
+            None => false,
+        };
+        if !same {
             stale.push(rel_out.join(rel));
         }
     }

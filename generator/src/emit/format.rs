@@ -90,6 +90,25 @@ pub fn finish_all(files: &mut BTreeMap<String, String>, formatter: Formatter) ->
     Ok(())
 }
 
+/// The first line of `rustfmt --version` (`rustfmt 1.8.0-stable (0ab12cd 2026-10-28)`), or
+/// `None` when it cannot be run. Its layout can change between versions, so generated crates
+/// record it and `sync --check` names both when they differ.
+pub fn rustfmt_version() -> Option<String> {
+    static VERSION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
+            let output = Command::new(program).arg("--version").output().ok()?;
+            let text = String::from_utf8(output.stdout).ok()?;
+            let line = text.lines().next()?.trim().to_string();
+            (output.status.success() && !line.is_empty()).then_some(line)
+        })
+        .clone()
+}
+
+/// The line of a generated `Cargo.toml` that records the layout, for `sync --check`.
+pub const LAYOUT_RECORD: &str = "# Sources laid out by ";
+
 /// The error when rustfmt cannot be run, with the ways out.
 fn missing_rustfmt(e: &dyn std::fmt::Display) -> Error {
     Error::Config {

@@ -394,6 +394,13 @@ fn cargo_toml(
         env!("CARGO_PKG_VERSION"),
         provenance.file_name
     ));
+    // The layout depends on the formatter's version: recorded, so `sync --check` can tell a
+    // stale crate from one laid out by another rustfmt.
+    let layout = match settings.formatter {
+        Formatter::Rustfmt => format::rustfmt_version().unwrap_or_else(|| "rustfmt".into()),
+        Formatter::Prettyplease => format!("prettyplease (gouvgen {})", env!("CARGO_PKG_VERSION")),
+    };
+    out.push_str(&format!("{}{layout}.\n", format::LAYOUT_RECORD));
     out.push_str("[package]\n");
     out.push_str(&format!("name = {}\n", toml_str(&settings.name)));
     out.push_str(&format!("version = {}\n", toml_str(&settings.version)));

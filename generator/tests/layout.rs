@@ -90,3 +90,58 @@ fn missing_rustfmt_child() {
     assert!(err.contains("--formatter prettyplease"), "{err}");
     println!("child saw the error");
 }
+
+/// A large file is laid out in pieces side by side: the result is byte for byte what one
+/// rustfmt gives for the whole prettyplease text.
+#[test]
+fn pieces_laid_out_side_by_side_are_rustfmts_whole_layout() {
+    if !rustfmt_available() {
+        return;
+    }
+    let mut doc = String::from(
+        "openapi: 3.0.3\ninfo: {title: big, version: '1'}\npaths:\n  /things:\n    get:\n      operationId: things\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Thing0'}\ncomponents:\n  schemas:\n",
+    );
+    for i in 0..900 {
+        doc.push_str(&format!(
+            "    Thing{i}:\n      description: Thing number {i}, with a long enough description to wrap somewhere.\n      type: object\n      required: [id]\n      properties:\n        id: {{type: string}}\n        amount: {{type: number, default: 1.5}}\n        kind: {{type: string, enum: [a, b, c]}}\n        next: {{$ref: '#/components/schemas/Thing{}'}}\n        tags: {{type: array, items: {{type: string}}}}\n",
+            i / 2
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    std::fs::write(&path, doc).unwrap();
+    let spec = gouvgen::read_spec(&path).unwrap();
+    let generate = |formatter| {
+        let mut settings = CrateSettings::new("big");
+        settings.formatter = formatter;
+        gouvgen::generate_files(&spec, &settings).unwrap()
+    };
+    let pieces = generate(Formatter::Rustfmt);
+    let plain = generate(Formatter::Prettyplease);
+    let types = &plain["src/types.rs"];
+    assert!(
+        types.len() > 3 * (192 << 10),
+        "large enough to be cut: {} bytes",
+        types.len()
+    );
+    let whole = dir.path().join("types.rs");
+    std::fs::write(&whole, types).unwrap();
+    let config = dir.path().join("rustfmt.toml");
+    std::fs::write(&config, "").unwrap();
+    let status = Command::new("rustfmt")
+        .args(["--edition", "2024", "--quiet", "--config-path"])
+        .arg(&config)
+        .arg(&whole)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let whole = std::fs::read_to_string(&whole).unwrap();
+    assert_ne!(
+        &whole, types,
+        "rustfmt changed the layout, so the comparison means something"
+    );
+    assert!(
+        pieces["src/types.rs"] == whole,
+        "the pieces differ from rustfmt's whole layout"
+    );
+}

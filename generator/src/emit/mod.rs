@@ -170,60 +170,32 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
         &provenance.sha256[..16.min(provenance.sha256.len())]
     );
     let surface = crate::surface::build_with(api, settings.features_per_tag);
-    check_default_features(settings, &surface.features)?;
-    // Laid out by rustfmt all at once at the end (`format::finish_all`).
-    let source = |text: String| -> Result<String> { Ok(text) };
-    let mut files = Files::new();
     let features = &surface.features;
-    files.insert(
-        "Cargo.toml".into(),
-        cargo_toml(api, settings, provenance, features),
-    );
+    check_default_features(settings, features)?;
+    // Each source is laid out in the background as soon as it is printed; the largest first.
+    let mut layout = format::Layout::start(settings.formatter);
+    let mut source = |name: &str, tokens: TokenStream| -> Result<()> {
+        layout.submit(name, format!("{header}{}", format(tokens)?));
+        Ok(())
+    };
+    let types = types::types_file(&api.types, &surface.types, &features.types);
+    source("src/types.rs", types)?;
+    source("src/client.rs", client::client_file(api, &surface))?;
+    source("src/lib.rs", lib_rs(api, settings, features))?;
+    if settings.example_tests {
+        let krate = settings.name.replace('-', "_");
+        let skip = &settings.example_skip;
+        let tests = examples::example_test_file(api, &krate, skip, features);
+        source("tests/examples.rs", tests)?;
+    }
+    let mut files = Files::new();
     files.insert(
         "README.md".into(),
         readme(api, settings, provenance, features),
     );
-    files.insert(
-        "src/lib.rs".into(),
-        source(format!(
-            "{header}{}",
-            format(lib_rs(api, settings, features))?
-        ))?,
-    );
-    files.insert(
-        "src/types.rs".into(),
-        source(format!(
-            "{header}{}",
-            format(types::types_file(
-                &api.types,
-                &surface.types,
-                &surface.features.types
-            ))?
-        ))?,
-    );
-    files.insert(
-        "src/client.rs".into(),
-        source(format!(
-            "{header}{}",
-            format(client::client_file(api, &surface))?
-        ))?,
-    );
-    if settings.example_tests {
-        let krate = settings.name.replace('-', "_");
-        files.insert(
-            "tests/examples.rs".into(),
-            source(format!(
-                "{header}{}",
-                format(examples::example_test_file(
-                    api,
-                    &krate,
-                    &settings.example_skip,
-                    &surface.features
-                ))?
-            ))?,
-        );
-    }
-    format::finish_all(&mut files, settings.formatter)?;
+    let laid_out_by = layout.finish(&mut files)?;
+    let manifest = cargo_toml(api, settings, provenance, features, &laid_out_by);
+    files.insert("Cargo.toml".into(), manifest);
     Ok(files)
 }
 
@@ -381,6 +353,7 @@ fn cargo_toml(
     settings: &CrateSettings,
     provenance: &Provenance,
     features: &Features,
+    laid_out_by: &str,
 ) -> String {
     let description = settings.description.clone().unwrap_or_else(|| {
         format!(
@@ -396,11 +369,7 @@ fn cargo_toml(
     ));
     // The layout depends on the formatter's version: recorded, so `sync --check` can tell a
     // stale crate from one laid out by another rustfmt.
-    let layout = match settings.formatter {
-        Formatter::Rustfmt => format::rustfmt_version().unwrap_or_else(|| "rustfmt".into()),
-        Formatter::Prettyplease => format!("prettyplease (gouvgen {})", env!("CARGO_PKG_VERSION")),
-    };
-    out.push_str(&format!("{}{layout}.\n", format::LAYOUT_RECORD));
+    out.push_str(&format!("{}{laid_out_by}.\n", format::LAYOUT_RECORD));
     out.push_str("[package]\n");
     out.push_str(&format!("name = {}\n", toml_str(&settings.name)));
     out.push_str(&format!("version = {}\n", toml_str(&settings.version)));

@@ -54,8 +54,14 @@ pub fn finish(source: String, formatter: Formatter) -> Result<String> {
 pub struct Layout {
     formatter: Formatter,
     jobs: Vec<(String, std::thread::JoinHandle<Result<String>>)>,
+    /// Files under [`SMALL_BYTES`], laid out together by one process at the end: a
+    /// process costs more to start than such a file costs to lay out.
+    small: Vec<(String, String)>,
     version: Option<std::thread::JoinHandle<Option<String>>>,
 }
+
+/// Below this size a file waits to share a rustfmt process with the other small ones.
+const SMALL_BYTES: usize = 96 << 10;
 
 impl Layout {
     /// Starts laying out with `formatter`.
@@ -65,6 +71,7 @@ impl Layout {
         Layout {
             formatter,
             jobs: Vec::new(),
+            small: Vec::new(),
             version,
         }
     }
@@ -74,6 +81,10 @@ impl Layout {
     /// so the joined pieces are the bytes of the whole; the corpus test compares them).
     pub fn submit(&mut self, name: impl Into<String>, text: String) {
         let formatter = self.formatter;
+        if formatter == Formatter::Rustfmt && text.len() < SMALL_BYTES {
+            self.small.push((name.into(), text));
+            return;
+        }
         let pieces = match formatter {
             Formatter::Rustfmt if text.len() <= RUSTFMT_MAX_BYTES => split_at_items(&text),
             _ => vec![text],
@@ -98,6 +109,17 @@ impl Layout {
     /// Waits for every file; puts them into `files`. Returns what laid them out
     /// (`rustfmt 1.9.0-stable (…)`, or prettyplease), for the crate's record.
     pub fn finish(self, files: &mut BTreeMap<String, String>) -> Result<String> {
+        let small = (!self.small.is_empty()).then(|| {
+            let small = self.small;
+            std::thread::spawn(move || rustfmt_together(small))
+        });
+        if let Some(job) = small {
+            let laid_out = job.join().map_err(|_| Error::Config {
+                message: "laying out the small source files failed".into(),
+                hint: "this is a gouvgen bug: please report it with the document".into(),
+            })??;
+            files.extend(laid_out);
+        }
         for (name, job) in self.jobs {
             let text = job.join().map_err(|_| Error::Config {
                 message: format!("laying out {name} failed"),
@@ -162,6 +184,43 @@ pub fn rustfmt_version() -> Option<String> {
 
 /// The line of a generated `Cargo.toml` that records the layout, for `sync --check`.
 pub const LAYOUT_RECORD: &str = "# Sources laid out by ";
+
+/// Lays out several files with one `rustfmt` process (files in a temporary folder). If
+/// rustfmt gives up on one of them, each is laid out alone, so the others keep its layout.
+fn rustfmt_together(files: Vec<(String, String)>) -> Result<Vec<(String, String)>> {
+    let dir = tempfile::Builder::new()
+        .prefix("gouvgen-rustfmt")
+        .tempdir()
+        .map_err(|e| missing_rustfmt(&e))?;
+    let config = dir.path().join("rustfmt.toml");
+    std::fs::write(&config, "").map_err(|e| missing_rustfmt(&e))?;
+    let paths: Vec<_> = (0..files.len())
+        .map(|i| dir.path().join(format!("f{i}.rs")))
+        .collect();
+    for ((_, text), path) in files.iter().zip(&paths) {
+        std::fs::write(path, text).map_err(|e| missing_rustfmt(&e))?;
+    }
+    let status = rustfmt_command(&config)
+        .args(&paths)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| missing_rustfmt(&e))?;
+    let mut out = Vec::new();
+    for ((name, text), path) in files.into_iter().zip(&paths) {
+        let laid_out = match status.success() {
+            true => std::fs::read_to_string(path).map_err(|e| missing_rustfmt(&e))?,
+            false => rustfmt(&text)?,
+        };
+        let laid_out = if laid_out.trim().is_empty() {
+            text
+        } else {
+            laid_out
+        };
+        out.push((name, laid_out));
+    }
+    Ok(out)
+}
 
 /// The error when rustfmt cannot be run, with the ways out.
 fn missing_rustfmt(e: &dyn std::fmt::Display) -> Error {

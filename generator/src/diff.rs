@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{Api, Operation, Security};
+use crate::model::{Api, Operation, ParamIn, Security};
 use crate::surface::{
     self, ArgSource, Method, SetterKind, StructItem, Success, Surface, TypeItem, TypeItemKind,
 };
@@ -573,7 +573,16 @@ impl Differ {
     }
 
     fn arguments(&mut self, oop: &Operation, om: &Method, nop: &Operation, nm: &Method) {
+        // A path parameter is its place in the template: renaming `{id}` to `{dossierId}`
+        // renames an argument, which no caller sees (arguments are positional).
         let wire = |op: &Operation, src: &ArgSource| match src {
+            ArgSource::Param(i) if op.params[*i].location == ParamIn::Path => {
+                let place = op.params[..*i]
+                    .iter()
+                    .filter(|p| p.location == ParamIn::Path)
+                    .count();
+                format!("path parameter #{}", place + 1)
+            }
             ArgSource::Param(i) => format!("{:?} {}", op.params[*i].location, op.params[*i].name),
             ArgSource::Body => "body".to_string(),
         };

@@ -34,6 +34,7 @@ fn push_param(doc: &mut Value, op: &str, param: Value) {
 const PING: &str = "/paths/~1ping/get";
 const LIRE: &str = "/paths/~1dossiers~1{id}/get";
 const CREER: &str = "/paths/~1dossiers/post";
+const PIECES: &str = "/paths/~1dossiers~1{id}~1pieces/get";
 const SCHEMAS: &str = "/components/schemas";
 
 fn erreur_response() -> Value {
@@ -206,6 +207,39 @@ fn pairs() -> Vec<Pair> {
                 content.insert("application/vnd.dossiers.v2+json".into(), v);
             },
         },
+        // A success enum is `#[non_exhaustive]`: a new success status is a new variant that a
+        // caller's `match` (with its required `_` arm) absorbs.
+        Pair {
+            name: "success-status-added",
+            breaks: false,
+            change: |d| {
+                let responses = at(d, &format!("{PIECES}/responses"));
+                responses.as_object_mut().unwrap().insert(
+                    "202".into(),
+                    json!({"description": "en cours", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}),
+                );
+            },
+        },
+        // The catch-all stays `Unknown(String)`; the new value is `UnknownValue`.
+        Pair {
+            name: "enum-value-named-unknown",
+            breaks: false,
+            change: |d| {
+                let values = at(d, &format!("{SCHEMAS}/Statut/enum"));
+                values.as_array_mut().unwrap().push(json!("UNKNOWN"));
+            },
+        },
+        // Arguments are positional: a path parameter renamed with its template breaks no one.
+        Pair {
+            name: "path-parameter-renamed-in-template",
+            breaks: false,
+            change: |d| {
+                let paths = at(d, "/paths").as_object_mut().unwrap();
+                let item = paths.remove("/dossiers/{id}").unwrap();
+                paths.insert("/dossiers/{dossierId}".into(), item);
+                *at(d, "/paths/~1dossiers~1{dossierId}/get/parameters/0/name") = json!("dossierId");
+            },
+        },
     ]
 }
 
@@ -308,6 +342,16 @@ fn diff_verdicts_match_the_compiler() {
         !failed.contains("consumer_base"),
         "the consumer compiles against the base crate: {}",
         diagnostics(&output, 60)
+    );
+    // The consumer's `_` arm on the success enum is required, not a courtesy: without
+    // `#[non_exhaustive]` the strictest caller would match exhaustively, and the
+    // `success-status-added` pair would break it.
+    let client = std::fs::read_to_string(ws.dir.join("pair-base/src/client.rs")).unwrap();
+    assert!(
+        client.contains(
+            "#[non_exhaustive]\n#[allow(clippy::large_enum_variant)]\npub enum ListerPiecesSuccess"
+        ),
+        "the success enum is not #[non_exhaustive]"
     );
     let mut table = String::new();
     let mut wrong = Vec::new();

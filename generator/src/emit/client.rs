@@ -637,9 +637,12 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
         " Successful responses of [`Client::{}`], by status.",
         m.name
     );
+    // `#[non_exhaustive]`: a success status the document adds later is a new variant, which
+    // must not break a caller's `match`.
     Some(quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
+        #[non_exhaustive]
         #[allow(clippy::large_enum_variant)]
         pub enum #name { #(#variants)* }
     })

@@ -565,8 +565,10 @@ impl<'a> SchemaReader<'a> {
         }
     }
 
+    /// A string enum. Its catch-all is always `Unknown(String)`, whatever the values, so a
+    /// value added later never renames it: a value named `Unknown` becomes `UnknownValue`.
     fn string_enum(&mut self, map: &serde_json::Map<String, Value>) -> TypeKind {
-        let mut names = Namer::default();
+        let mut names = Namer::with_reserved(&["Unknown"]);
         let mut seen = HashSet::new();
         let mut variants = Vec::new();
         for v in map
@@ -579,22 +581,20 @@ impl<'a> SchemaReader<'a> {
             if !seen.insert(s.to_string()) {
                 continue;
             }
-            let base = if s.is_empty() {
-                "Empty".to_string()
-            } else {
-                pascal(s)
+            let base = match pascal(s) {
+                _ if s.is_empty() => "Empty".to_string(),
+                name if name == "Unknown" => "UnknownValue".to_string(),
+                name => name,
             };
             variants.push(EnumVariant {
                 name: names.unique(&base, ""),
                 value: s.to_string(),
             });
         }
-        let unknown = if names.contains("Unknown") {
-            names.unique("UnknownValue", "")
-        } else {
-            "Unknown".into()
-        };
-        TypeKind::Enum { variants, unknown }
+        TypeKind::Enum {
+            variants,
+            unknown: "Unknown".into(),
+        }
     }
 
     fn structure(

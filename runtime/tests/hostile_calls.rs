@@ -255,6 +255,76 @@ async fn piste_x_rate_limit_exhausted_holds_back_until_the_window_resets() {
     assert_eq!(gw.state.api_count(), 1);
 }
 
+/// API Entreprise and API Particulier v3 announce their quota on every response; once
+/// `RateLimit-Remaining` is 0, no client of the account sends anything before
+/// `RateLimit-Reset` (epoch seconds), and a hostile reset is cut to a day.
+#[tokio::test]
+async fn ratelimit_remaining_zero_holds_the_account_until_the_reset() {
+    let epoch = |ahead: u64| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        (now.unwrap().as_secs() + ahead).to_string()
+    };
+    let gw = gateway(move |req, _| {
+        let (remaining, reset) = match req.path.as_str() {
+            // Years away: held for a day at most.
+            p if p.ends_with("/far") => ("0", epoch(20 * 365 * 24 * 3600)),
+            // Calls left: nothing to hold.
+            p if p.ends_with("/left") => ("12", epoch(60)),
+            _ => ("0", epoch(60)),
+        };
+        let headers = [
+            ("ratelimit-limit", "250".to_string()),
+            ("ratelimit-remaining", remaining.to_string()),
+            ("ratelimit-reset", reset),
+        ];
+        status(200, &headers, "{}")
+    })
+    .await;
+    let call = |path: &str| Request::new(Method::GET, "getThing", path.into());
+    let short = CallOptions::new().timeout(Duration::from_secs(1));
+    let held_for = |err: Error| {
+        assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+        assert!(err.to_string().contains("not sent"), "{err}");
+        err.retry_after().unwrap()
+    };
+    let c = client(&gw.url);
+    c.execute::<Undocumented>(call("/api/left")).await.unwrap();
+    c.execute::<Undocumented>(call("/api/left")).await.unwrap();
+    assert_eq!(gw.state.api_count(), 2, "calls left: none held back");
+    c.execute::<Undocumented>(call("/api/last")).await.unwrap();
+    // Another client of the same account is held too.
+    let same_account = client(&gw.url).with_options(short.clone());
+    let err = same_account
+        .execute::<Undocumented>(call("/api/left"))
+        .await;
+    let wait = held_for(err.unwrap_err());
+    assert!(
+        wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert_eq!(gw.state.api_count(), 3, "nothing sent before the reset");
+
+    let other = ApiClient::builder(presets::custom(&gw.url))
+        .bearer("OTHER-p@ss w&rd+/=")
+        .build()
+        .unwrap();
+    other
+        .execute::<Undocumented>(call("/api/far"))
+        .await
+        .unwrap();
+    let err = other
+        .with_options(short)
+        .execute::<Undocumented>(call("/api/left"))
+        .await;
+    let wait = held_for(err.unwrap_err());
+    let day = gouvgen_runtime::retry::MAX_RETRY_AFTER;
+    assert!(
+        wait <= day && wait > day - Duration::from_secs(5),
+        "{wait:?}"
+    );
+    assert_eq!(gw.state.api_count(), 4);
+}
+
 #[tokio::test]
 async fn oversized_bodies_are_refused_on_content_length_and_while_streaming() {
     let gw = raw_server(|req, _| {

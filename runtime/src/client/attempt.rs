@@ -151,8 +151,8 @@ impl ApiClient {
         }
     }
 
-    /// The call cannot get a slot before its deadline (429 pause, `x-rate-limit` or the
-    /// client-side limit): [`Error::RateLimited`] at once, with when to come back.
+    /// The call cannot get a slot before its deadline (429 pause, an exhausted `x-rate-limit`
+    /// or `RateLimit-Remaining`, or the client-side limit): [`Error::RateLimited`] at once, with when to come back.
     fn held_back(&self, req: &Request, correlation_id: &str, when: Instant) -> Error {
         let wait = when.saturating_duration_since(Instant::now());
         tracing::warn!(
@@ -166,7 +166,7 @@ impl ApiClient {
             gateway_correlation_id: None,
             code: None,
             message: Some(format!(
-                "not sent: this client is held back for {:.1} s (a previous 429 or the client-side rate limit), past this call's deadline",
+                "not sent: this client is held back for {:.1} s (a previous 429, the gateway's announced quota or the client-side rate limit), past this call's deadline",
                 wait.as_secs_f64()
             )),
             timestamp: None,

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::auth::token_cache::CachedToken;
 use crate::core::body::{BodyError, read_limited};
 use crate::error::{Delivery, Error, GatewayError};
+use crate::gateway::rules::by_code;
 use crate::policy::decide::Observed;
 use crate::policy::retry::parse_retry_after;
 use crate::wire::request::Request;
@@ -57,6 +58,7 @@ impl Attempt {
                 status: a.status,
                 retry_after: a.retry_after,
                 token_rejected: token_rejected(a),
+                by_code: by_code(a.status, &a.headers, &a.body),
             },
             Err(e) if e.is_connect() => Observed::ConnectFailed,
             Err(e) if e.is_timeout() => Observed::TimedOut,
@@ -176,6 +178,8 @@ impl ApiClient {
             details: Vec::new(),
             dialect: crate::error::Dialect::Text,
             retry_after: Some(wait),
+            provider: None,
+            retry_in: None,
             content_type: None,
             raw_body: String::new(),
         }))

@@ -833,12 +833,15 @@ fn answer(
             kind.bans(),
             config.ban_grace,
         ) {
-            Verdict::Admit { remaining } => rate_header = Some(remaining),
+            Verdict::Admit { remaining } => {
+                rate_header = Some((remaining, traffic.reset_in(now, limit)));
+            }
             Verdict::Throttle {
                 retry_after,
                 violation,
             } => {
                 let remaining = traffic.remaining(now, limit);
+                let reset_in = traffic.reset_in(now, limit);
                 inner.stats.throttled += 1;
                 inner.stats.ban_violations += u64::from(violation);
                 drop(inner);
@@ -847,6 +850,9 @@ fn answer(
                     response
                         .headers_mut()
                         .insert("x-rate-limit", rate_limit_header(limit, remaining));
+                }
+                if kind.bans() {
+                    quota_headers(response.headers_mut(), limit, remaining, reset_in);
                 }
                 return response;
             }
@@ -868,12 +874,34 @@ fn answer(
     let mut response = documented(shared, route, headers, forced);
     if kind == Kind::Piste {
         let value = match (rate_limit, rate_header) {
-            (Some(limit), Some(remaining)) => rate_limit_header(limit, remaining),
+            (Some(limit), Some((remaining, _))) => rate_limit_header(limit, remaining),
             _ => HeaderValue::from_static("[]"),
         };
         response.headers_mut().insert("x-rate-limit", value);
     }
+    if let (true, Some(limit), Some((remaining, reset_in))) = (kind.bans(), rate_limit, rate_header)
+    {
+        quota_headers(response.headers_mut(), limit, remaining, reset_in);
+    }
     response
+}
+
+/// API Entreprise / API Particulier v3 `RateLimit-Limit`, `RateLimit-Remaining` and
+/// `RateLimit-Reset` (epoch seconds, rounded up: the window has room again by then).
+fn quota_headers(
+    headers: &mut HeaderMap,
+    limit: (u32, std::time::Duration),
+    remaining: u32,
+    reset_in: std::time::Duration,
+) {
+    let at = SystemTime::now() + reset_in;
+    let since_epoch = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let reset = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
+    headers.insert("ratelimit-limit", HeaderValue::from(limit.0));
+    headers.insert("ratelimit-remaining", HeaderValue::from(remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(reset));
 }
 
 /// The request against the route's rules; the problem names the parameter or JSON pointer.

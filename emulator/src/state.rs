@@ -185,6 +185,19 @@ impl Traffic {
         }
     }
 
+    /// How long until the window has room for one more call (`RateLimit-Reset`): until the
+    /// oldest call it holds leaves it; zero while it has room.
+    pub fn reset_in(&self, now: Instant, limit: (u32, Duration)) -> Duration {
+        if self.remaining(now, limit) > 0 {
+            return Duration::ZERO;
+        }
+        (self.admitted.iter())
+            .find(|t| now.duration_since(**t) < limit.1)
+            .map_or(Duration::ZERO, |t| {
+                limit.1.saturating_sub(now.duration_since(*t))
+            })
+    }
+
     /// Calls left in the current window (PISTE `x-rate-limit`).
     pub fn remaining(&self, now: Instant, limit: (u32, Duration)) -> u32 {
         let used = self

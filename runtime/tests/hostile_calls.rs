@@ -255,6 +255,150 @@ async fn piste_x_rate_limit_exhausted_holds_back_until_the_window_resets() {
     assert_eq!(gw.state.api_count(), 1);
 }
 
+/// API Entreprise and API Particulier v3 announce their quota on every response; once
+/// `RateLimit-Remaining` is 0, no client of the account sends anything before
+/// `RateLimit-Reset` (epoch seconds), and a hostile reset is cut to a day.
+#[tokio::test]
+async fn ratelimit_remaining_zero_holds_the_account_until_the_reset() {
+    let epoch = |ahead: u64| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        (now.unwrap().as_secs() + ahead).to_string()
+    };
+    let gw = gateway(move |req, _| {
+        let (remaining, reset) = match req.path.as_str() {
+            // Years away: held for a day at most.
+            p if p.ends_with("/far") => ("0", epoch(20 * 365 * 24 * 3600)),
+            // Calls left: nothing to hold.
+            p if p.ends_with("/left") => ("12", epoch(60)),
+            _ => ("0", epoch(60)),
+        };
+        let headers = [
+            ("ratelimit-limit", "250".to_string()),
+            ("ratelimit-remaining", remaining.to_string()),
+            ("ratelimit-reset", reset),
+        ];
+        status(200, &headers, "{}")
+    })
+    .await;
+    let call = |path: &str| Request::new(Method::GET, "getThing", path.into());
+    let short = CallOptions::new().timeout(Duration::from_secs(1));
+    let held_for = |err: Error| {
+        assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+        assert!(err.to_string().contains("not sent"), "{err}");
+        err.retry_after().unwrap()
+    };
+    let c = client(&gw.url);
+    c.execute::<Undocumented>(call("/api/left")).await.unwrap();
+    c.execute::<Undocumented>(call("/api/left")).await.unwrap();
+    assert_eq!(gw.state.api_count(), 2, "calls left: none held back");
+    c.execute::<Undocumented>(call("/api/last")).await.unwrap();
+    // Another client of the same account is held too.
+    let same_account = client(&gw.url).with_options(short.clone());
+    let err = same_account
+        .execute::<Undocumented>(call("/api/left"))
+        .await;
+    let wait = held_for(err.unwrap_err());
+    assert!(
+        wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert_eq!(gw.state.api_count(), 3, "nothing sent before the reset");
+
+    let other = ApiClient::builder(presets::custom(&gw.url))
+        .bearer("OTHER-p@ss w&rd+/=")
+        .build()
+        .unwrap();
+    other
+        .execute::<Undocumented>(call("/api/far"))
+        .await
+        .unwrap();
+    let err = other
+        .with_options(short)
+        .execute::<Undocumented>(call("/api/left"))
+        .await;
+    let wait = held_for(err.unwrap_err());
+    let day = gouvgen_runtime::retry::MAX_RETRY_AFTER;
+    assert!(
+        wait <= day && wait > day - Duration::from_secs(5),
+        "{wait:?}"
+    );
+    assert_eq!(gw.state.api_count(), 4);
+}
+
+/// API Particulier v3 answers final provider errors with 502 and a code (`37003`: not found
+/// at the CNAV): such a call is not repeated; an unknown provider error is; a `retry_in` of two
+/// days under a 3 s deadline fails at once and says when to come back.
+#[tokio::test]
+async fn gateway_codes_decide_over_the_status() {
+    let error = |code: &str, meta: &str| {
+        format!(
+            r#"{{"errors":[{{"code":"{code}","title":"t","detail":"d","source":null,"meta":{meta}}}]}}"#
+        )
+    };
+    let (final_body, unknown_body) = (
+        error("37003", r#"{"provider":"CNAV"}"#),
+        error("37999", r#"{"provider":"CNAV"}"#),
+    );
+    let review_body = error("01010", r#"{"provider":"INSEE","retry_in":172800}"#);
+    let gw = gateway(move |req, _| {
+        let json = [("content-type", "application/json".to_string())];
+        match req.path.as_str() {
+            "/api/final" => status(502, &json, &final_body),
+            "/api/unknown" => status(502, &json, &unknown_body),
+            _ => status(503, &json, &review_body),
+        }
+    })
+    .await;
+    let quick = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        ..RetryPolicy::default()
+    };
+    let c = client(&gw.url).with_options(CallOptions::new().retry_policy(quick.clone()));
+    let call = |path: &str| Request::new(Method::GET, "getThing", path.into());
+
+    let err = c
+        .execute::<Undocumented>(call("/api/final"))
+        .await
+        .unwrap()
+        .into_error::<Undocumented>();
+    assert_eq!(gw.state.api_count(), 1, "a final code is not repeated");
+    let g = err.gateway_error().unwrap();
+    assert_eq!(
+        (g.code.as_deref(), g.provider.as_deref()),
+        (Some("37003"), Some("CNAV"))
+    );
+
+    let raw = c.execute::<Undocumented>(call("/api/unknown")).await;
+    assert_eq!(raw.unwrap().status(), 502);
+    assert_eq!(
+        gw.state.api_count(),
+        4,
+        "an unknown provider error is retried"
+    );
+
+    let within_3_s = CallOptions::new()
+        .retry_policy(quick)
+        .timeout(Duration::from_secs(3));
+    let err = client(&gw.url)
+        .with_options(within_3_s)
+        .execute::<Undocumented>(call("/api/review"))
+        .await
+        .unwrap()
+        .into_error::<Undocumented>();
+    assert_eq!(
+        gw.state.api_count(),
+        5,
+        "two days do not fit in 3 s: no retry"
+    );
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(172_800)));
+    assert!(
+        err.to_string().contains("INSEE asks to retry in 172800 s"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn oversized_bodies_are_refused_on_content_length_and_while_streaming() {
     let gw = raw_server(|req, _| {

@@ -646,6 +646,37 @@ async fn api_entreprise_end_to_end() {
     );
 }
 
+/// The emulator announces its quota as API Entreprise v3 does (`RateLimit-*` on every answer):
+/// a client with no limit of its own reads it and never draws a 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_entreprise_quota_headers_keep_a_client_without_a_limit_from_429s() {
+    use api_entreprise::Client;
+    let jwt = Emulator::jwt(Duration::from_secs(400 * 24 * 3600));
+    let emu = Emulator::start(
+        GatewayConfig::api_entreprise()
+            .bearer(&jwt)
+            .mount_spec(spec("api-entreprise/api-entreprise.yaml"))
+            .rate_limit(4, Duration::from_secs(1)),
+    )
+    .await;
+    let runtime = at(
+        ApiClient::builder(presets::api_entreprise(Environment::Sandbox)),
+        &emu,
+    )
+    .jwt(jwt.clone())
+    .traceability("aides publiques", "13002526500013", "dossier 42")
+    .no_rate_limit();
+    let client = Client::new(runtime.build().unwrap());
+    for _ in 0..10 {
+        client.unite_legale("130025265").await.unwrap();
+    }
+    let stats = emu.stats();
+    assert_eq!(
+        stats.throttled, 0,
+        "the quota headers were honoured: {stats:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_particulier_end_to_end() {
     use api_particulier::Client;

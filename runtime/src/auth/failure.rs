@@ -146,6 +146,8 @@ impl AuthFailure {
                 details: Vec::new(),
                 dialect: crate::error::Dialect::Text,
                 retry_after: None,
+                provider: None,
+                retry_in: None,
                 content_type: None,
                 raw_body: String::new(),
             })),

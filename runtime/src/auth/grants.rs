@@ -466,6 +466,8 @@ fn gateway_failure(
             d.dialect
         },
         retry_after: crate::policy::retry::parse_retry_after(headers),
+        provider: None,
+        retry_in: None,
         content_type: headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

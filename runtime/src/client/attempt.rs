@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::auth::token_cache::CachedToken;
 use crate::core::body::{BodyError, read_limited};
 use crate::error::{Delivery, Error, GatewayError};
+use crate::gateway::rules::by_code;
 use crate::policy::decide::Observed;
 use crate::policy::retry::parse_retry_after;
 use crate::wire::request::Request;
@@ -57,6 +58,7 @@ impl Attempt {
                 status: a.status,
                 retry_after: a.retry_after,
                 token_rejected: token_rejected(a),
+                by_code: by_code(a.status, &a.headers, &a.body),
             },
             Err(e) if e.is_connect() => Observed::ConnectFailed,
             Err(e) if e.is_timeout() => Observed::TimedOut,
@@ -151,8 +153,8 @@ impl ApiClient {
         }
     }
 
-    /// The call cannot get a slot before its deadline (429 pause, `x-rate-limit` or the
-    /// client-side limit): [`Error::RateLimited`] at once, with when to come back.
+    /// The call cannot get a slot before its deadline (429 pause, an exhausted `x-rate-limit`
+    /// or `RateLimit-Remaining`, or the client-side limit): [`Error::RateLimited`] at once, with when to come back.
     fn held_back(&self, req: &Request, correlation_id: &str, when: Instant) -> Error {
         let wait = when.saturating_duration_since(Instant::now());
         tracing::warn!(
@@ -166,7 +168,7 @@ impl ApiClient {
             gateway_correlation_id: None,
             code: None,
             message: Some(format!(
-                "not sent: this client is held back for {:.1} s (a previous 429 or the client-side rate limit), past this call's deadline",
+                "not sent: this client is held back for {:.1} s (a previous 429, the gateway's announced quota or the client-side rate limit), past this call's deadline",
                 wait.as_secs_f64()
             )),
             timestamp: None,
@@ -176,6 +178,8 @@ impl ApiClient {
             details: Vec::new(),
             dialect: crate::error::Dialect::Text,
             retry_after: Some(wait),
+            provider: None,
+            retry_in: None,
             content_type: None,
             raw_body: String::new(),
         }))

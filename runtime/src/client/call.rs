@@ -15,6 +15,7 @@ use crate::gateway::rules::token_rejected;
 use crate::policy::decide::{self, CallState, Decision, Observed};
 use crate::policy::rate_limit::exhausted_window;
 use crate::policy::retry::{RetryPolicy, is_idempotent};
+use crate::wire::quota::exhausted_quota;
 use crate::wire::request::Request;
 use crate::wire::response::{RawResponse, Redactor, gateway_correlation_id};
 
@@ -124,10 +125,14 @@ impl ApiClient {
         (deadline, retry_deadline)
     }
 
-    /// After a 429 or an exhausted `x-rate-limit` window: holds every call of this client.
+    /// After a 429, an exhausted `x-rate-limit` window (PISTE) or an exhausted
+    /// `RateLimit-Remaining` (API Entreprise, API Particulier): holds every call of this
+    /// client's account (in every process sharing its store) until the gateway's reset.
     fn pause_after(&self, answer: &Answer) {
         if answer.status == 429 {
-            let pause = answer.retry_after.unwrap_or(self.inner.pause_after_429);
+            let pause = (answer.retry_after)
+                .or_else(|| exhausted_quota(&answer.headers))
+                .unwrap_or(self.inner.pause_after_429);
             tracing::warn!(
                 retry_after_s = pause.as_secs_f64(),
                 "HTTP 429: holding every call of this client"
@@ -139,6 +144,12 @@ impl ApiClient {
                 "x-rate-limit: no call left in the window; holding every call of this client"
             );
             self.inner.limiter.pause_until(Instant::now() + window);
+        } else if let Some(wait) = exhausted_quota(&answer.headers) {
+            tracing::info!(
+                reset_in_s = wait.as_secs_f64(),
+                "RateLimit-Remaining: 0; holding every call of this client until RateLimit-Reset"
+            );
+            self.inner.limiter.pause_until(Instant::now() + wait);
         }
     }
 

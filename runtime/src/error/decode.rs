@@ -23,7 +23,16 @@ pub(crate) struct Decoded {
     /// RFC 6750 `error` of the `WWW-Authenticate` header.
     pub bearer_error: Option<String>,
     pub dialect: Dialect,
+    /// API Entreprise / Particulier `meta.provider` of the first error (`CNAV`, `INSEE`…).
+    pub provider: Option<String>,
+    /// API Entreprise / Particulier `meta.retry_in` of the first error, bounded by
+    /// [`MAX_RETRY_IN`].
+    pub retry_in: Option<std::time::Duration>,
 }
+
+/// Upper bound of a provider's `meta.retry_in` (it can be days, e.g. a manual review): longer
+/// values are cut to 30 days.
+pub const MAX_RETRY_IN: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 /// Which error format the body used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -224,6 +233,9 @@ fn decode_api_gouv(errors: &[Value], d: &mut Decoded) {
         let title = scalar(e.get("title"));
         let detail = scalar(e.get("detail"));
         if i == 0 {
+            let meta = e.get("meta");
+            d.provider = scalar(meta.and_then(|m| m.get("provider")));
+            d.retry_in = meta.and_then(|m| m.get("retry_in")).and_then(seconds);
             d.code = code.clone();
             d.message = match (&title, &detail) {
                 (Some(t), Some(dt)) => Some(format!("{t}: {dt}")),
@@ -242,6 +254,22 @@ fn decode_api_gouv(errors: &[Value], d: &mut Decoded) {
         }
         d.details.push(line);
     }
+}
+
+/// A number of seconds (JSON number or numeric string), non-negative and finite, at most
+/// [`MAX_RETRY_IN`].
+fn seconds(v: &Value) -> Option<std::time::Duration> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(std::time::Duration::from_secs_f64(
+        secs.min(MAX_RETRY_IN.as_secs_f64()),
+    ))
 }
 
 /// PISTE `{"messages": [{code, severity, description}]}`.

@@ -10,7 +10,7 @@ pub(crate) mod decode;
 use std::fmt;
 use std::time::Duration;
 
-pub use decode::{Dialect, RAW_BODY_LIMIT};
+pub use decode::{Dialect, MAX_RETRY_IN, RAW_BODY_LIMIT};
 
 /// The error type of operations without documented error bodies. It has no values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +50,12 @@ pub struct GatewayError {
     pub dialect: Dialect,
     /// `Retry-After`, when the response had one.
     pub retry_after: Option<Duration>,
+    /// The provider behind the gateway that answered (API Entreprise / Particulier
+    /// `meta.provider`: `CNAV`, `INSEE`…).
+    pub provider: Option<String>,
+    /// How long the provider asks to wait before asking again (API Entreprise / Particulier
+    /// `meta.retry_in`, at most [`MAX_RETRY_IN`]): it can be days.
+    pub retry_in: Option<Duration>,
     /// Response `Content-Type`.
     pub content_type: Option<String>,
     /// The raw body as text, truncated to [`RAW_BODY_LIMIT`] bytes.
@@ -81,6 +87,14 @@ impl fmt::Display for GatewayError {
         f.write_str("]")?;
         if let Some(r) = self.retry_after {
             write!(f, "; retry after {} s", r.as_secs_f64().ceil())?;
+        }
+        if let Some(r) = self.retry_in {
+            let provider = self.provider.as_deref().unwrap_or("the provider");
+            write!(
+                f,
+                "; {provider} asks to retry in {} s",
+                r.as_secs_f64().ceil()
+            )?;
         }
         if let Some(a) = &self.advice {
             write!(f, " — {a}")?;
@@ -409,9 +423,11 @@ impl<E> Error<E> {
         }
     }
 
-    /// `Retry-After` of the response, if any.
+    /// When to come back: the response's `Retry-After` or the provider's `meta.retry_in`,
+    /// whichever is later, if any.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.gateway_error().and_then(|g| g.retry_after)
+        let g = self.gateway_error()?;
+        g.retry_after.max(g.retry_in)
     }
 
     /// The documented error body, if this is one.

@@ -1,7 +1,35 @@
 //! Gateway-specific reading of answers: when an error response means "your access token is
-//! bad" (so a fresh one may help) rather than "you may not do this".
+//! bad" (so a fresh one may help) rather than "you may not do this", and what a gateway's own
+//! error code says about repeating a call whatever its status.
 
+use crate::error::Dialect;
 use crate::error::decode::{decode, parse_www_authenticate};
+use crate::policy::decide::ByCode;
+
+/// API Entreprise / Particulier codes are five digits: two for the provider, three for the
+/// error. These endings are final whatever the status (API Particulier v3 answers them with
+/// 502): `003`, the provider does not know the entity asked for (`37003`, allocataire absent
+/// CNAV; `04003`, SIRET unknown to INSEE).
+const API_GOUV_FINAL_ENDINGS: &[&str] = &["003"];
+
+/// What the error code of a 5xx answer says about repeating the call: final (see
+/// [`API_GOUV_FINAL_ENDINGS`]), a wait the provider asks for (`meta.retry_in`), or nothing.
+/// Other statuses are decided by their status alone.
+pub(crate) fn by_code(status: u16, headers: &http::HeaderMap, body: &[u8]) -> ByCode {
+    if !(500..600).contains(&status) {
+        return ByCode::Silent;
+    }
+    let d = decode(status, headers, body);
+    if d.dialect != Dialect::ApiGouv {
+        return ByCode::Silent;
+    }
+    let code = d.code.as_deref().map(str::trim).unwrap_or("");
+    let five_digits = code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit());
+    if five_digits && API_GOUV_FINAL_ENDINGS.iter().any(|e| code.ends_with(e)) {
+        return ByCode::Final;
+    }
+    d.retry_in.map_or(ByCode::Silent, ByCode::RetryIn)
+}
 
 /// Whether an error response says the access token itself is bad (so a new one may help):
 /// `WWW-Authenticate: Bearer error="invalid_token"` on any 4xx (the Douane uses 403), or on a

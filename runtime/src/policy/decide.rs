@@ -21,6 +21,8 @@ pub(crate) enum Observed {
         retry_after: Option<Duration>,
         /// Whether it says the access token itself is bad (see `gateway::rules`).
         token_rejected: bool,
+        /// What the gateway's own error code says (see `gateway::rules::by_code`).
+        by_code: ByCode,
     },
     /// Could not connect: nothing reached the server.
     ConnectFailed,
@@ -28,6 +30,18 @@ pub(crate) enum Observed {
     TimedOut,
     /// The connection failed after sending began: the request may have been processed.
     TransportFailed,
+}
+
+/// What a gateway's error code says about repeating the call, beyond its status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ByCode {
+    /// Nothing: the status decides.
+    #[default]
+    Silent,
+    /// Final whatever the status (API Particulier answers "entity not found" with a 502).
+    Final,
+    /// Not before this wait (API Entreprise / Particulier `meta.retry_in`).
+    RetryIn(Duration),
 }
 
 /// Where the call stands when the attempt ends.
@@ -86,21 +100,34 @@ pub(crate) fn decide(observed: Observed, state: &CallState<'_>) -> Decision {
 /// The wait a retry would need when the attempt's outcome is transient and safe to repeat,
 /// before the attempt budget and the deadline are considered.
 fn wanted_wait(observed: Observed, state: &CallState<'_>) -> Option<Duration> {
-    let (outcome, retry_after) = match observed {
+    let (outcome, retry_after, retry_in) = match observed {
+        Observed::Response {
+            by_code: ByCode::Final,
+            ..
+        } => return None,
         Observed::Response {
             status,
             retry_after,
+            by_code,
             ..
-        } => (Outcome::Status(status), retry_after),
-        Observed::ConnectFailed => (Outcome::ConnectError, None),
-        Observed::TimedOut => (Outcome::Timeout, None),
-        Observed::TransportFailed => (Outcome::TransportError, None),
+        } => {
+            let retry_in = match by_code {
+                ByCode::RetryIn(wait) => Some(wait),
+                _ => None,
+            };
+            (Outcome::Status(status), retry_after, retry_in)
+        }
+        Observed::ConnectFailed => (Outcome::ConnectError, None, None),
+        Observed::TimedOut => (Outcome::Timeout, None, None),
+        Observed::TransportFailed => (Outcome::TransportError, None, None),
     };
-    match classify(state.policy, state.method, outcome, retry_after) {
-        Action::Stop => None,
-        Action::RetryAfter(d) => Some(d),
-        Action::Backoff => Some(state.policy.backoff_with(state.retries + 1, state.jitter)),
-    }
+    let wait = match classify(state.policy, state.method, outcome, retry_after) {
+        Action::Stop => return None,
+        Action::RetryAfter(d) => d,
+        Action::Backoff => state.policy.backoff_with(state.retries + 1, state.jitter),
+    };
+    // The provider's own wait, when it says one: never sooner.
+    Some(retry_in.map_or(wait, |r| wait.max(r)))
 }
 
 /// The wait that was not taken because it ends past the deadline, when that is why
@@ -141,6 +168,7 @@ mod tests {
             status,
             retry_after: None,
             token_rejected: false,
+            by_code: ByCode::Silent,
         }
     }
 
@@ -149,6 +177,7 @@ mod tests {
             status,
             retry_after: Some(after),
             token_rejected: false,
+            by_code: ByCode::Silent,
         }
     }
 
@@ -157,7 +186,43 @@ mod tests {
             status,
             retry_after: None,
             token_rejected: true,
+            by_code: ByCode::Silent,
         }
+    }
+
+    fn by_code(status: u16, by_code: ByCode) -> Observed {
+        Observed::Response {
+            status,
+            retry_after: None,
+            token_rejected: false,
+            by_code,
+        }
+    }
+
+    #[test]
+    fn the_gateways_code_overrides_the_status() {
+        let (p, get) = (RetryPolicy::default(), Method::GET);
+        let s = state(&p, &get);
+        assert_eq!(decide(by_code(502, ByCode::Final), &s), Decision::Return);
+        assert_eq!(
+            decide(by_code(502, ByCode::Silent), &s),
+            Decision::Retry(FIRST_BACKOFF)
+        );
+        // `retry_in` longer than the backoff is waited for; beyond the time left, returned.
+        let wait = Duration::from_secs(5);
+        assert_eq!(
+            decide(by_code(503, ByCode::RetryIn(wait)), &s),
+            Decision::Retry(wait)
+        );
+        let days = Duration::from_secs(172_800);
+        assert_eq!(
+            decide(by_code(503, ByCode::RetryIn(days)), &s),
+            Decision::Return
+        );
+        assert_eq!(
+            wait_past_deadline(by_code(503, ByCode::RetryIn(days)), &s),
+            Some(days)
+        );
     }
 
     /// The default policy's first backoff with zero jitter: half of 200 ms.

@@ -188,6 +188,8 @@ impl RawResponse {
             details: d.details.iter().map(|x| sc.scrub(x)).collect(),
             dialect: d.dialect,
             retry_after: self.retry_after,
+            provider: sc.scrub_opt(d.provider),
+            retry_in: d.retry_in,
             content_type: self.content_type().map(str::to_owned),
             raw_body: sc.scrub(&truncate_raw(&self.body)),
         }

@@ -73,6 +73,7 @@ pub use crate::core::correlation;
 #[cfg(feature = "fleet")]
 pub use fleet as shared;
 pub use gateway::presets;
+pub use gateway::siret;
 pub use policy::{breaker, rate_limit, retry};
 
 pub use crate::core::body::{DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_RESPONSE_SIZE};

@@ -440,7 +440,7 @@ async fn api_particulier_traceability_and_api_key() {
     let client = ApiClient::builder(presets::api_particulier(Environment::Sandbox))
         .api_root(gw.url.clone())
         .api_key("particulier-key")
-        .traceability("Aides sociales", "13002526500013", "dossier 42 & co")
+        .traceability("Aides sociales", "12000101100010", "dossier 42 & co")
         .build()
         .unwrap();
     let req = get("quotient").query("codeInsee", &"75056").traceability();
@@ -461,7 +461,7 @@ async fn api_particulier_traceability_and_api_key() {
     assert_eq!(
         api[0].query.as_deref(),
         Some(
-            "codeInsee=75056&context=Aides%20sociales&recipient=13002526500013&object=dossier%2042%20%26%20co"
+            "codeInsee=75056&context=Aides%20sociales&recipient=12000101100010&object=dossier%2042%20%26%20co"
         )
     );
     assert_eq!(
@@ -476,7 +476,7 @@ async fn api_particulier_traceability_and_api_key() {
         .unwrap();
     assert_eq!(
         gw.state.api()[2].query.as_deref(),
-        Some("context=Aides%20sociales&recipient=13002526500013&object=dossier%2043"),
+        Some("context=Aides%20sociales&recipient=12000101100010&object=dossier%2043"),
         "a per-call object replaces the client's; context and recipient stay"
     );
 

@@ -28,7 +28,7 @@ async fn object_per_call_on_one_client_and_one_limiter() {
     let client = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
         .api_root(gw.url.clone())
         .bearer("jwt-secret")
-        .traceability_context("Aides publiques", "13002526500013")
+        .traceability_context("Aides publiques", "12000101100010")
         .rate_limit(RateLimit::per_second(5))
         .build()
         .unwrap();
@@ -52,7 +52,7 @@ async fn object_per_call_on_one_client_and_one_limiter() {
     );
     assert!(api.iter().all(
         |r| query(r, "context").as_deref() == Some("Aides%20publiques")
-            && query(r, "recipient").as_deref() == Some("13002526500013")
+            && query(r, "recipient").as_deref() == Some("12000101100010")
     ));
 
     // A per-call override of all three values.
@@ -73,7 +73,7 @@ async fn missing_object_is_refused_before_sending() {
     let client = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
         .api_root(gw.url.clone())
         .bearer("jwt-secret")
-        .traceability_context("Aides publiques", "13002526500013")
+        .traceability_context("Aides publiques", "12000101100010")
         .build()
         .unwrap();
     let err = client.execute::<U>(traced()).await.unwrap_err();
@@ -82,4 +82,49 @@ async fn missing_object_is_refused_before_sending() {
     let blank = client.with_options(CallOptions::new().traceability_object("  "));
     assert!(blank.execute::<U>(traced()).await.is_err());
     assert_eq!(gw.state.api_count(), 0, "nothing reached the gateway");
+}
+
+/// A recipient the gateway would refuse (and count against the quota) never leaves: not a
+/// SIRET, or the company the call asks about (API Entreprise's 422, code 00211). The error
+/// names no value: the target may be a person's SIREN.
+#[tokio::test]
+async fn malformed_or_self_referencing_recipients_are_refused_before_sending() {
+    let gw = gateway(always_ok).await;
+    let client = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(gw.url.clone())
+        .bearer("jwt-secret")
+        .traceability("Aides publiques", "12000101100010", "dossier 7")
+        .build()
+        .unwrap();
+    let about = |path: &str| Request::new(Method::GET, "uniteLegale", path.into()).traceability();
+    for bad in ["123", "12000101100011", "1200010110001O", " 12000101100010"] {
+        let c = client.with_options(CallOptions::new().traceability("c", bad, "o"));
+        let err = c
+            .execute::<U>(about("/api/v3/unites_legales/418166096"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+        assert!(err.to_string().contains("not a valid SIRET"), "{err}");
+    }
+    for target in [
+        "/api/v3/unites_legales/120001011",
+        "/api/v3/etablissements/12000101100010",
+    ] {
+        let err = client.execute::<U>(about(target)).await.unwrap_err();
+        assert!(err.to_string().contains("code 00211"), "{err}");
+        assert!(
+            !err.to_string().contains("120001011"),
+            "the value is not printed: {err}"
+        );
+    }
+    let in_query = about("/api/v3/recherche").query("siren", &"120001011");
+    assert!(client.execute::<U>(in_query).await.is_err());
+    assert_eq!(gw.state.api_count(), 0, "nothing reached the gateway");
+    // La Poste's SIRETs follow their own rule; another company is fine.
+    let la_poste = client.with_options(CallOptions::new().traceability("c", "35600000000001", "o"));
+    la_poste
+        .execute::<U>(about("/api/v3/unites_legales/418166096"))
+        .await
+        .unwrap();
+    assert_eq!(gw.state.api_count(), 1);
 }

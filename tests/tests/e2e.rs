@@ -566,7 +566,7 @@ async fn api_entreprise_end_to_end() {
             emu,
         )
         .jwt(jwt.clone())
-        .traceability("aides publiques", "13002526500013", "dossier 42")
+        .traceability("aides publiques", "12000101100010", "dossier 42")
     };
     let client = Client::new(
         runtime(&emu)
@@ -664,7 +664,7 @@ async fn api_entreprise_quota_headers_keep_a_client_without_a_limit_from_429s() 
         &emu,
     )
     .jwt(jwt.clone())
-    .traceability("aides publiques", "13002526500013", "dossier 42")
+    .traceability("aides publiques", "12000101100010", "dossier 42")
     .no_rate_limit();
     let client = Client::new(runtime.build().unwrap());
     for _ in 0..10 {
@@ -692,7 +692,7 @@ async fn api_particulier_end_to_end() {
         &emu,
     )
     .api_key("cle-particulier")
-    .traceability("aides sociales", "13002526500013", "dossier 42")
+    .traceability("aides sociales", "12000101100010", "dossier 42")
     .rate_limit(RateLimit::per_second(20))
     .pause_after_429(Duration::from_secs(1));
     let client = Client::new(runtime.build().unwrap());

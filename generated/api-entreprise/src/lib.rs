@@ -20,14 +20,14 @@
 //! let client = Client::new(
 //!     ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
 //!         .jwt("eyJhbGciOi...")
-//!         .traceability("aides publiques", "13002526500013", "dossier 42")
+//!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
 //! // API Entreprise, production:
 //! let client_1 = Client::new(
 //!     ApiClient::builder(presets::api_entreprise(Environment::Production))
 //!         .jwt("eyJhbGciOi...")
-//!         .traceability("aides publiques", "13002526500013", "dossier 42")
+//!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
 //! # let _ = (&client_1);

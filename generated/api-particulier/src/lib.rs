@@ -20,14 +20,14 @@
 //! let client = Client::new(
 //!     ApiClient::builder(presets::api_particulier(Environment::Sandbox))
 //!         .api_key("api-key")
-//!         .traceability("aides publiques", "13002526500013", "dossier 42")
+//!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
 //! // API Particulier, production:
 //! let client_1 = Client::new(
 //!     ApiClient::builder(presets::api_particulier(Environment::Production))
 //!         .api_key("api-key")
-//!         .traceability("aides publiques", "13002526500013", "dossier 42")
+//!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
 //! # let _ = (&client_1);

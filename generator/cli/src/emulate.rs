@@ -148,7 +148,7 @@ pub fn configure(
                 config = config.api_key("x-api-key", API_KEY);
             }
             let mut lines = format!(
-                "    .jwt({jwt:?})\n    .traceability(\"motif\", \"13002526500013\", \"dossier\")"
+                "    .jwt({jwt:?})\n    .traceability(\"motif\", \"12000101100010\", \"dossier\")"
             );
             if kind == Kind::ApiParticulier {
                 lines.push_str(&format!("\n    // or .api_key({API_KEY:?})"));

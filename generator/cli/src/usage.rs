@@ -167,7 +167,7 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
                 };
                 out.push((
                     format!("{}, {}:", if preset == "api_entreprise" { "API Entreprise" } else { "API Particulier" }, env_label(env)),
-                    format!("ApiClient::builder(presets::{preset}(Environment::{})){credential}\n        .traceability(\"aides publiques\", \"13002526500013\", \"dossier 42\")", env_variant(env)),
+                    format!("ApiClient::builder(presets::{preset}(Environment::{})){credential}\n        .traceability(\"aides publiques\", \"12000101100010\", \"dossier 42\")", env_variant(env)),
                 ));
             }
         }

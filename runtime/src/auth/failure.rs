@@ -134,23 +134,15 @@ impl AuthFailure {
                     Error::Gateway(g)
                 }
             }
-            AuthFailure::Redirected { status, token_url } => Error::Gateway(Box::new(GatewayError {
-                status,
-                operation_id,
-                correlation_id: correlation_id.to_owned(),
-                gateway_correlation_id: None,
-                code: None,
-                message: Some(format!("token endpoint {token_url} answered with a redirect (HTTP {status})")),
-                timestamp: None,
-                advice: Some("token requests are never redirected (the credentials would follow): configure the final token URL with .token_url(...), over https".into()),
-                details: Vec::new(),
-                dialect: crate::error::Dialect::Text,
-                retry_after: None,
-                provider: None,
-                retry_in: None,
-                content_type: None,
-                raw_body: String::new(),
-            })),
+            AuthFailure::Redirected { status, token_url } => {
+                Error::Gateway(Box::new(GatewayError::stated(
+                    status,
+                    operation_id,
+                    correlation_id,
+                    format!("token endpoint {token_url} answered with a redirect (HTTP {status})"),
+                    "token requests are never redirected (the credentials would follow): configure the final token URL with .token_url(...), over https",
+                )))
+            }
             AuthFailure::Undecodable {
                 status,
                 token_url,

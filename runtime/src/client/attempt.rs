@@ -161,27 +161,17 @@ impl ApiClient {
             wait_s = wait.as_secs_f64(),
             "not sent: the client is held back past this call's deadline"
         );
-        Error::RateLimited(Box::new(GatewayError {
-            status: 429,
-            operation_id: req.operation_id,
-            correlation_id: correlation_id.to_owned(),
-            gateway_correlation_id: None,
-            code: None,
-            message: Some(format!(
+        let mut error = GatewayError::stated(
+            429,
+            req.operation_id,
+            correlation_id,
+            format!(
                 "not sent: this client is held back for {:.1} s (a previous 429, the gateway's announced quota or the client-side rate limit), past this call's deadline",
                 wait.as_secs_f64()
-            )),
-            timestamp: None,
-            advice: Some(
-                "retry after the indicated time, or give the call a longer timeout".into(),
             ),
-            details: Vec::new(),
-            dialect: crate::error::Dialect::Text,
-            retry_after: Some(wait),
-            provider: None,
-            retry_in: None,
-            content_type: None,
-            raw_body: String::new(),
-        }))
+            "retry after the indicated time, or give the call a longer timeout",
+        );
+        error.retry_after = Some(wait);
+        Error::RateLimited(Box::new(error))
     }
 }

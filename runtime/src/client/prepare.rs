@@ -10,6 +10,7 @@ use crate::auth::ApiKeyLocation;
 use crate::auth::Auth;
 use crate::auth::token_cache::CachedToken;
 use crate::error::{Delivery, Error, Undocumented};
+use crate::gateway::siret;
 use crate::gateway::traceability::{self, Traceability};
 use crate::wire::request::{Body, Request, query_component};
 
@@ -57,6 +58,9 @@ impl ApiClient {
                 Ok(t) => t,
                 Err(message) => return Self::invalid(req, correlation_id, message),
             };
+            if let Err(message) = check_recipient(&traceability.recipient, req) {
+                return Self::invalid(req, correlation_id, message.into());
+            }
             let t = &traceability;
             pairs.push(("context", &t.context));
             pairs.push(("recipient", &t.recipient));
@@ -271,4 +275,26 @@ impl ApiClient {
         }
         Ok(rb)
     }
+}
+
+/// Refuses, before sending, a traceability recipient the gateway would refuse (and count
+/// against the quota): not a SIRET, or the very company the call asks about. The messages
+/// name no value: the target may be a person's SIREN.
+fn check_recipient(recipient: &str, req: &Request) -> Result<(), &'static str> {
+    if !siret::is_valid_siret(recipient) {
+        return Err(
+            "the traceability recipient is not a valid SIRET (14 digits with a Luhn key, \
+                    or La Poste's digit-sum rule); the gateway refuses it with 422: give the \
+                    SIRET of the public body entitled to the data",
+        );
+    }
+    let query = req.query.iter().map(|(_, v)| v.as_str());
+    if siret::asks_about_recipient(recipient, &req.path, query) {
+        return Err(
+            "the traceability recipient is the SIREN/SIRET this call asks about; the \
+                    gateway refuses it (422, code 00211): the recipient is the public body \
+                    entitled to the data, never the company looked up",
+        );
+    }
+    Ok(())
 }

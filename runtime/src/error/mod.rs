@@ -62,6 +62,36 @@ pub struct GatewayError {
     pub raw_body: String,
 }
 
+impl GatewayError {
+    /// An error the runtime states itself, with no response body behind it: `message` and
+    /// `advice`, every other optional field empty.
+    pub(crate) fn stated(
+        status: u16,
+        operation_id: &'static str,
+        correlation_id: &str,
+        message: String,
+        advice: &str,
+    ) -> Self {
+        GatewayError {
+            status,
+            operation_id,
+            correlation_id: correlation_id.to_owned(),
+            gateway_correlation_id: None,
+            code: None,
+            message: Some(message),
+            timestamp: None,
+            advice: Some(advice.to_owned()),
+            details: Vec::new(),
+            dialect: Dialect::Text,
+            retry_after: None,
+            provider: None,
+            retry_in: None,
+            content_type: None,
+            raw_body: String::new(),
+        }
+    }
+}
+
 impl fmt::Display for GatewayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.status)?;

@@ -2,4 +2,5 @@
 //! traceability parameters of API Entreprise / Particulier, and gateway-specific rules.
 pub mod presets;
 pub(crate) mod rules;
+pub mod siret;
 pub(crate) mod traceability;

@@ -240,7 +240,7 @@ async fn breaker_mode(a: &[String]) {
         .api_root(a[0].clone())
         .jwt(a[1].clone())
         .no_rate_limit()
-        .traceability("Aides publiques", "13002526500013", "dossier")
+        .traceability("Aides publiques", "12000101100010", "dossier")
         .timeout(Duration::from_millis(200))
         .retry_policy(RetryPolicy::none())
         .circuit_breaker(CircuitBreaker::new(

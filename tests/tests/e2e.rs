@@ -614,8 +614,9 @@ async fn api_entreprise_end_to_end() {
     .await;
     assert_eq!(distinct(&ids), CALLS);
 
-    // The gateway throttles harder than the client: every 429 is honoured, no call fails, and
-    // nothing is sent before Retry-After ends (the 12-hour ban never triggers).
+    // The gateway throttles harder than the client: the client holds back on the quota the
+    // gateway announces (`RateLimit-Remaining: 0`) or honours its 429s; no call fails, the
+    // gateway never sees more than its limit, and the 12-hour ban never triggers.
     let strict = Emulator::start(
         gateway()
             .rate_limit(5, Duration::from_secs(1))
@@ -639,7 +640,11 @@ async fn api_entreprise_end_to_end() {
     })
     .await;
     let stats = strict.stats();
-    assert!(stats.throttled >= 1, "the gateway did throttle: {stats:?}");
+    assert_eq!(stats.api_successes, 20, "{stats:?}");
+    assert!(
+        stats.max_calls_per_second <= 5,
+        "the gateway saw more than its limit: {stats:?}"
+    );
     assert_eq!(
         stats.ban_violations, 0,
         "Retry-After was always honoured: {stats:?}"

@@ -131,3 +131,78 @@ fn every_feature_combination_compiles_and_gates_its_operations() {
         "a caller without the `unites-legales` feature still sees its operation:\n{output}"
     );
 }
+
+/// The build-script option: the including crate declares the tag features; a call compiles
+/// only with its tag's feature, and a build with none says which ones exist.
+#[test]
+fn build_script_gates_operations_by_the_including_crates_features() {
+    let dir = gouvgen_tests::target_dir()
+        .join("gouvgen-scratch")
+        .join("build-tags");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let root = repo_root();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"gouvgen-build-tags\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [features]\ndepots = []\ndocuments = []\nunites-legales = []\ncalls-unites-legales = []\n\n\
+             [dependencies]\ngouvgen-runtime = {{ path = {:?} }}\n\n[build-dependencies]\ngouvgen = {{ path = {:?} }}\n\n[workspace]\n",
+            root.join("runtime"),
+            root.join("generator")
+        ),
+    )
+    .unwrap();
+    if let Ok(lock) = std::fs::read(root.join("Cargo.lock")) {
+        std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
+    }
+    let spec = root.join("generator/tests/fixtures/features/tags.yaml");
+    std::fs::write(
+        dir.join("build.rs"),
+        format!(
+            "fn main() {{ gouvgen::build::Config::new({spec:?}).features_per_tag(true).run(); }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub mod api {\n    include!(concat!(env!(\"OUT_DIR\"), \"/tags.rs\"));\n}\n\n\
+         #[cfg(feature = \"documents\")]\npub async fn documents(c: &api::Client) {\n    let _ = c.documents(\"1\").await;\n}\n\n\
+         #[cfg(feature = \"calls-unites-legales\")]\npub async fn unites(c: &api::Client) {\n    let _ = c.unites_legales(\"1\").await;\n}\n",
+    )
+    .unwrap();
+    let check = |features: &str| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args(["check", "--features", features])
+            .current_dir(&dir)
+            .env(
+                "CARGO_TARGET_DIR",
+                gouvgen_tests::target_dir().join("gouvgen-scratch-target"),
+            )
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, out) = check("documents");
+    no_warning("the build-script crate with `documents`", ok, &out);
+    let (ok, out) = check("calls-unites-legales,unites-legales");
+    no_warning("a call with its tag's feature", ok, &out);
+    let (ok, out) = check("calls-unites-legales,documents");
+    assert!(
+        !ok && out.contains("E0599") && out.contains("unites_legales"),
+        "a call without its tag's feature compiles:\n{out}"
+    );
+    let (ok, out) = check("");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("no tag feature is on") && out.contains("depots, documents, unites-legales"),
+        "a build with no tag feature says which exist:\n{out}"
+    );
+}

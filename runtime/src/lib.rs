@@ -99,7 +99,7 @@ pub use error::{
     DecodeFailure, Delivery, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented,
 };
 pub use gateway::presets::{
-    DgfipAccess, DouaneEnvironment, Environment, Gateway, PisteAccess, Preset,
+    DgfipAccess, DouaneEnvironment, Environment, FranceConnectCarrier, Gateway, PisteAccess, Preset,
 };
 pub use policy::breaker::CircuitBreaker;
 pub use policy::rate_limit::RateLimit;

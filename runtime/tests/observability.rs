@@ -438,3 +438,79 @@ async fn jwt_expiry_warning_repeats_once_a_day() {
     c.execute::<Undocumented>(get("a")).await.unwrap();
     assert_eq!(count(), 2, "again the next day");
 }
+
+/// API Particulier's FranceConnect routes: the user's token is the bearer of that call only,
+/// in place of the client's API key, and goes nowhere else (a token whose raw, URL, form and
+/// base64 encodings all differ).
+#[tokio::test(flavor = "current_thread")]
+async fn a_france_connect_token_is_the_bearer_of_its_call_only() {
+    use base64::Engine;
+    let (logs, _guard) = capture();
+    let fc = "fc p@ss w&rd+/=";
+    let api_key = "APIKEY-SECRET-FC";
+    // A hostile gateway echoes the bearer it got into its error body.
+    let gw = gateway(|r, _| match r.header("authorization") {
+        Some(a) => status(
+            502,
+            &[("content-type", "application/json".into())],
+            &format!(r#"{{"errors":[{{"code":"37999","title":"boom","detail":"{a}"}}]}}"#),
+        ),
+        None => ok_json(r#"{"ok":true}"#),
+    })
+    .await;
+    let dir = std::env::temp_dir().join(format!("gouvgen-fc-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let audit = dir.join("audit.jsonl");
+    let client = ApiClient::builder(presets::api_particulier(Environment::Sandbox))
+        .api_root(gw.url.clone())
+        .api_key(api_key)
+        .retry_policy(RetryPolicy::none())
+        .audit_file(&audit)
+        .build()
+        .unwrap();
+    let opts = CallOptions::new().france_connect_token(fc);
+    let mut debug = format!("{opts:?}");
+    let with_fc = client.with_options(opts);
+    debug += &format!("{with_fc:?}");
+    let err = with_fc
+        .execute::<Undocumented>(get("quotientFamilial"))
+        .await
+        .unwrap()
+        .into_error::<Undocumented>();
+    debug += &format!("{err:?}{err}");
+    client
+        .execute::<Undocumented>(get("quotientFamilial"))
+        .await
+        .unwrap();
+
+    let sent = gw.state.api();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[0].header("authorization").as_deref(),
+        Some(format!("Bearer {fc}").as_str())
+    );
+    assert_eq!(sent[0].header("x-api-key"), None, "the API key went along");
+    assert_eq!(
+        sent[1].header("authorization"),
+        None,
+        "the token outlived its call"
+    );
+    assert_eq!(sent[1].header("x-api-key").as_deref(), Some(api_key));
+
+    let b64 = base64::engine::general_purpose::STANDARD.encode(fc);
+    let encodings = [
+        fc.to_owned(),
+        "fc%20p%40ss%20w%26rd%2B%2F%3D".to_owned(),
+        "fc+p%40ss+w%26rd%2B%2F%3D".to_owned(),
+        b64,
+    ];
+    let trail = std::fs::read_to_string(&audit).unwrap();
+    let logs = logs.text();
+    for e in &encodings {
+        assert!(!debug.contains(e.as_str()), "{e} in Debug/Display: {debug}");
+        assert!(!logs.contains(e.as_str()), "{e} in traces");
+        assert!(!trail.contains(e.as_str()), "{e} in the audit trail");
+    }
+    assert!(!debug.contains(api_key) && !logs.contains(api_key));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -11,8 +11,9 @@ use crate::auth::Auth;
 use crate::core::sync::RwLockExt;
 use crate::core::time::Clock;
 use crate::error::Error;
-use crate::gateway::presets::Gateway;
+use crate::gateway::presets::{FranceConnectCarrier, Gateway};
 use crate::gateway::traceability::Traceability;
+use crate::policy::in_flight::InFlight;
 use crate::policy::limiter::Limiter;
 use crate::policy::retry::RetryPolicy;
 use crate::wire::request::Request;
@@ -37,6 +38,11 @@ pub(crate) struct Inner {
     pub(crate) limiter: Limiter,
     pub(crate) shared: SharedParts,
     pub(crate) timeout: Duration,
+    /// Per-attempt timeout of document calls (see [`Preset::document_timeout`](crate::Preset)).
+    pub(crate) document_timeout: Option<Duration>,
+    pub(crate) france_connect: FranceConnectCarrier,
+    /// Identical calls of the account wait for each other (see `policy::in_flight`).
+    pub(crate) in_flight: Option<Arc<InFlight>>,
     pub(crate) pause_after_429: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_response_size: usize,

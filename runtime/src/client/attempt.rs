@@ -91,7 +91,7 @@ impl ApiClient {
                 delivery: Delivery::NotSent,
             });
         }
-        let timeout = self.inner.timeout.min(plan.deadline - now);
+        let timeout = self.attempt_timeout(req).min(plan.deadline - now);
         let (header, token) = match authorization {
             Some((header, token)) => (Some(header), token),
             None => (None, None),
@@ -117,6 +117,15 @@ impl ApiClient {
             token,
             timeout,
         })
+    }
+
+    /// The per-attempt timeout of `req`: the preset's document timeout for a call whose answer
+    /// is a document (it accepts no JSON), the client's otherwise.
+    fn attempt_timeout(&self, req: &Request) -> Duration {
+        match self.inner.document_timeout {
+            Some(d) if req.accept.is_some_and(|a| !a.contains("json")) => d,
+            _ => self.inner.timeout,
+        }
     }
 
     /// Sends and reads the body within the size limit (a larger body ends the call).

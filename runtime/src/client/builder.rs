@@ -20,6 +20,9 @@ use crate::policy::breaker::CircuitBreaker;
 use crate::policy::rate_limit::RateLimit;
 use crate::policy::retry::RetryPolicy;
 
+use crate::policy::in_flight::account_in_flight;
+
+use super::account::account_of;
 use super::api::{ApiClient, Inner};
 use super::credentials::{AuthSetup, Credential, JWT_WARNING_PERIOD, config_error as cfg};
 use super::hooks::SharedSettings;
@@ -36,6 +39,8 @@ pub struct ApiClientBuilder {
     traceability: Option<Traceability>,
     retry: RetryPolicy,
     timeouts: Timeouts,
+    /// Whether the caller chose the timeouts (then they apply to every call, documents too).
+    timeouts_chosen: bool,
     refresh_margin: Duration,
     clock: Option<Arc<dyn Clock>>,
     http: Option<reqwest::Client>,
@@ -73,6 +78,7 @@ impl ApiClientBuilder {
             traceability: None,
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
+            timeouts_chosen: false,
             refresh_margin: Duration::from_secs(60),
             clock: None,
             http: None,
@@ -256,9 +262,12 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Sets the connect and per-attempt timeouts (see [`Timeouts`]).
+    /// Sets the connect and per-attempt timeouts (see [`Timeouts`]), for every call: the
+    /// preset's own per-group timeouts (API Entreprise / Particulier: 5 s JSON, 12 s
+    /// documents) no longer apply.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
+        self.timeouts_chosen = true;
         self
     }
 
@@ -275,10 +284,11 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Timeout of one attempt, response body included (default 30 s): shorthand for
-    /// [`Timeouts::attempt`], kept for clients written against 0.2.
+    /// Timeout of one attempt, response body included (default: the preset's, else 30 s), for
+    /// every call: shorthand for [`Timeouts::attempt`], kept for clients written against 0.2.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeouts.attempt = d;
+        self.timeouts_chosen = true;
         self
     }
 
@@ -351,17 +361,15 @@ impl ApiClientBuilder {
         }
         let correlation_header = HeaderName::from_bytes(p.correlation_header.as_bytes())
             .map_err(|_| cfg(format!("`{}` is not a header name", p.correlation_header)))?;
+        let mut timeouts = self.timeouts;
+        if !self.timeouts_chosen {
+            timeouts.attempt = p.attempt_timeout.unwrap_or(timeouts.attempt);
+        }
         let custom_clock = self.clock.is_some();
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let http = match self.http {
             Some(h) => h,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(self.user_agent)
-                .referer(false)
-                .redirect(redirect_policy(&p.token_url, &p.revoke_url))
-                .build()
-                .map_err(|e| cfg(format!("HTTP client: {e}")))?,
+            None => default_http_client(&p, timeouts, self.user_agent)?,
         };
         let setup = AuthSetup {
             gateway: p.gateway,
@@ -374,11 +382,12 @@ impl ApiClientBuilder {
             custom_clock,
             margin: self.refresh_margin,
             http: http.clone(),
-            timeout: self.timeouts.attempt,
+            timeout: timeouts.attempt,
             max_token_size: self.body_limits.token_response,
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
+        let account = account_of(&api_root, &creds.auth, &creds.api_keys);
         let (limiter, shared) = self.shared.finish(
             &api_root,
             &creds.auth,
@@ -401,7 +410,14 @@ impl ApiClientBuilder {
                 retry: self.retry,
                 limiter,
                 shared,
-                timeout: self.timeouts.attempt,
+                timeout: timeouts.attempt,
+                document_timeout: (!self.timeouts_chosen)
+                    .then_some(p.document_timeout)
+                    .flatten(),
+                france_connect: p.france_connect,
+                in_flight: p
+                    .one_identical_call_at_a_time
+                    .then(|| account_in_flight(&account)),
                 pause_after_429: p.pause_after_429,
                 clock,
                 max_response_size: self.body_limits.response,
@@ -409,6 +425,22 @@ impl ApiClientBuilder {
             options: CallOptions::default(),
         })
     }
+}
+
+/// The HTTP client built when the caller gives none: no `Referer`, redirects kept on their
+/// origin and never followed for token requests.
+fn default_http_client(
+    p: &Preset,
+    timeouts: Timeouts,
+    user_agent: String,
+) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .user_agent(user_agent)
+        .referer(false)
+        .redirect(redirect_policy(&p.token_url, &p.revoke_url))
+        .build()
+        .map_err(|e| cfg(format!("HTTP client: {e}")))
 }
 
 impl ApiClientBuilder {

@@ -12,11 +12,12 @@ use crate::auth::Auth;
 use crate::core::correlation::new_correlation_id;
 use crate::error::{Delivery, Error, Undocumented};
 use crate::gateway::rules::token_rejected;
-use crate::policy::decide::{self, CallState, Decision, Observed};
+use crate::policy::decide::{self, ByCode, CallState, Decision, Observed};
+use crate::policy::in_flight::{Turn, fingerprint};
 use crate::policy::rate_limit::exhausted_window;
 use crate::policy::retry::{RetryPolicy, is_idempotent};
 use crate::wire::quota::exhausted_quota;
-use crate::wire::request::Request;
+use crate::wire::request::{Body, Request};
 use crate::wire::response::{RawResponse, Redactor, gateway_correlation_id};
 
 use super::api::ApiClient;
@@ -83,6 +84,9 @@ impl ApiClient {
             deadline,
             hooks,
         };
+        let _turn = self
+            .in_flight_turn(req, &url, deadline, &correlation_id)
+            .await?;
         let oauth = matches!(creds.auth, Auth::Token(_));
         let mut progress = Progress::default();
         loop {
@@ -106,6 +110,13 @@ impl ApiClient {
                 Decision::Retry(wait) => {
                     log_retry(&sent, wait);
                     progress.retries += 1;
+                    progress.in_flight_waited |= matches!(
+                        observed,
+                        Observed::Response {
+                            by_code: ByCode::InFlight,
+                            ..
+                        }
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 Decision::Return => {
@@ -123,6 +134,38 @@ impl ApiClient {
         let deadline = start + self.call_budget().min(MAX_CALL_BUDGET);
         let retry_deadline = (start + policy.max_total_time.min(MAX_CALL_BUDGET)).min(deadline);
         (deadline, retry_deadline)
+    }
+
+    /// Waits, within the deadline, until no identical call of the account is in flight (where
+    /// the gateway answers duplicates with 409; see `policy::in_flight`).
+    async fn in_flight_turn(
+        &self,
+        req: &Request,
+        url: &str,
+        deadline: Instant,
+        correlation_id: &str,
+    ) -> Result<Option<Turn>, Error> {
+        let Some(table) = &self.inner.in_flight else {
+            return Ok(None);
+        };
+        let body: &[u8] = match &req.body {
+            Body::None => b"",
+            Body::Bytes { bytes, .. } => bytes,
+            Body::Multipart(_) => return Ok(None),
+        };
+        let key = fingerprint(&req.method, url, body);
+        match tokio::time::timeout_at(deadline, table.turn(key)).await {
+            Ok(turn) => Ok(Some(turn)),
+            Err(_) => {
+                tracing::warn!("deadline reached while an identical call was in flight");
+                Err(Error::Timeout {
+                    operation_id: req.operation_id,
+                    correlation_id: correlation_id.to_owned(),
+                    after: self.call_budget(),
+                    delivery: Delivery::NotSent,
+                })
+            }
+        }
     }
 
     /// After a 429, an exhausted `x-rate-limit` window (PISTE) or an exhausted
@@ -225,6 +268,7 @@ struct Progress {
     attempt: u32,
     retries: u32,
     token_refreshed: bool,
+    in_flight_waited: bool,
 }
 
 impl Progress {
@@ -242,6 +286,7 @@ impl Progress {
             retries: self.retries,
             oauth_token,
             token_refreshed: self.token_refreshed,
+            in_flight_waited: self.in_flight_waited,
             time_left: retry_deadline.saturating_duration_since(Instant::now()),
             jitter: fastrand::f64(),
         }

@@ -17,6 +17,7 @@ pub struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) traceability: TraceabilityOverride,
+    pub(crate) no_cache: bool,
 }
 
 impl fmt::Debug for CallOptions {
@@ -27,6 +28,7 @@ impl fmt::Debug for CallOptions {
             .field("france_connect_token", &self.france_connect_token)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("no_cache", &self.no_cache)
             .field(
                 "headers",
                 &self
@@ -51,8 +53,12 @@ impl CallOptions {
         self
     }
 
-    /// FranceConnect access token of the user, sent in `X-FranceConnect-OAuth` (DGFiP
-    /// FranceConnect access point).
+    /// The user's FranceConnect access token, for this call only: never cached, never shared
+    /// with another call, removed from every error text. Where it goes is the preset's
+    /// [`FranceConnectCarrier`](crate::FranceConnectCarrier): DGFiP's FranceConnect access
+    /// point reads it from `X-FranceConnect-OAuth` next to the client's token; API
+    /// Particulier's FranceConnect routes take it as the call's bearer, instead of the client's
+    /// JWT or API key.
     pub fn france_connect_token(mut self, token: impl Into<Secret>) -> Self {
         self.france_connect_token = Some(token.into());
         self
@@ -100,6 +106,14 @@ impl CallOptions {
             recipient: Some(recipient.into()),
             object: Some(object.into()),
         };
+        self
+    }
+
+    /// Asks the gateway not to answer from its cache (`Cache-Control: no-cache`; API
+    /// Particulier says whether an answer came from its cache in `X-Response-Cached`, see
+    /// [`RawResponse::cached`](crate::RawResponse::cached)).
+    pub fn no_cache(mut self) -> Self {
+        self.no_cache = true;
         self
     }
 

@@ -9,7 +9,9 @@ use tokio::time::Instant;
 use crate::auth::ApiKeyLocation;
 use crate::auth::Auth;
 use crate::auth::token_cache::CachedToken;
+use crate::core::secret::Secret;
 use crate::error::{Delivery, Error, Undocumented};
+use crate::gateway::presets::FranceConnectCarrier;
 use crate::gateway::siret;
 use crate::gateway::traceability::{self, Traceability};
 use crate::wire::request::{Body, Request, query_component};
@@ -66,7 +68,7 @@ impl ApiClient {
             pairs.push(("recipient", &t.recipient));
             pairs.push(("object", &t.object));
         }
-        if !req.no_auth {
+        if !req.no_auth && self.france_connect_bearer().is_none() {
             for k in &creds.api_keys {
                 if k.location == ApiKeyLocation::Query {
                     pairs.push((&k.name, k.value.expose()));
@@ -95,6 +97,12 @@ impl ApiClient {
     ) -> Result<Option<(Result<HeaderValue, ()>, Option<CachedToken>)>, Error> {
         if req.no_auth {
             return Ok(None);
+        }
+        if let Some(fc) = self.france_connect_bearer() {
+            return Ok(Some((
+                sensitive_header(&format!("Bearer {}", fc.expose())),
+                None,
+            )));
         }
         match &creds.auth {
             Auth::None => Ok(None),
@@ -130,6 +138,15 @@ impl ApiClient {
                     })
                 }
             },
+        }
+    }
+
+    /// This call's FranceConnect token when it is the call's bearer, in place of the client's
+    /// credential and API keys ([`FranceConnectCarrier::Bearer`]).
+    pub(super) fn france_connect_bearer(&self) -> Option<&Secret> {
+        match self.inner.france_connect {
+            FranceConnectCarrier::Bearer => self.options.france_connect_token.as_ref(),
+            FranceConnectCarrier::Header(_) => None,
         }
     }
 
@@ -201,7 +218,7 @@ impl ApiClient {
             };
             rb = rb.header(http::header::AUTHORIZATION, v.clone());
         }
-        if !req.no_auth {
+        if !req.no_auth && self.france_connect_bearer().is_none() {
             for k in &creds.api_keys {
                 if k.location == ApiKeyLocation::Header {
                     let Ok(name) = HeaderName::from_bytes(k.name.as_bytes()) else {
@@ -233,12 +250,21 @@ impl ApiClient {
                 format!("{what} is not a valid header value"),
             )
         };
-        if let Some(fc) = &self.options.france_connect_token {
-            let Ok(mut v) = HeaderValue::from_str(fc.expose()) else {
+        if let (Some(fc), FranceConnectCarrier::Header(name)) = (
+            &self.options.france_connect_token,
+            &self.inner.france_connect,
+        ) {
+            let (Ok(n), Ok(mut v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(fc.expose()),
+            ) else {
                 return bad("the FranceConnect token");
             };
             v.set_sensitive(true);
-            rb = rb.header("X-FranceConnect-OAuth", v);
+            rb = rb.header(n, v);
+        }
+        if self.options.no_cache {
+            rb = rb.header(http::header::CACHE_CONTROL, "no-cache");
         }
         if let Some(a) = req.accept {
             rb = rb.header(http::header::ACCEPT, a);

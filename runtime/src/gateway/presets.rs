@@ -112,6 +112,30 @@ pub struct Preset {
     pub rate_limit: Option<RateLimit>,
     /// How long to hold every call after a 429 without `Retry-After`.
     pub pause_after_429: Duration,
+    /// How a user's FranceConnect access token ([`CallOptions::france_connect_token`](crate::CallOptions::france_connect_token))
+    /// travels.
+    pub france_connect: FranceConnectCarrier,
+    /// Whether identical calls of one account wait for each other instead of being sent side
+    /// by side (API Entreprise / Particulier answer the second with 409, "the same request is
+    /// already in progress for this token").
+    pub one_identical_call_at_a_time: bool,
+    /// Per-attempt timeout when the builder sets none
+    /// ([`ApiClientBuilder::timeout`](crate::ApiClientBuilder::timeout)); `None`: 30 s.
+    pub attempt_timeout: Option<Duration>,
+    /// Per-attempt timeout of calls whose answer is a document (PDF, ZIP: the operation
+    /// accepts no JSON); `None`: the client's timeout for every call.
+    pub document_timeout: Option<Duration>,
+}
+
+/// Where a per-call FranceConnect access token goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FranceConnectCarrier {
+    /// In this header, next to the client's own credential (DGFiP: `X-FranceConnect-OAuth`).
+    Header(String),
+    /// As the call's bearer (`Authorization: Bearer <token>`) instead of the client's own
+    /// credential and API keys (API Particulier's FranceConnect routes).
+    Bearer,
 }
 
 impl Preset {
@@ -129,6 +153,10 @@ impl Preset {
             api_key_header: "X-Api-Key".to_owned(),
             rate_limit: None,
             pause_after_429: Duration::from_secs(5),
+            france_connect: FranceConnectCarrier::Header("X-FranceConnect-OAuth".to_owned()),
+            one_identical_call_at_a_time: false,
+            attempt_timeout: None,
+            document_timeout: None,
         }
     }
 }
@@ -227,6 +255,25 @@ pub fn douane(env: DouaneEnvironment) -> Preset {
     p
 }
 
+/// Recommended per-attempt timeout of JSON calls at API Entreprise / Particulier (2026 docs).
+pub const API_GOUV_JSON_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Recommended per-attempt timeout of document calls (PDF, ZIP) at API Entreprise /
+/// Particulier: the gateway waits 10 s for its provider, then answers 504.
+pub const API_GOUV_DOCUMENT_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// What API Entreprise and API Particulier share: the default limit, the 60 s pause after a
+/// 429 without `Retry-After`, one identical call at a time (409), the timeouts per group.
+fn api_gouv(gateway: Gateway, label: String, api: &str) -> Preset {
+    let mut p = Preset::base(gateway, label, api);
+    p.rate_limit = Some(RateLimit::per_minute(API_GOUV_DEFAULT_LIMIT_PER_MINUTE));
+    p.pause_after_429 = Duration::from_secs(60);
+    p.one_identical_call_at_a_time = true;
+    p.attempt_timeout = Some(API_GOUV_JSON_TIMEOUT);
+    p.document_timeout = Some(API_GOUV_DOCUMENT_TIMEOUT);
+    p
+}
+
 /// Default limit for API Entreprise and API Particulier.
 ///
 /// The FAQs (seeds 001/002) say that going over "la volumétrie indiquée" gives HTTP 429 and that
@@ -244,32 +291,30 @@ pub fn api_entreprise(env: Environment) -> Preset {
         Environment::Sandbox => "https://staging.entreprise.api.gouv.fr",
         Environment::Production => "https://entreprise.api.gouv.fr",
     };
-    let mut p = Preset::base(
+    api_gouv(
         Gateway::ApiEntreprise,
         format!("API Entreprise ({})", env_label(env)),
         api,
-    );
-    p.rate_limit = Some(RateLimit::per_minute(API_GOUV_DEFAULT_LIMIT_PER_MINUTE));
-    p.pause_after_429 = Duration::from_secs(60);
-    p
+    )
 }
 
 /// API Particulier (DINUM): long-lived JWT bearer, or (v2) an API key in `X-Api-Key`
 /// ([`ApiClientBuilder::api_key`](crate::ApiClientBuilder::api_key)); traceability parameters.
+/// A FranceConnect access token given to one call is that call's bearer (the FranceConnect
+/// routes take it instead of the API token).
 /// Production `https://particulier.api.gouv.fr`, staging `https://staging.particulier.api.gouv.fr`.
 pub fn api_particulier(env: Environment) -> Preset {
     let api = match env {
         Environment::Sandbox => "https://staging.particulier.api.gouv.fr",
         Environment::Production => "https://particulier.api.gouv.fr",
     };
-    let mut p = Preset::base(
+    let mut p = api_gouv(
         Gateway::ApiParticulier,
         format!("API Particulier ({})", env_label(env)),
         api,
     );
     p.api_key_header = "X-Api-Key".to_owned();
-    p.rate_limit = Some(RateLimit::per_minute(API_GOUV_DEFAULT_LIMIT_PER_MINUTE));
-    p.pause_after_429 = Duration::from_secs(60);
+    p.france_connect = FranceConnectCarrier::Bearer;
     p
 }
 

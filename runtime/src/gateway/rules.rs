@@ -14,12 +14,19 @@ const API_GOUV_FINAL_ENDINGS: &[&str] = &["003"];
 
 /// What the error code of a 5xx answer says about repeating the call: final (see
 /// [`API_GOUV_FINAL_ENDINGS`]), a wait the provider asks for (`meta.retry_in`), or nothing.
-/// Other statuses are decided by their status alone.
+/// A 409 in the API Entreprise / Particulier error format is "the same request is already in
+/// progress for this token". Other statuses are decided by their status alone.
 pub(crate) fn by_code(status: u16, headers: &http::HeaderMap, body: &[u8]) -> ByCode {
-    if !(500..600).contains(&status) {
+    if status != 409 && !(500..600).contains(&status) {
         return ByCode::Silent;
     }
     let d = decode(status, headers, body);
+    if status == 409 {
+        return match d.dialect {
+            Dialect::ApiGouv => ByCode::InFlight,
+            _ => ByCode::Silent,
+        };
+    }
     if d.dialect != Dialect::ApiGouv {
         return ByCode::Silent;
     }

@@ -42,7 +42,14 @@ pub(crate) enum ByCode {
     Final,
     /// Not before this wait (API Entreprise / Particulier `meta.retry_in`).
     RetryIn(Duration),
+    /// The same request is already in progress for this token (API Entreprise / Particulier
+    /// 409): it was not processed; wait for the other one, then try once more.
+    InFlight,
 }
+
+/// How long to wait after a 409 "already in progress" without `Retry-After`: the other request
+/// ends within the gateway's 10 s provider timeout, most within a few seconds.
+pub(crate) const IN_FLIGHT_WAIT: Duration = Duration::from_secs(3);
 
 /// Where the call stands when the attempt ends.
 #[derive(Clone, Debug)]
@@ -59,6 +66,8 @@ pub(crate) struct CallState<'a> {
     pub oauth_token: bool,
     /// Whether the token was already refreshed once in this call.
     pub token_refreshed: bool,
+    /// Whether the call already waited once for an identical request in progress (409).
+    pub in_flight_waited: bool,
     /// Time left before the retry deadline (the call's deadline or the policy's total time).
     pub time_left: Duration,
     /// The backoff jitter to use (`0.0..1.0`), drawn by the caller.
@@ -105,6 +114,12 @@ fn wanted_wait(observed: Observed, state: &CallState<'_>) -> Option<Duration> {
             by_code: ByCode::Final,
             ..
         } => return None,
+        // Not processed, so safe to repeat whatever the method; once.
+        Observed::Response {
+            by_code: ByCode::InFlight,
+            retry_after,
+            ..
+        } => return (!state.in_flight_waited).then(|| retry_after.unwrap_or(IN_FLIGHT_WAIT)),
         Observed::Response {
             status,
             retry_after,
@@ -158,6 +173,7 @@ mod tests {
             retries: 0,
             oauth_token: true,
             token_refreshed: false,
+            in_flight_waited: false,
             time_left: Duration::from_secs(60),
             jitter: 0.0,
         }
@@ -227,6 +243,36 @@ mod tests {
 
     /// The default policy's first backoff with zero jitter: half of 200 ms.
     const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+    #[test]
+    fn a_request_in_progress_is_waited_for_once_whatever_the_method() {
+        let policy = RetryPolicy::default();
+        let in_flight = |retry_after| Observed::Response {
+            status: 409,
+            retry_after,
+            token_rejected: false,
+            by_code: ByCode::InFlight,
+        };
+        let post = Method::POST;
+        let s = state(&policy, &post);
+        assert_eq!(decide(in_flight(None), &s), Decision::Retry(IN_FLIGHT_WAIT));
+        assert_eq!(decide(in_flight(Some(SECOND)), &s), Decision::Retry(SECOND));
+        let waited = CallState {
+            in_flight_waited: true,
+            ..s.clone()
+        };
+        assert_eq!(decide(in_flight(None), &waited), Decision::Return);
+        let short = CallState {
+            time_left: SECOND,
+            ..s
+        };
+        assert_eq!(decide(in_flight(None), &short), Decision::Return);
+        // A 409 in another format is the API's own conflict: final.
+        assert_eq!(
+            decide(status(409), &state(&policy, &post)),
+            Decision::Return
+        );
+    }
 
     #[test]
     fn success_and_client_errors_return() {

@@ -25,15 +25,39 @@ pub(crate) const GATEWAY_ID_HEADERS: [HeaderName; 4] = [
     HeaderName::from_static("x-correlationid"),
 ];
 
+/// The gateway's own ID of a call: `X-Request-ID` first (API Entreprise / Particulier: "the
+/// identifier to quote to support"), else the correlation header we sent as the gateway
+/// echoed or replaced it, else any of [`GATEWAY_ID_HEADERS`].
 pub(crate) fn gateway_correlation_id(
     headers: &HeaderMap,
     sent_header: impl AsHeaderName,
 ) -> Option<String> {
     headers
-        .get(sent_header)
+        .get(&GATEWAY_ID_HEADERS[1])
+        .or_else(|| headers.get(sent_header))
         .or_else(|| GATEWAY_ID_HEADERS.iter().find_map(|h| headers.get(h)))
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+fn cached(headers: &HeaderMap) -> Option<bool> {
+    let v = headers.get("x-response-cached")?.to_str().ok()?.trim();
+    if v.eq_ignore_ascii_case("true") || v == "1" {
+        Some(true)
+    } else if v.eq_ignore_ascii_case("false") || v == "0" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Longest cache lifetime believed (a server may send any number).
+const MAX_CACHE_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
+fn cache_expires_in(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get("x-cache-expires-in")?.to_str().ok()?.trim();
+    let secs: u64 = v.parse().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_CACHE_LIFETIME))
 }
 
 /// A complete HTTP response, not yet decoded.
@@ -118,6 +142,19 @@ impl RawResponse {
     /// The gateway's correlation/request ID, if returned.
     pub fn gateway_correlation_id(&self) -> Option<&str> {
         self.gateway_correlation_id.as_deref()
+    }
+
+    /// Whether the gateway answered from its cache (`X-Response-Cached`, API Particulier);
+    /// `None` when it does not say. Ask for a fresh answer with
+    /// [`CallOptions::no_cache`](crate::CallOptions::no_cache).
+    pub fn cached(&self) -> Option<bool> {
+        cached(&self.headers)
+    }
+
+    /// How long the gateway keeps this answer in its cache (`X-Cache-Expires-in`, seconds,
+    /// at most a year); `None` when absent or not a number.
+    pub fn cache_expires_in(&self) -> Option<Duration> {
+        cache_expires_in(&self.headers)
     }
 
     fn wrap<T>(self, body: T) -> Response<T> {
@@ -247,6 +284,16 @@ impl<T> Response<T> {
     /// The gateway's own correlation/request ID, if returned.
     pub fn gateway_correlation_id(&self) -> Option<&str> {
         self.gateway_correlation_id.as_deref()
+    }
+
+    /// Whether the gateway answered from its cache (see [`RawResponse::cached`]).
+    pub fn cached(&self) -> Option<bool> {
+        cached(&self.headers)
+    }
+
+    /// How long the gateway keeps this answer cached (see [`RawResponse::cache_expires_in`]).
+    pub fn cache_expires_in(&self) -> Option<Duration> {
+        cache_expires_in(&self.headers)
     }
 
     /// The body.

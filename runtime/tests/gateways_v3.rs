@@ -1,0 +1,217 @@
+//! API Entreprise / API Particulier as their 2026 documentation describes them: one identical
+//! request in flight per token (409 otherwise), `X-Request-ID`, the response cache headers,
+//! timeouts per group (JSON, documents). Real servers on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::any;
+use common::*;
+use gouvgen_runtime::presets::{self, Environment};
+use gouvgen_runtime::{ApiClient, CallOptions, Error, Method, Request, Undocumented};
+
+const V3_409: &str = r#"{"errors":[{"code":"00409","title":"Requête en cours","detail":"La même requête est déjà en cours de traitement pour ce jeton"}]}"#;
+
+/// What the in-flight gateway saw: requests, 409s answered, most identical ones at once.
+#[derive(Default)]
+struct Seen {
+    in_flight: HashMap<String, usize>,
+    requests: usize,
+    conflicts: usize,
+    most_at_once: usize,
+}
+
+/// A gateway that answers 409 while an identical request is in flight, else 200 after `delay`.
+async fn in_flight_gateway(delay: Duration) -> (String, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let handler = |State((seen, delay)): State<(Arc<Mutex<Seen>>, Duration)>, uri: Uri| async move {
+        let key = uri.to_string();
+        {
+            let mut s = seen.lock().unwrap();
+            s.requests += 1;
+            let n = s.in_flight.entry(key.clone()).or_default();
+            if *n > 0 {
+                s.conflicts += 1;
+                return (StatusCode::CONFLICT, V3_409).into_response();
+            }
+            *n += 1;
+            let at_once = s.in_flight.values().copied().max().unwrap_or(0);
+            s.most_at_once = s.most_at_once.max(at_once);
+        }
+        tokio::time::sleep(delay).await;
+        *seen.lock().unwrap().in_flight.get_mut(&key).unwrap() -= 1;
+        ok_json(r#"{"data":{}}"#)
+    };
+    let router = Router::new()
+        .route("/{*rest}", any(handler))
+        .with_state((Arc::clone(&seen), delay));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+fn entreprise(api_root: &str) -> ApiClient {
+    let jwt = jwt_with_exp(gouvgen_runtime::chrono::Utc::now().timestamp() + 86_400);
+    ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(api_root)
+        .jwt(jwt)
+        .no_rate_limit()
+        .build()
+        .unwrap()
+}
+
+fn get(path: &str) -> Request {
+    Request::new(Method::GET, "op", path.into())
+}
+
+#[tokio::test]
+async fn identical_concurrent_calls_take_turns_and_meet_no_409() {
+    let (url, seen) = in_flight_gateway(Duration::from_millis(40)).await;
+    let client = entreprise(&url);
+    let calls = (0..5).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { c.execute::<Undocumented>(get("/v3/x/123")).await })
+    });
+    // Different calls still go side by side.
+    let other = client.execute::<Undocumented>(get("/v3/x/456"));
+    let (other, results) = tokio::join!(other, futures_join(calls.collect()));
+    assert_eq!(other.unwrap().status(), 200);
+    for r in results {
+        assert_eq!(r.unwrap().status(), 200);
+    }
+    let s = seen.lock().unwrap();
+    assert_eq!(s.requests, 6);
+    assert_eq!(
+        s.conflicts, 0,
+        "a duplicate was sent while one was in flight"
+    );
+    assert_eq!(s.most_at_once, 1);
+}
+
+async fn futures_join<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_409_in_progress_is_waited_for_then_tried_once_more_even_for_a_post() {
+    // Another process holds the request: 409 with `Retry-After: 0` every time.
+    let gw = gateway(|_, _| {
+        status(
+            409,
+            &[
+                ("content-type", "application/json".into()),
+                ("retry-after", "0".into()),
+            ],
+            V3_409,
+        )
+    })
+    .await;
+    let client = entreprise(&gw.api_root());
+    let post = Request::new(Method::POST, "op", "/api/v3/x".into());
+    let resp = client.execute::<Undocumented>(post).await.unwrap();
+    assert_eq!(resp.status(), 409);
+    assert_eq!(
+        gw.state.api_count(),
+        2,
+        "one wait and one more attempt, no more"
+    );
+    // A 409 in another format is the API's own conflict: not repeated.
+    let plain = gateway(|_, _| status(409, &[("retry-after", "0".into())], "conflict")).await;
+    let client = entreprise(&plain.api_root());
+    let resp = client.execute::<Undocumented>(get("/api/y")).await.unwrap();
+    assert_eq!(resp.status(), 409);
+    assert_eq!(plain.state.api_count(), 1);
+}
+
+#[tokio::test]
+async fn request_id_and_cache_headers_are_read_and_no_cache_is_asked_for() {
+    let gw = gateway(|r, _| {
+        let cid = r.header("x-correlation-id").unwrap_or_default();
+        status(
+            200,
+            &[
+                ("content-type", "application/json".into()),
+                ("x-correlation-id", cid),
+                ("x-request-id", "req-42".into()),
+                ("x-response-cached", "true".into()),
+                ("x-cache-expires-in", "99999999999999".into()),
+            ],
+            r#"{"data":{}}"#,
+        )
+    })
+    .await;
+    let client = entreprise(&gw.api_root());
+    let resp = client
+        .with_options(CallOptions::new().no_cache())
+        .execute::<Undocumented>(get("/api/v3/x"))
+        .await
+        .unwrap();
+    assert_eq!(resp.gateway_correlation_id(), Some("req-42"));
+    assert_eq!(resp.cached(), Some(true));
+    let expires = resp.cache_expires_in().unwrap();
+    assert!(
+        expires <= Duration::from_secs(366 * 24 * 3600),
+        "{expires:?}"
+    );
+    assert_eq!(
+        gw.state.api()[0].header("cache-control").as_deref(),
+        Some("no-cache")
+    );
+    let decoded = resp.json::<serde_json::Value, Undocumented>().unwrap();
+    assert_eq!(decoded.cached(), Some(true));
+    // Without the option, no cache directive; without the headers, nothing claimed.
+    let plain = gateway(always_ok).await;
+    let resp = entreprise(&plain.api_root())
+        .execute::<Undocumented>(get("/api/v3/x"))
+        .await
+        .unwrap();
+    assert_eq!(plain.state.api()[0].header("cache-control"), None);
+    assert_eq!((resp.cached(), resp.cache_expires_in()), (None, None));
+}
+
+#[tokio::test]
+async fn documents_get_the_longer_timeout_of_their_group() {
+    let (url, _) = in_flight_gateway(Duration::from_millis(400)).await;
+    let jwt = jwt_with_exp(gouvgen_runtime::chrono::Utc::now().timestamp() + 86_400);
+    let mut preset = presets::api_entreprise(Environment::Sandbox);
+    preset.attempt_timeout = Some(Duration::from_millis(100));
+    preset.document_timeout = Some(Duration::from_secs(30));
+    let build = |chosen: Option<Duration>| {
+        let b = ApiClient::builder(preset.clone())
+            .api_root(url.clone())
+            .jwt(jwt.clone())
+            .retry_policy(gouvgen_runtime::RetryPolicy::none());
+        match chosen {
+            Some(t) => b.timeout(t),
+            None => b,
+        }
+        .build()
+        .unwrap()
+    };
+    let json = get("/v3/json").accept("application/json");
+    let err = build(None).execute::<Undocumented>(json).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    let pdf = get("/v3/attestation").accept("application/pdf");
+    let ok = build(None).execute::<Undocumented>(pdf).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    // A timeout the caller chose applies to every call. (Another path: the timed-out request
+    // is still in flight at the gateway, which would answer this one 409.)
+    let json = get("/v3/json-again").accept("application/json");
+    let ok = build(Some(Duration::from_secs(30)))
+        .execute::<Undocumented>(json)
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}

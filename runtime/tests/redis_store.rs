@@ -241,3 +241,45 @@ async fn a_redis_that_keeps_forgetting_never_lifts_the_local_limit() {
     assert!(at.len() >= 20, "{} calls", at.len());
     assert!(max <= 11, "{max} calls within 1 s for a 10/s client");
 }
+
+/// The store-down choice: failing open (default) keeps calls flowing on local state; failing
+/// closed refuses them, nothing sent, and lets them through again once Redis answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_fails_closed_sends_nothing_while_redis_is_down() {
+    if !available("a_client_that_fails_closed_sends_nothing_while_redis_is_down") {
+        return;
+    }
+    use gouvgen_runtime::fleet::StoreDown;
+    let mut redis = RedisServer::start();
+    let gw = gateway(always_ok).await;
+    let build = |choice| {
+        ApiClient::builder(presets::custom(gw.url.clone()))
+            .bearer("p@ss w&rd+/=")
+            .rate_limit(RateLimit::per_second(100))
+            .redis(&redis.url())
+            .shared_store_timeout(Duration::from_millis(200))
+            .shared_store_down(choice)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap()
+    };
+    let (open, closed) = (build(StoreDown::FailOpen), build(StoreDown::FailClosed));
+    closed.execute::<U>(get()).await.unwrap();
+    assert_eq!(gw.state.api_count(), 1);
+    redis.kill();
+    let err = closed.execute::<U>(get()).await.unwrap_err();
+    assert!(matches!(err, Error::SharedStoreDown { .. }), "{err:?}");
+    assert!(err.is_retryable() && err.to_string().contains("fails closed"));
+    assert_eq!(gw.state.api_count(), 1, "a call went out without the store");
+    open.execute::<U>(get())
+        .await
+        .expect("failing open goes on");
+    assert_eq!(gw.state.api_count(), 2);
+    redis.restart();
+    // Back once the store answers again (it is retried after a short hold).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while closed.execute::<U>(get()).await.is_err() {
+        assert!(Instant::now() < deadline, "calls never resumed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

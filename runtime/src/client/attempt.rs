@@ -79,6 +79,13 @@ impl ApiClient {
         if let Err(when) = self.inner.limiter.acquire(plan.deadline).await {
             return Err(self.held_back(req, correlation_id, when));
         }
+        if self.inner.shared.store_down_refuses() {
+            tracing::warn!("not sent: the fleet store is down and the client fails closed");
+            return Err(Error::SharedStoreDown {
+                operation_id: req.operation_id,
+                correlation_id: correlation_id.to_owned(),
+            });
+        }
         let authorization = self
             .authorization(req, plan.creds, correlation_id, plan.deadline)
             .await?;

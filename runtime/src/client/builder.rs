@@ -444,9 +444,20 @@ fn default_http_client(
 }
 
 impl ApiClientBuilder {
+    /// What calls do while the fleet store is down: go on with process-local state
+    /// ([`StoreDown::FailOpen`](crate::fleet::StoreDown::FailOpen), the default) or be refused
+    /// ([`StoreDown::FailClosed`](crate::fleet::StoreDown::FailClosed), for accounts where going
+    /// over the limit costs more than stopping, e.g. an IP ban).
+    #[cfg(feature = "fleet")]
+    pub fn shared_store_down(mut self, choice: crate::fleet::StoreDown) -> Self {
+        self.shared.store_down = choice;
+        self
+    }
+
     /// Shares tokens, the rate limit and 429 pauses of this client's account with every
-    /// process using `store` (see [`crate::fleet`]). Store failures never fail a call: the
-    /// client falls back to process-local state with one warning.
+    /// process using `store` (see [`crate::fleet`]). By default store failures never fail a
+    /// call: the client falls back to process-local state with one warning (see
+    /// [`ApiClientBuilder::shared_store_down`] for the other choice).
     #[cfg(feature = "fleet")]
     pub fn shared_store(mut self, store: Arc<dyn SharedStore>) -> Self {
         self.shared.store = Some(store);

@@ -13,8 +13,8 @@ use crate::audit::{AuditOutcome, AuditRecord, AuditSink, JsonLinesAuditSink};
 use crate::auth::{ApiKey, Auth};
 use crate::core::time::Clock;
 use crate::error::{Error, Undocumented};
-use crate::fleet::SharedStore;
 use crate::fleet::handle::{Fleet, StoreHandle};
+use crate::fleet::{SharedStore, StoreDown};
 use crate::gateway::traceability::Traceability;
 use crate::policy::breaker::{self, CircuitBreaker, HostBreaker, Permit};
 use crate::policy::limiter::Limiter;
@@ -31,6 +31,7 @@ pub(crate) struct SharedSettings {
     pub(super) store: Option<Arc<dyn SharedStore>>,
     pub(super) store_timeout: Duration,
     pub(super) store_error: Option<String>,
+    pub(super) store_down: StoreDown,
     pub(super) breaker: Option<CircuitBreaker>,
     pub(super) audit: Vec<Arc<dyn AuditSink>>,
     pub(super) audit_files: Vec<PathBuf>,
@@ -43,6 +44,7 @@ impl Default for SharedSettings {
             store: None,
             store_timeout: DEFAULT_STORE_TIMEOUT,
             store_error: None,
+            store_down: StoreDown::default(),
             breaker: Some(CircuitBreaker::default()),
             audit: Vec::new(),
             audit_files: Vec::new(),
@@ -60,6 +62,16 @@ pub(crate) struct SharedParts {
     pub(crate) audit_required: bool,
     /// The account's view of the fleet store, if any (rotated credentials attach to it too).
     pub(crate) fleet: Option<Fleet>,
+    store_down: StoreDown,
+}
+
+impl SharedParts {
+    /// Whether calls are refused now: the fleet store is down and the client chose
+    /// [`StoreDown::FailClosed`].
+    pub(crate) fn store_down_refuses(&self) -> bool {
+        self.store_down == StoreDown::FailClosed
+            && self.fleet.as_ref().is_some_and(|f| f.handle.is_down())
+    }
 }
 
 impl SharedSettings {
@@ -104,6 +116,7 @@ impl SharedSettings {
                 audit,
                 audit_required: self.audit_required,
                 fleet,
+                store_down: self.store_down,
             },
         ))
     }

@@ -380,6 +380,14 @@ pub enum Error<E = Undocumented> {
         /// The sink's last write error.
         last_error: String,
     },
+    /// The fleet store is down and the client fails closed
+    /// ([`StoreDown::FailClosed`](crate::fleet::StoreDown)): refused at once, nothing was sent.
+    SharedStoreDown {
+        /// Operation id.
+        operation_id: &'static str,
+        /// Correlation ID of the call.
+        correlation_id: String,
+    },
 }
 
 impl<E> Error<E> {
@@ -408,7 +416,8 @@ impl<E> Error<E> {
             | Error::Timeout { correlation_id, .. }
             | Error::ResponseTooLarge { correlation_id, .. }
             | Error::Unavailable { correlation_id, .. }
-            | Error::AuditFailing { correlation_id, .. } => Some(correlation_id),
+            | Error::AuditFailing { correlation_id, .. }
+            | Error::SharedStoreDown { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
@@ -491,7 +500,10 @@ impl<E> Error<E> {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => !self.may_have_been_processed(),
-            Error::RateLimited(_) | Error::Unavailable { .. } | Error::AuditFailing { .. } => true,
+            Error::RateLimited(_)
+            | Error::Unavailable { .. }
+            | Error::AuditFailing { .. }
+            | Error::SharedStoreDown { .. } => true,
             Error::Gateway(g) | Error::Documented { error: g, .. } => {
                 matches!(g.status, 408 | 429 | 502 | 503 | 504)
             }
@@ -536,7 +548,8 @@ impl<E> Error<E> {
             InvalidRequest { message, operation_id, correlation_id },
             InvalidConfig { message },
             Unavailable { operation_id, correlation_id, host, retry_in },
-            AuditFailing { operation_id, correlation_id, dropped, last_error };
+            AuditFailing { operation_id, correlation_id, dropped, last_error },
+            SharedStoreDown { operation_id, correlation_id };
             TokenRefused, RateLimited, Gateway, UndecodableBody)
     }
 
@@ -716,6 +729,13 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 f,
                 "{operation_id} not sent: the audit trail is required and an audit sink is failing ({dropped} records lost; last error: {last_error}) [correlation ID {correlation_id}]"
             ),
+            Error::SharedStoreDown {
+                operation_id,
+                correlation_id,
+            } => write!(
+                f,
+                "{operation_id} not sent: the fleet store is down and this client fails closed; calls resume when it answers [correlation ID {correlation_id}]"
+            ),
         }
     }
 }
@@ -780,6 +800,14 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
                 .field("correlation_id", correlation_id)
                 .field("dropped", dropped)
                 .field("last_error", last_error)
+                .finish(),
+            Error::SharedStoreDown {
+                operation_id,
+                correlation_id,
+            } => f
+                .debug_struct("SharedStoreDown")
+                .field("operation_id", operation_id)
+                .field("correlation_id", correlation_id)
                 .finish(),
         }
     }

@@ -72,6 +72,12 @@ type HealthRegistry = Vec<(usize, std::sync::Weak<Health>)>;
 static HEALTH: LazyLock<Mutex<HealthRegistry>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
 impl StoreHandle {
+    /// Whether the store is marked down (its last operation failed, and it is not yet time to
+    /// try it again).
+    pub(crate) fn is_down(&self) -> bool {
+        !self.health.usable()
+    }
+
     /// A handle on `store`; clients given the same store `Arc` share its health.
     pub(crate) fn new(store: Arc<dyn SharedStore>, timeout: Duration) -> Self {
         let id = Arc::as_ptr(&store) as *const () as usize;

@@ -31,7 +31,7 @@ pub mod redis;
 
 use std::fmt;
 
-pub use store::SharedStore;
+pub use store::{SharedStore, StoreDown};
 #[cfg(feature = "fleet")]
 pub use store::{StoreError, StoreFuture};
 

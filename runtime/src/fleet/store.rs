@@ -67,5 +67,20 @@ pub trait SharedStore: Send + Sync + fmt::Debug {
     }
 }
 
+/// What a client does while its fleet store is down (unreachable, failing or slower than its
+/// timeout): an explicit choice, because both have a cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoreDown {
+    /// Go on with the process-local limiter, tokens and pauses (the default): calls keep
+    /// flowing, each process within its own limit, so the fleet may reach the limit times the
+    /// number of processes until the store is back.
+    #[default]
+    FailOpen,
+    /// Refuse calls at once with [`Error::SharedStoreDown`](crate::Error::SharedStoreDown)
+    /// (nothing sent) until the store answers again: the account's limit holds whatever
+    /// happens, calls stop while the store is down.
+    FailClosed,
+}
+
 /// Longest wait for a store's first connection ([`SharedStore::connect`]).
 pub const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);

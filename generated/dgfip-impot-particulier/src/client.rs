@@ -344,7 +344,7 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
         self
     }
 
-    /// The user's FranceConnect access token, sent in `X-FranceConnect-OAuth`.
+    /// The user's FranceConnect access token, for this call only (DGFiP: in `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the client's credential).
     pub fn france_connect_token(mut self, token: impl Into<rt::Secret>) -> Self {
         let options = std::mem::take(self.options());
         *self.options() = options.france_connect_token(token);
@@ -690,7 +690,7 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
         self
     }
 
-    /// The user's FranceConnect access token, sent in `X-FranceConnect-OAuth`.
+    /// The user's FranceConnect access token, for this call only (DGFiP: in `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the client's credential).
     pub fn france_connect_token(mut self, token: impl Into<rt::Secret>) -> Self {
         let options = std::mem::take(self.options());
         *self.options() = options.france_connect_token(token);

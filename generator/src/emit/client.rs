@@ -291,7 +291,7 @@ fn runtime_setter(o: RuntimeOption) -> TokenStream {
             quote!(header(name, value)),
         ),
         RuntimeOption::FranceConnectToken => (
-            " The user's FranceConnect access token, sent in `X-FranceConnect-OAuth`.",
+            " The user's FranceConnect access token, for this call only (DGFiP: in `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the client's credential).",
             quote!(token: impl Into<rt::Secret>),
             quote!(france_connect_token(token)),
         ),

@@ -196,6 +196,9 @@ pub struct Operation {
     pub traceability: bool,
     /// Gateway headers the document declares and the runtime supplies.
     pub gateway_headers: Vec<String>,
+    /// A FranceConnect route: its security names a FranceConnect scheme, or its path says
+    /// so (API Particulier), so it takes the user's FranceConnect access token.
+    pub france_connect: bool,
     /// JSON pointer of the operation.
     pub pointer: String,
 }
@@ -672,6 +675,7 @@ impl<'a> Builder<'a> {
         let body = body.and_then(|(b, ptr)| self.request_body(&b, &ptr, &type_prefix));
 
         let (success, errors) = self.responses(op, pointer, &type_prefix);
+        let france_connect = france_connect_route(op, self.root.get("security"), &path);
         let no_auth = matches!(op.get("security"), Some(Value::Array(a)) if a.is_empty() || a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
         Operation {
             id,
@@ -700,6 +704,7 @@ impl<'a> Builder<'a> {
             no_auth,
             traceability,
             gateway_headers,
+            france_connect,
             pointer: pointer.to_string(),
         }
     }
@@ -1108,6 +1113,27 @@ fn pick_response_media(content: &serde_json::Map<String, Value>) -> Option<(Stri
         .iter()
         .min_by_key(|(mt, _)| rank(mt))
         .map(|(mt, m)| (mt.clone(), m.clone()))
+}
+
+/// Whether an operation is a FranceConnect route (see [`Operation::france_connect`]): a
+/// security requirement (the operation's, else the document's) names a scheme like
+/// `franceConnectToken`, or the path has a `france_connect` segment.
+fn france_connect_route(op: &Value, root_security: Option<&Value>, path: &str) -> bool {
+    let squash = |s: &str| {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let requirements = op.get("security").or(root_security);
+    let by_scheme = requirements
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|r| r.keys())
+        .any(|name| squash(name).contains("franceconnect"));
+    by_scheme || squash(path).contains("franceconnect")
 }
 
 fn read_security(root: &Value) -> Vec<Security> {

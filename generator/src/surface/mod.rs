@@ -106,7 +106,8 @@ pub enum RuntimeOption {
     RetryPolicy,
     /// An extra header.
     Header,
-    /// `X-FranceConnect-OAuth`: only for operations of a FranceConnect access point.
+    /// The user's FranceConnect token: only for FranceConnect routes (DGFiP's
+    /// `X-FranceConnect-OAuth` header, API Particulier's FranceConnect security).
     FranceConnectToken,
     /// Traceability `object`: only for operations that take the traceability parameters.
     TraceabilityObject,
@@ -277,10 +278,11 @@ fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {
         RuntimeOption::RetryPolicy,
         RuntimeOption::Header,
     ];
-    if op
-        .gateway_headers
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case("x-franceconnect-oauth"))
+    if op.france_connect
+        || op
+            .gateway_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("x-franceconnect-oauth"))
     {
         options.push(RuntimeOption::FranceConnectToken);
     }

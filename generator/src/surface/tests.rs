@@ -191,3 +191,17 @@ components:
     assert_eq!(field_names(&s, "Chat"), ["kind", "nom"]);
     assert_eq!(field_names(&s, "Chien"), ["race"]);
 }
+
+#[test]
+fn france_connect_routes_take_the_users_token_and_others_do_not() {
+    let s = surface_of("france-connect.yaml");
+    let has = |name: &str| {
+        method(&s, name)
+            .setters
+            .iter()
+            .any(|x| x.kind == SetterKind::Runtime(RuntimeOption::FranceConnectToken))
+    };
+    assert!(has("allocation"), "security names a FranceConnect scheme");
+    assert!(has("quotient_familial_france_connect"), "the path says so");
+    assert!(!has("quotient_familial_identite"));
+}

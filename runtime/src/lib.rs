@@ -102,7 +102,7 @@ pub use gateway::presets::{
     DgfipAccess, DouaneEnvironment, Environment, FranceConnectCarrier, Gateway, PisteAccess, Preset,
 };
 pub use policy::breaker::CircuitBreaker;
-pub use policy::rate_limit::RateLimit;
+pub use policy::rate_limit::{ParseRateLimitError, RateLimit};
 pub use policy::retry::RetryPolicy;
 pub use wire::dates::{Date, DateTime, InvalidDate};
 pub use wire::params::{ParamStyle, encode_path_styled, query_pairs, simple_text};

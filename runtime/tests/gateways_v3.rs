@@ -215,3 +215,115 @@ async fn documents_get_the_longer_timeout_of_their_group() {
         .unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+/// A client of `preset` at `api_root` with its own JWT (`who` makes the account).
+fn client_of(preset: gouvgen_runtime::Preset, api_root: &str, who: &str) -> ApiClient {
+    let exp = gouvgen_runtime::chrono::Utc::now().timestamp() + 86_400;
+    let jwt = format!("{}.{who}", jwt_with_exp(exp));
+    ApiClient::builder(preset)
+        .api_root(api_root)
+        .jwt(jwt)
+        .retry_policy(gouvgen_runtime::RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn held_back(err: &Error) -> bool {
+    matches!(err, Error::RateLimited(g) if g.status == 429 && g.retry_after.is_some())
+}
+
+#[tokio::test]
+async fn document_calls_have_their_own_quota_and_429_pause() {
+    let gw = gateway(|r, _| {
+        if r.path.ends_with("/paused-doc") {
+            status(429, &[("retry-after", "60".into())], "")
+        } else {
+            ok_json(r#"{"data":{}}"#)
+        }
+    })
+    .await;
+    let mut preset = presets::api_entreprise(Environment::Sandbox);
+    preset.rate_limit = Some("100/s burst 100".parse().unwrap());
+    preset.document_rate_limit = Some("1/min".parse().unwrap());
+    let c = client_of(preset, &gw.api_root(), "documents");
+    let short = CallOptions::new().timeout(Duration::from_millis(200));
+    let doc = |p: &str| get(p).accept("application/pdf");
+    c.execute::<Undocumented>(doc("/api/a")).await.unwrap();
+    let err = c
+        .with_options(short.clone())
+        .execute::<Undocumented>(doc("/api/b"))
+        .await
+        .unwrap_err();
+    assert!(held_back(&err), "{err:?}");
+    for i in 0..5 {
+        let json = get(&format!("/api/json/{i}")).accept("application/json");
+        c.execute::<Undocumented>(json)
+            .await
+            .expect("JSON calls are not held");
+    }
+    assert_eq!(gw.state.api_count(), 6, "the held document call was sent");
+
+    // A 429 on a document call holds document calls only.
+    let mut preset = presets::api_entreprise(Environment::Sandbox);
+    preset.document_rate_limit = Some("100/s burst 100".parse().unwrap());
+    let c = client_of(preset, &gw.api_root(), "paused");
+    let resp = c
+        .execute::<Undocumented>(doc("/api/paused-doc"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let err = c
+        .with_options(short)
+        .execute::<Undocumented>(doc("/api/c"))
+        .await
+        .unwrap_err();
+    assert!(held_back(&err), "{err:?}");
+    let json = get("/api/json/after").accept("application/json");
+    c.execute::<Undocumented>(json)
+        .await
+        .expect("JSON calls go on");
+    assert_eq!(gw.state.api_count(), 8);
+}
+
+#[tokio::test]
+async fn the_host_ceiling_holds_every_account_of_the_process() {
+    let gw = gateway(always_ok).await;
+    let mut preset = presets::api_particulier(Environment::Sandbox);
+    preset.rate_limit = Some("100/s burst 100".parse().unwrap());
+    preset.host_rate_limit = Some("1/min".parse().unwrap());
+    let a = client_of(preset.clone(), &gw.api_root(), "a");
+    let b = client_of(preset, &gw.api_root(), "b");
+    a.execute::<Undocumented>(get("/api/x")).await.unwrap();
+    let err = b
+        .with_options(CallOptions::new().timeout(Duration::from_millis(200)))
+        .execute::<Undocumented>(get("/api/y"))
+        .await
+        .unwrap_err();
+    assert!(held_back(&err), "{err:?}");
+    assert_eq!(gw.state.api_count(), 1);
+}
+
+#[test]
+fn limits_read_from_configuration() {
+    use gouvgen_runtime::RateLimit;
+    assert_eq!(
+        "1000/minute".parse::<RateLimit>(),
+        Ok(RateLimit::per_minute(1000))
+    );
+    assert_eq!(
+        " 20/S burst 4".parse::<RateLimit>(),
+        Ok(RateLimit::per_second(20).with_burst(4))
+    );
+    for bad in [
+        "",
+        "0/s",
+        "20/day",
+        "20/s burst",
+        "20/s burst 0",
+        "x/s",
+        "20 s",
+    ] {
+        let err = bad.parse::<RateLimit>().unwrap_err().to_string();
+        assert!(err.contains("<requests>/<s|min|h>"), "{bad}: {err}");
+    }
+}

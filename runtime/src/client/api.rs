@@ -13,8 +13,8 @@ use crate::core::time::Clock;
 use crate::error::Error;
 use crate::gateway::presets::{FranceConnectCarrier, Gateway};
 use crate::gateway::traceability::Traceability;
+use crate::policy::groups::Limits;
 use crate::policy::in_flight::InFlight;
-use crate::policy::limiter::Limiter;
 use crate::policy::retry::RetryPolicy;
 use crate::wire::request::Request;
 use crate::wire::response::RawResponse;
@@ -35,7 +35,7 @@ pub(crate) struct Inner {
     pub(crate) traceability: Option<Traceability>,
     pub(crate) correlation_header: HeaderName,
     pub(crate) retry: RetryPolicy,
-    pub(crate) limiter: Limiter,
+    pub(crate) limits: Limits,
     pub(crate) shared: SharedParts,
     pub(crate) timeout: Duration,
     /// Per-attempt timeout of document calls (see [`Preset::document_timeout`](crate::Preset)).
@@ -69,7 +69,7 @@ impl fmt::Debug for ApiClient {
             .field("traceability", &i.traceability)
             .field("correlation_header", &i.correlation_header)
             .field("retry", &i.retry)
-            .field("rate_limit", &i.limiter.limit())
+            .field("rate_limit", &i.limits.limit())
             .field("timeout", &i.timeout)
             .field("options", &self.options)
             .finish()

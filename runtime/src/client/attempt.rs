@@ -76,7 +76,12 @@ impl ApiClient {
     ) -> Result<Attempt, Error> {
         let (req, correlation_id) = (plan.req, plan.correlation_id);
         let permit = plan.hooks.admit(req, correlation_id).await?;
-        if let Err(when) = self.inner.limiter.acquire(plan.deadline).await {
+        if let Err(when) = self
+            .inner
+            .limits
+            .acquire(req.is_document(), plan.deadline)
+            .await
+        {
             return Err(self.held_back(req, correlation_id, when));
         }
         if self.inner.shared.store_down_refuses() {
@@ -127,10 +132,10 @@ impl ApiClient {
     }
 
     /// The per-attempt timeout of `req`: the preset's document timeout for a call whose answer
-    /// is a document (it accepts no JSON), the client's otherwise.
+    /// is a document, the client's otherwise.
     fn attempt_timeout(&self, req: &Request) -> Duration {
         match self.inner.document_timeout {
-            Some(d) if req.accept.is_some_and(|a| !a.contains("json")) => d,
+            Some(d) if req.is_document() => d,
             _ => self.inner.timeout,
         }
     }

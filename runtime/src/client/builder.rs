@@ -17,6 +17,7 @@ use crate::fleet::SharedStore;
 use crate::gateway::presets::{Gateway, Preset};
 use crate::gateway::traceability::Traceability;
 use crate::policy::breaker::CircuitBreaker;
+use crate::policy::groups::GroupLimits;
 use crate::policy::rate_limit::RateLimit;
 use crate::policy::retry::RetryPolicy;
 
@@ -250,9 +251,26 @@ impl ApiClientBuilder {
         self
     }
 
-    /// Disables the client-side rate limit (429 pauses still apply).
+    /// Sets the limit of document calls (PDF, ZIP: calls that accept no JSON) where the gateway
+    /// counts them apart (API Entreprise: 50/minute per token by default).
+    pub fn document_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.preset.document_rate_limit = Some(limit);
+        self
+    }
+
+    /// Sets the ceiling of every call this process sends to the API host, whatever the
+    /// account (API Entreprise / Particulier: 1,000/minute per IP by default).
+    pub fn host_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.preset.host_rate_limit = Some(limit);
+        self
+    }
+
+    /// Disables the client-side rate limits, of every group and of the host (429 pauses and
+    /// the gateway's announced quota still apply).
     pub fn no_rate_limit(mut self) -> Self {
         self.preset.rate_limit = None;
+        self.preset.document_rate_limit = None;
+        self.preset.host_rate_limit = None;
         self
     }
 
@@ -353,12 +371,7 @@ impl ApiClientBuilder {
         let has_credentials = !matches!(self.credential, Credential::None)
             || !self.api_keys.is_empty()
             || p.gateway != Gateway::Custom;
-        check_url("API root", &api_root, has_credentials)?;
-        for (what, url) in [("token URL", &p.token_url), ("revoke URL", &p.revoke_url)] {
-            if let Some(u) = url {
-                check_url(what, u, true)?;
-            }
-        }
+        check_urls(&p, &api_root, has_credentials)?;
         let correlation_header = HeaderName::from_bytes(p.correlation_header.as_bytes())
             .map_err(|_| cfg(format!("`{}` is not a header name", p.correlation_header)))?;
         let mut timeouts = self.timeouts;
@@ -392,7 +405,7 @@ impl ApiClientBuilder {
             &api_root,
             &creds.auth,
             &creds.api_keys,
-            p.rate_limit,
+            group_limits(&p),
             custom_clock.then(|| Arc::clone(&clock)),
         )?;
         tracing::debug!(preset = %p.label, api_root = %api_root, auth = creds.auth.kind(), "ApiClient built");
@@ -408,7 +421,7 @@ impl ApiClientBuilder {
                 traceability: self.traceability,
                 correlation_header,
                 retry: self.retry,
-                limiter,
+                limits: limiter,
                 shared,
                 timeout: timeouts.attempt,
                 document_timeout: (!self.timeouts_chosen)
@@ -424,6 +437,26 @@ impl ApiClientBuilder {
             }),
             options: CallOptions::default(),
         })
+    }
+}
+
+/// The API root, token and revoke URLs may carry credentials (see `transport::check_url`).
+fn check_urls(p: &Preset, api_root: &str, has_credentials: bool) -> Result<(), Error> {
+    check_url("API root", api_root, has_credentials)?;
+    for (what, url) in [("token URL", &p.token_url), ("revoke URL", &p.revoke_url)] {
+        if let Some(u) = url {
+            check_url(what, u, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// The preset's rate limits, by group.
+fn group_limits(p: &Preset) -> GroupLimits {
+    GroupLimits {
+        calls: p.rate_limit,
+        documents: p.document_rate_limit,
+        host: p.host_rate_limit,
     }
 }
 

@@ -95,7 +95,7 @@ impl ApiClient {
             let sent = self.attempt(&plan, progress.attempt).await?;
             if let Ok(answer) = &sent.result {
                 span.record("status", answer.status);
-                self.pause_after(answer);
+                self.pause_after(req, answer);
             }
             let with_token = oauth && sent.token.is_some();
             let state = progress.state(policy, &req.method, with_token, retry_deadline);
@@ -171,7 +171,8 @@ impl ApiClient {
     /// After a 429, an exhausted `x-rate-limit` window (PISTE) or an exhausted
     /// `RateLimit-Remaining` (API Entreprise, API Particulier): holds every call of this
     /// client's account (in every process sharing its store) until the gateway's reset.
-    fn pause_after(&self, answer: &Answer) {
+    fn pause_after(&self, req: &Request, answer: &Answer) {
+        let limiter = self.inner.limits.group(req.is_document());
         if answer.status == 429 {
             let pause = (answer.retry_after)
                 .or_else(|| exhausted_quota(&answer.headers))
@@ -180,19 +181,19 @@ impl ApiClient {
                 retry_after_s = pause.as_secs_f64(),
                 "HTTP 429: holding every call of this client"
             );
-            self.inner.limiter.pause_until(Instant::now() + pause);
+            limiter.pause_until(Instant::now() + pause);
         } else if let Some(window) = exhausted_window(&answer.headers) {
             tracing::info!(
                 window_s = window.as_secs_f64(),
                 "x-rate-limit: no call left in the window; holding every call of this client"
             );
-            self.inner.limiter.pause_until(Instant::now() + window);
+            limiter.pause_until(Instant::now() + window);
         } else if let Some(wait) = exhausted_quota(&answer.headers) {
             tracing::info!(
                 reset_in_s = wait.as_secs_f64(),
                 "RateLimit-Remaining: 0; holding every call of this client until RateLimit-Reset"
             );
-            self.inner.limiter.pause_until(Instant::now() + wait);
+            limiter.pause_until(Instant::now() + wait);
         }
     }
 

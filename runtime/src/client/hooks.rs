@@ -17,8 +17,7 @@ use crate::fleet::handle::{Fleet, StoreHandle};
 use crate::fleet::{SharedStore, StoreDown};
 use crate::gateway::traceability::Traceability;
 use crate::policy::breaker::{self, CircuitBreaker, HostBreaker, Permit};
-use crate::policy::limiter::Limiter;
-use crate::policy::rate_limit::RateLimit;
+use crate::policy::groups::{GroupLimits, Limits};
 use crate::wire::request::Request;
 use crate::wire::response::RawResponse;
 
@@ -81,9 +80,9 @@ impl SharedSettings {
         api_root: &str,
         auth: &Auth,
         api_keys: &[ApiKey],
-        rate_limit: Option<RateLimit>,
+        rate_limits: GroupLimits,
         clock: Option<Arc<dyn Clock>>,
-    ) -> Result<(Limiter, SharedParts), Error> {
+    ) -> Result<(Limits, SharedParts), Error> {
         let cfg = |message: String| Error::InvalidConfig { message };
         if let Some(e) = self.store_error {
             return Err(cfg(e));
@@ -102,7 +101,7 @@ impl SharedSettings {
         if let (Some(b), Some(f)) = (&breaker, &fleet) {
             b.attach_fleet(f.handle.clone());
         }
-        let limiter = Limiter::new(account, rate_limit, fleet.clone());
+        let limiter = Limits::new(&account, rate_limits, fleet.as_ref());
         let mut audit = self.audit;
         for path in self.audit_files {
             let sink = JsonLinesAuditSink::open(&path)

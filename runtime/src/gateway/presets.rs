@@ -108,8 +108,15 @@ pub struct Preset {
     pub correlation_header: String,
     /// Header used by [`ApiClientBuilder::api_key`](crate::ApiClientBuilder::api_key).
     pub api_key_header: String,
-    /// Default client-side rate limit.
+    /// Default client-side rate limit (of every call, or of the calls outside the documents
+    /// group when [`Preset::document_rate_limit`] is set).
     pub rate_limit: Option<RateLimit>,
+    /// Limit of document calls (PDF, ZIP: calls that accept no JSON), counted apart from the
+    /// others (API Entreprise).
+    pub document_rate_limit: Option<RateLimit>,
+    /// Ceiling of every call of this process to the API host, whatever the account (a per-IP
+    /// quota; not shared through a fleet store, whose processes may have several IPs).
+    pub host_rate_limit: Option<RateLimit>,
     /// How long to hold every call after a 429 without `Retry-After`.
     pub pause_after_429: Duration,
     /// How a user's FranceConnect access token ([`CallOptions::france_connect_token`](crate::CallOptions::france_connect_token))
@@ -152,6 +159,8 @@ impl Preset {
             correlation_header: "X-Correlation-ID".to_owned(),
             api_key_header: "X-Api-Key".to_owned(),
             rate_limit: None,
+            document_rate_limit: None,
+            host_rate_limit: None,
             pause_after_429: Duration::from_secs(5),
             france_connect: FranceConnectCarrier::Header("X-FranceConnect-OAuth".to_owned()),
             one_identical_call_at_a_time: false,
@@ -267,6 +276,7 @@ pub const API_GOUV_DOCUMENT_TIMEOUT: Duration = Duration::from_secs(12);
 fn api_gouv(gateway: Gateway, label: String, api: &str) -> Preset {
     let mut p = Preset::base(gateway, label, api);
     p.rate_limit = Some(RateLimit::per_minute(API_GOUV_DEFAULT_LIMIT_PER_MINUTE));
+    p.host_rate_limit = Some(RateLimit::per_minute(API_GOUV_IP_LIMIT_PER_MINUTE));
     p.pause_after_429 = Duration::from_secs(60);
     p.one_identical_call_at_a_time = true;
     p.attempt_timeout = Some(API_GOUV_JSON_TIMEOUT);
@@ -274,13 +284,22 @@ fn api_gouv(gateway: Gateway, label: String, api: &str) -> Preset {
     p
 }
 
+/// Default limit of API Entreprise document calls (PDF, ZIP), per token (2026 docs).
+pub const API_ENTREPRISE_DOCUMENT_LIMIT_PER_MINUTE: u32 = 50;
+
+/// Ceiling per IP of API Entreprise and API Particulier, whatever the token (2026 docs).
+pub const API_GOUV_IP_LIMIT_PER_MINUTE: u32 = 1000;
+
 /// Default limit for API Entreprise and API Particulier.
 ///
-/// The FAQs (seeds 001/002) say that going over "la volumétrie indiquée" gives HTTP 429 and that
-/// ignoring 429 bans the IP for 12 hours, but they do not state the figure. The default is a
-/// conservative 250 requests per minute, evenly spaced (no burst); after any 429 every call of the
-/// client waits for `Retry-After` (60 s if absent). Set your contract's figure with
-/// [`ApiClientBuilder::rate_limit`](crate::ApiClientBuilder::rate_limit).
+/// Their 2026 documentation gives 250 requests per minute per token for JSON calls (API
+/// Entreprise; API Particulier is moving to it), and ignoring 429s bans the IP for 12 hours.
+/// The default is that figure, evenly spaced (no burst); the gateway's own `RateLimit-*`
+/// headers hold every client of the account when its quota runs out, and after any 429
+/// every call waits for `Retry-After` (else the quota's reset, else 60 s). Limits change: set
+/// your contract's figures with [`ApiClientBuilder::rate_limit`](crate::ApiClientBuilder::rate_limit),
+/// `document_rate_limit` and `host_rate_limit`, or parse them from your configuration
+/// (`"250/min".parse::<RateLimit>()`).
 pub const API_GOUV_DEFAULT_LIMIT_PER_MINUTE: u32 = 250;
 
 /// API Entreprise (DINUM): long-lived JWT bearer ([`ApiClientBuilder::jwt`](crate::ApiClientBuilder::jwt)),
@@ -291,11 +310,15 @@ pub fn api_entreprise(env: Environment) -> Preset {
         Environment::Sandbox => "https://staging.entreprise.api.gouv.fr",
         Environment::Production => "https://entreprise.api.gouv.fr",
     };
-    api_gouv(
+    let mut p = api_gouv(
         Gateway::ApiEntreprise,
         format!("API Entreprise ({})", env_label(env)),
         api,
-    )
+    );
+    p.document_rate_limit = Some(RateLimit::per_minute(
+        API_ENTREPRISE_DOCUMENT_LIMIT_PER_MINUTE,
+    ));
+    p
 }
 
 /// API Particulier (DINUM): long-lived JWT bearer, or (v2) an API key in `X-Api-Key`

@@ -4,6 +4,7 @@ mod account_limiters;
 pub mod breaker;
 pub(crate) mod decide;
 pub(crate) mod fleet_breaker;
+pub(crate) mod groups;
 pub(crate) mod in_flight;
 pub(crate) mod limiter;
 pub mod rate_limit;

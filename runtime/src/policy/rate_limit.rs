@@ -49,10 +49,73 @@ impl RateLimit {
         self
     }
 
+    /// Parses a limit from configuration: `"<n>/<unit>"` (`s`, `sec`, `second`, `min`,
+    /// `minute`, `h`, `hour`), optionally followed by `" burst <k>"`; see the `FromStr` impl.
+    fn parse(text: &str) -> Result<Self, ParseRateLimitError> {
+        let bad = || ParseRateLimitError(text.chars().take(64).collect());
+        let mut words = text.split_whitespace();
+        let (n, unit) = words
+            .next()
+            .and_then(|w| w.split_once('/'))
+            .ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let per = match unit.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        let burst = match (words.next(), words.next(), words.next()) {
+            (None, _, _) => 1,
+            (Some("burst"), Some(k), None) => k.parse().map_err(|_| bad())?,
+            _ => return Err(bad()),
+        };
+        if requests == 0 || burst == 0 {
+            return Err(bad());
+        }
+        Ok(RateLimit {
+            requests,
+            per,
+            burst,
+        })
+    }
+
     fn interval(&self) -> Duration {
         self.per / self.requests.max(1)
     }
 }
+
+/// `"250/min"`, `"20/s"`, `"1000/minute burst 10"`: limits read from configuration, so they
+/// change without a release.
+///
+/// ```
+/// use gouvgen_runtime::RateLimit;
+/// assert_eq!("250/min".parse::<RateLimit>().unwrap(), RateLimit::per_minute(250));
+/// assert_eq!("20/s burst 5".parse(), Ok(RateLimit::per_second(20).with_burst(5)));
+/// assert!("fast".parse::<RateLimit>().is_err());
+/// ```
+impl std::str::FromStr for RateLimit {
+    type Err = ParseRateLimitError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RateLimit::parse(s)
+    }
+}
+
+/// A rate limit that does not read as `"<n>/<unit>"` (see [`RateLimit`]'s `FromStr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseRateLimitError(String);
+
+impl std::fmt::Display for ParseRateLimitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is not a rate limit: write `<requests>/<s|min|h>`, optionally followed by `burst <n>` (e.g. `250/min`)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseRateLimitError {}
 
 #[derive(Debug)]
 struct State {

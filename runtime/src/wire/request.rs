@@ -237,6 +237,12 @@ impl fmt::Debug for Request {
 }
 
 impl Request {
+    /// Whether the answer is a document (PDF, ZIP…: the call accepts no JSON), for the
+    /// gateways that give document calls their own quota and timeout.
+    pub(crate) fn is_document(&self) -> bool {
+        self.accept.is_some_and(|a| !a.contains("json"))
+    }
+
     /// A request for `operation_id`; `path` is the base path plus the operation path, already
     /// encoded (see [`encode_path`]); it is appended to the client's API root.
     pub fn new(method: Method, operation_id: &'static str, path: String) -> Self {

@@ -14,21 +14,24 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::config::{GatewayConfig, Kind};
+use crate::fixtures::Fixtures;
 use crate::spec::Route;
-use crate::state::{CallRecord, Inner, Verdict};
+use crate::state::{CallRecord, Inner};
+use crate::v3;
 
+mod answer;
 mod auth;
 mod documented;
 mod oauth;
-
-use auth::{account_label, authenticate, is_uuid, throttled, unauthorized};
-use documented::documented;
+mod quota;
 
 /// What every handler shares.
 pub(crate) struct Shared {
     pub config: GatewayConfig,
     pub routes: Vec<Route>,
     pub inner: Mutex<Inner>,
+    /// Staging cases served ([`crate::GatewayConfig::fixtures`], [`crate::Emulator::load_fixtures`]).
+    pub fixtures: Mutex<Arc<Fixtures>>,
     /// How far [`crate::Emulator::advance_clock`] moved the gateway's clock (nanoseconds).
     pub clock_offset: std::sync::atomic::AtomicU64,
 }
@@ -48,6 +51,14 @@ impl Shared {
         std::time::Duration::from_nanos(
             self.clock_offset.load(std::sync::atomic::Ordering::Relaxed),
         )
+    }
+
+    /// The fixtures loaded so far (cheap: shared).
+    pub fn fixtures(&self) -> Arc<Fixtures> {
+        self.fixtures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -133,7 +144,7 @@ pub(crate) fn generic_code(kind: Kind, status: u16) -> String {
     }
 }
 
-/// Every API call: logged, then answered.
+/// Every API call: logged, then answered (or held forever while dark or banned).
 async fn api(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<SocketAddr>,
@@ -149,36 +160,69 @@ async fn api(
         .map(str::to_string);
     let (silent, latency) = {
         let inner = shared.lock();
-        (inner.scenario.silent(), inner.scenario.latency)
+        (inner.scenario.silent(shared.now()), inner.scenario.latency)
     };
     if silent {
-        {
-            let mut inner = shared.lock();
-            inner.stats.api_calls += 1;
-            log_call(&shared, &mut inner, at, correlation_id, &method, &uri, 0);
-        }
-        // Dark (or banned): the connection stays open and nothing ever comes back.
-        return std::future::pending().await;
+        return hold(&shared, at, correlation_id, &method, &uri).await;
     }
+    // API Entreprise / Particulier: an identical request already in flight gets 409.
+    let config = &shared.config;
+    let guard = if config.v3.conflict_in_flight && config.kind.bans() {
+        match v3::InFlight::enter(&shared, v3::conflict_key(&headers, &uri)) {
+            Some(guard) => Some(guard),
+            None => {
+                let response = v3::conflict();
+                return logged(&shared, at, correlation_id, &method, &uri, response);
+            }
+        }
+    } else {
+        None
+    };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let response = answer(&shared, conn, &method, &uri, &headers, &body);
+    let response = answer::answer(&shared, conn, &method, &uri, &headers, &body);
+    drop(guard);
+    match response {
+        Some(response) => logged(&shared, at, correlation_id, &method, &uri, response),
+        // This call earned the ban: it is not answered either.
+        None => hold(&shared, at, correlation_id, &method, &uri).await,
+    }
+}
+
+/// Counts and logs an answered call.
+fn logged(
+    shared: &Shared,
+    at: SystemTime,
+    correlation_id: Option<String>,
+    method: &Method,
+    uri: &Uri,
+    response: Response,
+) -> Response {
     let mut inner = shared.lock();
     if response.status().is_success() {
         inner.stats.api_successes += 1;
     }
     let status = response.status().as_u16();
-    log_call(
-        &shared,
-        &mut inner,
-        at,
-        correlation_id,
-        &method,
-        &uri,
-        status,
-    );
+    log_call(shared, &mut inner, at, correlation_id, method, uri, status);
     response
+}
+
+/// Dark or banned: the call is logged with status 0, the connection stays open and nothing
+/// ever comes back. The connection's task is aborted when the emulator stops.
+async fn hold(
+    shared: &Shared,
+    at: SystemTime,
+    correlation_id: Option<String>,
+    method: &Method,
+    uri: &Uri,
+) -> Response {
+    {
+        let mut inner = shared.lock();
+        inner.stats.api_calls += 1;
+        log_call(shared, &mut inner, at, correlation_id, method, uri, 0);
+    }
+    std::future::pending().await
 }
 
 /// Appends to the call log (bounded) and tells the call observer, if any.
@@ -218,229 +262,8 @@ fn log_call(
     }
 }
 
-fn answer(
-    shared: &Shared,
-    conn: SocketAddr,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response {
-    let config = &shared.config;
-    let kind = config.kind;
-    let now = shared.now();
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-
-    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
-    let on_path: Vec<&Route> = shared
-        .routes
-        .iter()
-        .filter(|r| r.matches_path(&segments))
-        .collect();
-    let route = on_path
-        .iter()
-        .filter(|r| r.method == method.as_str())
-        .max_by_key(|r| r.literal_count())
-        .copied();
-
-    let mut inner = shared.lock();
-    inner.stats.api_calls += 1;
-    if let Some(id) = header("x-correlation-id") {
-        inner.correlation_ids.insert(id.to_string());
-    }
-    let Some(route) = route else {
-        drop(inner);
-        return if on_path.is_empty() {
-            gateway_error(
-                kind,
-                StatusCode::NOT_FOUND,
-                &generic_code(kind, 404),
-                &format!("No matching resource found for {method} {}", uri.path()),
-            )
-        } else {
-            gateway_error(
-                kind,
-                StatusCode::METHOD_NOT_ALLOWED,
-                &generic_code(kind, 405),
-                &format!("Method {method} not allowed on {}", uri.path()),
-            )
-        };
-    };
-
-    let who = if route.public {
-        Ok("anonymous".to_string())
-    } else {
-        authenticate(shared, &inner, headers, now)
-    };
-    let key = who.as_deref().unwrap_or("unauthenticated").to_string();
-    let in_window = inner.traffic.entry(key.clone()).or_default().arrive(now);
-    inner.stats.max_calls_per_second = inner.stats.max_calls_per_second.max(in_window);
-    let by_account = inner
-        .stats
-        .max_per_second_by_account
-        .entry(account_label(&key))
-        .or_default();
-    *by_account = (*by_account).max(in_window);
-    let ip_window = inner.ip_traffic.entry(conn.ip()).or_default().arrive(now);
-    let by_ip = inner
-        .stats
-        .max_per_second_by_ip
-        .entry(conn.ip())
-        .or_default();
-    *by_ip = (*by_ip).max(ip_window);
-    if let Err(failure) = who {
-        inner.stats.unauthorized += 1;
-        return unauthorized(kind, &failure);
-    }
-
-    if kind == Kind::Dgfip && !header("x-correlation-id").is_some_and(is_uuid) {
-        inner.stats.correlation_refusals += 1;
-        let message = match header("x-correlation-id") {
-            None => "Payload incomplet : en-tête X-Correlation-ID absent".to_string(),
-            Some(v) => format!("Payload incomplet : X-Correlation-ID {v:?} n'est pas un UUID"),
-        };
-        return gateway_error(kind, StatusCode::BAD_REQUEST, "102511", &message);
-    }
-    if kind == Kind::Dgfip
-        && route.france_connect
-        && header("x-franceconnect-oauth").is_none_or(|v| v.trim().is_empty())
-    {
-        return gateway_error(
-            kind,
-            StatusCode::UNAUTHORIZED,
-            "900950",
-            "FranceConnect: en-tête X-FranceConnect-OAuth absent",
-        );
-    }
-
-    // DGFiP scopes select resources: a token granted other scopes is refused here.
-    if kind == Kind::Dgfip
-        && !route.requirements.is_empty()
-        && let Some(granted) = header("authorization")
-            .and_then(|v| v.get(7..))
-            .and_then(|t| inner.tokens.get(t.trim()))
-            .and_then(|t| t.scopes.as_ref())
-        && !route
-            .requirements
-            .iter()
-            .any(|req| req.iter().all(|s| granted.contains(s)))
-    {
-        return gateway_error(
-            kind,
-            StatusCode::FORBIDDEN,
-            "900910",
-            "The access token does not allow you to access the requested resource",
-        );
-    }
-
-    // Scripted gateway-wide failures come after authentication, like the real gateways'.
-    if let Some(secs) = inner.scenario.throttle {
-        drop(inner);
-        return throttled(kind, secs);
-    }
-    if inner.scenario.unavailable {
-        drop(inner);
-        return gateway_error(
-            kind,
-            StatusCode::SERVICE_UNAVAILABLE,
-            &generic_code(kind, 503),
-            "Service indisponible (maintenance)",
-        );
-    }
-    let forced = inner
-        .scenario
-        .forced_for(
-            route.operation_id.as_deref(),
-            &route.method,
-            &route.template,
-        )
-        .map(|f| f.status);
-    let rate_limit = inner.scenario.rate_limit.unwrap_or(config.rate_limit);
-
-    let mut rate_header = None;
-    if let Some(limit) = rate_limit {
-        let traffic = inner.traffic.get_mut(&key).expect("entry made above");
-        match traffic.check(
-            now,
-            conn,
-            limit,
-            config.retry_after,
-            kind.bans(),
-            config.ban_grace,
-        ) {
-            Verdict::Admit { remaining } => {
-                rate_header = Some((remaining, traffic.reset_in(now, limit)));
-            }
-            Verdict::Throttle {
-                retry_after,
-                violation,
-            } => {
-                let remaining = traffic.remaining(now, limit);
-                let reset_in = traffic.reset_in(now, limit);
-                inner.stats.throttled += 1;
-                inner.stats.ban_violations += u64::from(violation);
-                drop(inner);
-                let mut response = throttled(kind, retry_after);
-                if kind == Kind::Piste {
-                    response
-                        .headers_mut()
-                        .insert("x-rate-limit", rate_limit_header(limit, remaining));
-                }
-                if kind.bans() {
-                    quota_headers(response.headers_mut(), limit, remaining, reset_in);
-                }
-                return response;
-            }
-        }
-    }
-    drop(inner);
-
-    // Checked against the document (a forced answer is given whatever the request).
-    if forced.is_none()
-        && let Err(problem) = check_request(route, &segments, uri, headers, body)
-    {
-        return gateway_error(
-            kind,
-            StatusCode::BAD_REQUEST,
-            &generic_code(kind, 400),
-            &problem,
-        );
-    }
-    let mut response = documented(shared, route, headers, forced);
-    if kind == Kind::Piste {
-        let value = match (rate_limit, rate_header) {
-            (Some(limit), Some((remaining, _))) => rate_limit_header(limit, remaining),
-            _ => HeaderValue::from_static("[]"),
-        };
-        response.headers_mut().insert("x-rate-limit", value);
-    }
-    if let (true, Some(limit), Some((remaining, reset_in))) = (kind.bans(), rate_limit, rate_header)
-    {
-        quota_headers(response.headers_mut(), limit, remaining, reset_in);
-    }
-    response
-}
-
-/// API Entreprise / API Particulier v3 `RateLimit-Limit`, `RateLimit-Remaining` and
-/// `RateLimit-Reset` (epoch seconds, rounded up: the window has room again by then).
-fn quota_headers(
-    headers: &mut HeaderMap,
-    limit: (u32, std::time::Duration),
-    remaining: u32,
-    reset_in: std::time::Duration,
-) {
-    let at = SystemTime::now() + reset_in;
-    let since_epoch = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let reset = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
-    headers.insert("ratelimit-limit", HeaderValue::from(limit.0));
-    headers.insert("ratelimit-remaining", HeaderValue::from(remaining));
-    headers.insert("ratelimit-reset", HeaderValue::from(reset));
-}
-
 /// The request against the route's rules; the problem names the parameter or JSON pointer.
-fn check_request(
+pub(crate) fn check_request(
     route: &Route,
     segments: &[&str],
     uri: &Uri,
@@ -472,12 +295,4 @@ fn check_request(
         body,
         content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
     })
-}
-
-/// PISTE `x-rate-limit`: the windows (milliseconds) with the calls left in each.
-fn rate_limit_header(limit: (u32, std::time::Duration), remaining: u32) -> HeaderValue {
-    let text =
-        json!([{"window": limit.1.as_millis() as u64, "type": "throttle", "remaining": remaining}])
-            .to_string();
-    HeaderValue::from_str(&text).expect("ASCII JSON")
 }

@@ -186,6 +186,7 @@ impl Emulator {
         let inner = self.shared.lock();
         let mut stats = inner.stats.clone();
         stats.distinct_correlation_ids = inner.correlation_ids.len();
+        stats.in_flight = inner.in_flight.len();
         stats
     }
 

@@ -38,6 +38,9 @@ pub struct Stats {
     pub max_per_second_by_account: HashMap<String, usize>,
     /// Per source IP (API Entreprise bans IPs): the most API calls within any 1-second window.
     pub max_per_second_by_ip: HashMap<std::net::IpAddr, usize>,
+    /// API Entreprise / Particulier requests being answered now (the 409 rule's register):
+    /// not a counter, the current number.
+    pub in_flight: usize,
 }
 
 impl Stats {

@@ -65,7 +65,10 @@ fn fixtures_or_skip(test: &str) -> Option<PathBuf> {
         "no staging fixtures at {} (set GOUVGEN_FIXTURES to its folder)",
         dir.display()
     );
-    assert!(!in_ci(), "{test}: {missing} (CI=true: nothing may be skipped)");
+    assert!(
+        !in_ci(),
+        "{test}: {missing} (CI=true: nothing may be skipped)"
+    );
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {missing}");
     None
@@ -91,8 +94,7 @@ fn request(template: &str, params: &serde_json::Map<String, Value>) -> String {
     for (name, value) in params {
         let placeholder = format!("{{{name}}}");
         if path.contains(&placeholder) {
-            let segment: String =
-                form_urlencoded::byte_serialize(text(value).as_bytes()).collect();
+            let segment: String = form_urlencoded::byte_serialize(text(value).as_bytes()).collect();
             path = path.replace(&placeholder, &segment);
         } else if let Value::Array(items) = value {
             for item in items {
@@ -147,7 +149,10 @@ async fn every_staging_case_is_served_as_written() {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             let what = format!("{folder}/{name}");
             assert_eq!(r.status().as_u16() as u64, case["status"], "{what}");
-            let chosen = r.headers().get("x-emulator-case").map(|v| v.to_str().unwrap());
+            let chosen = r
+                .headers()
+                .get("x-emulator-case")
+                .map(|v| v.to_str().unwrap());
             assert_eq!(chosen, Some(name.as_str()), "{what}");
             let got: Value = r.json().await.unwrap();
             let want: Value = serde_json::from_str(case["payload"].as_str().unwrap()).unwrap();
@@ -200,11 +205,18 @@ async fn france_connect_tokens_select_the_cases_of_their_person() {
         let url = format!("{}{template}?recipient=13002526500013", emu.base_url());
         let r = http.get(&url).bearer_auth(bearer).send().await.unwrap();
         assert_eq!(r.status(), 200, "{bearer} on {template}");
-        let chosen = r.headers().get("x-emulator-case").map(|v| v.to_str().unwrap());
+        let chosen = r
+            .headers()
+            .get("x-emulator-case")
+            .map(|v| v.to_str().unwrap());
         assert_eq!(chosen, Some(file), "{bearer} on {template}");
         let case = yaml(&payloads.join(folder).join(file));
         let want: Value = serde_json::from_str(case["payload"].as_str().unwrap()).unwrap();
-        assert_eq!(r.json::<Value>().await.unwrap(), want, "{bearer} on {template}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            want,
+            "{bearer} on {template}"
+        );
     }
     // A bearer that is neither the API token nor a FranceConnect test token.
     let url = format!(

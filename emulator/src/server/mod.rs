@@ -241,7 +241,11 @@ fn log_call(
         .iter()
         .filter(|r| r.method == method.as_str() && r.matches_path(&segments))
         .max_by_key(|r| r.literal_count())
-        .map(|r| r.template.clone());
+        .map(|r| r.template.clone())
+        .or_else(|| {
+            let fixtures = shared.fixtures();
+            (fixtures.endpoint(uri.path())).map(|(e, _)| e.template.clone())
+        });
     let record = CallRecord {
         at,
         correlation_id,

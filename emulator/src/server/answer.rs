@@ -54,19 +54,7 @@ pub(super) fn answer(
         }
     }
     let fixtures = shared.fixtures();
-    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
-    let on_path: Vec<&Route> = (shared.routes.iter())
-        .filter(|r| r.matches_path(&segments))
-        .collect();
-    let target = Target {
-        route: (on_path.iter())
-            .filter(|r| r.method == method.as_str())
-            .max_by_key(|r| r.literal_count())
-            .copied(),
-        fixture: (*method == Method::GET)
-            .then(|| fixtures.endpoint(uri.path()))
-            .flatten(),
-    };
+    let (target, nothing_on_path) = resolve(shared, &fixtures, method, uri);
     let meta = kind.bans() && *method == Method::GET && meta_path(kind, uri.path());
 
     let mut inner = shared.lock();
@@ -79,7 +67,7 @@ pub(super) fn answer(
     }
     if target.route.is_none() && target.fixture.is_none() && !meta {
         drop(inner);
-        return Some(not_found(kind, method, uri, on_path.is_empty()));
+        return Some(not_found(kind, method, uri, nothing_on_path));
     }
     let public = target.route.is_some_and(|r| r.public) && target.fixture.is_none();
     let who = if public {
@@ -112,23 +100,10 @@ pub(super) fn answer(
     {
         return Some(refusal);
     }
-    let (operation_id, op_method, template) = target.names(method);
-    let scenario = &inner.scenario;
-    if let Some(secs) = scenario.throttle {
-        return Some(throttled(kind, secs));
-    }
-    if scenario.unavailable {
-        return Some(gateway_error(
-            kind,
-            StatusCode::SERVICE_UNAVAILABLE,
-            &generic_code(kind, 503),
-            "Service indisponible (maintenance)",
-        ));
-    }
-    let forced =
-        (scenario.forced_for(operation_id.as_deref(), &op_method, &template)).map(|f| f.status);
-    let provider = scenario.provider_error_for(operation_id.as_deref(), &op_method, &template);
-
+    let (forced, provider) = match scripted(&inner, kind, &target, method) {
+        Ok(scripted) => scripted,
+        Err(response) => return Some(response),
+    };
     let quota = match admit(shared, &mut inner, &who, conn, now, uri.path()) {
         Admission::Admit(quota) => quota,
         Admission::Refuse(response) => return Some(response),
@@ -145,6 +120,59 @@ pub(super) fn answer(
         filter(shared, &fixtures, &mut response, &granted);
     }
     Some(response)
+}
+
+/// The mounted operation and fixture endpoint a call targets; `true` when no operation of
+/// any method has this path.
+fn resolve<'a>(
+    shared: &'a Shared,
+    fixtures: &'a Fixtures,
+    method: &Method,
+    uri: &Uri,
+) -> (Target<'a>, bool) {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let on_path: Vec<&Route> = (shared.routes.iter())
+        .filter(|r| r.matches_path(&segments))
+        .collect();
+    let target = Target {
+        route: (on_path.iter())
+            .filter(|r| r.method == method.as_str())
+            .max_by_key(|r| r.literal_count())
+            .copied(),
+        fixture: (*method == Method::GET)
+            .then(|| fixtures.endpoint(uri.path()))
+            .flatten(),
+    };
+    (target, on_path.is_empty())
+}
+
+/// Scripted gateway-wide failures (after authentication, like the real gateways'), else the
+/// forced status and provider error of the operation, if any.
+fn scripted(
+    inner: &Inner,
+    kind: Kind,
+    target: &Target<'_>,
+    method: &Method,
+) -> Result<(Option<u16>, Option<v3::ProviderError>), Response> {
+    let scenario = &inner.scenario;
+    if let Some(secs) = scenario.throttle {
+        return Err(throttled(kind, secs));
+    }
+    if scenario.unavailable {
+        return Err(gateway_error(
+            kind,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &generic_code(kind, 503),
+            "Service indisponible (maintenance)",
+        ));
+    }
+    let (operation_id, op_method, template) = target.names(method);
+    let id = operation_id.as_deref();
+    let forced = (scenario.forced_for(id, &op_method, &template)).map(|f| f.status);
+    Ok((
+        forced,
+        scenario.provider_error_for(id, &op_method, &template),
+    ))
 }
 
 /// The fixture case, else the documented example, else 404.

@@ -47,11 +47,12 @@ pub(super) fn answer(
 ) -> Option<Response> {
     let kind = shared.config.kind;
     let now = shared.now();
-    if kind.bans() && *method == Method::GET {
-        if let Some(name) = ping_name(uri.path()) {
-            shared.lock().stats.api_calls += 1;
-            return Some(ping(shared, name));
-        }
+    if kind.bans()
+        && *method == Method::GET
+        && let Some(name) = ping_name(uri.path())
+    {
+        shared.lock().stats.api_calls += 1;
+        return Some(ping(shared, name));
     }
     let fixtures = shared.fixtures();
     let (target, nothing_on_path) = resolve(shared, &fixtures, method, uri);
@@ -102,7 +103,7 @@ pub(super) fn answer(
     }
     let (forced, provider) = match scripted(&inner, kind, &target, method) {
         Ok(scripted) => scripted,
-        Err(response) => return Some(response),
+        Err(response) => return Some(*response),
     };
     let quota = match admit(shared, &mut inner, &who, conn, now, uri.path()) {
         Admission::Admit(quota) => quota,
@@ -153,18 +154,18 @@ fn scripted(
     kind: Kind,
     target: &Target<'_>,
     method: &Method,
-) -> Result<(Option<u16>, Option<v3::ProviderError>), Response> {
+) -> Result<(Option<u16>, Option<v3::ProviderError>), Box<Response>> {
     let scenario = &inner.scenario;
     if let Some(secs) = scenario.throttle {
-        return Err(throttled(kind, secs));
+        return Err(Box::new(throttled(kind, secs)));
     }
     if scenario.unavailable {
-        return Err(gateway_error(
+        return Err(Box::new(gateway_error(
             kind,
             StatusCode::SERVICE_UNAVAILABLE,
             &generic_code(kind, 503),
             "Service indisponible (maintenance)",
-        ));
+        )));
     }
     let (operation_id, op_method, template) = target.names(method);
     let id = operation_id.as_deref();

@@ -160,7 +160,7 @@ impl GatewayConfig {
                 document_segments: vec!["documents".into(), "actes_bilans".into()],
                 ban_on_violation: None,
                 ban_length: BAN_LENGTH,
-                conflict_in_flight: kind.bans(),
+                conflict_in_flight: false,
                 filter_by_scopes: false,
                 fixtures: Vec::new(),
                 fixture_routes: (crate::fixtures::KNOWN_FOLDERS.iter())
@@ -324,8 +324,8 @@ impl GatewayConfig {
     }
 
     /// Whether a request identical to one still in flight (same credentials, path and query)
-    /// gets 409 with code 00015, as API Entreprise / API Particulier answer. On by default for
-    /// those two gateways.
+    /// gets 409 with code 00015, as API Entreprise / API Particulier answer. Off by default:
+    /// the e2e suites send identical calls concurrently.
     pub fn conflict_in_flight(mut self, on: bool) -> Self {
         self.v3.conflict_in_flight = on;
         self
@@ -359,10 +359,11 @@ impl GatewayConfig {
     }
 
     /// Everything the 2026 gateways do that is off by default: [`GroupQuotas::GATEWAYS`], the
-    /// 12-hour ban for ignoring a 429, and filtering by scopes.
+    /// 12-hour ban for ignoring a 429, the 409 for a request in flight, filtering by scopes.
     pub fn production_rules(self) -> Self {
         self.group_quotas(GroupQuotas::GATEWAYS)
             .ban_on_violation(BAN_LENGTH)
+            .conflict_in_flight(true)
             .filter_by_scopes(true)
     }
 }

@@ -123,7 +123,7 @@ async fn group_quotas_per_token_and_the_per_ip_ceiling() {
 #[tokio::test]
 async fn a_request_identical_to_one_in_flight_gets_409() {
     let token = jwt(Duration::from_secs(3600));
-    let emu = Emulator::start(entreprise(&token)).await;
+    let emu = Emulator::start(entreprise(&token).conflict_in_flight(true)).await;
     emu.latency(Duration::from_secs(5));
     let first = tokio::spawn({
         let (url, token) = (format!("{}{UNITE}?{QUERY}", emu.base_url()), token.clone());

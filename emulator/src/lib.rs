@@ -40,6 +40,16 @@
 //!   `date-time`, `uuid`, `int32` and `int64` formats, `allOf`/`anyOf`/`oneOf`,
 //!   `additionalProperties: false`); a violation gets 400 in the gateway's error format,
 //!   naming the parameter or the body's JSON pointer.
+//! - **API Entreprise / API Particulier v3** (2026 developer documentation), each rule a
+//!   switch of [`GatewayConfig`], all with [`GatewayConfig::production_rules`]: quotas per
+//!   token and route group plus a per-IP ceiling ([`GroupQuotas`]), the 12-hour ban as
+//!   silence for a client that ignores a 429, 409 (code 00015) for a request identical to one
+//!   in flight, keys under `data` filtered by the token's scopes; provider errors under 502
+//!   with `meta.retry_in` ([`Emulator::fail_provider`]); `GET /pings`, `/privileges`,
+//!   `/api/introspect`.
+//! - **Staging cases** in the providers' own format ([`GatewayConfig::fixtures`],
+//!   [`Emulator::load_fixtures`]): a request whose parameters match a case gets its status
+//!   and payload; a FranceConnect test token selects its person's case.
 //! - Every response carries `x-correlation-id` (the request's, or a fresh UUID); PISTE API
 //!   responses carry `x-rate-limit`.
 //! - [`Emulator::stats`] and [`Emulator::calls`] tell tests what happened.

@@ -440,6 +440,10 @@ impl EmulatorHandle {
     pub fn fail_provider(&self, operation: &str, error: ProviderError) {
         self.emulator().fail_provider(operation, error)
     }
+    /// See [`Emulator::is_banned`].
+    pub fn is_banned(&self) -> bool {
+        self.emulator().is_banned()
+    }
     /// See [`Emulator::set_ping`].
     pub fn set_ping(&self, api: &str, status: PingStatus) {
         self.emulator().set_ping(api, status)

@@ -355,3 +355,53 @@ async fn pings_privileges_and_introspect() {
     let id = body["_id"].as_str().unwrap();
     assert_eq!(id.len(), 36, "the token's jti, not the token: {id}");
 }
+
+#[tokio::test]
+async fn fixtures_load_at_run_time_and_bad_files_are_named() {
+    let token = jwt(Duration::from_secs(3600));
+    let config = GatewayConfig::api_entreprise()
+        .bearer(&token)
+        .fixture_route(
+            "api_entreprise_v3_demo_unites_legales",
+            "/v3/demo/unites_legales/{siren}",
+        );
+    let emu = Emulator::start(config.clone()).await;
+    assert_eq!(
+        get(&emu, UNITE, &token).await.status(),
+        404,
+        "nothing served yet"
+    );
+    assert_eq!(
+        emu.load_fixtures(staging()),
+        Ok(2),
+        "the two cases of the folder"
+    );
+    let r = get(&emu, UNITE, &token).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-emulator-case"), Some("200.yaml"));
+    let r = get(&emu, "/v3/demo/unites_legales/000000000", &token).await;
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "04003", "the case's own payload");
+    let r = get(&emu, "/v3/demo/unites_legales/111111111", &token).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(header(&r, "x-emulator-case"), None, "no case matches");
+    assert_eq!(
+        emu.calls().last().unwrap().template.as_deref(),
+        Some("/v3/demo/unites_legales/{siren}"),
+        "logged by template"
+    );
+
+    let broken = std::env::temp_dir().join(format!("gouvgen-emu-broken-{}", std::process::id()));
+    let folder = broken.join("payloads/api_entreprise_v3_demo_unites_legales");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("bad.yaml"), "params: [unclosed\n").unwrap();
+    let err = emu.load_fixtures(&broken).unwrap_err();
+    assert!(err.contains("bad.yaml"), "{err}");
+    std::fs::write(folder.join("bad.yaml"), "params: {}\nstatus: 9999\n").unwrap();
+    let err = Emulator::try_start(config.fixtures(&broken))
+        .await
+        .unwrap_err();
+    assert!(err.contains("bad.yaml") && err.contains("status"), "{err}");
+    std::fs::remove_dir_all(&broken).unwrap();
+}

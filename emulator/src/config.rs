@@ -85,7 +85,55 @@ pub struct GatewayConfig {
     pub(crate) load_options: gouvgen::load::LoadOptions,
     pub(crate) port: u16,
     pub(crate) on_call: Option<CallObserver>,
+    pub(crate) v3: V3Rules,
 }
+
+/// The API Entreprise / API Particulier v3 quotas: per token and route group, and per IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupQuotas {
+    /// Calls per token and window on JSON routes (250 per minute at the gateways).
+    pub json: u32,
+    /// Calls per token and window on document routes (PDF, ZIP; 50 per minute).
+    pub documents: u32,
+    /// Calls per source IP and window, all tokens together (1,000 per minute).
+    pub per_ip: u32,
+    /// The window (one minute at the gateways).
+    pub per: Duration,
+}
+
+impl GroupQuotas {
+    /// The figures of the 2026 developer documentation: 250 / 50 per token, 1,000 per IP, per
+    /// minute.
+    pub const GATEWAYS: GroupQuotas = GroupQuotas {
+        json: 250,
+        documents: 50,
+        per_ip: 1000,
+        per: Duration::from_secs(60),
+    };
+}
+
+/// The v3 gateway rules that are off by default (the existing tests and e2e suites rely on
+/// the plain quota), switched on one by one or all with [`GatewayConfig::production_rules`].
+#[derive(Debug, Clone)]
+pub(crate) struct V3Rules {
+    pub group_quotas: Option<GroupQuotas>,
+    /// Path segments that make a route a document route (besides `attestation*`).
+    pub document_segments: Vec<String>,
+    /// How long the ban lasts when a client ignores a 429 (`None`: violations only counted).
+    pub ban_on_violation: Option<Duration>,
+    /// Length of the ban [`crate::Emulator::ban`] applies.
+    pub ban_length: Duration,
+    /// 409 for a request identical to one in flight (same credentials, path and query).
+    pub conflict_in_flight: bool,
+    /// Keys under `data` of scopes the token lacks are removed (API Particulier production).
+    pub filter_by_scopes: bool,
+    pub fixtures: Vec<PathBuf>,
+    /// Staging folder name → path template served.
+    pub fixture_routes: Vec<(String, String)>,
+}
+
+/// The gateways' ban: 12 hours.
+pub(crate) const BAN_LENGTH: Duration = Duration::from_secs(12 * 3600);
 
 impl GatewayConfig {
     /// A gateway of `kind` with the provider's default lifetimes and no quota.
@@ -107,6 +155,18 @@ impl GatewayConfig {
             load_options: gouvgen::load::LoadOptions::default(),
             port: 0,
             on_call: None,
+            v3: V3Rules {
+                group_quotas: None,
+                document_segments: vec!["documents".into(), "actes_bilans".into()],
+                ban_on_violation: None,
+                ban_length: BAN_LENGTH,
+                conflict_in_flight: false,
+                filter_by_scopes: false,
+                fixtures: Vec::new(),
+                fixture_routes: (crate::fixtures::KNOWN_FOLDERS.iter())
+                    .map(|(f, t)| (f.to_string(), t.to_string()))
+                    .collect(),
+            },
         }
     }
 
@@ -236,5 +296,74 @@ impl GatewayConfig {
     pub fn on_call(mut self, observer: impl Fn(&CallRecord) + Send + Sync + 'static) -> Self {
         self.on_call = Some(CallObserver(Arc::new(observer)));
         self
+    }
+
+    /// API Entreprise / API Particulier v3 quotas per token and route group (JSON, documents)
+    /// and per source IP, instead of [`GatewayConfig::rate_limit`]; `RateLimit-*` headers then
+    /// describe the route's group. A route is a document route when a path segment starts
+    /// with `attestation` or is `documents` or `actes_bilans` (see
+    /// [`GatewayConfig::document_segment`]).
+    pub fn group_quotas(mut self, quotas: GroupQuotas) -> Self {
+        self.v3.group_quotas = Some(quotas);
+        self
+    }
+
+    /// Counts routes with this path segment as document routes (50 per minute).
+    pub fn document_segment(mut self, segment: &str) -> Self {
+        self.v3.document_segments.push(segment.to_string());
+        self
+    }
+
+    /// A client that calls again during the Retry-After period of a 429 (a
+    /// [`crate::Stats::ban_violations`]) gets its IP banned for `length` on the emulator's
+    /// clock: connections accepted, requests read, never answered. Off by default (violations
+    /// are only counted).
+    pub fn ban_on_violation(mut self, length: Duration) -> Self {
+        self.v3.ban_on_violation = Some(length);
+        self
+    }
+
+    /// Whether a request identical to one still in flight (same credentials, path and query)
+    /// gets 409 with code 00015, as API Entreprise / API Particulier answer. Off by default:
+    /// the e2e suites send identical calls concurrently.
+    pub fn conflict_in_flight(mut self, on: bool) -> Self {
+        self.v3.conflict_in_flight = on;
+        self
+    }
+
+    /// Production filtering of API Particulier answers: a key under `data` that a scope names
+    /// (`cnaf_enfants` names `enfants`) is removed unless the token has that scope (JWT claim
+    /// `scopes`, or the FranceConnect token's scopes). Off by default, like the providers'
+    /// staging environment.
+    pub fn filter_by_scopes(mut self, on: bool) -> Self {
+        self.v3.filter_by_scopes = on;
+        self
+    }
+
+    /// Serves the cases of a folder in the providers' staging format
+    /// (`etalab/siade_staging_data`: `payloads/<bouquet>_<version>_<endpoint>/*.yaml`, and
+    /// FranceConnect tokens in `payloads/france_connect/`); `dir` is the repository root or
+    /// its `payloads` folder. Read when the emulator starts.
+    pub fn fixtures(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.v3.fixtures.push(dir.into());
+        self
+    }
+
+    /// Serves the staging folder `folder` (`api_particulier_v3_...`) at `template`
+    /// (`/v3/dss/.../{param}`: placeholders bind whole segments), besides the folders the
+    /// emulator knows.
+    pub fn fixture_route(mut self, folder: &str, template: &str) -> Self {
+        self.v3.fixture_routes.retain(|(f, _)| f != folder);
+        (self.v3.fixture_routes).push((folder.to_string(), template.to_string()));
+        self
+    }
+
+    /// Everything the 2026 gateways do that is off by default: [`GroupQuotas::GATEWAYS`], the
+    /// 12-hour ban for ignoring a 429, the 409 for a request in flight, filtering by scopes.
+    pub fn production_rules(self) -> Self {
+        self.group_quotas(GroupQuotas::GATEWAYS)
+            .ban_on_violation(BAN_LENGTH)
+            .conflict_in_flight(true)
+            .filter_by_scopes(true)
     }
 }

@@ -40,6 +40,16 @@
 //!   `date-time`, `uuid`, `int32` and `int64` formats, `allOf`/`anyOf`/`oneOf`,
 //!   `additionalProperties: false`); a violation gets 400 in the gateway's error format,
 //!   naming the parameter or the body's JSON pointer.
+//! - **API Entreprise / API Particulier v3** (2026 developer documentation), each rule a
+//!   switch of [`GatewayConfig`], all with [`GatewayConfig::production_rules`]: quotas per
+//!   token and route group plus a per-IP ceiling ([`GroupQuotas`]), the 12-hour ban as
+//!   silence for a client that ignores a 429, 409 (code 00015) for a request identical to one
+//!   in flight, keys under `data` filtered by the token's scopes; provider errors under 502
+//!   with `meta.retry_in` ([`Emulator::fail_provider`]); `GET /pings`, `/privileges`,
+//!   `/api/introspect`.
+//! - **Staging cases** in the providers' own format ([`GatewayConfig::fixtures`],
+//!   [`Emulator::load_fixtures`]): a request whose parameters match a case gets its status
+//!   and payload; a FranceConnect test token selects its person's case.
 //! - Every response carries `x-correlation-id` (the request's, or a fresh UUID); PISTE API
 //!   responses carry `x-rate-limit`.
 //! - [`Emulator::stats`] and [`Emulator::calls`] tell tests what happened.
@@ -64,11 +74,14 @@
 
 mod config;
 pub mod document;
+mod fixtures;
 mod scenario;
+mod serve;
 mod server;
 mod spec;
 mod state;
 mod synth;
+mod v3;
 mod validate;
 
 use std::net::SocketAddr;
@@ -78,8 +91,9 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{Value, json};
 
-pub use config::{GatewayConfig, Kind};
+pub use config::{GatewayConfig, GroupQuotas, Kind};
 pub use state::{CallRecord, Stats};
+pub use v3::{PingStatus, ProviderError};
 
 use server::Shared;
 use state::Inner;
@@ -89,6 +103,7 @@ pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -117,10 +132,17 @@ impl Emulator {
         for path in &config.specs {
             routes.extend(spec::load(path, &config.load_options)?);
         }
+        let mut fixtures = fixtures::Fixtures::default();
+        for dir in &config.v3.fixtures {
+            let more = fixtures::Fixtures::load(dir, config.kind, &config.v3.fixture_routes)?;
+            fixtures.endpoints.extend(more.endpoints);
+            fixtures.france_connect.extend(more.france_connect);
+        }
         let shared = Arc::new(Shared {
             config,
             routes,
             inner: Mutex::new(Inner::new()),
+            fixtures: Mutex::new(Arc::new(fixtures)),
             clock_offset: Default::default(),
         });
         let app = server::router(shared.clone());
@@ -130,19 +152,12 @@ impl Emulator {
             .map_err(|e| format!("emulator cannot bind 127.0.0.1:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            // Graceful: the listener closes at once, idle keep-alive connections too.
-            let service = app.into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = stop.await;
-                })
-                .await;
-        });
+        let server = tokio::spawn(serve::serve(listener, app, stop));
         Ok(Emulator {
             addr,
             shared,
             shutdown: Some(shutdown),
+            server: Some(server),
         })
     }
 
@@ -181,6 +196,7 @@ impl Emulator {
         let inner = self.shared.lock();
         let mut stats = inner.stats.clone();
         stats.distinct_correlation_ids = inner.correlation_ids.len();
+        stats.in_flight = inner.in_flight.len();
         stats
     }
 
@@ -249,10 +265,75 @@ impl Emulator {
         self.shared.lock().scenario.dark = true;
     }
 
-    /// Applies the API Entreprise / API Particulier 12-hour IP ban now: API calls are never
-    /// answered, as the real gateways do to a client that ignored a 429.
+    /// Applies the API Entreprise / API Particulier 12-hour IP ban now: connections are
+    /// accepted, requests read, never answered, as the real gateways do to a client that
+    /// ignored a 429. It ends 12 hours later on the emulator's clock
+    /// ([`Emulator::advance_clock`]), or at [`Emulator::reset_scenario`]; calls already held
+    /// stay unanswered until the emulator stops.
     pub fn ban(&self) {
-        self.shared.lock().scenario.banned = true;
+        let until = self.shared.now() + self.shared.config.v3.ban_length;
+        self.shared.lock().scenario.banned_until = Some(until);
+    }
+
+    /// Whether the ban is in force now (emulator clock).
+    pub fn is_banned(&self) -> bool {
+        let now = self.shared.now();
+        (self.shared.lock().scenario.banned_until).is_some_and(|until| now < until)
+    }
+
+    /// Answers every call of `operation` (named as for [`Emulator::fail`]) with a v3 provider
+    /// error (502 by default, `meta.provider`, `meta.retry_in` for transient ones), until
+    /// [`Emulator::reset_scenario`].
+    pub fn fail_provider(&self, operation: &str, error: ProviderError) {
+        (self.shared.lock().scenario.provider_errors).insert(operation.to_string(), error);
+    }
+
+    /// What `GET /pings` (`api` empty) or `GET /pings/{api}` answers from now on
+    /// (`bad_gateway` is a 502); `ok` by default.
+    pub fn set_ping(&self, api: &str, status: PingStatus) {
+        let mut inner = self.shared.lock();
+        let since = match inner.scenario.pings.get(api) {
+            Some((PingStatus::Ok, _)) | None => std::time::SystemTime::now(),
+            Some((_, since)) => *since,
+        };
+        inner
+            .scenario
+            .pings
+            .insert(api.to_string(), (status, since));
+    }
+
+    /// Loads more staging cases now (see [`GatewayConfig::fixtures`]); returns how many
+    /// cases are served in all. Errors name the file.
+    pub fn load_fixtures(&self, dir: impl AsRef<std::path::Path>) -> Result<usize, String> {
+        let config = &self.shared.config;
+        let more = fixtures::Fixtures::load(dir.as_ref(), config.kind, &config.v3.fixture_routes)?;
+        let mut slot = self
+            .shared
+            .fixtures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut all = (**slot).clone();
+        all.endpoints.extend(more.endpoints);
+        all.france_connect.extend(more.france_connect);
+        let count = all.case_count();
+        *slot = Arc::new(all);
+        Ok(count)
+    }
+
+    /// The number of staging cases served.
+    pub fn fixture_cases(&self) -> usize {
+        self.shared.fixtures().case_count()
+    }
+
+    /// Stops the server and waits until it has: the listener is closed and every
+    /// connection, answered or held (dark, banned), is dropped.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
     }
 
     /// Replaces the quota from now on (`None`: no quota); windows already counted are kept.
@@ -267,7 +348,8 @@ impl Emulator {
         self.expire_all_tokens();
     }
 
-    /// Back to normal behaviour: no forced errors, throttle, outage, latency, darkness or ban;
+    /// Back to normal behaviour: no forced or provider errors, throttle, outage, latency,
+    /// darkness, ban or ping status;
     /// the configured quota again. Tokens and counters are kept.
     pub fn reset_scenario(&self) {
         self.shared.lock().scenario = Default::default();
@@ -327,6 +409,7 @@ impl EmulatorHandle {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             shared: self.shared.clone(),
             shutdown: None,
+            server: None,
         }
     }
     /// See [`Emulator::fail`].
@@ -352,6 +435,18 @@ impl EmulatorHandle {
     /// See [`Emulator::ban`].
     pub fn ban(&self) {
         self.emulator().ban()
+    }
+    /// See [`Emulator::fail_provider`].
+    pub fn fail_provider(&self, operation: &str, error: ProviderError) {
+        self.emulator().fail_provider(operation, error)
+    }
+    /// See [`Emulator::is_banned`].
+    pub fn is_banned(&self) -> bool {
+        self.emulator().is_banned()
+    }
+    /// See [`Emulator::set_ping`].
+    pub fn set_ping(&self, api: &str, status: PingStatus) {
+        self.emulator().set_ping(api, status)
     }
     /// See [`Emulator::set_rate_limit`].
     pub fn set_rate_limit(&self, limit: Option<(u32, Duration)>) {

@@ -3,7 +3,9 @@
 //! is one field here and one check in [`crate::server`].
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::v3::{PingStatus, ProviderError};
 
 /// A forced answer for one operation: a documented (or gateway) error status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +26,13 @@ pub(crate) struct Scenario {
     pub latency: Duration,
     /// Accept connections, read requests, never answer (also what a banned IP sees).
     pub dark: bool,
-    /// The API Entreprise / Particulier ban: applied, API calls are never answered.
-    pub banned: bool,
+    /// The API Entreprise / Particulier ban, until this instant of the emulator's clock: API
+    /// calls are never answered.
+    pub banned_until: Option<Instant>,
+    /// v3 provider errors per operation (same keys as `forced`).
+    pub provider_errors: HashMap<String, ProviderError>,
+    /// `/pings` answers per API name (`""`: `/pings` itself); `ok` when absent.
+    pub pings: HashMap<String, (PingStatus, std::time::SystemTime)>,
     /// A quota set at run time; replaces [`crate::GatewayConfig::rate_limit`].
     pub rate_limit: Option<Option<(u32, Duration)>>,
 }
@@ -47,8 +54,24 @@ impl Scenario {
             .copied()
     }
 
-    /// Whether API calls get no answer at all.
-    pub fn silent(&self) -> bool {
-        self.dark || self.banned
+    /// The provider error set for a route, looked up like [`Scenario::forced_for`].
+    pub fn provider_error_for(
+        &self,
+        operation_id: Option<&str>,
+        method: &str,
+        template: &str,
+    ) -> Option<ProviderError> {
+        if self.provider_errors.is_empty() {
+            return None;
+        }
+        operation_id
+            .and_then(|id| self.provider_errors.get(id))
+            .or_else(|| self.provider_errors.get(&format!("{method} {template}")))
+            .cloned()
+    }
+
+    /// Whether API calls get no answer at all at `now` (emulator clock).
+    pub fn silent(&self, now: Instant) -> bool {
+        self.dark || self.banned_until.is_some_and(|until| now < until)
     }
 }

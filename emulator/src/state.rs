@@ -38,6 +38,9 @@ pub struct Stats {
     pub max_per_second_by_account: HashMap<String, usize>,
     /// Per source IP (API Entreprise bans IPs): the most API calls within any 1-second window.
     pub max_per_second_by_ip: HashMap<std::net::IpAddr, usize>,
+    /// API Entreprise / Particulier requests being answered now (the 409 rule's register):
+    /// not a counter, the current number.
+    pub in_flight: usize,
 }
 
 impl Stats {
@@ -229,6 +232,11 @@ pub(crate) struct Inner {
     pub correlation_ids: HashSet<String>,
     pub traffic: HashMap<String, Traffic>,
     pub ip_traffic: HashMap<std::net::IpAddr, Traffic>,
+    /// v3 quotas: per IP, and per (caller, route group).
+    pub ip_quota: HashMap<std::net::IpAddr, Traffic>,
+    pub group_traffic: HashMap<(String, crate::v3::Group), Traffic>,
+    /// Requests in flight (v3 409), by [`crate::v3::conflict_key`].
+    pub in_flight: HashSet<u64>,
     pub calls: VecDeque<CallRecord>,
     /// What the test scripted (errors, latency, darkness...).
     pub scenario: crate::scenario::Scenario,
@@ -245,6 +253,9 @@ impl Inner {
             correlation_ids: HashSet::new(),
             traffic: HashMap::new(),
             ip_traffic: HashMap::new(),
+            ip_quota: HashMap::new(),
+            group_traffic: HashMap::new(),
+            in_flight: HashSet::new(),
             calls: VecDeque::new(),
             scenario: Default::default(),
         }

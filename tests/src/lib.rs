@@ -29,6 +29,31 @@ pub fn corpus_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("../shared/corpus"))
 }
 
+/// The providers' staging cases (`etalab/siade_staging_data`): `GOUVGEN_FIXTURES`, default
+/// `../shared/fixtures/siade-staging`, read in place like the corpus.
+pub fn staging_fixtures_dir() -> PathBuf {
+    std::env::var_os("GOUVGEN_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/fixtures/siade-staging"))
+}
+
+/// The staging cases' folder, or `None` after [`skip`] when it is absent.
+pub fn staging_fixtures_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = staging_fixtures_dir();
+    if dir.join("payloads").is_dir() {
+        Some(dir)
+    } else {
+        skip(
+            test,
+            &format!(
+                "no staging fixtures at {} (set GOUVGEN_FIXTURES to its folder)",
+                dir.display()
+            ),
+        );
+        None
+    }
+}
+
 /// Whether this run is CI (`CI=true`), where nothing may be skipped.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")

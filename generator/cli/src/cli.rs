@@ -87,7 +87,7 @@ enum Command {
     /// cargo feature `emulate` (on by default).
     Emulate {
         /// The documents to serve (OpenAPI 3.x or Swagger 2.0, JSON or YAML).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "fixtures")]
         specs: Vec<PathBuf>,
         /// The gateway to behave like.
         #[arg(long, value_enum)]
@@ -98,6 +98,12 @@ enum Command {
         /// A TOML scenario: forced errors, throttle, outage, latency, darkness, quota.
         #[arg(long)]
         scenario: Option<PathBuf>,
+        /// Also serve the cases of a folder in the providers' staging format
+        /// (etalab/siade_staging_data: its root or its `payloads` folder; repeatable): a request
+        /// whose parameters match a case gets its status and payload. API Entreprise and API
+        /// Particulier only.
+        #[arg(long, value_name = "DIR")]
+        fixtures: Vec<PathBuf>,
         #[command(flatten)]
         refs: RefAccess,
     },
@@ -237,8 +243,9 @@ pub fn main() -> ExitCode {
             gateway,
             port,
             scenario,
+            fixtures,
             refs,
-        } => return emulate(&specs, gateway, port, scenario, &refs),
+        } => return emulate(&specs, gateway, port, scenario, &fixtures, &refs),
         Command::Diff {
             old,
             new,
@@ -333,9 +340,15 @@ fn emulate(
     gateway: GatewayArg,
     port: Option<u16>,
     scenario: Option<PathBuf>,
+    fixtures: &[PathBuf],
     refs: &RefAccess,
 ) -> ExitCode {
-    match crate::emulate::run(specs, gateway, port, scenario.as_deref(), &refs.options()) {
+    let served = crate::emulate::Served {
+        specs,
+        fixtures,
+        options: &refs.options(),
+    };
+    match crate::emulate::run(&served, gateway, port, scenario.as_deref()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -351,6 +364,7 @@ fn emulate(
     _gateway: GatewayArg,
     _port: Option<u16>,
     _scenario: Option<PathBuf>,
+    _fixtures: &[PathBuf],
     _refs: &RefAccess,
 ) -> ExitCode {
     eprintln!("{EMULATE_NOT_BUILT}");

@@ -172,8 +172,12 @@ fn preset(kind: Kind) -> &'static str {
 /// What `gouvgen emulate` prints once listening: the builder lines of a client.
 pub fn banner(emu: &Emulator, credentials: &str) -> String {
     let kind = emu.kind();
+    let cases = match emu.fixture_cases() {
+        0 => String::new(),
+        n => format!(", {n} staging cases"),
+    };
     let mut out = format!(
-        "gouvgen emulate: {kind:?} gateway on {} ({} operations); Ctrl-C stops it\n\
+        "gouvgen emulate: {kind:?} gateway on {} ({} operations{cases}); Ctrl-C stops it\n\
          ApiClient::builder({})\n    .api_root({:?})\n",
         emu.base_url(),
         emu.operations().len(),
@@ -191,20 +195,38 @@ pub fn banner(emu: &Emulator, credentials: &str) -> String {
     out
 }
 
+/// What `gouvgen emulate` serves: documents and staging-case folders.
+#[derive(Debug, Clone, Copy)]
+pub struct Served<'a> {
+    /// OpenAPI / Swagger documents.
+    pub specs: &'a [PathBuf],
+    /// Folders in the providers' staging format (`--fixtures`).
+    pub fixtures: &'a [PathBuf],
+    /// How the documents' external references are read.
+    pub options: &'a gouvgen::load::LoadOptions,
+}
+
 /// Runs the server until Ctrl-C.
 pub fn run(
-    specs: &[PathBuf],
+    served: &Served<'_>,
     gateway: GatewayArg,
     port: Option<u16>,
     scenario: Option<&Path>,
-    options: &gouvgen::load::LoadOptions,
 ) -> Result<(), String> {
     let scenario = match scenario {
         Some(p) => ScenarioFile::load(p)?,
         None => ScenarioFile::default(),
     };
-    let (config, credentials) = configure(specs, gateway, port, &scenario);
-    let config = config.load_options(options.clone());
+    if !served.fixtures.is_empty()
+        && !matches!(kind(gateway), Kind::ApiEntreprise | Kind::ApiParticulier)
+    {
+        return Err("--fixtures: staging cases are API Entreprise / API Particulier ones".into());
+    }
+    let (mut config, credentials) = configure(served.specs, gateway, port, &scenario);
+    for dir in served.fixtures {
+        config = config.fixtures(dir);
+    }
+    let config = config.load_options(served.options.clone());
     // One line per call: method, path template (paths carry personal data), status,
     // correlation ID.
     let config = config.on_call(|call| {

@@ -264,3 +264,50 @@ fn uuid_like() -> String {
     let n = N.fetch_add(1, Ordering::Relaxed);
     format!("6f1c2d3e-4b5a-4c6d-8e7f-{n:012x}")
 }
+
+#[test]
+fn fixtures_flag_serves_staging_cases_without_a_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir
+        .path()
+        .join("payloads/api_entreprise_v3_insee_unites_legales");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("case.yaml"),
+        "---\nparams:\n  siren: '418166096'\nstatus: 200\npayload: |-\n  {\"data\": {\"siren\": \"418166096\"}}\n",
+    )
+    .unwrap();
+    let served = serve(&[
+        "--gateway",
+        "api-entreprise",
+        "--fixtures",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        served.banner.contains("1 staging cases"),
+        "{}",
+        served.banner
+    );
+    let root = quoted_after(&served.banner, ".api_root(\"").to_string();
+    let jwt = quoted_after(&served.banner, ".jwt(\"").to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (status, body) = runtime.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{root}/v3/insee/sirene/unites_legales/418166096"))
+            .bearer_auth(jwt)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    });
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["siren"], "418166096");
+    let line = served
+        .lines
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a call line");
+    assert!(
+        line.starts_with("GET /v3/insee/sirene/unites_legales/{siren} -> 200"),
+        "the template, never the SIREN: {line}"
+    );
+}

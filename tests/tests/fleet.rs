@@ -887,3 +887,68 @@ async fn one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it() {
     );
     eprintln!("breaker: slowest refusal per worker {fast:?} µs; 1 probe while open");
 }
+
+const QUOTA_RUN_MS: u64 = 120_000;
+const QUOTA_PER_MINUTE: u64 = 250;
+
+/// Issue "gateways 2026": an API Entreprise emulator with the production rules announces
+/// 250/minute per token in `RateLimit-*`; 10 clients in 3 OS processes, one token, Redis
+/// shared, run 2 minutes. No call may draw a 429, and the fleet must use at least 90 % of
+/// the quota.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_clients_in_three_processes_use_the_quota_without_a_429() {
+    if !available("ten_clients_in_three_processes_use_the_quota_without_a_429") {
+        return;
+    }
+    let _one_fleet_at_a_time = FLEET.lock().await;
+    let redis = RedisServer::start();
+    let jwt = Emulator::jwt(Duration::from_secs(3600));
+    let emu = Emulator::start(
+        GatewayConfig::api_entreprise()
+            .bearer(&jwt)
+            .production_rules()
+            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
+    )
+    .await;
+    let (url, redis_url) = (emu.base_url(), redis.url());
+    let outputs = tokio::task::spawn_blocking(move || {
+        let children: Vec<_> = [4, 3, 3]
+            .iter()
+            .enumerate()
+            .map(|(i, clients)| {
+                Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
+                    .args(["quota", &url, &jwt, &redis_url])
+                    .args([QUOTA_RUN_MS.to_string(), clients.to_string(), i.to_string()])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn the fleet worker")
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let mut ok = 0;
+    for (i, out) in outputs.iter().enumerate() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "worker {i} failed: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("worker JSON line");
+        eprintln!("quota worker {i}: {v}");
+        for (status, n) in v["by_status"].as_object().unwrap() {
+            assert_eq!(status, "200", "worker {i}: {n} answers {status}: {stderr}");
+            ok += n.as_u64().unwrap();
+        }
+    }
+    let stats = emu.stats();
+    eprintln!("quota: {ok} calls answered 200, emulator stats {stats:?}");
+    let quota = QUOTA_PER_MINUTE * QUOTA_RUN_MS / 60_000;
+    assert!(
+        ok * 10 >= quota * 9,
+        "{ok} calls answered in {QUOTA_RUN_MS} ms: under 90 % of the {quota} allowed"
+    );
+    assert!(ok <= quota + 3, "{ok} answered: over the quota");
+}

@@ -15,6 +15,11 @@
 //! outcome (0 ok, 1 Unavailable, 2 timeout, 3 other) and whether it completed on its first
 //! poll, without waiting for anything (1) or not (0).
 //!
+//! Quota mode: gouvgen-fleet-worker quota API_URL JWT REDIS_URL RUN_MS CLIENTS WORKER
+//! builds CLIENTS separate clients of one API Entreprise token (the preset's own limits, the
+//! gateway's `RateLimit-*` headers, Redis shared), each calling a different SIREN in a loop
+//! for RUN_MS, and prints the answers by status and the calls still waiting at the end.
+//!
 //! Limit mode: gouvgen-fleet-worker limit PISTE_URL REDIS_URL PER_SECOND RUN_MS TASKS
 //! calls a PISTE emulator from TASKS concurrent tasks for RUN_MS through one application
 //! limited to PER_SECOND calls a second, shared through Redis (default store timeout), and
@@ -50,6 +55,9 @@ async fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.get(1).map(String::as_str) == Some("breaker") {
         return breaker_mode(&a[2..]).await;
+    }
+    if a.get(1).map(String::as_str) == Some("quota") {
+        return quota_mode(&a[2..]).await;
     }
     if a.get(1).map(String::as_str) == Some("limit") {
         return limit_mode(&a[2..]).await;
@@ -279,6 +287,60 @@ async fn breaker_mode(a: &[String]) {
         out.push([at, began.elapsed().as_micros() as u64, kind, at_once]);
     }
     println!("{}", serde_json::json!({ "calls": out }));
+}
+
+async fn quota_mode(a: &[String]) {
+    assert_eq!(
+        a.len(),
+        6,
+        "usage: quota API_URL JWT REDIS_URL RUN_MS CLIENTS WORKER"
+    );
+    let stop = tokio::time::Instant::now() + Duration::from_millis(a[3].parse().unwrap());
+    let worker: u64 = a[5].parse().unwrap();
+    let by_status = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let cut = Arc::new(AtomicU64::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..a[4].parse::<u64>().unwrap() {
+        let client = ApiClient::builder(presets::api_entreprise(Environment::Production))
+            .api_root(a[0].clone())
+            .jwt(a[1].clone())
+            .traceability("Aides publiques", "12000101100010", "dossier")
+            .redis(&a[2])
+            .build()
+            .unwrap()
+            // A call may wait for the quota's reset (up to a minute).
+            .with_options(CallOptions::new().timeout(Duration::from_secs(90)));
+        let (by_status, cut) = (Arc::clone(&by_status), Arc::clone(&cut));
+        set.spawn(async move {
+            for n in 0.. {
+                let siren = 100_000_000 + worker * 10_000_000 + c * 100_000 + n;
+                let req = Request::new(
+                    Method::GET,
+                    "uniteLegale",
+                    format!("/v3/insee/sirene/unites_legales/{siren}"),
+                )
+                .traceability();
+                let Ok(result) = tokio::time::timeout_at(stop, client.execute::<U>(req)).await
+                else {
+                    cut.fetch_add(1, Ordering::Relaxed);
+                    return;
+                };
+                let key = match result {
+                    Ok(r) => r.status().to_string(),
+                    Err(e) => format!("error: {e}"),
+                };
+                *by_status.lock().unwrap().entry(key).or_insert(0u64) += 1;
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    let by_status = by_status.lock().unwrap().clone();
+    println!(
+        "{}",
+        serde_json::json!({ "by_status": by_status, "cut": cut.load(Ordering::Relaxed) })
+    );
 }
 
 async fn limit_mode(a: &[String]) {

@@ -43,6 +43,8 @@ pub struct ApiClientBuilder {
     jwt_warning: Duration,
     body_limits: BodyLimits,
     shared: SharedSettings,
+    #[cfg(feature = "cassette")]
+    pub(super) cassette: super::cassette::CassetteSettings,
 }
 
 impl fmt::Debug for ApiClientBuilder {
@@ -80,6 +82,8 @@ impl ApiClientBuilder {
             shared: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
             body_limits: BodyLimits::default(),
+            #[cfg(feature = "cassette")]
+            cassette: Default::default(),
         }
     }
 
@@ -405,6 +409,8 @@ impl ApiClientBuilder {
                 pause_after_429: p.pause_after_429,
                 clock,
                 max_response_size: self.body_limits.response,
+                #[cfg(feature = "cassette")]
+                cassette: self.cassette.open()?,
             }),
             options: CallOptions::default(),
         })

@@ -6,11 +6,13 @@
 
 pub mod catalogue;
 pub(crate) mod decode;
+mod not_recorded;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use decode::{Dialect, MAX_RETRY_IN, RAW_BODY_LIMIT};
+pub use not_recorded::NotRecorded;
 
 /// The error type of operations without documented error bodies. It has no values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,6 +382,8 @@ pub enum Error<E = Undocumented> {
         /// The sink's last write error.
         last_error: String,
     },
+    /// Replay mode (feature `cassette`): the cassette holds no answer for this call.
+    NotRecorded(Box<NotRecorded>),
 }
 
 impl<E> Error<E> {
@@ -410,6 +414,7 @@ impl<E> Error<E> {
             | Error::Unavailable { correlation_id, .. }
             | Error::AuditFailing { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
+            Error::NotRecorded(n) => Some(&n.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
             | Error::InvalidRequest { correlation_id, .. } => correlation_id.as_deref(),
@@ -500,7 +505,8 @@ impl<E> Error<E> {
             | Error::TokenRefused(_)
             | Error::CredentialExpired { .. }
             | Error::InvalidRequest { .. }
-            | Error::InvalidConfig { .. } => false,
+            | Error::InvalidConfig { .. }
+            | Error::NotRecorded(_) => false,
         }
     }
 
@@ -537,7 +543,7 @@ impl<E> Error<E> {
             InvalidConfig { message },
             Unavailable { operation_id, correlation_id, host, retry_in },
             AuditFailing { operation_id, correlation_id, dropped, last_error };
-            TokenRefused, RateLimited, Gateway, UndecodableBody)
+            TokenRefused, RateLimited, Gateway, UndecodableBody, NotRecorded)
     }
 
     /// Re-types an error that carries no documented body (used when the body type changes).
@@ -697,6 +703,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::InvalidConfig { message } => {
                 write!(f, "invalid client configuration: {message}")
             }
+            Error::NotRecorded(n) => n.fmt(f),
             Error::Unavailable {
                 operation_id,
                 correlation_id,
@@ -735,6 +742,7 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
                 .field("error", error)
                 .finish(),
             Error::UndecodableBody(d) => f.debug_tuple("UndecodableBody").field(d).finish(),
+            Error::NotRecorded(n) => f.debug_tuple("NotRecorded").field(n).finish(),
             Error::CredentialExpired {
                 message,
                 correlation_id,

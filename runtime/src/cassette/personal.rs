@@ -166,6 +166,16 @@ impl Placeholders {
         }
     }
 
+    /// The stand-in of a personal number: a number (below 10⁹, so that it fits the integer
+    /// or float field a typed client decodes it into) derived from the keyed digest. Unlike a
+    /// text placeholder it is not put back in replay.
+    fn pseudonym(&self, value: &str) -> u64 {
+        let m = self.mac(value.as_bytes()).unwrap_or_default();
+        let mut b = [0u8; 8];
+        b.copy_from_slice(m.get(..8).unwrap_or(&[0; 8]));
+        u64::from_be_bytes(b) % 1_000_000_000
+    }
+
     /// The placeholder of `value` found under `label`, remembered in `seen`.
     fn replace(&self, label: &str, value: &str, seen: &mut Seen) -> String {
         let digest = self
@@ -251,7 +261,12 @@ impl Placeholders {
             Value::Null => {}
             Value::String(s) if s.is_empty() => {}
             Value::String(s) => *s = self.replace(label, s, seen),
-            Value::Number(_) | Value::Bool(_) => {
+            Value::Number(n) => {
+                let text = n.to_string();
+                self.replace(label, &text, seen);
+                *value = Value::from(self.pseudonym(&text));
+            }
+            Value::Bool(_) => {
                 *value = Value::String(self.replace(label, &value.to_string(), seen));
             }
             Value::Array(items) => items
@@ -333,7 +348,7 @@ mod tests {
             PersonalFields::new("0123456789abcdef-test-key")
                 .path_params(["siren"])
                 .query_params(["nom"])
-                .json_keys(["nom", "siren"]),
+                .json_keys(["nom", "siren", "rfr"]),
         ))
     }
 
@@ -351,9 +366,18 @@ mod tests {
             path.starts_with("/base/v3/unites_legales/<siren:"),
             "{path}"
         );
-        let mut body = serde_json::json!({"data": {"siren": 130025265, "nom": ["Dupont"]}});
+        let mut body =
+            serde_json::json!({"data": {"siren": "130025265", "nom": ["Dupont"], "rfr": 42150}});
         r.json(&mut body, &mut seen);
         let text = body.to_string();
+        let rfr = &body["data"]["rfr"];
+        assert!(
+            rfr.is_u64() && rfr != 42150,
+            "a number stays a number: {rfr}"
+        );
+        let mut again = serde_json::json!({"rfr": 42150});
+        r.json(&mut again, &mut Seen::default());
+        assert_eq!(&again["rfr"], rfr, "the same number, the same stand-in");
         assert!(
             !text.contains("130025265") && !text.contains("Dupont"),
             "{text}"

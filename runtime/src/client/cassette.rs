@@ -13,7 +13,6 @@ use crate::policy::retry::parse_retry_after;
 
 use super::api::ApiClient;
 use super::attempt::{Answer, Attempt, CallPlan};
-use super::builder::ApiClientBuilder;
 use super::credentials::config_error;
 
 /// Builder settings of the cassette.
@@ -41,33 +40,17 @@ impl CassetteSettings {
     }
 }
 
-impl ApiClientBuilder {
-    /// Records every answered call of this client to a cassette at `path` (JSON lines; an
-    /// existing file is replaced when the client is built). Credentials, tokens, API keys,
-    /// FranceConnect tokens and cookies are never written, token requests are not recorded,
-    /// and the values of [`PersonalFields`] are replaced by keyed placeholders. Feature
-    /// `cassette`.
-    pub fn record_to(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cassette.mode = Some(Mode::Record(path.into()));
-        self
+impl CassetteSettings {
+    pub(crate) fn record_to(&mut self, path: PathBuf) {
+        self.mode = Some(Mode::Record(path));
     }
 
-    /// Answers every call from the cassette at `path`, with no network at all (no token is
-    /// requested; credentials may be left out). Calls are matched by operation, method, path,
-    /// query and body, personal values compared by placeholder; identical calls get their
-    /// answers in recorded order. A call the cassette does not hold fails with
-    /// [`Error::NotRecorded`]. Feature `cassette`.
-    pub fn replay_from(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cassette.mode = Some(Mode::Replay(path.into()));
-        self
+    pub(crate) fn replay_from(&mut self, path: PathBuf) {
+        self.mode = Some(Mode::Replay(path));
     }
 
-    /// The fields whose values are personal data: replaced by placeholders in a recording,
-    /// and in a replaying call before it is matched (give the same to both). Feature
-    /// `cassette`.
-    pub fn personal_fields(mut self, fields: PersonalFields) -> Self {
-        self.cassette.personal = Some(fields);
-        self
+    pub(crate) fn personal_fields(&mut self, fields: PersonalFields) {
+        self.personal = Some(fields);
     }
 }
 

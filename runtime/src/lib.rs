@@ -30,7 +30,7 @@
 //! 9. **cassette** (feature `cassette`): recording calls to a file and replaying them
 //!    offline, secrets and personal values left out;
 //! 10. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
-//!    (prepare once; then attempt, decide, carry out the decision).
+//!     (prepare once; then attempt, decide, carry out the decision).
 //!
 //! # Features
 //!

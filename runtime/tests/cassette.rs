@@ -339,6 +339,12 @@ async fn replay_refuses_another_key_and_a_cut_off_cassette() {
     );
 
     let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen(r#""status":200"#, r#""status":0"#, 1)).unwrap();
+    let err = builder(&gw).replay_from(&path).build().unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidConfig { message } if message.contains("line 2: a status")),
+        "{err}"
+    );
     std::fs::write(&path, &text[..text.len() - 10]).unwrap();
     let err = builder(&gw).replay_from(&path).build().unwrap_err();
     assert!(

@@ -241,6 +241,19 @@ impl Entry {
         }
     }
 
+    /// Why the entry cannot be replayed, if it cannot (the file may have been edited).
+    pub(crate) fn invalid(&self) -> Option<&'static str> {
+        if !(100..=999).contains(&self.status) {
+            return Some("a status outside 100..=999");
+        }
+        if let BodyRecord::Base64(b) = &self.body
+            && base64::engine::general_purpose::STANDARD.decode(b).is_err()
+        {
+            return Some("a body that is not base64");
+        }
+        None
+    }
+
     /// The recorded answer for a call with `correlation_id` whose own personal values are
     /// in `seen` (put back where their placeholders are).
     pub(crate) fn answer(&self, correlation_id: &str, seen: &Seen) -> (HeaderMap, Bytes) {

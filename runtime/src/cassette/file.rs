@@ -98,8 +98,11 @@ pub(crate) fn read(path: &Path) -> Result<(Header, Vec<Entry>), String> {
     }
     let mut entries = Vec::new();
     for (i, l) in lines {
-        let entry = serde_json::from_str(l)
+        let entry: Entry = serde_json::from_str(l)
             .map_err(|e| fail(format!("line {}: {}", i + 1, e.classify_str())))?;
+        if let Some(why) = entry.invalid() {
+            return Err(fail(format!("line {}: {why}", i + 1)));
+        }
         entries.push(entry);
     }
     Ok((header, entries))

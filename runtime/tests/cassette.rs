@@ -361,3 +361,46 @@ async fn replay_refuses_another_key_and_a_cut_off_cassette() {
     assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
     std::fs::remove_file(&path).ok();
 }
+
+/// A token refused mid-session: the client refreshes it and retries. The refusal is not
+/// written (a replaying client has no token to refuse); the answer to the retry is, and the
+/// replay gets it at once.
+#[tokio::test]
+async fn a_refused_token_is_left_out_and_the_retry_is_replayed() {
+    let gw = gateway(|req, index| {
+        if index == 0 {
+            return status(
+                401,
+                &[(
+                    "www-authenticate",
+                    r#"Bearer error="invalid_token""#.to_owned(),
+                )],
+                "",
+            );
+        }
+        echo(req, index)
+    })
+    .await;
+    let path = cassette_path("refresh");
+    let recorder = builder(&gw).record_to(&path).build().unwrap();
+    let live = recorder.execute::<Undocumented>(get(SIREN)).await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(gw.state.token_count(), 2, "refreshed once");
+    assert_eq!(gw.state.api_count(), 2, "and retried once");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "only the answer to the retry:\n{text}"
+    );
+    assert!(!text.contains("invalid_token"), "{text}");
+
+    let player = builder(&gw).replay_from(&path).build().unwrap();
+    let replayed = player.execute::<Undocumented>(get(SIREN)).await.unwrap();
+    assert_eq!(replayed.status(), 200);
+    let n = |r: &gouvgen_runtime::RawResponse| {
+        serde_json::from_slice::<serde_json::Value>(r.body()).unwrap()["n"].clone()
+    };
+    assert_eq!(n(&replayed), n(&live));
+    assert_eq!(n(&live), 1, "the answer after the refusal");
+}

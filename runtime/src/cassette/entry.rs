@@ -226,7 +226,8 @@ impl Entry {
         for (name, value) in resp.headers {
             let name = name.as_str().to_ascii_lowercase();
             let Ok(value) = value.to_str() else { continue };
-            if value == resp.correlation_id {
+            // An ID header echoing the call's own correlation ID (a replay echoes its own).
+            if value == resp.correlation_id && name.ends_with("-id") {
                 headers.push((name, CORRELATION_ID.to_owned()));
             } else if KEPT_HEADERS.contains(&name.as_str()) {
                 headers.push((name, clean(value)));

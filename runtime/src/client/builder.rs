@@ -493,8 +493,8 @@ impl ApiClientBuilder {
     /// Records every answered call of this client to a cassette at `path` (JSON lines; an
     /// existing file is replaced when the client is built). Credentials, tokens, API keys,
     /// FranceConnect tokens and cookies are never written, token requests are not recorded,
-    /// and the values of [`PersonalFields`](crate::PersonalFields) are replaced by keyed placeholders. Feature
-    /// `cassette`.
+    /// and the values of [`PersonalFields`](crate::PersonalFields) are replaced by keyed
+    /// placeholders. Feature `cassette`.
     pub fn record_to(mut self, path: impl Into<PathBuf>) -> Self {
         self.cassette.record_to(path.into());
         self

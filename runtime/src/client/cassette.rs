@@ -1,6 +1,6 @@
-//! The client's side of [`crate::cassette`] (feature `cassette`): the builder options, and
-//! the two hooks `attempt` calls: answer from the cassette instead of the network (replay),
-//! and write down an answered attempt (record).
+//! The client's side of [`crate::cassette`] (feature `cassette`): the builder settings (their
+//! setters are in `builder`), and the two hooks `attempt` calls: answer from the cassette
+//! instead of the network (replay), and write down an answered attempt (record).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,9 +38,7 @@ impl CassetteSettings {
         };
         cassette.map(|c| Some(Arc::new(c))).map_err(config_error)
     }
-}
 
-impl CassetteSettings {
     pub(crate) fn record_to(&mut self, path: PathBuf) {
         self.mode = Some(Mode::Record(path));
     }

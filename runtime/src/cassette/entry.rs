@@ -306,3 +306,43 @@ fn response_body(
         Err(_) => BodyRecord::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cassette::PersonalFields;
+
+    #[test]
+    fn a_form_body_is_decoded_and_its_personal_fields_replaced() {
+        let rules = Placeholders::new(Some(
+            PersonalFields::new("0123456789abcdef-test-key").json_keys(["nom"]),
+        ));
+        let mut seen = Seen::default();
+        let body = Bytes::from_static(b"nom=Dupont+Lef%C3%A8vre&page=2");
+        let record = request_body(
+            "application/x-www-form-urlencoded",
+            &body,
+            &rules,
+            &mut seen,
+        );
+        let BodyRecord::Form(pairs) = record else {
+            panic!("{record:?}")
+        };
+        assert_eq!(pairs[1], ("page".to_owned(), "2".to_owned()));
+        assert!(pairs[0].1.starts_with("<nom:"), "{pairs:?}");
+        assert_eq!(
+            hide_seen("M. Dupont Lefèvre", &seen),
+            format!("M. {}", pairs[0].1)
+        );
+        let binary = request_body(
+            "application/pdf",
+            &Bytes::from_static(&[0xff, 0xfe]),
+            &rules,
+            &mut seen,
+        );
+        assert!(
+            matches!(&binary, BodyRecord::Digest(d) if d.starts_with("hmac-sha256:")),
+            "{binary:?}"
+        );
+    }
+}

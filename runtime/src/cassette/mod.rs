@@ -3,7 +3,8 @@
 //!
 //! What is written is built from an allow-list: the operation, method, path template, the path
 //! and query with personal values replaced ([`PersonalFields`]), the request body (JSON and
-//! form bodies with personal values replaced, other bytes by digest), the status, the response
+//! form bodies with personal values replaced, other text as sent, bytes by digest), the
+//! status, the response
 //! headers the runtime reads (never cookies) and the response body. Every text also goes
 //! through the client's scrubber (its credentials, the call's token and FranceConnect token,
 //! in all their encodings). Token requests are never recorded: a replaying client skips the

@@ -309,8 +309,8 @@ fn response_body(
 
 #[cfg(test)]
 mod tests {
+    use super::super::personal::PersonalFields;
     use super::*;
-    use crate::cassette::PersonalFields;
 
     #[test]
     fn a_form_body_is_decoded_and_its_personal_fields_replaced() {

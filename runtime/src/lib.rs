@@ -6,7 +6,7 @@
 //!
 //! # Layers
 //!
-//! The source is in nine layers, one folder each (`audit` is one file). A layer may import
+//! The source is in ten layers, one folder each (`audit` is one file). A layer may import
 //! only itself and the layers listed before it; `tests/layering.rs` reads the sources and
 //! fails on an import going the other way, on any cycle between modules, on a function of
 //! 80 lines or more, and on a mutex locked outside the one poison policy.
@@ -27,14 +27,18 @@
 //! 7. **gateway**: [`presets`], traceability, gateway-specific rules (which 4xx means a bad
 //!    token);
 //! 8. **audit**: one record per call to the configured sinks ([`audit`]);
-//! 9. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
-//!    (prepare once; then attempt, decide, carry out the decision).
+//! 9. **cassette** (feature `cassette`): recording calls to a file and replaying them
+//!    offline, secrets and personal values left out;
+//! 10. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
+//!     (prepare once; then attempt, decide, carry out the decision).
 //!
 //! # Features
 //!
 //! - `fleet`: share tokens, rate limits, 429 pauses and circuit state across processes
 //!   through a `SharedStore` of your own;
 //! - `redis`: the same through Redis (implies `fleet`);
+//! - `cassette`: record calls to a file and replay them without network or credentials
+//!   (`ApiClientBuilder::record_to` / `replay_from`, `PersonalFields`);
 //! - `test-util`: `ManualClock` and `test_util::redis_server`, for tests of crates using the
 //!   runtime.
 //!
@@ -54,6 +58,8 @@
 
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "cassette")]
+mod cassette;
 mod client;
 mod core;
 pub mod error;
@@ -89,6 +95,8 @@ pub use auth::{
     ApiKeyLocation, ClientAuthMethod, DEFAULT_TOKEN_LIFETIME, FAILURE_HOLD, MAX_TOKEN_LIFETIME,
     TokenEndpointError,
 };
+#[cfg(feature = "cassette")]
+pub use cassette::PersonalFields;
 #[cfg(feature = "fleet")]
 pub use client::DEFAULT_STORE_TIMEOUT;
 pub use client::{
@@ -96,7 +104,8 @@ pub use client::{
     Timeouts, Traceability,
 };
 pub use error::{
-    DecodeFailure, Delivery, Error, GatewayError, OAuthErrorCode, TokenRefusal, Undocumented,
+    DecodeFailure, Delivery, Error, GatewayError, NotRecorded, OAuthErrorCode, TokenRefusal,
+    Undocumented,
 };
 pub use gateway::presets::{
     DgfipAccess, DouaneEnvironment, Environment, FranceConnectCarrier, Gateway, PisteAccess, Preset,

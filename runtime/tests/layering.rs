@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, first to last: each may import only itself and the layers before it.
 const LAYERS: &[&str] = &[
-    "core", "error", "wire", "fleet", "policy", "auth", "gateway", "audit", "client",
+    "core", "error", "wire", "fleet", "policy", "auth", "gateway", "audit", "cassette", "client",
 ];
 
 /// Files outside the layers: the crate root (re-exports), crate-level tests and test doubles

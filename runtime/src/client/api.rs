@@ -46,6 +46,9 @@ pub(crate) struct Inner {
     pub(crate) pause_after_429: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_response_size: usize,
+    /// The cassette this client records to or replays from (feature `cassette`).
+    #[cfg(feature = "cassette")]
+    pub(crate) cassette: Option<Arc<crate::cassette::Cassette>>,
 }
 
 /// The runtime client a generated client holds. Cheap to clone: clones share the HTTP

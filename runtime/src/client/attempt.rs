@@ -74,6 +74,11 @@ impl ApiClient {
         plan: &CallPlan<'_>,
         attempt: u32,
     ) -> Result<Attempt, Error> {
+        // Cassette hook: a replaying client answers from its cassette, offline, no token.
+        #[cfg(feature = "cassette")]
+        if let Some(replayed) = self.replayed_attempt(plan) {
+            return replayed;
+        }
         let (req, correlation_id) = (plan.req, plan.correlation_id);
         let permit = plan.hooks.admit(req, correlation_id).await?;
         if let Err(when) = self
@@ -124,11 +129,15 @@ impl ApiClient {
             tracing::warn!(attempt, error = %e, "transport failure");
             e
         });
-        Ok(Attempt {
+        let sent = Attempt {
             result,
             token,
             timeout,
-        })
+        };
+        // Cassette hook: a recording client writes the answered attempt down.
+        #[cfg(feature = "cassette")]
+        self.record_attempt(plan, &sent)?;
+        Ok(sent)
     }
 
     /// The per-attempt timeout of `req`: the preset's document timeout for a call whose answer

@@ -49,6 +49,8 @@ pub struct ApiClientBuilder {
     jwt_warning: Duration,
     body_limits: BodyLimits,
     shared: SharedSettings,
+    #[cfg(feature = "cassette")]
+    pub(super) cassette: super::cassette::CassetteSettings,
 }
 
 impl fmt::Debug for ApiClientBuilder {
@@ -87,6 +89,8 @@ impl ApiClientBuilder {
             shared: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
             body_limits: BodyLimits::default(),
+            #[cfg(feature = "cassette")]
+            cassette: Default::default(),
         }
     }
 
@@ -434,6 +438,8 @@ impl ApiClientBuilder {
                 pause_after_429: p.pause_after_429,
                 clock,
                 max_response_size: self.body_limits.response,
+                #[cfg(feature = "cassette")]
+                cassette: self.cassette.open()?,
             }),
             options: CallOptions::default(),
         })
@@ -555,5 +561,36 @@ impl ApiClientBuilder {
     /// Emits one INFO `tracing` event per call, target `gouvgen::audit`.
     pub fn audit_tracing(self) -> Self {
         self.audit_sink(Arc::new(TracingAuditSink))
+    }
+}
+
+#[cfg(feature = "cassette")]
+impl ApiClientBuilder {
+    /// Records every answered call of this client to a cassette at `path` (JSON lines; an
+    /// existing file is replaced when the client is built). Credentials, tokens, API keys,
+    /// FranceConnect tokens and cookies are never written, token requests are not recorded,
+    /// and the values of [`PersonalFields`](crate::PersonalFields) are replaced by keyed
+    /// placeholders. Feature `cassette`.
+    pub fn record_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cassette.record_to(path.into());
+        self
+    }
+
+    /// Answers every call from the cassette at `path`, with no network at all (no token is
+    /// requested; credentials may be left out). Calls are matched by operation, method, path,
+    /// query and body, personal values compared by placeholder; identical calls get their
+    /// answers in recorded order. A call the cassette does not hold fails with
+    /// [`Error::NotRecorded`]. Feature `cassette`.
+    pub fn replay_from(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cassette.replay_from(path.into());
+        self
+    }
+
+    /// The fields whose values are personal data: replaced by placeholders in a recording,
+    /// and in a replaying call before it is matched (give the same to both). Feature
+    /// `cassette`.
+    pub fn personal_fields(mut self, fields: crate::cassette::PersonalFields) -> Self {
+        self.cassette.personal_fields(fields);
+        self
     }
 }

@@ -8,6 +8,8 @@ mod api;
 mod attempt;
 mod builder;
 mod call;
+#[cfg(feature = "cassette")]
+mod cassette;
 mod credentials;
 mod hooks;
 mod options;

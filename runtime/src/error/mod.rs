@@ -5,12 +5,15 @@
 //! status, gateway code, message, correlation ID and what to do.
 
 pub mod catalogue;
+mod debug;
 pub(crate) mod decode;
+mod not_recorded;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use decode::{Dialect, MAX_RETRY_IN, RAW_BODY_LIMIT};
+pub use not_recorded::NotRecorded;
 
 /// The error type of operations without documented error bodies. It has no values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -388,6 +391,8 @@ pub enum Error<E = Undocumented> {
         /// Correlation ID of the call.
         correlation_id: String,
     },
+    /// Replay mode (feature `cassette`): the cassette holds no answer for this call.
+    NotRecorded(Box<NotRecorded>),
 }
 
 impl<E> Error<E> {
@@ -419,6 +424,7 @@ impl<E> Error<E> {
             | Error::AuditFailing { correlation_id, .. }
             | Error::SharedStoreDown { correlation_id, .. } => Some(correlation_id),
             Error::UndecodableBody(d) => Some(&d.correlation_id),
+            Error::NotRecorded(n) => Some(&n.correlation_id),
             Error::TokenRefused(t) => t.correlation_id.as_deref(),
             Error::CredentialExpired { correlation_id, .. }
             | Error::InvalidRequest { correlation_id, .. } => correlation_id.as_deref(),
@@ -512,7 +518,8 @@ impl<E> Error<E> {
             | Error::TokenRefused(_)
             | Error::CredentialExpired { .. }
             | Error::InvalidRequest { .. }
-            | Error::InvalidConfig { .. } => false,
+            | Error::InvalidConfig { .. }
+            | Error::NotRecorded(_) => false,
         }
     }
 
@@ -550,7 +557,7 @@ impl<E> Error<E> {
             Unavailable { operation_id, correlation_id, host, retry_in },
             AuditFailing { operation_id, correlation_id, dropped, last_error },
             SharedStoreDown { operation_id, correlation_id };
-            TokenRefused, RateLimited, Gateway, UndecodableBody)
+            TokenRefused, RateLimited, Gateway, UndecodableBody, NotRecorded)
     }
 
     /// Re-types an error that carries no documented body (used when the body type changes).
@@ -710,6 +717,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::InvalidConfig { message } => {
                 write!(f, "invalid client configuration: {message}")
             }
+            Error::NotRecorded(n) => n.fmt(f),
             Error::Unavailable {
                 operation_id,
                 correlation_id,
@@ -736,79 +744,6 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 f,
                 "{operation_id} not sent: the fleet store is down and this client fails closed; calls resume when it answers [correlation ID {correlation_id}]"
             ),
-        }
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for Error<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Transport { .. } | Error::Timeout { .. } | Error::ResponseTooLarge { .. } => {
-                self.debug_transport(f)
-            }
-            Error::TokenRefused(t) => f.debug_tuple("TokenRefused").field(t).finish(),
-            Error::RateLimited(g) => f.debug_tuple("RateLimited").field(g).finish(),
-            Error::Gateway(g) => f.debug_tuple("Gateway").field(g).finish(),
-            Error::Documented { body, error } => f
-                .debug_struct("Documented")
-                .field("body", body)
-                .field("error", error)
-                .finish(),
-            Error::UndecodableBody(d) => f.debug_tuple("UndecodableBody").field(d).finish(),
-            Error::CredentialExpired {
-                message,
-                correlation_id,
-            } => f
-                .debug_struct("CredentialExpired")
-                .field("message", message)
-                .field("correlation_id", correlation_id)
-                .finish(),
-            Error::InvalidRequest {
-                message,
-                operation_id,
-                correlation_id,
-            } => f
-                .debug_struct("InvalidRequest")
-                .field("message", message)
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .finish(),
-            Error::InvalidConfig { message } => f
-                .debug_struct("InvalidConfig")
-                .field("message", message)
-                .finish(),
-            Error::Unavailable {
-                operation_id,
-                correlation_id,
-                host,
-                retry_in,
-            } => f
-                .debug_struct("Unavailable")
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .field("host", host)
-                .field("retry_in", retry_in)
-                .finish(),
-            Error::AuditFailing {
-                operation_id,
-                correlation_id,
-                dropped,
-                last_error,
-            } => f
-                .debug_struct("AuditFailing")
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .field("dropped", dropped)
-                .field("last_error", last_error)
-                .finish(),
-            Error::SharedStoreDown {
-                operation_id,
-                correlation_id,
-            } => f
-                .debug_struct("SharedStoreDown")
-                .field("operation_id", operation_id)
-                .field("correlation_id", correlation_id)
-                .finish(),
         }
     }
 }

@@ -91,6 +91,8 @@ pub use auth::{
 };
 #[cfg(feature = "fleet")]
 pub use client::DEFAULT_STORE_TIMEOUT;
+#[cfg(feature = "otel")]
+pub use client::Telemetry;
 pub use client::{
     ApiClient, ApiClientBuilder, BodyLimits, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
     Timeouts, Traceability,
@@ -112,6 +114,10 @@ pub use wire::response::{RawResponse, Response};
 pub use bytes;
 pub use chrono;
 pub use http::Method;
+/// The OpenTelemetry API this runtime records through (feature `otel`): use it to name the
+/// same version as the runtime.
+#[cfg(feature = "otel")]
+pub use opentelemetry;
 pub use serde;
 pub use serde_json;
 pub use uuid;

@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub(crate) pause_after_429: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_response_size: usize,
+    /// OpenTelemetry spans and metrics (feature `otel`; nothing without it).
+    pub(crate) telemetry: super::telemetry::ClientTelemetry,
 }
 
 /// The runtime client a generated client holds. Cheap to clone: clones share the HTTP

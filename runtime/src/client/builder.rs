@@ -43,6 +43,7 @@ pub struct ApiClientBuilder {
     jwt_warning: Duration,
     body_limits: BodyLimits,
     shared: SharedSettings,
+    pub(super) telemetry: super::telemetry::TelemetrySettings,
 }
 
 impl fmt::Debug for ApiClientBuilder {
@@ -80,6 +81,7 @@ impl ApiClientBuilder {
             shared: Default::default(),
             jwt_warning: JWT_WARNING_PERIOD,
             body_limits: BodyLimits::default(),
+            telemetry: Default::default(),
         }
     }
 
@@ -379,6 +381,8 @@ impl ApiClientBuilder {
             jwt_warning: self.jwt_warning,
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
+        let account = super::account::account_of(&api_root, &creds.auth, &creds.api_keys);
+        let telemetry = self.telemetry.finish(&api_root, &account);
         let (limiter, shared) = self.shared.finish(
             &api_root,
             &creds.auth,
@@ -405,6 +409,7 @@ impl ApiClientBuilder {
                 pause_after_429: p.pause_after_429,
                 clock,
                 max_response_size: self.body_limits.response,
+                telemetry,
             }),
             options: CallOptions::default(),
         })
@@ -479,5 +484,24 @@ impl ApiClientBuilder {
     /// Emits one INFO `tracing` event per call, target `gouvgen::audit`.
     pub fn audit_tracing(self) -> Self {
         self.audit_sink(Arc::new(TracingAuditSink))
+    }
+}
+
+impl ApiClientBuilder {
+    /// Records a span per call and per attempt, and metrics, through `telemetry`'s
+    /// providers (feature `otel`; see the crate docs, "Telemetry").
+    #[cfg(feature = "otel")]
+    pub fn telemetry(mut self, telemetry: super::telemetry::Telemetry) -> Self {
+        self.telemetry.telemetry = Some(telemetry);
+        self
+    }
+
+    /// Sends a W3C `traceparent` (and `tracestate`) header with every attempt, naming the
+    /// attempt's span (or the caller's current span without a tracer). Off by default: the
+    /// gateways belong to other administrations, and the header tells them about our traces.
+    #[cfg(feature = "otel")]
+    pub fn propagate_trace_context(mut self, on: bool) -> Self {
+        self.telemetry.propagate = on;
+        self
     }
 }

@@ -28,13 +28,16 @@
 //!    token);
 //! 8. **audit**: one record per call to the configured sinks ([`audit`]);
 //! 9. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
-//!    (prepare once; then attempt, decide, carry out the decision).
+//!    (prepare once; then attempt, decide, carry out the decision), with its telemetry hooks
+//!    (OpenTelemetry with the `otel` feature).
 //!
 //! # Features
 //!
 //! - `fleet`: share tokens, rate limits, 429 pauses and circuit state across processes
 //!   through a `SharedStore` of your own;
 //! - `redis`: the same through Redis (implies `fleet`);
+//! - `otel`: OpenTelemetry spans and metrics through providers of your own or the global ones
+//!   (`ApiClientBuilder::telemetry`, `Telemetry`; see the README, "Telemetry");
 //! - `test-util`: `ManualClock` and `test_util::redis_server`, for tests of crates using the
 //!   runtime.
 //!

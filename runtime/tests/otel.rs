@@ -287,8 +287,8 @@ async fn a_call_and_each_attempt_are_spans_with_the_conventional_names() {
     };
     assert_eq!(by_status("503"), 1.0);
     assert_eq!(by_status("200"), 1.0);
-    assert_eq!(total(&rm, "gouvgen.client.calls"), 1.0);
-    let calls = points(&rm, "gouvgen.client.calls");
+    assert_eq!(total(&rm, "gouvgen.client.call.duration"), 1.0);
+    let calls = points(&rm, "gouvgen.client.call.duration");
     assert_eq!(calls[0].0["gouvgen.outcome"], "success");
     assert_eq!(calls[0].0["http.response.status_class"], "2xx");
     assert_eq!(
@@ -329,7 +329,7 @@ async fn metrics_match_what_the_server_counted() {
     let answered_429 = server.len() - 3;
     assert_eq!(answered_429, 2);
     let rm = sdk.metrics();
-    assert_eq!(total(&rm, "gouvgen.client.calls"), 3.0);
+    assert_eq!(total(&rm, "gouvgen.client.call.duration"), 3.0);
     assert_eq!(
         total(&rm, "http.client.request.duration"),
         server.len() as f64
@@ -446,7 +446,7 @@ async fn an_attempt_that_ends_the_call_is_closed_with_its_error() {
         assert!(matches!(s.status, Status::Error { .. }));
     }
     let rm = sdk.metrics();
-    let calls = points(&rm, "gouvgen.client.calls");
+    let calls = points(&rm, "gouvgen.client.call.duration");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].0["gouvgen.outcome"], "token_refused");
     assert_eq!(calls[0].0["http.response.status_class"], "none");
@@ -501,7 +501,7 @@ async fn credential_expiry_and_breaker_changes_are_measured() {
     assert_eq!(transitions.len(), 1, "{transitions:?}");
     assert_eq!(transitions[0].0["gouvgen.breaker.state"], "open");
     assert_eq!(transitions[0].1, 1.0);
-    let outcomes: Vec<_> = points(&rm, "gouvgen.client.calls")
+    let outcomes: Vec<_> = points(&rm, "gouvgen.client.call.duration")
         .into_iter()
         .map(|(a, n)| (a["gouvgen.outcome"].clone(), n))
         .collect();

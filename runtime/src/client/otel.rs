@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -144,6 +144,7 @@ impl TelemetrySettings {
             server,
             credential_expires_at: t.credential_expires_at,
             tokens_seen: Mutex::new((0, 0)),
+            expiry_minute: AtomicI64::new(i64::MIN),
         })))
     }
 }
@@ -185,6 +186,8 @@ pub(super) struct Parts {
     /// The token provider last seen (its address) and its request count then: each token
     /// fetch is counted once, by whichever call sees it first.
     tokens_seen: Mutex<(usize, u64)>,
+    /// The minute the expiry gauge was last recorded in (unix minutes).
+    expiry_minute: AtomicI64,
 }
 
 impl Parts {
@@ -219,7 +222,10 @@ impl ClientTelemetry {
             common.push(KeyValue::new("url.template", t));
         }
         common.extend(parts.server.iter().cloned());
-        common.push(KeyValue::new("gouvgen.operation_id", req.operation_id));
+        if req.path_template.is_none() {
+            // The template names the operation; without one, the operation id does.
+            common.push(KeyValue::new("gouvgen.operation_id", req.operation_id));
+        }
         let attempt_name: Cow<'static, str> = match req.path_template {
             Some(t) => format!("{method} {t}").into(),
             None => method.into(),
@@ -228,6 +234,9 @@ impl ClientTelemetry {
         let cx = match &parts.tracer {
             Some(t) => {
                 let mut attrs = common.clone();
+                if req.path_template.is_some() {
+                    attrs.push(KeyValue::new("gouvgen.operation_id", req.operation_id));
+                }
                 attrs.push(KeyValue::new(
                     "gouvgen.correlation_id",
                     correlation_id.to_owned(),
@@ -275,7 +284,8 @@ struct CallState<'a> {
     /// The span of an attempt that ended the call early (refused, no token, too large): the
     /// call's error closes it.
     pending: Mutex<Option<BoxedSpan>>,
-    /// `http.request.method`, `url.template`, `server.*`, `gouvgen.operation_id`.
+    /// `http.request.method`, `url.template` (or `gouvgen.operation_id` without one),
+    /// `server.address`, `server.port`: on attempt spans and `http.client.request.duration`.
     common: Vec<KeyValue>,
     attempt_name: Cow<'static, str>,
     operation_id: &'static str,
@@ -398,6 +408,9 @@ fn end_call_span(
     error: Option<Cow<'static, str>>,
 ) {
     let span = c.cx.span();
+    if !span.is_recording() {
+        return span.end();
+    }
     let attempts = c.attempts.load(Ordering::Relaxed);
     span.set_attribute(KeyValue::new("gouvgen.attempts", i64::from(attempts)));
     if let Some(s) = status {
@@ -417,21 +430,26 @@ fn end_call_span(
 }
 
 fn record_call(c: &CallState<'_>, m: &Metrics, status: Option<u16>, outcome: &'static str) {
+    // One histogram for both: its count is the calls by outcome.
     let mut attrs = vec![
         KeyValue::new("gouvgen.operation_id", c.operation_id),
         KeyValue::new("gouvgen.outcome", outcome),
         KeyValue::new("http.response.status_class", status_class(status)),
     ];
     attrs.extend(c.parts.account_attrs.iter().cloned());
-    m.calls.add(1, &attrs);
+    m.call_duration
+        .record(c.started.elapsed().as_secs_f64(), &attrs);
     // Token requests of an attempt that ended the call (refused, timed out) counted here.
     let fetched = c.parts.count_token_fetches(&c.creds);
     if fetched > 0 {
         m.token_fetches.add(fetched, &c.parts.account_attrs);
     }
-    m.call_duration
-        .record(c.started.elapsed().as_secs_f64(), &attrs);
     let now = c.clock.now_utc();
+    // A gauge of days: once a minute per client is plenty.
+    let minute = now.timestamp().div_euclid(60);
+    if c.parts.expiry_minute.swap(minute, Ordering::Relaxed) == minute {
+        return;
+    }
     let days = |exp: DateTime<Utc>| (exp - now).num_seconds() as f64 / 86_400.0;
     for (kind, exp) in [
         ("jwt", jwt_expiry(&c.creds)),
@@ -561,7 +579,8 @@ impl AttemptTelemetry<'_> {
         if let Some(m) = &c.parts.metrics {
             record_attempt(a, m, result, &attrs);
         }
-        if let Some(mut span) = a.span.take() {
+        // An unsampled span records nothing: skip reading the answer for it.
+        if let Some(mut span) = a.span.take().filter(|s| s.is_recording()) {
             span.set_attributes(attrs);
             if let Ok((status, headers, body)) = result {
                 let scrubber = &c.creds.scrubber;
@@ -599,9 +618,11 @@ fn record_attempt(
             attrs.push(KeyValue::new("gouvgen.operation_id", c.operation_id));
             m.rate_limited.add(1, &attrs);
         }
-        let mut base = c.parts.account_attrs.clone();
-        base.push(KeyValue::new("gouvgen.operation_id", c.operation_id));
-        m.record_quota(headers, &base);
+        m.record_quota(headers, || {
+            let mut base = c.parts.account_attrs.clone();
+            base.push(KeyValue::new("gouvgen.operation_id", c.operation_id));
+            base
+        });
     }
     let after = c.hooks.breaker_state();
     if let Some(state) = after.filter(|s| Some(*s) != a.breaker) {

@@ -32,7 +32,6 @@ const MAX_WINDOWS_PER_HEADER: usize = 4;
 pub(super) struct Metrics {
     pub request_duration: Histogram<f64>,
     pub call_duration: Histogram<f64>,
-    pub calls: Counter<u64>,
     pub rate_limited: Counter<u64>,
     pub pauses: Counter<u64>,
     pub token_fetches: Counter<u64>,
@@ -55,10 +54,11 @@ impl Metrics {
             call_duration: m
                 .f64_histogram("gouvgen.client.call.duration")
                 .with_unit("s")
-                .with_description("Duration of whole calls: attempts, retries and waits.")
+                .with_description(
+                    "Duration of whole calls (attempts, retries, waits); its count is the calls, by outcome.",
+                )
                 .with_boundaries(CALL_BOUNDS.to_vec())
                 .build(),
-            calls: counter(m, "gouvgen.client.calls", "Calls, by outcome."),
             rate_limited: counter(
                 m,
                 "gouvgen.client.rate_limited",
@@ -94,10 +94,11 @@ impl Metrics {
     }
 
     /// Records the quota a response announces: `RateLimit-Remaining` (API Entreprise, API
-    /// Particulier) and each window of PISTE's `x-rate-limit`.
-    pub(super) fn record_quota(&self, headers: &HeaderMap, base: &[KeyValue]) {
+    /// Particulier) and each window of PISTE's `x-rate-limit`, with the attributes `base`
+    /// makes (only when there is a quota to record).
+    pub(super) fn record_quota(&self, headers: &HeaderMap, base: impl Fn() -> Vec<KeyValue>) {
         if let Some(n) = number(headers, "ratelimit-remaining") {
-            let mut attrs = base.to_vec();
+            let mut attrs = base();
             attrs.push(KeyValue::new("gouvgen.quota.source", "ratelimit"));
             self.quota_remaining.record(n, &attrs);
         }
@@ -105,7 +106,7 @@ impl Metrics {
             return;
         };
         for (window_ms, remaining) in rate_limit_windows(v.as_bytes()) {
-            let mut attrs = base.to_vec();
+            let mut attrs = base();
             attrs.push(KeyValue::new("gouvgen.quota.source", "x-rate-limit"));
             attrs.push(KeyValue::new(
                 "gouvgen.quota.window",

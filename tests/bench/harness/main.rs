@@ -686,6 +686,25 @@ fn telemetry_client(
     b.build().unwrap()
 }
 
+/// What a telemetry row calls: the runtime directly, or the generated client (small payload,
+/// typed decode: measure 5's call).
+enum Target {
+    Raw(ApiClient),
+    Generated(ours_client::Client),
+}
+
+impl Target {
+    async fn call(&self) {
+        match self {
+            Target::Raw(c) => raw_call(c).await,
+            Target::Generated(c) => {
+                let r = c.get_unite_legale("small").await.unwrap();
+                black_box(r.into_inner());
+            }
+        }
+    }
+}
+
 async fn telemetry_mode(calls: usize) -> serde_json::Value {
     let (base, _state) = serve(true, Duration::from_secs(3600)).await;
     let spans = InMemorySpanExporter::default();
@@ -696,24 +715,32 @@ async fn telemetry_mode(calls: usize) -> serde_json::Value {
         .with_reader(PeriodicReader::builder(InMemoryMetricExporter::default()).build())
         .build();
     let sdk = (tracer, meter);
-    let names = [
-        "telemetry off",
-        "traces + metrics",
-        "traces + metrics + traceparent",
+    let on = Some(&sdk);
+    let gen_client = |id: &str, sdk| {
+        Target::Generated(ours_client::Client::new(telemetry_client(&base, id, sdk, false)))
+    };
+    let rows = [
+        ("runtime call", "telemetry off", Target::Raw(telemetry_client(&base, "otel-off", None, false))),
+        ("runtime call", "traces + metrics", Target::Raw(telemetry_client(&base, "otel-on", on, false))),
+        (
+            "runtime call",
+            "traces + metrics + traceparent",
+            Target::Raw(telemetry_client(&base, "otel-propagate", on, true)),
+        ),
+        ("generated client", "telemetry off", gen_client("otel-gen-off", None)),
+        ("generated client", "traces + metrics", gen_client("otel-gen-on", on)),
     ];
-    let clients = [
-        telemetry_client(&base, "otel-off", None, false),
-        telemetry_client(&base, "otel-on", Some(&sdk), false),
-        telemetry_client(&base, "otel-propagate", Some(&sdk), true),
-    ];
-    for c in &clients {
-        raw_call(c).await;
+    let targets: Vec<&Target> = rows.iter().map(|r| &r.2).collect();
+    for t in &targets {
+        t.call().await;
     }
-    let samples = interleaved(&clients, calls).await;
-    let rows: Vec<serde_json::Value> = names
+    let samples = interleaved(&targets, calls).await;
+    let rows: Vec<serde_json::Value> = rows
         .iter()
         .zip(samples)
-        .map(|(name, v)| serde_json::json!({ "client": name, "latency": stats(v) }))
+        .map(|((path, name, _), v)| {
+            serde_json::json!({ "path": path, "client": name, "latency": stats(v) })
+        })
         .collect();
     sdk.0.force_flush().unwrap();
     let exported = spans.get_finished_spans().map(|v| v.len()).unwrap_or(0);
@@ -721,10 +748,10 @@ async fn telemetry_mode(calls: usize) -> serde_json::Value {
     serde_json::json!({ "calls": calls, "rows": rows, "spans_exported": exported })
 }
 
-/// `calls` timed calls per client (after a tenth as many untimed), the clients in a fresh
+/// `calls` timed calls per target (after a tenth as many untimed), the targets in a fresh
 /// random order every round.
-async fn interleaved(clients: &[ApiClient], calls: usize) -> Vec<Vec<Duration>> {
-    let n = clients.len();
+async fn interleaved(targets: &[&Target], calls: usize) -> Vec<Vec<Duration>> {
+    let n = targets.len();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); n];
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut order: Vec<usize> = (0..n).collect();
@@ -737,7 +764,7 @@ async fn interleaved(clients: &[ApiClient], calls: usize) -> Vec<Vec<Duration>> 
         }
         for &k in &order {
             let t = Instant::now();
-            raw_call(&clients[k]).await;
+            targets[k].call().await;
             if i >= calls / 10 {
                 samples[k].push(t.elapsed());
             }

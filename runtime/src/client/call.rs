@@ -47,6 +47,7 @@ impl ApiClient {
         let hooks = CallHooks::new(&self.inner.shared, &req, &correlation_id, || {
             self.traceability().ok()
         });
+        // telemetry: what it reads of the client (credentials only when it is on)
         let env = (
             || self.creds(),
             &*self.inner.clock,

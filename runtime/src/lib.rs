@@ -30,7 +30,8 @@
 //! 9. **cassette** (feature `cassette`): recording calls to a file and replaying them
 //!    offline, secrets and personal values left out;
 //! 10. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
-//!     (prepare once; then attempt, decide, carry out the decision).
+//!     (prepare once; then attempt, decide, carry out the decision), with its telemetry hooks
+//!     (OpenTelemetry with the `otel` feature).
 //!
 //! # Features
 //!
@@ -39,6 +40,8 @@
 //! - `redis`: the same through Redis (implies `fleet`);
 //! - `cassette`: record calls to a file and replay them without network or credentials
 //!   (`ApiClientBuilder::record_to` / `replay_from`, `PersonalFields`);
+//! - `otel`: OpenTelemetry spans and metrics through providers of your own or the global ones
+//!   (`ApiClientBuilder::telemetry`, `Telemetry`; see the README, "Telemetry");
 //! - `test-util`: `ManualClock` and `test_util::redis_server`, for tests of crates using the
 //!   runtime.
 //!
@@ -99,6 +102,8 @@ pub use auth::{
 pub use cassette::PersonalFields;
 #[cfg(feature = "fleet")]
 pub use client::DEFAULT_STORE_TIMEOUT;
+#[cfg(feature = "otel")]
+pub use client::Telemetry;
 pub use client::{
     ApiClient, ApiClientBuilder, BodyLimits, CallOptions, JWT_WARNING_INTERVAL, JWT_WARNING_PERIOD,
     Timeouts, Traceability,
@@ -121,6 +126,10 @@ pub use wire::response::{RawResponse, Response};
 pub use bytes;
 pub use chrono;
 pub use http::Method;
+/// The OpenTelemetry API this runtime records through (feature `otel`): use it to name the
+/// same version as the runtime.
+#[cfg(feature = "otel")]
+pub use opentelemetry;
 pub use serde;
 pub use serde_json;
 pub use uuid;

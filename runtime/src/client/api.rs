@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     /// The cassette this client records to or replays from (feature `cassette`).
     #[cfg(feature = "cassette")]
     pub(crate) cassette: Option<Arc<crate::cassette::Cassette>>,
+    /// OpenTelemetry spans and metrics (feature `otel`; nothing without it).
+    pub(crate) telemetry: super::telemetry::ClientTelemetry,
 }
 
 /// The runtime client a generated client holds. Cheap to clone: clones share the HTTP

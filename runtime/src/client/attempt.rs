@@ -20,6 +20,7 @@ use crate::wire::request::Request;
 use super::api::ApiClient;
 use super::credentials::Creds;
 use super::hooks::CallHooks;
+use super::telemetry::CallTelemetry;
 
 /// What one call sends, fixed for all its attempts.
 pub(super) struct CallPlan<'a> {
@@ -30,6 +31,8 @@ pub(super) struct CallPlan<'a> {
     /// The call's deadline: nothing is sent after it.
     pub deadline: Instant,
     pub hooks: &'a CallHooks<'a>,
+    /// OpenTelemetry spans and metrics (nothing without the `otel` feature).
+    pub tel: &'a CallTelemetry<'a>,
 }
 
 /// What an attempt sent and got back.
@@ -80,7 +83,9 @@ impl ApiClient {
             return replayed;
         }
         let (req, correlation_id) = (plan.req, plan.correlation_id);
+        let mut tel = plan.tel.attempt(attempt); // telemetry
         let permit = plan.hooks.admit(req, correlation_id).await?;
+        tel.admitted(); // telemetry
         if let Err(when) = self
             .inner
             .limits
@@ -89,6 +94,7 @@ impl ApiClient {
         {
             return Err(self.held_back(req, correlation_id, when));
         }
+        tel.slot_acquired(); // telemetry
         if self.inner.shared.store_down_refuses() {
             tracing::warn!("not sent: the fleet store is down and the client fails closed");
             return Err(Error::SharedStoreDown {
@@ -99,6 +105,7 @@ impl ApiClient {
         let authorization = self
             .authorization(req, plan.creds, correlation_id, plan.deadline)
             .await?;
+        tel.authorized(); // telemetry
         let now = Instant::now();
         if now >= plan.deadline {
             return Err(Error::Timeout {
@@ -121,9 +128,11 @@ impl ApiClient {
             header.as_ref(),
             timeout,
         )?;
+        let rb = tel.inject(rb); // telemetry
         tracing::debug!(attempt, "sending");
         let result = self.send(rb, req, correlation_id).await?;
         permit.finish(result.as_ref().ok().map(|a| a.status));
+        tel.answered(result.as_ref().map(|a| (a.status, &a.headers, &a.body[..]))); // telemetry
         let result = result.map_err(|e| {
             let e = e.without_url();
             tracing::warn!(attempt, error = %e, "transport failure");

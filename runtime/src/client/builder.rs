@@ -51,6 +51,7 @@ pub struct ApiClientBuilder {
     shared: SharedSettings,
     #[cfg(feature = "cassette")]
     pub(super) cassette: super::cassette::CassetteSettings,
+    pub(super) telemetry: super::telemetry::TelemetrySettings,
 }
 
 impl fmt::Debug for ApiClientBuilder {
@@ -91,6 +92,7 @@ impl ApiClientBuilder {
             body_limits: BodyLimits::default(),
             #[cfg(feature = "cassette")]
             cassette: Default::default(),
+            telemetry: Default::default(),
         }
     }
 
@@ -405,6 +407,7 @@ impl ApiClientBuilder {
         };
         let creds = setup.make_creds(&self.credential, self.api_keys)?;
         let account = account_of(&api_root, &creds.auth, &creds.api_keys);
+        let telemetry = self.telemetry.finish(&api_root, &account);
         let (limiter, shared) = self.shared.finish(
             &api_root,
             &creds.auth,
@@ -440,6 +443,7 @@ impl ApiClientBuilder {
                 max_response_size: self.body_limits.response,
                 #[cfg(feature = "cassette")]
                 cassette: self.cassette.open()?,
+                telemetry,
             }),
             options: CallOptions::default(),
         })
@@ -591,6 +595,25 @@ impl ApiClientBuilder {
     /// `cassette`.
     pub fn personal_fields(mut self, fields: crate::cassette::PersonalFields) -> Self {
         self.cassette.personal_fields(fields);
+        self
+    }
+}
+
+impl ApiClientBuilder {
+    /// Records a span per call and per attempt, and metrics, through `telemetry`'s
+    /// providers (feature `otel`; see the crate docs, "Telemetry").
+    #[cfg(feature = "otel")]
+    pub fn telemetry(mut self, telemetry: super::telemetry::Telemetry) -> Self {
+        self.telemetry.telemetry = Some(telemetry);
+        self
+    }
+
+    /// Sends a W3C `traceparent` (and `tracestate`) header with every attempt, naming the
+    /// attempt's span (or the caller's current span without a tracer). Off by default: the
+    /// gateways belong to other administrations, and the header tells them about our traces.
+    #[cfg(feature = "otel")]
+    pub fn propagate_trace_context(mut self, on: bool) -> Self {
+        self.telemetry.propagate = on;
         self
     }
 }

@@ -24,6 +24,7 @@ use super::api::ApiClient;
 use super::attempt::{Answer, Attempt, CallPlan};
 use super::credentials::Creds;
 use super::hooks::CallHooks;
+use super::telemetry::CallTelemetry;
 
 /// Upper bound of one call's budget (a week): keeps `Instant` arithmetic far from overflow
 /// whatever timeout or policy the caller sets.
@@ -47,11 +48,19 @@ impl ApiClient {
         let hooks = CallHooks::new(&self.inner.shared, &req, &correlation_id, || {
             self.traceability().ok()
         });
+        // telemetry: what it reads of the client (credentials only when it is on)
+        let env = (
+            || self.creds(),
+            &*self.inner.clock,
+            &self.inner.correlation_header,
+        );
+        let tel = (self.inner.telemetry).call(&req, &correlation_id, &hooks, env); // telemetry
         let result = self
-            .run_in_span(&req, correlation_id, &span, &hooks)
+            .run_in_span(&req, correlation_id, &span, &hooks, &tel)
             .instrument(span.clone())
             .await;
         hooks.finish(&result);
+        tel.finish(&result); // telemetry
         result
     }
 
@@ -62,6 +71,7 @@ impl ApiClient {
         correlation_id: String,
         span: &tracing::Span,
         hooks: &CallHooks<'_>,
+        tel: &CallTelemetry<'_>,
     ) -> Result<RawResponse, Error> {
         crate::audit::ensure_audit_writable(
             self.inner.shared.audit_required,
@@ -83,6 +93,7 @@ impl ApiClient {
             correlation_id: &correlation_id,
             deadline,
             hooks,
+            tel,
         };
         let _turn = self
             .in_flight_turn(req, &url, deadline, &correlation_id)
@@ -95,7 +106,7 @@ impl ApiClient {
             let sent = self.attempt(&plan, progress.attempt).await?;
             if let Ok(answer) = &sent.result {
                 span.record("status", answer.status);
-                self.pause_after(req, answer);
+                self.pause_after(req, answer, tel);
             }
             let with_token = oauth && sent.token.is_some();
             let state = progress.state(policy, &req.method, with_token, retry_deadline);
@@ -105,10 +116,12 @@ impl ApiClient {
             match decide::decide(observed, &state) {
                 Decision::RefreshToken => {
                     self.refresh_token(&creds, &sent);
+                    tel.token_rejected(); // telemetry
                     progress.token_refreshed = true;
                 }
                 Decision::Retry(wait) => {
                     log_retry(&sent, wait);
+                    tel.retrying(wait); // telemetry
                     progress.retries += 1;
                     progress.in_flight_waited |= matches!(
                         observed,
@@ -171,7 +184,7 @@ impl ApiClient {
     /// After a 429, an exhausted `x-rate-limit` window (PISTE) or an exhausted
     /// `RateLimit-Remaining` (API Entreprise, API Particulier): holds every call of this
     /// client's account (in every process sharing its store) until the gateway's reset.
-    fn pause_after(&self, req: &Request, answer: &Answer) {
+    fn pause_after(&self, req: &Request, answer: &Answer, tel: &CallTelemetry<'_>) {
         let limiter = self.inner.limits.group(req.is_document());
         if answer.status == 429 {
             let pause = (answer.retry_after)
@@ -181,18 +194,21 @@ impl ApiClient {
                 retry_after_s = pause.as_secs_f64(),
                 "HTTP 429: holding every call of this client"
             );
+            tel.paused("429", pause); // telemetry
             limiter.pause_until(Instant::now() + pause);
         } else if let Some(window) = exhausted_window(&answer.headers) {
             tracing::info!(
                 window_s = window.as_secs_f64(),
                 "x-rate-limit: no call left in the window; holding every call of this client"
             );
+            tel.paused("x-rate-limit", window); // telemetry
             limiter.pause_until(Instant::now() + window);
         } else if let Some(wait) = exhausted_quota(&answer.headers) {
             tracing::info!(
                 reset_in_s = wait.as_secs_f64(),
                 "RateLimit-Remaining: 0; holding every call of this client until RateLimit-Reset"
             );
+            tel.paused("ratelimit", wait); // telemetry
             limiter.pause_until(Instant::now() + wait);
         }
     }

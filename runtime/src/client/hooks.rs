@@ -185,6 +185,12 @@ impl<'a> CallHooks<'a> {
         }
     }
 
+    /// The host breaker's state (`None`: no breaker), for telemetry.
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+    pub(crate) fn breaker_state(&self) -> Option<&'static str> {
+        self.parts.breaker.as_ref().map(|b| b.state_label())
+    }
+
     /// After the call: one audit record per sink.
     pub(crate) fn finish(&self, result: &Result<RawResponse, Error<Undocumented>>) {
         let Some(a) = &self.audit else {

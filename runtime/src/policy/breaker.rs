@@ -123,6 +123,16 @@ impl HostBreaker {
         self.state.lock_unpoisoned()
     }
 
+    /// The local state's name (`closed`, `open`, `half_open`), for telemetry.
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+    pub(crate) fn state_label(&self) -> &'static str {
+        match *self.lock() {
+            State::Closed { .. } => "closed",
+            State::Open { .. } => "open",
+            State::HalfOpen => "half_open",
+        }
+    }
+
     /// Shares this breaker through `handle`'s store (the first store attached wins).
     pub(crate) fn attach_fleet(&self, handle: StoreHandle) {
         let _ = self

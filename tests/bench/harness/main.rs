@@ -5,6 +5,7 @@
 //!   harness tokens <cold calls> <seconds> <calls per second>
 //!   harness fleet <calls> <redis URL or ->      (measure 8: shared limiter and fleet tokens)
 //!   harness fleet-member <API root> <redis URL or -> <client id> <concurrent calls>
+//!   harness telemetry <calls>                   (measure 5, telemetry: OpenTelemetry on/off)
 //! It prints one JSON object on stdout.
 
 use std::collections::HashMap;
@@ -19,7 +20,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gouvgen_runtime::presets::{self, Environment, PisteAccess};
-use gouvgen_runtime::{ApiClient, Method, RateLimit, Request, Secret, Undocumented};
+use gouvgen_runtime::{
+    ApiClient, Method, RateLimit, Request, Secret, Telemetry, Undocumented,
+};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use serde::Deserialize;
 
 // ---------------------------------------------------------------- payloads
@@ -658,6 +663,116 @@ async fn fleet_mode(calls: usize, redis: Option<String>) -> serde_json::Value {
     serde_json::json!({ "calls": calls, "overhead": overhead, "fleets": fleets, "redis": redis.is_some() })
 }
 
+// ---------------------------------------------------------------- measure 5: telemetry
+
+/// A client of the runtime directly, warm token; with `sdk`, spans and metrics go to an
+/// `opentelemetry_sdk` pipeline (batch span processor, periodic metric reader: what a service
+/// runs, the export itself off the call's path).
+fn telemetry_client(
+    base: &str,
+    id: &str,
+    sdk: Option<&(SdkTracerProvider, SdkMeterProvider)>,
+    propagate: bool,
+) -> ApiClient {
+    let mut b = ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Sandbox))
+        .api_root(base)
+        .token_url(format!("{base}/token"))
+        .client_credentials(id.to_string(), Secret::new("secret".to_string()))
+        .no_rate_limit()
+        .propagate_trace_context(propagate);
+    if let Some((t, m)) = sdk {
+        b = b.telemetry(Telemetry::new().tracer_provider(t).meter_provider(m));
+    }
+    b.build().unwrap()
+}
+
+/// What a telemetry row calls: the runtime directly, or the generated client (small payload,
+/// typed decode: measure 5's call).
+enum Target {
+    Raw(ApiClient),
+    Generated(ours_client::Client),
+}
+
+impl Target {
+    async fn call(&self) {
+        match self {
+            Target::Raw(c) => raw_call(c).await,
+            Target::Generated(c) => {
+                let r = c.get_unite_legale("small").await.unwrap();
+                black_box(r.into_inner());
+            }
+        }
+    }
+}
+
+async fn telemetry_mode(calls: usize) -> serde_json::Value {
+    let (base, _state) = serve(true, Duration::from_secs(3600)).await;
+    let spans = InMemorySpanExporter::default();
+    let tracer = SdkTracerProvider::builder()
+        .with_batch_exporter(spans.clone())
+        .build();
+    let meter = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(InMemoryMetricExporter::default()).build())
+        .build();
+    let sdk = (tracer, meter);
+    let on = Some(&sdk);
+    let gen_client = |id: &str, sdk| {
+        Target::Generated(ours_client::Client::new(telemetry_client(&base, id, sdk, false)))
+    };
+    let rows = [
+        ("runtime call", "telemetry off", Target::Raw(telemetry_client(&base, "otel-off", None, false))),
+        ("runtime call", "traces + metrics", Target::Raw(telemetry_client(&base, "otel-on", on, false))),
+        (
+            "runtime call",
+            "traces + metrics + traceparent",
+            Target::Raw(telemetry_client(&base, "otel-propagate", on, true)),
+        ),
+        ("generated client", "telemetry off", gen_client("otel-gen-off", None)),
+        ("generated client", "traces + metrics", gen_client("otel-gen-on", on)),
+    ];
+    let targets: Vec<&Target> = rows.iter().map(|r| &r.2).collect();
+    for t in &targets {
+        t.call().await;
+    }
+    let samples = interleaved(&targets, calls).await;
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .zip(samples)
+        .map(|((path, name, _), v)| {
+            serde_json::json!({ "path": path, "client": name, "latency": stats(v) })
+        })
+        .collect();
+    sdk.0.force_flush().unwrap();
+    let exported = spans.get_finished_spans().map(|v| v.len()).unwrap_or(0);
+    spans.reset();
+    serde_json::json!({ "calls": calls, "rows": rows, "spans_exported": exported })
+}
+
+/// `calls` timed calls per target (after a tenth as many untimed), the targets in a fresh
+/// random order every round.
+async fn interleaved(targets: &[&Target], calls: usize) -> Vec<Vec<Duration>> {
+    let n = targets.len();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); n];
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in 0..(calls / 10 + calls) {
+        for j in (1..n).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(j, (rng % (j as u64 + 1)) as usize);
+        }
+        for &k in &order {
+            let t = Instant::now();
+            targets[k].call().await;
+            if i >= calls / 10 {
+                samples[k].push(t.elapsed());
+            }
+        }
+    }
+    samples
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -669,6 +784,7 @@ async fn main() {
             let redis = args.get(3).filter(|u| *u != "-").cloned();
             fleet_mode(num(2, 5000) as usize, redis).await
         }
+        Some("telemetry") => telemetry_mode(num(2, 5000) as usize).await,
         Some("fleet-member") if args.len() == 6 => {
             let redis = Some(args[3].as_str()).filter(|u| *u != "-");
             fleet_member(&args[2], redis, &args[4], num(5, 50) as usize).await

@@ -14,6 +14,7 @@ pub const MEASURES: &[&str] = &[
     "size",
     "compile-cost",
     "runtime",
+    "telemetry",
     "tokens",
     "memory",
     "fleet",

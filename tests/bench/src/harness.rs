@@ -35,7 +35,8 @@ pub fn build(ctx: &Ctx) -> Result<Harness, String> {
          [package]\nname = \"bench-harness\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\n\
          ours_client = {{ package = \"{ours_pkg}\", path = \"ours-client\" }}\n\
-         gouvgen-runtime = {{ path = \"{runtime}\", features = [\"redis\"] }}\n\
+         gouvgen-runtime = {{ path = \"{runtime}\", features = [\"redis\", \"otel\"] }}\n\
+         opentelemetry_sdk = {{ version = \"0.33\", default-features = false, features = [\"trace\", \"metrics\", \"testing\"] }}\n\
          reqwest = {{ version = \"0.13\", features = [\"json\"] }}\n\
          tokio = {{ version = \"1\", features = [\"full\"] }}\n\
          axum = \"0.8\"\nbytes = \"1\"\n\

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Options: `--quick`, `--only <m1,m2,…>` (compiles, gen-time, size, compile-cost, runtime,
-//! tokens, memory, fleet, emulators), `--clean` (delete the scratch folder first), `--no-peers`, `--reps N`
+//! telemetry, tokens, memory, fleet, emulators), `--clean` (delete the scratch folder first), `--no-peers`, `--reps N`
 //! (generation runs, default 5), `--out FILE` (default: BENCHMARKS.md at the repository root,
 //! or `bench-scratch/BENCHMARKS.quick.md` with `--quick`).
 
@@ -20,6 +20,7 @@ mod m2_gen_time;
 mod m3_size;
 mod m4_compile_cost;
 mod m5_runtime;
+mod m5_telemetry;
 mod m6_tokens;
 mod m7_memory;
 mod m8_fleet;
@@ -199,7 +200,7 @@ fn run(ctx: Ctx) -> ExitCode {
         sections.push((7, text));
     }
 
-    if o.wants("runtime") || o.wants("tokens") || o.wants("fleet") {
+    if o.wants("runtime") || o.wants("tokens") || o.wants("fleet") || o.wants("telemetry") {
         match harness::build(&ctx) {
             Ok(h) => {
                 if o.wants("runtime") {
@@ -231,6 +232,34 @@ fn run(ctx: Ctx) -> ExitCode {
                         }
                         Err(e) => {
                             sections.push((5, format!("The runtime measure failed: `{e}`\n")))
+                        }
+                    }
+                }
+                if o.wants("telemetry") {
+                    let calls = if o.quick { 2000 } else { 20000 };
+                    log(format!(
+                        "telemetry: {calls} calls per row, OpenTelemetry on and off"
+                    ));
+                    match m5_telemetry::run(&h, calls) {
+                        Ok(t) => {
+                            sections.push((5, t.section()));
+                            let ov = t.overheads();
+                            let text = ov
+                                .iter()
+                                .map(|(p, x, d)| {
+                                    format!("{p}: {:+.1} % ({d:+.1} µs)", (x - 1.0) * 100.0)
+                                })
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                            let met = !ov.is_empty() && ov.iter().all(|(_, x, _)| *x <= 1.05);
+                            verdicts.push([
+                                "Telemetry (traces + metrics) overhead ≤ 5 % at the median".into(),
+                                text,
+                                yes(met),
+                            ]);
+                        }
+                        Err(e) => {
+                            sections.push((5, format!("The telemetry measure failed: `{e}`\n")))
                         }
                     }
                 }
@@ -376,8 +405,14 @@ fn run(ctx: Ctx) -> ExitCode {
         "8. Shared limiter and fleet tokens",
         "9. Emulator side by side with Prism",
     ];
+    let mut last = 0;
     for (n, s) in &sections {
-        let _ = write!(md, "## {}\n\n{}\n", titles[*n], s.trim_end());
+        // A measure with a subsection of another (telemetry in 5) shares its heading.
+        if *n != last {
+            let _ = write!(md, "## {}\n\n", titles[*n]);
+        }
+        last = *n;
+        let _ = writeln!(md, "{}", s.trim_end());
         md.push('\n');
     }
     md.push_str("## Targets\n\n");

@@ -81,6 +81,7 @@ mod wire;
 pub use crate::core::correlation;
 #[cfg(feature = "fleet")]
 pub use fleet as shared;
+pub use gateway::health::{Health, HealthStatus};
 pub use gateway::presets;
 pub use gateway::siret;
 pub use policy::{breaker, rate_limit, retry};

@@ -327,3 +327,106 @@ fn limits_read_from_configuration() {
         assert!(err.contains("<requests>/<s|min|h>"), "{bad}: {err}");
     }
 }
+
+/// A gateway whose provider can be down (`/pings` says `bad_gateway`, calls answer 502),
+/// counting the calls that reach the API.
+async fn pinged_gateway(down: Arc<std::sync::atomic::AtomicBool>) -> (String, Arc<Mutex<usize>>) {
+    use std::sync::atomic::Ordering;
+    let calls = Arc::new(Mutex::new(0usize));
+    let pings = {
+        let down = Arc::clone(&down);
+        move || async move {
+            if down.load(Ordering::SeqCst) {
+                (StatusCode::BAD_GATEWAY, r#"{"status":"bad_gateway"}"#).into_response()
+            } else {
+                ok_json(r#"{"status":"ok","last_update":"2026-12-05T12:00:00Z"}"#)
+            }
+        }
+    };
+    let api = {
+        let (down, calls) = (Arc::clone(&down), Arc::clone(&calls));
+        move || async move {
+            *calls.lock().unwrap() += 1;
+            if down.load(Ordering::SeqCst) {
+                (StatusCode::BAD_GATEWAY, "provider down").into_response()
+            } else {
+                ok_json(r#"{"data":{}}"#)
+            }
+        }
+    };
+    let router = Router::new()
+        .route("/pings", any(pings))
+        .route("/{*rest}", any(api));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}"), calls)
+}
+
+#[tokio::test]
+async fn health_is_read_and_a_half_open_circuit_asks_it_before_its_probe() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let down = Arc::new(AtomicBool::new(true));
+    let (url, calls) = pinged_gateway(Arc::clone(&down)).await;
+    let clock = Arc::new(gouvgen_runtime::ManualClock::new());
+    let jwt = jwt_with_exp(gouvgen_runtime::chrono::Utc::now().timestamp() + 86_400);
+    let client = ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+        .api_root(url)
+        .jwt(jwt)
+        .no_rate_limit()
+        .retry_policy(gouvgen_runtime::RetryPolicy::none())
+        .circuit_breaker(gouvgen_runtime::CircuitBreaker::new(
+            2,
+            Duration::from_secs(30),
+        ))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let health = client.health().await.unwrap();
+    assert_eq!(health.status, gouvgen_runtime::HealthStatus::BadGateway);
+    assert_eq!(health.http_status, 502);
+    for i in 0..2 {
+        let r = client
+            .execute::<Undocumented>(get(&format!("/v3/a/{i}")))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 502);
+    }
+    assert_eq!(*calls.lock().unwrap(), 2);
+    // Cooldown over, still down: the probe is not sent, the circuit opens again.
+    clock.advance(Duration::from_secs(30));
+    let err = client
+        .execute::<Undocumented>(get("/v3/b"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert_eq!(
+        *calls.lock().unwrap(),
+        2,
+        "a probe call went to a gateway saying it is down"
+    );
+    let err = client
+        .execute::<Undocumented>(get("/v3/c"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Unavailable { .. }),
+        "open again: {err:?}"
+    );
+    // Back up: after the next cooldown the health check passes and the probe closes it.
+    down.store(false, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(30));
+    let r = client.execute::<Undocumented>(get("/v3/d")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        client
+            .execute::<Undocumented>(get("/v3/e"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(*calls.lock().unwrap(), 4);
+    let up = client.health().await.unwrap();
+    assert!(up.is_up() && up.last_update.is_some());
+}

@@ -128,3 +128,41 @@ async fn malformed_or_self_referencing_recipients_are_refused_before_sending() {
         .unwrap();
     assert_eq!(gw.state.api_count(), 1);
 }
+
+/// The client's recipient is checked when the client is built; a vendor's per-call recipient
+/// is a `Siret`, so it is checked when made.
+#[tokio::test]
+async fn recipients_are_checked_when_set() {
+    use gouvgen_runtime::siret::Siret;
+    let gw = gateway(always_ok).await;
+    let build = |recipient: &str| {
+        ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
+            .api_root(gw.url.clone())
+            .jwt(jwt_with_exp(
+                gouvgen_runtime::chrono::Utc::now().timestamp() + 86_400,
+            ))
+            .traceability("Aides publiques", recipient, "dossier")
+            .build()
+    };
+    let err = build("12000101100011").unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+    assert!(!err.to_string().contains("12000101100011"), "{err}");
+    let client = build("12000101100010").unwrap();
+    assert!("123".parse::<Siret>().is_err());
+    let other: Siret = "11000201100044".parse().unwrap();
+    let resp = client
+        .with_options(CallOptions::new().traceability_recipient(other))
+        .execute::<gouvgen_runtime::Undocumented>(traced())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let sent = gw.state.api();
+    assert_eq!(
+        query(&sent[0], "recipient").as_deref(),
+        Some("11000201100044")
+    );
+    assert_eq!(
+        query(&sent[0], "context").as_deref(),
+        Some("Aides publiques")
+    );
+}

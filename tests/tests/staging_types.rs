@@ -106,3 +106,89 @@ async fn staging_200_payloads_decode_into_the_shipped_clients_types() {
     assert!(decoded >= 10, "{decoded} payloads decoded");
     eprintln!("{decoded} staging payloads decoded into the shipped clients' types");
 }
+
+/// The staging payloads of the API Entreprise v3 endpoints against the corpus's official
+/// API Entreprise v3 document: each 200 payload becomes an example of the operation whose
+/// provider name (`x-operationId`, in its 200 response) is the staging folder's name, in a
+/// copy of the document under the target folder; the crate generated from that copy must
+/// decode every one of them (its generated examples test), and the schema check must not set
+/// any of them aside.
+#[test]
+fn staging_payloads_decode_into_the_corpus_api_entreprise_v3_types() {
+    let test = "staging_payloads_decode_into_the_corpus_api_entreprise_v3_types";
+    let Some(staging) = gouvgen_tests::staging_fixtures_or_skip(test) else {
+        return;
+    };
+    let Some(corpus) = gouvgen_tests::corpus_or_skip(test) else {
+        return;
+    };
+    let text = std::fs::read_to_string(corpus.join("api-entreprise/api-entreprise-v3.yaml"))
+        .expect("the corpus's API Entreprise v3 document");
+    let mut doc = gouvgen::load::yaml::parse(&text).unwrap();
+    let mut folders: Vec<String> = std::fs::read_dir(staging.join("payloads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with("api_entreprise_v3_"))
+        .collect();
+    folders.sort();
+    let mut injected = 0;
+    for folder in &folders {
+        let Some(media) = json_media_of(&mut doc, folder) else {
+            panic!("{folder}: no operation of the document has this x-operationId");
+        };
+        let examples = media
+            .as_object_mut()
+            .unwrap()
+            .entry("examples")
+            .or_insert_with(|| serde_json::json!({}));
+        for (file, _, payload) in cases(&staging, folder) {
+            let value: Value = serde_json::from_str(&payload).expect("payload is JSON");
+            let name = format!("staging_{}", file.replace(['.', '-'], "_"));
+            examples[name] = serde_json::json!({ "value": value });
+            injected += 1;
+        }
+    }
+    assert!(injected >= 10, "only {injected} staging payloads found");
+    let dir = gouvgen_tests::target_dir().join("gouvgen-staging-doc");
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("api-entreprise-v3-with-staging.json");
+    std::fs::write(&copy, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let set_aside: Vec<String> = gouvgen_tests::schema_check::contradicting_examples(&copy)
+        .into_iter()
+        .filter(|p| p.contains("staging_"))
+        .collect();
+    assert!(
+        set_aside.is_empty(),
+        "staging payloads that contradict the document's schemas: {set_aside:?}"
+    );
+    let mut ws = gouvgen_tests::ScratchWorkspace::new("staging-v3");
+    let spec = ws.add(&copy, "api-entreprise-v3-staging").unwrap();
+    let checked = gouvgen::emit::examples::example_checks(&spec.api)
+        .iter()
+        .filter(|c| c.pointer.contains("staging_"))
+        .count();
+    assert_eq!(
+        checked, injected,
+        "every payload is a decode check of the examples test"
+    );
+    ws.finish();
+    let (ok, output) = ws.cargo(&["test", "--quiet", "--test", "examples"]);
+    assert!(ok, "staging payloads do not decode:\n{output}");
+    eprintln!("{injected} staging payloads decoded into the generated API Entreprise v3 types");
+}
+
+/// The `application/json` media object of the 200 response whose `x-operationId` is `id`.
+fn json_media_of<'a>(doc: &'a mut Value, id: &str) -> Option<&'a mut Value> {
+    let paths = doc.get_mut("paths")?.as_object_mut()?;
+    for item in paths.values_mut() {
+        for op in item.as_object_mut()?.values_mut() {
+            let ok = op
+                .pointer("/responses/200/x-operationId")
+                .and_then(Value::as_str);
+            if ok == Some(id) {
+                return op.pointer_mut("/responses/200/content/application~1json");
+            }
+        }
+    }
+    None
+}

@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     /// Per-attempt timeout of document calls (see [`Preset::document_timeout`](crate::Preset)).
     pub(crate) document_timeout: Option<Duration>,
     pub(crate) france_connect: FranceConnectCarrier,
+    /// The gateway's health endpoint, under the API root (see [`Preset::health_path`](crate::Preset)).
+    pub(crate) health_path: Option<String>,
     /// Identical calls of the account wait for each other (see `policy::in_flight`).
     pub(crate) in_flight: Option<Arc<InFlight>>,
     pub(crate) pause_after_429: Duration,

@@ -85,6 +85,9 @@ impl ApiClient {
         let (req, correlation_id) = (plan.req, plan.correlation_id);
         let mut tel = plan.tel.attempt(attempt); // telemetry
         let permit = plan.hooks.admit(req, correlation_id).await?;
+        if permit.is_probe() && !self.probe_may_go(plan.deadline).await {
+            return Err(self.probe_refused(permit, req, correlation_id));
+        }
         tel.admitted(); // telemetry
         if let Err(when) = self
             .inner

@@ -15,6 +15,7 @@ use crate::error::Error;
 #[cfg(feature = "fleet")]
 use crate::fleet::SharedStore;
 use crate::gateway::presets::{Gateway, Preset};
+use crate::gateway::siret::{InvalidSiret, Siret};
 use crate::gateway::traceability::Traceability;
 use crate::policy::breaker::CircuitBreaker;
 use crate::policy::groups::GroupLimits;
@@ -191,6 +192,8 @@ impl ApiClientBuilder {
 
     /// API Entreprise / Particulier traceability: `context`, `recipient` (SIRET of the
     /// recipient administration), `object`; appended to every call marked `.traceability()`.
+    /// A recipient that is not a SIRET ([`Siret`](crate::siret::Siret)) fails
+    /// [`ApiClientBuilder::build`] with `Error::InvalidConfig`.
     pub fn traceability(
         mut self,
         context: impl Into<String>,
@@ -378,6 +381,15 @@ impl ApiClientBuilder {
             || !self.api_keys.is_empty()
             || p.gateway != Gateway::Custom;
         check_urls(&p, &api_root, has_credentials)?;
+        if let Some(t) = &self.traceability
+            && !t.recipient.is_empty()
+            && Siret::new(&t.recipient).is_err()
+        {
+            return Err(cfg(format!(
+                "the traceability recipient is {}: give the SIRET of the public body entitled to the data",
+                InvalidSiret
+            )));
+        }
         let correlation_header = HeaderName::from_bytes(p.correlation_header.as_bytes())
             .map_err(|_| cfg(format!("`{}` is not a header name", p.correlation_header)))?;
         let mut timeouts = self.timeouts;
@@ -435,6 +447,7 @@ impl ApiClientBuilder {
                     .then_some(p.document_timeout)
                     .flatten(),
                 france_connect: p.france_connect,
+                health_path: p.health_path,
                 in_flight: p
                     .one_identical_call_at_a_time
                     .then(|| account_in_flight(&account)),

@@ -12,6 +12,7 @@ mod call;
 #[cfg(feature = "cassette")]
 mod cassette;
 mod credentials;
+mod health;
 mod hooks;
 mod options;
 #[cfg(feature = "otel")]

@@ -94,6 +94,13 @@ impl CallOptions {
         self
     }
 
+    /// The traceability `recipient` of this call, instead of the client's: a software vendor
+    /// serving several public bodies names the one this call is for.
+    pub fn traceability_recipient(mut self, recipient: crate::siret::Siret) -> Self {
+        self.traceability.recipient = Some(recipient.into());
+        self
+    }
+
     /// Overrides all three traceability values for this call.
     pub fn traceability(
         mut self,

@@ -122,6 +122,9 @@ pub struct Preset {
     /// How a user's FranceConnect access token ([`CallOptions::france_connect_token`](crate::CallOptions::france_connect_token))
     /// travels.
     pub france_connect: FranceConnectCarrier,
+    /// The gateway's health endpoint under the API root ([`ApiClient::health`](crate::ApiClient::health));
+    /// a half-open circuit asks it before its probe call.
+    pub health_path: Option<String>,
     /// Whether identical calls of one account wait for each other instead of being sent side
     /// by side (API Entreprise / Particulier answer the second with 409, "the same request is
     /// already in progress for this token").
@@ -163,6 +166,7 @@ impl Preset {
             host_rate_limit: None,
             pause_after_429: Duration::from_secs(5),
             france_connect: FranceConnectCarrier::Header("X-FranceConnect-OAuth".to_owned()),
+            health_path: None,
             one_identical_call_at_a_time: false,
             attempt_timeout: None,
             document_timeout: None,
@@ -279,6 +283,7 @@ fn api_gouv(gateway: Gateway, label: String, api: &str) -> Preset {
     p.host_rate_limit = Some(RateLimit::per_minute(API_GOUV_IP_LIMIT_PER_MINUTE));
     p.pause_after_429 = Duration::from_secs(60);
     p.one_identical_call_at_a_time = true;
+    p.health_path = Some("/pings".to_owned());
     p.attempt_timeout = Some(API_GOUV_JSON_TIMEOUT);
     p.document_timeout = Some(API_GOUV_DOCUMENT_TIMEOUT);
     p

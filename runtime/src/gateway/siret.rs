@@ -18,6 +18,73 @@ pub fn is_valid_siret(value: &str) -> bool {
     luhn_sum(value).is_multiple_of(10)
 }
 
+/// A well-formed SIRET (see the module docs): the traceability `recipient` of API Entreprise
+/// and API Particulier, checked when made. A SIRET names an establishment, not a person: it
+/// prints as it is.
+///
+/// ```
+/// use gouvgen_runtime::siret::Siret;
+/// let s: Siret = "12000101100010".parse().unwrap();
+/// assert_eq!(s.siren(), "120001011");
+/// assert!("12000101100011".parse::<Siret>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Siret(String);
+
+impl Siret {
+    /// The SIRET, if `value` is one.
+    pub fn new(value: &str) -> Result<Self, InvalidSiret> {
+        if is_valid_siret(value) {
+            Ok(Siret(value.to_owned()))
+        } else {
+            Err(InvalidSiret)
+        }
+    }
+
+    /// Its 14 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The SIREN of its company (the first nine digits).
+    pub fn siren(&self) -> &str {
+        &self.0[..9]
+    }
+}
+
+impl std::str::FromStr for Siret {
+    type Err = InvalidSiret;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Siret::new(s)
+    }
+}
+
+impl std::fmt::Display for Siret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Siret> for String {
+    fn from(s: Siret) -> String {
+        s.0
+    }
+}
+
+/// Not a SIRET. Names no value (the text may have been anything, a person's number included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidSiret;
+
+impl std::fmt::Display for InvalidSiret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "not a SIRET: 14 digits with a Luhn key (La Poste's 356000000…: a digit sum that is a multiple of 5)",
+        )
+    }
+}
+
+impl std::error::Error for InvalidSiret {}
+
 /// The Luhn sum of a string of ASCII digits (every second digit from the right doubled).
 fn luhn_sum(digits: &str) -> u32 {
     digits

@@ -267,6 +267,22 @@ impl HostBreaker {
 }
 
 impl Permit {
+    /// Whether this attempt is the half-open circuit's probe.
+    pub(crate) fn is_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// The probe is not sent (the gateway says it is down): reported as a failure, so the
+    /// circuit opens again; the host and the cooldown, for the caller's error.
+    pub(crate) fn fail_probe(mut self) -> (String, Duration) {
+        let Some(b) = self.breaker.take() else {
+            return (String::new(), Duration::ZERO);
+        };
+        let answer = (b.host.clone(), b.config.cooldown);
+        b.report(true, self.probe, self.lease.take());
+        answer
+    }
+
     /// A permit for a client without breaker.
     pub(crate) fn none() -> Self {
         Permit {

@@ -163,6 +163,6 @@ async fn recipients_are_checked_when_set() {
     );
     assert_eq!(
         query(&sent[0], "context").as_deref(),
-        Some("Aides publiques")
+        Some("Aides%20publiques")
     );
 }

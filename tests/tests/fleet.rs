@@ -440,6 +440,29 @@ const FLEET_BOUND: usize = ACCOUNT_LIMIT + PROCESSES;
 
 /// Runs `PROCESSES` limit-mode workers against `piste` through `redis_url` for `run_ms`, with
 /// `tasks` tasks each (the commands, to spawn).
+/// Starts the worker commands together and waits for all of them, off the test's runtime.
+async fn run_workers(commands: Vec<Command>) -> Vec<std::process::Output> {
+    tokio::task::spawn_blocking(move || {
+        let children: Vec<_> = commands
+            .into_iter()
+            .map(|mut c| c.spawn().expect("spawn the fleet worker"))
+            .collect();
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap()
+}
+
+/// An API Entreprise emulator serving our document to `jwt`.
+fn api_entreprise_config(jwt: &str) -> GatewayConfig {
+    GatewayConfig::api_entreprise()
+        .bearer(jwt)
+        .mount_spec(spec("api-entreprise/api-entreprise.yaml"))
+}
+
 fn run_limit_workers(piste: &str, redis_url: &str, run_ms: u64, tasks: usize) -> Vec<Command> {
     (0..PROCESSES)
         .map(|_| {
@@ -498,18 +521,7 @@ async fn a_slow_redis_never_lets_the_fleet_exceed_its_limit() {
     )
     .await;
     let commands = run_limit_workers(&piste.base_url(), &url, 6000, 20);
-    let outputs = tokio::task::spawn_blocking(move || {
-        let children: Vec<_> = commands
-            .into_iter()
-            .map(|mut c| c.spawn().expect("spawn the fleet worker"))
-            .collect();
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    let outputs = run_workers(commands).await;
     let (calls, warnings) = limit_outputs(&outputs, redis.password());
     let mut log: Vec<SystemTime> = piste.calls().iter().map(|c| c.at).collect();
     log.sort();
@@ -602,12 +614,7 @@ async fn a_restarted_empty_redis_never_lets_the_fleet_exceed_its_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_calls_give_ten_thousand_audit_records() {
     let jwt = Emulator::jwt(Duration::from_secs(3600 * 24 * 365));
-    let emu = Emulator::start(
-        GatewayConfig::api_entreprise()
-            .bearer(&jwt)
-            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(api_entreprise_config(&jwt)).await;
     let dir = std::env::temp_dir().join(format!("gouvgen-fleet-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("audit.jsonl");
@@ -685,12 +692,7 @@ async fn ten_thousand_calls_give_ten_thousand_audit_records() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaker_opens_when_the_emulator_goes_dark_and_closes_when_it_returns() {
     let jwt = Emulator::jwt(Duration::from_secs(3600));
-    let emu = Emulator::start(
-        GatewayConfig::api_entreprise()
-            .bearer(&jwt)
-            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(api_entreprise_config(&jwt)).await;
     let client = ApiClient::builder(presets::api_entreprise(Environment::Production))
         .api_root(emu.base_url())
         .jwt(jwt)
@@ -749,12 +751,7 @@ async fn one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it() {
     let _one_fleet_at_a_time = FLEET.lock().await;
     let redis = RedisServer::start();
     let jwt = Emulator::jwt(Duration::from_secs(3600));
-    let emu = Emulator::start(
-        GatewayConfig::api_entreprise()
-            .bearer(&jwt)
-            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(api_entreprise_config(&jwt)).await;
     let children: Vec<_> = [3, 1000, 1000]
         .iter()
         .map(|failures: &u32| {
@@ -903,35 +900,21 @@ async fn ten_clients_in_three_processes_use_the_quota_without_a_429() {
     let _one_fleet_at_a_time = FLEET.lock().await;
     let redis = RedisServer::start();
     let jwt = Emulator::jwt(Duration::from_secs(3600));
-    let emu = Emulator::start(
-        GatewayConfig::api_entreprise()
-            .bearer(&jwt)
-            .production_rules()
-            .mount_spec(spec("api-entreprise/api-entreprise.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(api_entreprise_config(&jwt).production_rules()).await;
     let (url, redis_url) = (emu.base_url(), redis.url());
-    let outputs = tokio::task::spawn_blocking(move || {
-        let children: Vec<_> = [4, 3, 3]
-            .iter()
-            .enumerate()
-            .map(|(i, clients)| {
-                Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
-                    .args(["quota", &url, &jwt, &redis_url])
-                    .args([QUOTA_RUN_MS.to_string(), clients.to_string(), i.to_string()])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn the fleet worker")
-            })
-            .collect();
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    let commands = [4, 3, 3]
+        .iter()
+        .enumerate()
+        .map(|(i, clients)| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"));
+            c.args(["quota", &url, &jwt, &redis_url])
+                .args([QUOTA_RUN_MS.to_string(), clients.to_string(), i.to_string()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            c
+        })
+        .collect();
+    let outputs = run_workers(commands).await;
     let mut ok = 0;
     for (i, out) in outputs.iter().enumerate() {
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -381,21 +381,10 @@ impl ApiClientBuilder {
             || !self.api_keys.is_empty()
             || p.gateway != Gateway::Custom;
         check_urls(&p, &api_root, has_credentials)?;
-        if let Some(t) = &self.traceability
-            && !t.recipient.is_empty()
-            && Siret::new(&t.recipient).is_err()
-        {
-            return Err(cfg(format!(
-                "the traceability recipient is {}: give the SIRET of the public body entitled to the data",
-                InvalidSiret
-            )));
-        }
+        check_recipient(self.traceability.as_ref())?;
         let correlation_header = HeaderName::from_bytes(p.correlation_header.as_bytes())
             .map_err(|_| cfg(format!("`{}` is not a header name", p.correlation_header)))?;
-        let mut timeouts = self.timeouts;
-        if !self.timeouts_chosen {
-            timeouts.attempt = p.attempt_timeout.unwrap_or(timeouts.attempt);
-        }
+        let timeouts = timeouts_for(self.timeouts, self.timeouts_chosen, &p);
         let custom_clock = self.clock.is_some();
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let http = match self.http {
@@ -460,6 +449,27 @@ impl ApiClientBuilder {
             }),
             options: CallOptions::default(),
         })
+    }
+}
+
+/// The timeouts in force: the ones the caller chose, else the preset's attempt timeout.
+fn timeouts_for(mut timeouts: Timeouts, chosen: bool, p: &Preset) -> Timeouts {
+    if !chosen {
+        timeouts.attempt = p.attempt_timeout.unwrap_or(timeouts.attempt);
+    }
+    timeouts
+}
+
+/// The client's traceability recipient must be a SIRET (the gateways refuse anything else,
+/// and count it against the quota); the error names no value.
+fn check_recipient(traceability: Option<&Traceability>) -> Result<(), Error> {
+    match traceability {
+        Some(t) if !t.recipient.is_empty() && Siret::new(&t.recipient).is_err() => {
+            Err(cfg(format!(
+                "the traceability recipient is {InvalidSiret}: give the SIRET of the public body entitled to the data"
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -51,7 +51,6 @@ pub fn types_file(space: &TypeSpace, items: &[TypeItem], gates: &[Gate]) -> Toke
     };
     quote! {
         //! Types of the API's bodies, named after the document's schemas.
-        #![allow(clippy::large_enum_variant)]
         #rt_allow
         use gouvgen_runtime as rt;
         #(#tokens)*
@@ -387,6 +386,9 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
         .map(|v| format_ident!("{}", v.name))
         .collect();
     let types: Vec<_> = item.members.iter().map(|v| local_type(&v.ty)).collect();
+    // The catch-all of a tagged union holds a JSON value: one more variant with data.
+    let allow =
+        super::client::large_enum_allow(item.members.len() + usize::from(item.other.is_some()));
     let (Some(tag), Some(other)) = (&item.tag, &item.other) else {
         let doc = lines_to_attrs(&paragraph(
             doc,
@@ -397,6 +399,7 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
             #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
             #[serde(crate = #SERDE_CRATE, untagged)]
             #[non_exhaustive]
+            #allow
             pub enum #name {
                 #( #idents(#types), )*
             }
@@ -436,6 +439,7 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
         #doc
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
+        #allow
         pub enum #name {
             #( #variant_docs #idents(#types), )*
             /// A kind this client does not know; the raw value is kept.

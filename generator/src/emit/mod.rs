@@ -5,6 +5,7 @@ pub mod docs;
 pub mod examples;
 pub mod format;
 mod gates;
+mod origin;
 mod params;
 mod rust_types;
 mod types;
@@ -178,7 +179,7 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
         layout.submit(name, format!("{header}{}", format(tokens)?));
         Ok(())
     };
-    let types = types::types_file(&api.types, &surface.types, &features.types);
+    let types = types::types_file(api, &surface.types, &features.types);
     source("src/types.rs", types)?;
     source("src/client.rs", client::client_file(api, &surface))?;
     source("src/lib.rs", lib_rs(api, settings, features))?;
@@ -208,7 +209,7 @@ pub fn module_source(api: &Api) -> Result<String> {
 /// including crate declares those features).
 pub fn module_source_with(api: &Api, features_per_tag: bool) -> Result<String> {
     let surface = crate::surface::build_with(api, features_per_tag);
-    let types = types::types_file(&api.types, &surface.types, &surface.features.types);
+    let types = types::types_file(api, &surface.types, &surface.features.types);
     let client = client::client_file(api, &surface);
     let tokens = quote! {
         pub mod types { #types }

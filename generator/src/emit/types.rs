@@ -8,19 +8,21 @@ use serde_json::Value;
 
 use super::docs::{code, doc_lines, lines_to_attrs};
 use super::gates::gated;
-use crate::model::{Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
+use crate::model::{Api, Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
 use crate::naming::snake;
 use crate::surface::{EnumItem, Gate, StructItem, TypeItem, TypeItemKind, UnionItem};
 
 const SERDE_CRATE: &str = "gouvgen_runtime::serde";
 
 /// Tokens of the whole `types` module.
-pub fn types_file(space: &TypeSpace, items: &[TypeItem], gates: &[Gate]) -> TokenStream {
+pub fn types_file(api: &Api, items: &[TypeItem], gates: &[Gate]) -> TokenStream {
+    let space = &api.types;
     let mut tokens = Vec::new();
     let mut defaults = Defaults::default();
     for ((ty, item), gate) in space.types.iter().zip(items).zip(gates) {
         let first_default = defaults.items.len();
-        tokens.push(gated(named_type(ty, item, space, &mut defaults), gate));
+        let doc = header_doc(ty, api);
+        tokens.push(gated(named_type(ty, doc, item, space, &mut defaults), gate));
         for default in &mut defaults.items[first_default..] {
             *default = gated(std::mem::take(default), gate);
         }
@@ -82,16 +84,13 @@ pub(super) fn parse_type(ty: &str) -> TokenStream {
     syn::parse_str::<TokenStream>(ty).unwrap_or_else(|e| panic!("gouvgen bug: type `{ty}`: {e}"))
 }
 
-fn header_doc(ty: &NamedType) -> Vec<String> {
+/// The document's description, then where the type comes from (every type has that line).
+fn header_doc(ty: &NamedType, api: &Api) -> Vec<String> {
     let mut lines = ty.doc.as_deref().map(doc_lines).unwrap_or_default();
-    if let Some(original) = &ty.original
-        && original != &ty.name
-    {
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines.push(format!("Schema {} in the document.", code(original)));
+    if !lines.is_empty() {
+        lines.push(String::new());
     }
+    lines.push(super::origin::origin_line(ty, api));
     lines
 }
 
@@ -105,11 +104,11 @@ struct Defaults {
 
 fn named_type(
     ty: &NamedType,
+    doc: Vec<String>,
     item: &TypeItem,
     space: &TypeSpace,
     defaults: &mut Defaults,
 ) -> TokenStream {
-    let doc = header_doc(ty);
     let name = format_ident!("{}", item.name);
     match (&ty.kind, &item.kind) {
         (_, TypeItemKind::Alias(a)) => {

@@ -18,7 +18,11 @@ use crate::surface::{ArgSource, Method, RuntimeOption, SetterKind, Success, Surf
 /// Tokens of the whole `client` module.
 pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
     let base_path = &api.base_path;
-    let title_doc = format!(" Client of {} (version {}).", api.title, api.version);
+    let title_doc = format!(
+        " Client of {} (version {}).",
+        super::docs::escape_text(&api.title),
+        super::docs::escape_text(&api.version)
+    );
     let mut methods = Vec::new();
     let mut support = Vec::new();
     let gates = &surface.features.methods;

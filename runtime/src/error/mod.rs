@@ -399,7 +399,7 @@ pub enum Error<E = Undocumented> {
         last_error: String,
     },
     /// The fleet store is down and the client fails closed
-    /// ([`StoreDown::FailClosed`](crate::fleet::StoreDown)): refused at once, nothing was sent.
+    /// (`StoreDown::FailClosed`, feature `fleet`): refused at once, nothing was sent.
     SharedStoreDown {
         /// Operation id.
         operation_id: &'static str,

@@ -812,20 +812,20 @@ impl Differ {
                 );
             }
         }
+        // A 429 is `rt::Error::RateLimited` either way: its typed body comes or goes at run
+        // time (`rt::Error::rate_limited_body`), nothing a caller compiles against changes.
         match (&a.rate_limited, &b.rate_limited) {
-            (Some(_), None) => self.rust(
-                true,
-                ChangeKind::ErrorResponseChanged,
-                rule::ITEM_REMOVE,
-                format!("{}::rate_limited_body", a.name),
-                "the 429 body is no longer documented",
-            ),
-            (None, Some(_)) => self.rust(
+            (Some(_), None) => self.document(
                 false,
                 ChangeKind::ErrorResponseChanged,
-                rule::ITEM_NEW,
-                format!("{}::rate_limited_body", b.name),
-                "the 429 body is documented",
+                a.name.clone(),
+                "the 429 body is no longer documented: `rate_limited_body()` is `None`",
+            ),
+            (None, Some(_)) => self.document(
+                false,
+                ChangeKind::ErrorResponseChanged,
+                b.name.clone(),
+                "the 429 body is documented: `rate_limited_body()` reads it",
             ),
             _ => {}
         }

@@ -229,6 +229,60 @@ async fn documented_error_is_typed_and_can_be_untyped() {
     assert_eq!(err.gateway_code(), Some("404"));
 }
 
+#[derive(Debug)]
+enum ThrottledError {
+    Quota(NotFoundBody),
+}
+
+/// One call answered by `code` with `body`, turned into an error by `RawResponse::rate_limited`.
+async fn rate_limited_for(code: u16, body: &'static str) -> Error<ThrottledError> {
+    let gw = gateway(move |_, _| status(code, &json(), body)).await;
+    let r = client(&gw)
+        .execute::<ThrottledError>(Request::new(Method::GET, "quota", "/api/q".into()))
+        .await
+        .unwrap();
+    r.rate_limited(ThrottledError::Quota)
+}
+
+#[tokio::test]
+async fn documented_429_is_rate_limited_with_its_typed_body() {
+    // Longer than RAW_BODY_LIMIT: decoded from the whole body, not the truncated raw text.
+    let long = format!(
+        r#"{{"pad":"{}","reason":"quota épuisé"}}"#,
+        "x".repeat(20_000)
+    );
+    let err = rate_limited_for(429, Box::leak(long.into_boxed_str())).await;
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    assert!(err.documented().is_none(), "a 429 is never Documented");
+    let Some(ThrottledError::Quota(b)) = err.rate_limited_body() else {
+        panic!("typed 429 body: {err:?}")
+    };
+    assert_eq!(b.reason, "quota épuisé");
+    assert!(err.is_retryable());
+    assert!(
+        !format!("{err:?}").contains("quota épuisé"),
+        "Debug prints neither the truncated raw body's end nor the typed body"
+    );
+    // Re-typed, the body is gone rather than read as the wrong type.
+    let untyped = err.into_untyped();
+    assert!(matches!(untyped, Error::RateLimited(_)));
+    assert!(untyped.rate_limited_body().is_none());
+    // A body that does not decode: still RateLimited, without a typed body.
+    let err = rate_limited_for(429, r#"{"other":"shape"}"#).await;
+    assert!(matches!(err, Error::RateLimited(_)));
+    assert!(err.rate_limited_body().is_none());
+}
+
+#[tokio::test]
+async fn rate_limited_on_another_status_is_a_documented_error() {
+    let err = rate_limited_for(404, r#"{"reason":"unknown"}"#).await;
+    assert!(
+        matches!(err.documented(), Some(ThrottledError::Quota(_))),
+        "{err:?}"
+    );
+    assert!(err.rate_limited_body().is_none());
+}
+
 #[tokio::test]
 async fn undecodable_success_body_is_truncated() {
     let gw = gateway(|_, _| ok_json(&"x".repeat(10_000))).await;

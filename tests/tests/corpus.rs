@@ -1,6 +1,7 @@
 //! Real-spec coverage: every document of ../shared/corpus, and the generator's fixtures,
-//! become crates that pass `cargo clippy -D warnings`, and the documents' own examples decode
-//! into the generated types (`cargo test` of the generated `tests/examples.rs`).
+//! become crates that pass `cargo clippy -D warnings` and `cargo doc` with rustdoc's lints
+//! denied (the documents' text is escaped, no lint is allowed), and the documents' own
+//! examples decode into the generated types (`cargo test` of the generated `tests/examples.rs`).
 
 use gouvgen_tests::schema_check::contradicting_examples;
 use gouvgen_tests::{
@@ -92,6 +93,20 @@ fn corpus_and_fixtures_compile_lint_clean_and_decode_their_examples() {
     assert!(
         !output.contains("warning"),
         "generated crates have warnings:\n{}",
+        diagnostics(&output, 80)
+    );
+
+    let (ok, output) = ws.cargo(&[
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--quiet",
+        "--config",
+        "build.rustdocflags=[\"-D\", \"warnings\"]",
+    ]);
+    assert!(
+        ok && !output.contains("warning"),
+        "generated crates' docs do not pass rustdoc's lints:\n{}",
         diagnostics(&output, 80)
     );
 

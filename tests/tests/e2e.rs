@@ -36,7 +36,7 @@ async fn documented_errors<F, Fut, T, E>(spec_file: &str, operation_id: &str, ca
 where
     F: Fn(CallOptions) -> Fut,
     Fut: Future<Output = Result<Response<T>, Error<E>>>,
-    E: std::fmt::Debug,
+    E: std::fmt::Debug + 'static,
     T: std::fmt::Debug,
 {
     let read = gouvgen::read_spec(&spec(spec_file)).expect("spec reads");
@@ -65,6 +65,10 @@ where
             assert!(
                 matches!(err, Error::RateLimited(_)),
                 "{operation_id}: a documented 429 is still RateLimited: {err:?}"
+            );
+            assert!(
+                err.rate_limited_body().is_some(),
+                "{operation_id}: a documented 429 carries its typed body: {err:?}"
             );
         } else {
             assert!(

@@ -164,6 +164,15 @@ fn pairs() -> Vec<Pair> {
             },
         },
         Pair {
+            // The 429 stays `rt::Error::RateLimited`: only `rate_limited_body()` becomes `None`.
+            name: "rate-limited-body-undocumented",
+            breaks: false,
+            change: |d| {
+                let r = at(d, &format!("{LIRE}/responses")).as_object_mut().unwrap();
+                r.remove("429");
+            },
+        },
+        Pair {
             name: "error-body-removed",
             breaks: true,
             change: |d| {

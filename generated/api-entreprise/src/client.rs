@@ -256,7 +256,7 @@ impl<'a> UniteLegaleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(UniteLegaleError::Error)),
             401 | 403 | 404 | 422 | 502 => Err(response.documented_error(UniteLegaleError::Error)),
 
             _ => Err(response.into_error()),
@@ -272,23 +272,12 @@ impl<'a> std::future::IntoFuture for UniteLegaleRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::unite_legale`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::unite_legale`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum UniteLegaleError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl UniteLegaleError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::etablissement`]: set optional parameters and per-call options, then `.await` it (or call [`EtablissementRequest::send`]).
@@ -363,7 +352,7 @@ impl<'a> EtablissementRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(EtablissementError::Error)),
             401 | 403 | 404 | 422 | 502 => {
                 Err(response.documented_error(EtablissementError::Error))
             }
@@ -381,23 +370,12 @@ impl<'a> std::future::IntoFuture for EtablissementRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::etablissement`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::etablissement`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum EtablissementError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl EtablissementError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::attestation_vigilance`]: set optional parameters and per-call options, then `.await` it (or call [`AttestationVigilanceRequest::send`]).
@@ -476,7 +454,7 @@ impl<'a> AttestationVigilanceRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(AttestationVigilanceError::Error)),
             401 | 403 | 404 | 422 | 502 => {
                 Err(response.documented_error(AttestationVigilanceError::Error))
             }
@@ -497,23 +475,12 @@ impl<'a> std::future::IntoFuture for AttestationVigilanceRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::attestation_vigilance`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::attestation_vigilance`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum AttestationVigilanceError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl AttestationVigilanceError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::chiffres_affaires`]: set optional parameters and per-call options, then `.await` it (or call [`ChiffresAffairesRequest::send`]).
@@ -590,7 +557,7 @@ impl<'a> ChiffresAffairesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ChiffresAffairesError::Error)),
             401 | 403 | 404 | 422 | 502 => {
                 Err(response.documented_error(ChiffresAffairesError::Error))
             }
@@ -609,23 +576,12 @@ impl<'a> std::future::IntoFuture for ChiffresAffairesRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::chiffres_affaires`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::chiffres_affaires`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ChiffresAffairesError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl ChiffresAffairesError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::extrait_rcs`]: set optional parameters and per-call options, then `.await` it (or call [`ExtraitRcsRequest::send`]).
@@ -701,7 +657,7 @@ impl<'a> ExtraitRcsRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ExtraitRcsError::Error)),
             401 | 403 | 404 | 422 | 502 => Err(response.documented_error(ExtraitRcsError::Error)),
 
             _ => Err(response.into_error()),
@@ -717,23 +673,12 @@ impl<'a> std::future::IntoFuture for ExtraitRcsRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::extrait_rcs`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::extrait_rcs`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ExtraitRcsError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl ExtraitRcsError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::attestation_fiscale`]: set optional parameters and per-call options, then `.await` it (or call [`AttestationFiscaleRequest::send`]).
@@ -810,7 +755,7 @@ impl<'a> AttestationFiscaleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(AttestationFiscaleError::Error)),
             401 | 403 | 404 | 422 | 502 => {
                 Err(response.documented_error(AttestationFiscaleError::Error))
             }
@@ -829,23 +774,12 @@ impl<'a> std::future::IntoFuture for AttestationFiscaleRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::attestation_fiscale`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::attestation_fiscale`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum AttestationFiscaleError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl AttestationFiscaleError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::association`]: set optional parameters and per-call options, then `.await` it (or call [`AssociationRequest::send`]).
@@ -920,7 +854,7 @@ impl<'a> AssociationRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(AssociationError::Error)),
             401 | 403 | 404 | 422 | 502 => Err(response.documented_error(AssociationError::Error)),
 
             _ => Err(response.into_error()),
@@ -936,21 +870,10 @@ impl<'a> std::future::IntoFuture for AssociationRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::association`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::association`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum AssociationError {
-    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 403, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl AssociationError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }

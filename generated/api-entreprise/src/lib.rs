@@ -11,35 +11,42 @@
 //!
 //! ## Usage
 //!
+//! ### API Entreprise, staging
+//!
 //! ```no_run
 //! use api_entreprise::Client;
 //! use api_entreprise::runtime::{ApiClient, presets::{self, Environment}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // API Entreprise, staging:
 //! let client = Client::new(
 //!     ApiClient::builder(presets::api_entreprise(Environment::Sandbox))
 //!         .jwt("eyJhbGciOi...")
 //!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
-//! // API Entreprise, production:
-//! let client_1 = Client::new(
+//! let response = client.unite_legale("130025265").await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### API Entreprise, production
+//!
+//! ```no_run
+//! use api_entreprise::Client;
+//! use api_entreprise::runtime::{ApiClient, presets::{self, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::api_entreprise(Environment::Production))
 //!         .jwt("eyJhbGciOi...")
 //!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
-//! # let _ = (&client_1);
 //! let response = client.unite_legale("130025265").await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

@@ -2,9 +2,11 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
+
+/// Schema `Links`.
 pub type Links = std::collections::BTreeMap<String, String>;
+/// Schema `Meta`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -43,6 +45,7 @@ impl Default for Meta {
     }
 }
 
+/// Schema `Error`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -65,6 +68,7 @@ impl Error {
     }
 }
 
+/// Schema `Error`, at `errors[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -128,6 +132,7 @@ impl ErrorErrorsItem {
     }
 }
 
+/// Schema `Error`, at `errors[].source`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -157,6 +162,7 @@ impl Default for ErrorErrorsItemSource {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -197,6 +203,7 @@ impl UniteLegaleResponse {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`, at `data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -286,6 +293,8 @@ impl UniteLegaleResponseData {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`, at `data.type`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -343,6 +352,7 @@ impl rt::ParamValue for UniteLegaleResponseDataType {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`, at `data.personne_morale_attributs`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -381,6 +391,7 @@ impl Default for UniteLegaleResponseDataPersonneMoraleAttributs {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`, at `data.forme_juridique`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -419,6 +430,8 @@ impl Default for UniteLegaleResponseDataFormeJuridique {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`, at `data.etat_administratif`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -476,6 +489,7 @@ impl rt::ParamValue for UniteLegaleResponseDataEtatAdministratif {
     }
 }
 
+/// HTTP 200 body of operation `uniteLegale`, at `data.tranche_effectif_salarie`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -523,6 +537,7 @@ impl Default for UniteLegaleResponseDataTrancheEffectifSalarie {
     }
 }
 
+/// HTTP 200 body of operation `etablissement`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -570,6 +585,7 @@ impl Default for EtablissementResponse {
     }
 }
 
+/// HTTP 200 body of operation `etablissement`, at `data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -641,6 +657,8 @@ impl Default for EtablissementResponseData {
     }
 }
 
+/// HTTP 200 body of operation `etablissement`, at `data.etat_administratif`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -698,6 +716,7 @@ impl rt::ParamValue for EtablissementResponseDataEtatAdministratif {
     }
 }
 
+/// HTTP 200 body of operation `etablissement`, at `data.adresse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -772,6 +791,7 @@ impl Default for EtablissementResponseDataAdresse {
     }
 }
 
+/// HTTP 200 body of operation `etablissement`, at `data.activite_principale`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -819,6 +839,7 @@ impl Default for EtablissementResponseDataActivitePrincipale {
     }
 }
 
+/// HTTP 200 body of operation `attestationVigilance`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -866,6 +887,7 @@ impl Default for AttestationVigilanceResponse {
     }
 }
 
+/// HTTP 200 body of operation `attestationVigilance`, at `data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -925,6 +947,7 @@ impl Default for AttestationVigilanceResponseData {
     }
 }
 
+/// HTTP 200 body of operation `attestationVigilance`, at `data.entity_status`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -966,6 +989,8 @@ impl Default for AttestationVigilanceResponseDataEntityStatus {
     }
 }
 
+/// HTTP 200 body of operation `attestationVigilance`, at `data.entity_status.code`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1027,6 +1052,7 @@ impl rt::ParamValue for AttestationVigilanceResponseDataEntityStatusCode {
     }
 }
 
+/// HTTP 200 body of operation `chiffresAffaires`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1065,6 +1091,7 @@ impl Default for ChiffresAffairesResponse {
     }
 }
 
+/// HTTP 200 body of operation `chiffresAffaires`, at `data[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1103,6 +1130,7 @@ impl Default for ChiffresAffairesResponseDataItem {
     }
 }
 
+/// HTTP 200 body of operation `chiffresAffaires`, at `data[].data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1141,6 +1169,7 @@ impl Default for ChiffresAffairesResponseDataItemData {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1181,6 +1210,7 @@ impl ExtraitRcsResponse {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`, at `data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1272,6 +1302,7 @@ impl ExtraitRcsResponseData {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`, at `data.capital`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1319,6 +1350,7 @@ impl Default for ExtraitRcsResponseDataCapital {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`, at `data.greffe`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1357,6 +1389,7 @@ impl Default for ExtraitRcsResponseDataGreffe {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`, at `data.mandataires_sociaux[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1428,6 +1461,8 @@ impl ExtraitRcsResponseDataMandatairesSociauxItem {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`, at `data.mandataires_sociaux[].type`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1485,6 +1520,7 @@ impl rt::ParamValue for ExtraitRcsResponseDataMandatairesSociauxItemType {
     }
 }
 
+/// HTTP 200 body of operation `extraitRcs`, at `data.observations[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1532,6 +1568,7 @@ impl Default for ExtraitRcsResponseDataObservationsItem {
     }
 }
 
+/// HTTP 200 body of operation `attestationFiscale`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1572,6 +1609,7 @@ impl AttestationFiscaleResponse {
     }
 }
 
+/// HTTP 200 body of operation `attestationFiscale`, at `data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1622,6 +1660,7 @@ impl AttestationFiscaleResponseData {
     }
 }
 
+/// HTTP 200 body of operation `association`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1662,6 +1701,7 @@ impl AssociationResponse {
     }
 }
 
+/// HTTP 200 body of operation `association`, at `data`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1759,6 +1799,8 @@ impl AssociationResponseData {
     }
 }
 
+/// HTTP 200 body of operation `association`, at `data.regime`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1816,6 +1858,8 @@ impl rt::ParamValue for AssociationResponseDataRegime {
     }
 }
 
+/// HTTP 200 body of operation `association`, at `data.etat`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1873,6 +1917,7 @@ impl rt::ParamValue for AssociationResponseDataEtat {
     }
 }
 
+/// HTTP 200 body of operation `association`, at `data.etablissements[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]

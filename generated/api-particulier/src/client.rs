@@ -302,7 +302,7 @@ impl<'a> QuotientFamilialCafRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(QuotientFamilialCafError::Error)),
             401 | 404 | 422 | 502 | 503 => {
                 Err(response.documented_error(QuotientFamilialCafError::Error))
             }
@@ -323,23 +323,12 @@ impl<'a> std::future::IntoFuture for QuotientFamilialCafRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::quotient_familial_caf`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::quotient_familial_caf`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum QuotientFamilialCafError {
-    /// Body of HTTP 401, HTTP 404, HTTP 422, HTTP 502, HTTP 503.
+    /// Body of HTTP 401, HTTP 404, HTTP 422, HTTP 502, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl QuotientFamilialCafError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::statut_etudiant`]: set optional parameters and per-call options, then `.await` it (or call [`StatutEtudiantRequest::send`]).
@@ -414,7 +403,7 @@ impl<'a> StatutEtudiantRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(StatutEtudiantError::Error)),
             401 => Err(response.documented_error(StatutEtudiantError::Error)),
             _ => Err(response.into_error()),
         }
@@ -430,23 +419,12 @@ impl<'a> std::future::IntoFuture for StatutEtudiantRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::statut_etudiant`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::statut_etudiant`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum StatutEtudiantError {
-    /// Body of HTTP 401.
+    /// Body of HTTP 401, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl StatutEtudiantError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::situation_demandeur_emploi`]: set optional parameters and per-call options, then `.await` it (or call [`SituationDemandeurEmploiRequest::send`]).
@@ -542,9 +520,8 @@ impl<'a> std::future::IntoFuture for SituationDemandeurEmploiRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::situation_demandeur_emploi`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::situation_demandeur_emploi`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum SituationDemandeurEmploiError {
     /// Body of HTTP 401, HTTP 404.
@@ -629,7 +606,7 @@ impl<'a> ScolariteRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ScolariteError::Error)),
             401 | 404 | 422 | 502 => Err(response.documented_error(ScolariteError::Error)),
 
             _ => Err(response.into_error()),
@@ -645,23 +622,12 @@ impl<'a> std::future::IntoFuture for ScolariteRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::scolarite`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::scolarite`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ScolariteError {
-    /// Body of HTTP 401, HTTP 404, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 404, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl ScolariteError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::statut_etudiant_boursier`]: set optional parameters and per-call options, then `.await` it (or call [`StatutEtudiantBoursierRequest::send`]).
@@ -753,7 +719,7 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(StatutEtudiantBoursierError::Error)),
             401 | 404 | 503 => Err(response.documented_error(StatutEtudiantBoursierError::Error)),
 
             _ => Err(response.into_error()),
@@ -772,23 +738,12 @@ impl<'a> std::future::IntoFuture for StatutEtudiantBoursierRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::statut_etudiant_boursier`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::statut_etudiant_boursier`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum StatutEtudiantBoursierError {
-    /// Body of HTTP 401, HTTP 404, HTTP 503.
+    /// Body of HTTP 401, HTTP 404, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl StatutEtudiantBoursierError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }
 
 /// A call of [`Client::complementaire_sante_solidaire`]: set optional parameters and per-call options, then `.await` it (or call [`ComplementaireSanteSolidaireRequest::send`]).
@@ -893,7 +848,7 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ComplementaireSanteSolidaireError::Error)),
             401 | 422 | 502 => {
                 Err(response.documented_error(ComplementaireSanteSolidaireError::Error))
             }
@@ -914,21 +869,10 @@ impl<'a> std::future::IntoFuture for ComplementaireSanteSolidaireRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::complementaire_sante_solidaire`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::complementaire_sante_solidaire`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ComplementaireSanteSolidaireError {
-    /// Body of HTTP 401, HTTP 422, HTTP 502.
+    /// Body of HTTP 401, HTTP 422, HTTP 502, HTTP 429 (in [`rt::Error::RateLimited`]).
     Error(types::Error),
-}
-
-impl ComplementaireSanteSolidaireError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Error>(&error.raw_body)
-            .ok()
-            .map(Self::Error)
-    }
 }

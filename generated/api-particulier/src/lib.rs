@@ -11,35 +11,42 @@
 //!
 //! ## Usage
 //!
+//! ### API Particulier, staging
+//!
 //! ```no_run
 //! use api_particulier::Client;
 //! use api_particulier::runtime::{ApiClient, presets::{self, Environment}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // API Particulier, staging:
 //! let client = Client::new(
 //!     ApiClient::builder(presets::api_particulier(Environment::Sandbox))
 //!         .api_key("api-key")
 //!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
-//! // API Particulier, production:
-//! let client_1 = Client::new(
+//! let response = client.quotient_familial_caf("numeroAllocataire-value", "codePostal-value").await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### API Particulier, production
+//!
+//! ```no_run
+//! use api_particulier::Client;
+//! use api_particulier::runtime::{ApiClient, presets::{self, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::api_particulier(Environment::Production))
 //!         .api_key("api-key")
 //!         .traceability("aides publiques", "12000101100010", "dossier 42")
 //!         .build()?,
 //! );
-//! # let _ = (&client_1);
 //! let response = client.quotient_familial_caf("numeroAllocataire-value", "codePostal-value").await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

@@ -2,8 +2,9 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
+
+/// Schema `Personne`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -68,6 +69,7 @@ impl Default for Personne {
     }
 }
 
+/// Schema `Error`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -90,6 +92,8 @@ impl Error {
     }
 }
 
+/// Schema `Personne`, at `sexe`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -147,6 +151,7 @@ impl rt::ParamValue for PersonneSexe {
     }
 }
 
+/// Schema `Error`, at `errors[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -210,6 +215,7 @@ impl ErrorErrorsItem {
     }
 }
 
+/// Schema `Error`, at `errors[].source`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -239,6 +245,7 @@ impl Default for ErrorErrorsItemSource {
     }
 }
 
+/// HTTP 200 body of operation `quotientFamilialCaf`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -317,6 +324,7 @@ impl Default for QuotientFamilialCafResponse {
     }
 }
 
+/// HTTP 200 body of operation `quotientFamilialCaf`, at `adresse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -390,6 +398,7 @@ impl Default for QuotientFamilialCafResponseAdresse {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiant`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -431,6 +440,7 @@ impl Default for StatutEtudiantResponse {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiant`, at `inscriptions[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -513,6 +523,8 @@ impl Default for StatutEtudiantResponseInscriptionsItem {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiant`, at `inscriptions[].statut`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -570,6 +582,8 @@ impl rt::ParamValue for StatutEtudiantResponseInscriptionsItemStatut {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiant`, at `inscriptions[].regime`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -627,6 +641,7 @@ impl rt::ParamValue for StatutEtudiantResponseInscriptionsItemRegime {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiant`, at `inscriptions[].etablissement`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -665,6 +680,7 @@ impl Default for StatutEtudiantResponseInscriptionsItemEtablissement {
     }
 }
 
+/// HTTP 200 body of operation `situationDemandeurEmploi`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -733,6 +749,7 @@ impl Default for SituationDemandeurEmploiResponse {
     }
 }
 
+/// HTTP 200 body of operation `scolarite`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -833,6 +850,7 @@ impl ScolariteResponse {
     }
 }
 
+/// HTTP 200 body of operation `scolarite`, at `statutEleve`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -871,6 +889,8 @@ impl Default for ScolariteResponseStatutEleve {
     }
 }
 
+/// HTTP 200 body of operation `scolarite`, at `statutEleve.code`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -928,6 +948,8 @@ impl rt::ParamValue for ScolariteResponseStatutEleveCode {
     }
 }
 
+/// HTTP 200 body of operation `scolarite`, at `regimeRestauration`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -989,6 +1011,7 @@ impl rt::ParamValue for ScolariteResponseRegimeRestauration {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiantBoursier`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1133,6 +1156,8 @@ impl Default for StatutEtudiantBoursierResponse {
     }
 }
 
+/// HTTP 200 body of operation `statutEtudiantBoursier`, at `echelonBourse`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1214,6 +1239,7 @@ impl rt::ParamValue for StatutEtudiantBoursierResponseEchelonBourse {
     }
 }
 
+/// HTTP 200 body of operation `complementaireSanteSolidaire`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1257,6 +1283,8 @@ impl ComplementaireSanteSolidaireResponse {
     }
 }
 
+/// HTTP 200 body of operation `complementaireSanteSolidaire`, at `status`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,

@@ -196,7 +196,7 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(RechercherComptesParSpiError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(RechercherComptesParSpiError::Erreur))
             }
@@ -215,23 +215,12 @@ impl<'a> std::future::IntoFuture for RechercherComptesParSpiRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::rechercher_comptes_par_spi`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::rechercher_comptes_par_spi`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum RechercherComptesParSpiError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl RechercherComptesParSpiError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::rechercher_comptes_par_identite`]: set optional parameters and per-call options, then `.await` it (or call [`RechercherComptesParIdentiteRequest::send`]).
@@ -305,7 +294,7 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(RechercherComptesParIdentiteError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(RechercherComptesParIdentiteError::Erreur))
             }
@@ -324,23 +313,12 @@ impl<'a> std::future::IntoFuture for RechercherComptesParIdentiteRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::rechercher_comptes_par_identite`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::rechercher_comptes_par_identite`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum RechercherComptesParIdentiteError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl RechercherComptesParIdentiteError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::consulter_compte`]: set optional parameters and per-call options, then `.await` it (or call [`ConsulterCompteRequest::send`]).
@@ -413,7 +391,7 @@ impl<'a> ConsulterCompteRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ConsulterCompteError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(ConsulterCompteError::Erreur))
             }
@@ -431,23 +409,12 @@ impl<'a> std::future::IntoFuture for ConsulterCompteRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::consulter_compte`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::consulter_compte`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ConsulterCompteError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl ConsulterCompteError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::verifier_iban`]: set optional parameters and per-call options, then `.await` it (or call [`VerifierIbanRequest::send`]).
@@ -510,7 +477,7 @@ impl<'a> VerifierIbanRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(VerifierIbanError::Erreur)),
             400 | 401 | 403 => Err(response.documented_error(VerifierIbanError::Erreur)),
             _ => Err(response.into_error()),
         }
@@ -525,23 +492,12 @@ impl<'a> std::future::IntoFuture for VerifierIbanRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::verifier_iban`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::verifier_iban`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VerifierIbanError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl VerifierIbanError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::etat_sante`]: set optional parameters and per-call options, then `.await` it (or call [`EtatSanteRequest::send`]).
@@ -616,8 +572,7 @@ impl<'a> std::future::IntoFuture for EtatSanteRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::etat_sante`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::etat_sante`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum EtatSanteError {}

@@ -11,49 +11,78 @@
 //!
 //! ## Usage
 //!
+//! ### DGFiP, access point internet, sandbox (bac à sable)
+//!
 //! ```no_run
 //! use dgfip_ficoba::Client;
-//! use dgfip_ficoba::runtime::{ApiClient, CallOptions, presets::{self, DgfipAccess, Environment}};
+//! use dgfip_ficoba::runtime::{ApiClient, presets::{self, DgfipAccess, Environment}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // DGFiP, access point internet, sandbox (bac à sable):
 //! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::Internet, Environment::Sandbox))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceFicoba"])
 //!         .build()?,
 //! );
-//! // DGFiP, access point internet, production:
-//! let client_1 = Client::new(
+//! let response = client.etat_sante().await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### DGFiP, access point internet, production
+//!
+//! ```no_run
+//! use dgfip_ficoba::Client;
+//! use dgfip_ficoba::runtime::{ApiClient, presets::{self, DgfipAccess, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::Internet, Environment::Production))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceFicoba"])
 //!         .build()?,
 //! );
-//! // DGFiP, access point rie, sandbox (bac à sable):
-//! let client_2 = Client::new(
+//! let response = client.etat_sante().await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### DGFiP, access point rie, sandbox (bac à sable)
+//!
+//! ```no_run
+//! use dgfip_ficoba::Client;
+//! use dgfip_ficoba::runtime::{ApiClient, presets::{self, DgfipAccess, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::Rie, Environment::Sandbox))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceFicoba"])
 //!         .build()?,
 //! );
-//! // DGFiP, access point rie, production:
-//! let client_3 = Client::new(
+//! let response = client.etat_sante().await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### DGFiP, access point rie, production
+//!
+//! ```no_run
+//! use dgfip_ficoba::Client;
+//! use dgfip_ficoba::runtime::{ApiClient, presets::{self, DgfipAccess, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::Rie, Environment::Production))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceFicoba"])
 //!         .build()?,
 //! );
-//! # let _ = (&client_1, &client_2, &client_3);
 //! let response = client.etat_sante().await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

@@ -2,8 +2,9 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
+
+/// Schema `Erreur`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -26,6 +27,7 @@ impl Erreur {
     }
 }
 
+/// Schema `RechercheSpi`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -63,6 +65,7 @@ impl RechercheSpi {
     }
 }
 
+/// Schema `RechercheIdentite`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -133,6 +136,7 @@ impl RechercheIdentite {
     }
 }
 
+/// Schema `RechercheIban`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -154,6 +158,7 @@ impl RechercheIban {
     }
 }
 
+/// Schema `Titulaire`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -192,6 +197,7 @@ impl Default for Titulaire {
     }
 }
 
+/// Schema `Compte`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -260,6 +266,7 @@ impl Compte {
     }
 }
 
+/// Schema `ResultatComptes`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -290,6 +297,7 @@ impl ResultatComptes {
     }
 }
 
+/// Schema `CompteDetaille`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -389,6 +397,7 @@ impl CompteDetaille {
     }
 }
 
+/// Schema `Erreur`, at `erreur`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -429,6 +438,7 @@ impl ErreurErreur {
     }
 }
 
+/// Schema `RechercheIdentite`, at `lieuNaissance`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -469,6 +479,8 @@ impl Default for RechercheIdentiteLieuNaissance {
     }
 }
 
+/// Schema `Titulaire`, at `role`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -531,6 +543,8 @@ impl rt::ParamValue for TitulaireRole {
 }
 
 /// Nature du compte : courant, épargne logement, livrets réglementés, PEA.
+///
+/// Schema `Compte`, at `nature`.
 ///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
@@ -609,6 +623,7 @@ impl rt::ParamValue for CompteNature {
     }
 }
 
+/// Schema `CompteDetaille`, at `allOf.1.etablissement`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -660,6 +675,7 @@ impl Default for CompteDetailleEtablissement {
     }
 }
 
+/// Schema `CompteDetaille`, at `allOf.1.personnes[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -744,6 +760,8 @@ impl CompteDetaillePersonnesItem {
     }
 }
 
+/// Schema `CompteDetaille`, at `allOf.1.personnes[].type`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -801,6 +819,7 @@ impl rt::ParamValue for CompteDetaillePersonnesItemType {
     }
 }
 
+/// Schema `CompteDetaille`, at `allOf.1.personnes[].adresse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -861,6 +880,7 @@ impl Default for CompteDetaillePersonnesItemAdresse {
     }
 }
 
+/// Request body of operation `verifierIban`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -904,6 +924,7 @@ impl VerifierIbanBody {
     }
 }
 
+/// HTTP 200 body of operation `verifierIban`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -939,6 +960,8 @@ impl VerifierIbanResponse {
     }
 }
 
+/// HTTP 200 body of operation `verifierIban`, at `concordance`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1000,6 +1023,7 @@ impl rt::ParamValue for VerifierIbanResponseConcordance {
     }
 }
 
+/// HTTP 200 body of operation `etatSante`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]

@@ -260,7 +260,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(SituationIrAssiettesError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(SituationIrAssiettesError::Erreur))
             }
@@ -278,23 +278,12 @@ impl<'a> std::future::IntoFuture for SituationIrAssiettesRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::situation_ir_assiettes`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::situation_ir_assiettes`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum SituationIrAssiettesError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl SituationIrAssiettesError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::situation_ir_assiettes_france_connect`]: set optional parameters and per-call options, then `.await` it (or call [`SituationIrAssiettesFranceConnectRequest::send`]).
@@ -379,7 +368,8 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(SituationIrAssiettesFranceConnectError::Erreur)),
+
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(SituationIrAssiettesFranceConnectError::Erreur))
             }
@@ -398,23 +388,12 @@ impl<'a> std::future::IntoFuture for SituationIrAssiettesFranceConnectRequest<'a
     }
 }
 
-/// Error bodies documented for [`Client::situation_ir_assiettes_france_connect`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::situation_ir_assiettes_france_connect`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum SituationIrAssiettesFranceConnectError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl SituationIrAssiettesFranceConnectError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::situation_th_principale`]: set optional parameters and per-call options, then `.await` it (or call [`SituationThPrincipaleRequest::send`]).
@@ -494,7 +473,7 @@ impl<'a> SituationThPrincipaleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(SituationThPrincipaleError::Erreur)),
             400 | 401 | 403 | 404 => {
                 Err(response.documented_error(SituationThPrincipaleError::Erreur))
             }
@@ -512,23 +491,12 @@ impl<'a> std::future::IntoFuture for SituationThPrincipaleRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::situation_th_principale`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::situation_th_principale`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum SituationThPrincipaleError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl SituationThPrincipaleError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::derniere_situation_ir`]: set optional parameters and per-call options, then `.await` it (or call [`DerniereSituationIrRequest::send`]).
@@ -606,7 +574,7 @@ impl<'a> DerniereSituationIrRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(DerniereSituationIrError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(DerniereSituationIrError::Erreur))
             }
@@ -625,23 +593,12 @@ impl<'a> std::future::IntoFuture for DerniereSituationIrRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::derniere_situation_ir`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::derniere_situation_ir`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum DerniereSituationIrError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl DerniereSituationIrError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::derniere_situation_ir_france_connect`]: set optional parameters and per-call options, then `.await` it (or call [`DerniereSituationIrFranceConnectRequest::send`]).
@@ -726,7 +683,8 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(DerniereSituationIrFranceConnectError::Erreur)),
+
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(DerniereSituationIrFranceConnectError::Erreur))
             }
@@ -747,23 +705,12 @@ impl<'a> std::future::IntoFuture for DerniereSituationIrFranceConnectRequest<'a>
     }
 }
 
-/// Error bodies documented for [`Client::derniere_situation_ir_france_connect`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::derniere_situation_ir_france_connect`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum DerniereSituationIrFranceConnectError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl DerniereSituationIrFranceConnectError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }
 
 /// A call of [`Client::situation_ifi`]: set optional parameters and per-call options, then `.await` it (or call [`SituationIfiRequest::send`]).
@@ -843,7 +790,7 @@ impl<'a> SituationIfiRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(SituationIfiError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
                 Err(response.documented_error(SituationIfiError::Erreur))
             }
@@ -861,21 +808,10 @@ impl<'a> std::future::IntoFuture for SituationIfiRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::situation_ifi`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::situation_ifi`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum SituationIfiError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 500, HTTP 503, HTTP 429 (in [`rt::Error::RateLimited`]).
     Erreur(types::Erreur),
-}
-
-impl SituationIfiError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Erreur>(&error.raw_body)
-            .ok()
-            .map(Self::Erreur)
-    }
 }

@@ -11,52 +11,82 @@
 //!
 //! ## Usage
 //!
+//! ### DGFiP, access point internet, sandbox (bac à sable)
+//!
 //! ```no_run
 //! use dgfip_impot_particulier::Client;
-//! use dgfip_impot_particulier::runtime::{ApiClient, CallOptions, presets::{self, DgfipAccess, Environment}};
+//! use dgfip_impot_particulier::runtime::{ApiClient, presets::{self, DgfipAccess, Environment}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // DGFiP, access point internet, sandbox (bac à sable):
 //! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::Internet, Environment::Sandbox))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceIR"])
 //!         .build()?,
 //! );
-//! // DGFiP, access point internet, production:
-//! let client_1 = Client::new(
+//! let response = client.situation_ir_assiettes("1234567890123", 2024).await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### DGFiP, access point internet, production
+//!
+//! ```no_run
+//! use dgfip_impot_particulier::Client;
+//! use dgfip_impot_particulier::runtime::{ApiClient, presets::{self, DgfipAccess, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::Internet, Environment::Production))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceIR"])
 //!         .build()?,
 //! );
-//! // DGFiP, access point internet-franceconnect, sandbox (bac à sable):
-//! let client_2 = Client::new(
+//! let response = client.situation_ir_assiettes("1234567890123", 2024).await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### DGFiP, access point internet-franceconnect, sandbox (bac à sable)
+//!
+//! ```no_run
+//! use dgfip_impot_particulier::Client;
+//! use dgfip_impot_particulier::runtime::{ApiClient, CallOptions, presets::{self, DgfipAccess, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::InternetFranceConnect, Environment::Sandbox))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceIR"])
 //!         .build()?,
 //! );
-//! // DGFiP, access point internet-franceconnect, production:
-//! let client_3 = Client::new(
+//! // Through the FranceConnect access point, calls also carry the user's FranceConnect token:
+//! let client = client.with_options(CallOptions::new().france_connect_token("user-access-token"));
+//! let response = client.situation_ir_assiettes("1234567890123", 2024).await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### DGFiP, access point internet-franceconnect, production
+//!
+//! ```no_run
+//! use dgfip_impot_particulier::Client;
+//! use dgfip_impot_particulier::runtime::{ApiClient, CallOptions, presets::{self, DgfipAccess, Environment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::dgfip(DgfipAccess::InternetFranceConnect, Environment::Production))
 //!         .client_credentials("consumer-key", "consumer-secret")
 //!         .scopes(["RessourceIR"])
 //!         .build()?,
 //! );
-//! # let _ = (&client_1, &client_2, &client_3);
 //! // Through the FranceConnect access point, calls also carry the user's FranceConnect token:
-//! let for_user = client_2.with_options(CallOptions::new().france_connect_token("user-access-token"));
-//! # let _ = for_user;
+//! let client = client.with_options(CallOptions::new().france_connect_token("user-access-token"));
 //! let response = client.situation_ir_assiettes("1234567890123", 2024).await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

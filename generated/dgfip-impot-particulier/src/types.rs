@@ -2,10 +2,11 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
 
 /// Corps d'erreur commun à la passerelle et aux API de la DGFiP.
+///
+/// Schema `Erreur`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -29,6 +30,8 @@ impl Erreur {
 }
 
 /// Adresse de taxation découpée.
+///
+/// Schema `AdresseDetail`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -94,6 +97,8 @@ impl Default for AdresseDetail {
 }
 
 /// Nombre de personnes à charge, par catégorie.
+///
+/// Schema `PersonnesACharge`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -177,6 +182,7 @@ impl Default for PersonnesACharge {
     }
 }
 
+/// Schema `SituationIr`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -300,6 +306,8 @@ impl SituationIr {
 }
 
 /// Situation IR complétée de l'année et de la nature de l'avis.
+///
+/// Schema `DerniereSituationIr`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -458,6 +466,7 @@ impl DerniereSituationIr {
     }
 }
 
+/// Schema `SituationTh`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -505,6 +514,7 @@ impl Default for SituationTh {
     }
 }
 
+/// Schema `SituationIfi`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -585,6 +595,7 @@ impl SituationIfi {
     }
 }
 
+/// Schema `Erreur`, at `erreur`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -628,6 +639,8 @@ impl ErreurErreur {
 }
 
 /// Situation de famille : marié, célibataire, divorcé, veuf, pacsé.
+///
+/// Schema `SituationIr`, at `sitFam`.
 ///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
@@ -698,6 +711,8 @@ impl rt::ParamValue for SituationIrSitFam {
     }
 }
 
+/// Schema `DerniereSituationIr`, at `allOf.1.avis`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -759,6 +774,7 @@ impl rt::ParamValue for DerniereSituationIrAvis {
     }
 }
 
+/// Schema `SituationTh`, at `locaux[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -807,6 +823,8 @@ impl Default for SituationThLocauxItem {
     }
 }
 
+/// Schema `SituationTh`, at `locaux[].occupation`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -864,6 +882,7 @@ impl rt::ParamValue for SituationThLocauxItemOccupation {
     }
 }
 
+/// Schema `SituationIfi`, at `patrimoine`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -914,6 +933,7 @@ impl Default for SituationIfiPatrimoine {
     }
 }
 
+/// Schema `SituationIfi`, at `redevables[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]

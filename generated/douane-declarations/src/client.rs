@@ -236,7 +236,7 @@ impl<'a> std::future::IntoFuture for DeposerDeclarationRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::deposer_declaration`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::deposer_declaration`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
@@ -328,7 +328,7 @@ impl<'a> std::future::IntoFuture for ConsulterStatutRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::consulter_statut`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::consulter_statut`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
@@ -422,7 +422,7 @@ impl<'a> std::future::IntoFuture for AnnulerDeclarationRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::annuler_declaration`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::annuler_declaration`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
@@ -525,9 +525,8 @@ impl<'a> std::future::IntoFuture for ListerMessagesRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::lister_messages`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::lister_messages`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ListerMessagesError {
     /// Body of HTTP 401.
@@ -664,7 +663,7 @@ impl<'a> std::future::IntoFuture for ListerDeclarationsOperateurRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::lister_declarations_operateur`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::lister_declarations_operateur`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]

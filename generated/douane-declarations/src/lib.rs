@@ -11,33 +11,40 @@
 //!
 //! ## Usage
 //!
+//! ### Douane, FORMATION (tests and certification)
+//!
 //! ```no_run
 //! use douane_declarations::Client;
 //! use douane_declarations::runtime::{ApiClient, presets::{self, DouaneEnvironment}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // Douane, FORMATION (tests and certification):
 //! let client = Client::new(
 //!     ApiClient::builder(presets::douane(DouaneEnvironment::Formation))
 //!         .password_grant("api-account", "password")
 //!         .build()?,
 //! );
-//! // Douane, production:
-//! let client_1 = Client::new(
+//! let response = client.consulter_statut("7f3c2a10-5b1e-4c7d-9a55-2d2f4b7e9c01".parse()?).await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### Douane, production
+//!
+//! ```no_run
+//! use douane_declarations::Client;
+//! use douane_declarations::runtime::{ApiClient, presets::{self, DouaneEnvironment}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::douane(DouaneEnvironment::Production))
 //!         .password_grant("api-account", "password")
 //!         .build()?,
 //! );
-//! # let _ = (&client_1);
 //! let response = client.consulter_statut("7f3c2a10-5b1e-4c7d-9a55-2d2f4b7e9c01".parse()?).await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

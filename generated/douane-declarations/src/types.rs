@@ -2,8 +2,9 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
+
+/// Schema `Declaration`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -60,6 +61,8 @@ impl Declaration {
     }
 }
 
+/// Schema `Statut`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -129,6 +132,7 @@ impl rt::ParamValue for Statut {
     }
 }
 
+/// Schema `Accuse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -177,6 +181,8 @@ impl Accuse {
     }
 }
 
+/// Schema `NatureMessage`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -238,6 +244,7 @@ impl rt::ParamValue for NatureMessage {
     }
 }
 
+/// Schema `Message`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -303,6 +310,7 @@ impl Default for Message {
     }
 }
 
+/// Schema `ErreurDouane`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -344,6 +352,8 @@ impl ErreurDouane {
 }
 
 /// Corps d'erreur OAuth 2.0 (RFC 6749 §5.2, RFC 6750 §3).
+///
+/// Schema `ErreurJeton`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -375,6 +385,8 @@ impl ErreurJeton {
     }
 }
 
+/// Schema `Declaration`, at `type`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -436,6 +448,7 @@ impl rt::ParamValue for DeclarationType {
     }
 }
 
+/// Schema `Declaration`, at `lignes[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -477,6 +490,8 @@ impl DeclarationLignesItem {
     }
 }
 
+/// Schema `Accuse`, at `statut`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -546,6 +561,8 @@ impl rt::ParamValue for AccuseStatut {
     }
 }
 
+/// Schema `Message`, at `nature`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -607,6 +624,7 @@ impl rt::ParamValue for MessageNature {
     }
 }
 
+/// Request body of operation `annulerDeclaration`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -638,6 +656,8 @@ impl AnnulerDeclarationBody {
     }
 }
 
+/// Request body of operation `annulerDeclaration`, at `motif`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -703,6 +723,7 @@ impl rt::ParamValue for AnnulerDeclarationBodyMotif {
     }
 }
 
+/// HTTP 200 body of operation `listerDeclarationsOperateur`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -748,6 +769,7 @@ impl ListerDeclarationsOperateurResponse {
     }
 }
 
+/// HTTP 200 body of operation `listerDeclarationsOperateur`, at `elements[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]

@@ -226,7 +226,7 @@ impl<'a> RechercherRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(RechercherError::Messages)),
             400 | 401 => Err(response.documented_error(RechercherError::Messages)),
             _ => Err(response.into_error()),
         }
@@ -241,23 +241,12 @@ impl<'a> std::future::IntoFuture for RechercherRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::rechercher`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::rechercher`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum RechercherError {
-    /// Body of HTTP 400, HTTP 401.
+    /// Body of HTTP 400, HTTP 401, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl RechercherError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::lire_decision`]: set optional parameters and per-call options, then `.await` it (or call [`LireDecisionRequest::send`]).
@@ -328,7 +317,7 @@ impl<'a> LireDecisionRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(LireDecisionError::Messages)),
             400 | 401 | 403 | 404 => Err(response.documented_error(LireDecisionError::Messages)),
 
             _ => Err(response.into_error()),
@@ -344,23 +333,12 @@ impl<'a> std::future::IntoFuture for LireDecisionRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::lire_decision`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::lire_decision`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum LireDecisionError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl LireDecisionError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::exporter_decisions`]: set optional parameters and per-call options, then `.await` it (or call [`ExporterDecisionsRequest::send`]).
@@ -457,7 +435,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ExporterDecisionsError::Messages)),
             400 | 401 => Err(response.documented_error(ExporterDecisionsError::Messages)),
             _ => Err(response.into_error()),
         }
@@ -472,23 +450,12 @@ impl<'a> std::future::IntoFuture for ExporterDecisionsRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::exporter_decisions`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::exporter_decisions`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ExporterDecisionsError {
-    /// Body of HTTP 400, HTTP 401.
+    /// Body of HTTP 400, HTTP 401, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl ExporterDecisionsError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::lire_taxonomie`]: set optional parameters and per-call options, then `.await` it (or call [`LireTaxonomieRequest::send`]).
@@ -567,7 +534,7 @@ impl<'a> LireTaxonomieRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(LireTaxonomieError::Messages)),
             401 => Err(response.documented_error(LireTaxonomieError::Messages)),
             _ => Err(response.into_error()),
         }
@@ -582,23 +549,12 @@ impl<'a> std::future::IntoFuture for LireTaxonomieRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::lire_taxonomie`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::lire_taxonomie`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum LireTaxonomieError {
-    /// Body of HTTP 401.
+    /// Body of HTTP 401, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl LireTaxonomieError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::healthcheck`]: set optional parameters and per-call options, then `.await` it (or call [`HealthcheckRequest::send`]).
@@ -673,8 +629,7 @@ impl<'a> std::future::IntoFuture for HealthcheckRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::healthcheck`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::healthcheck`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum HealthcheckError {}

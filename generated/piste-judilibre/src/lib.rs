@@ -11,49 +11,78 @@
 //!
 //! ## Usage
 //!
+//! ### PISTE, internet access, sandbox (bac à sable)
+//!
 //! ```no_run
 //! use piste_judilibre::Client;
 //! use piste_judilibre::runtime::{ApiClient, presets::{self, Environment, PisteAccess}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // PISTE, internet access, sandbox (bac à sable):
 //! let client = Client::new(
 //!     ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Sandbox))
 //!         .client_credentials("client-id", "client-secret")
 //!         .api_key("api-key")
 //!         .build()?,
 //! );
-//! // PISTE, internet access, production:
-//! let client_1 = Client::new(
+//! let response = client.rechercher("query-value").await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### PISTE, internet access, production
+//!
+//! ```no_run
+//! use piste_judilibre::Client;
+//! use piste_judilibre::runtime::{ApiClient, presets::{self, Environment, PisteAccess}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Production))
 //!         .client_credentials("client-id", "client-secret")
 //!         .api_key("api-key")
 //!         .build()?,
 //! );
-//! // PISTE, ader access, sandbox (bac à sable):
-//! let client_2 = Client::new(
+//! let response = client.rechercher("query-value").await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### PISTE, ader access, sandbox (bac à sable)
+//!
+//! ```no_run
+//! use piste_judilibre::Client;
+//! use piste_judilibre::runtime::{ApiClient, presets::{self, Environment, PisteAccess}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::piste(PisteAccess::Ader, Environment::Sandbox))
 //!         .client_credentials("client-id", "client-secret")
 //!         .api_key("api-key")
 //!         .build()?,
 //! );
-//! // PISTE, ader access, production:
-//! let client_3 = Client::new(
+//! let response = client.rechercher("query-value").await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### PISTE, ader access, production
+//!
+//! ```no_run
+//! use piste_judilibre::Client;
+//! use piste_judilibre::runtime::{ApiClient, presets::{self, Environment, PisteAccess}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::piste(PisteAccess::Ader, Environment::Production))
 //!         .client_credentials("client-id", "client-secret")
 //!         .api_key("api-key")
 //!         .build()?,
 //! );
-//! # let _ = (&client_1, &client_2, &client_3);
 //! let response = client.rechercher("query-value").await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

@@ -2,10 +2,11 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
 
 /// Corps d'erreur des API de PISTE.
+///
+/// Schema `Messages`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -35,6 +36,7 @@ impl Default for Messages {
     }
 }
 
+/// Schema `Summary`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -114,6 +116,7 @@ impl Summary {
     }
 }
 
+/// Schema `SearchPage`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -162,6 +165,7 @@ impl SearchPage {
     }
 }
 
+/// Schema `Decision`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -272,6 +276,7 @@ impl Decision {
     }
 }
 
+/// Schema `ExportBatch`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -330,6 +335,7 @@ impl ExportBatch {
     }
 }
 
+/// Schema `Messages`, at `messages[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -377,6 +383,8 @@ impl Default for MessagesMessagesItem {
     }
 }
 
+/// Schema `Messages`, at `messages[].severity`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -438,6 +446,7 @@ impl rt::ParamValue for MessagesMessagesItemSeverity {
     }
 }
 
+/// Schema `Decision`, at `allOf.1.zones.additionalProperties[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -476,6 +485,8 @@ impl Default for DecisionZonesValueItem {
     }
 }
 
+/// Parameter of operation `rechercher`, at `[]`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -557,6 +568,8 @@ impl rt::ParamValue for RechercherChamberItem {
     }
 }
 
+/// Parameter of operation `exporterDecisions`, at `[]`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -626,6 +639,8 @@ impl rt::ParamValue for ExporterDecisionsTypeItem {
     }
 }
 
+/// Parameter of operation `lireTaxonomie`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -699,6 +714,7 @@ impl rt::ParamValue for LireTaxonomieId {
     }
 }
 
+/// HTTP 200 body of operation `lireTaxonomie`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -741,6 +757,7 @@ impl Default for LireTaxonomieResponse {
     }
 }
 
+/// HTTP 200 body of operation `healthcheck`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]

@@ -204,7 +204,7 @@ impl<'a> ConsulterCodeRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ConsulterCodeError::Messages)),
             400 | 401 | 403 | 404 => Err(response.documented_error(ConsulterCodeError::Messages)),
 
             _ => Err(response.into_error()),
@@ -220,23 +220,12 @@ impl<'a> std::future::IntoFuture for ConsulterCodeRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::consulter_code`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::consulter_code`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ConsulterCodeError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl ConsulterCodeError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::consulter_article`]: set optional parameters and per-call options, then `.await` it (or call [`ConsulterArticleRequest::send`]).
@@ -299,7 +288,7 @@ impl<'a> ConsulterArticleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ConsulterArticleError::Messages)),
             400 | 401 | 403 | 404 => {
                 Err(response.documented_error(ConsulterArticleError::Messages))
             }
@@ -318,23 +307,12 @@ impl<'a> std::future::IntoFuture for ConsulterArticleRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::consulter_article`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::consulter_article`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ConsulterArticleError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 404, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl ConsulterArticleError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::rechercher`]: set optional parameters and per-call options, then `.await` it (or call [`RechercherRequest::send`]).
@@ -397,7 +375,7 @@ impl<'a> RechercherRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(RechercherError::Messages)),
             400 | 401 | 403 => Err(response.documented_error(RechercherError::Messages)),
             _ => Err(response.into_error()),
         }
@@ -412,23 +390,12 @@ impl<'a> std::future::IntoFuture for RechercherRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::rechercher`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::rechercher`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum RechercherError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl RechercherError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::lister_codes`]: set optional parameters and per-call options, then `.await` it (or call [`ListerCodesRequest::send`]).
@@ -507,7 +474,7 @@ impl<'a> ListerCodesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ListerCodesError::Messages)),
             401 => Err(response.documented_error(ListerCodesError::Messages)),
             _ => Err(response.into_error()),
         }
@@ -522,23 +489,12 @@ impl<'a> std::future::IntoFuture for ListerCodesRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::lister_codes`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::lister_codes`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ListerCodesError {
-    /// Body of HTTP 401.
+    /// Body of HTTP 401, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl ListerCodesError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::lister_loda`]: set optional parameters and per-call options, then `.await` it (or call [`ListerLodaRequest::send`]).
@@ -601,7 +557,7 @@ impl<'a> ListerLodaRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.into_error()),
+            429 => Err(response.rate_limited(ListerLodaError::Messages)),
             400 | 401 | 403 => Err(response.documented_error(ListerLodaError::Messages)),
             _ => Err(response.into_error()),
         }
@@ -616,23 +572,12 @@ impl<'a> std::future::IntoFuture for ListerLodaRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::lister_loda`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::lister_loda`], in [`rt::Error::Documented`] (its `error` has the status); a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum ListerLodaError {
-    /// Body of HTTP 400, HTTP 401, HTTP 403.
+    /// Body of HTTP 400, HTTP 401, HTTP 403, HTTP 429 (in [`rt::Error::RateLimited`]).
     Messages(types::Messages),
-}
-
-impl ListerLodaError {
-    /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-    /// decoded from the error's raw body (`None` if it does not decode).
-    pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-        rt::serde_json::from_str::<types::Messages>(&error.raw_body)
-            .ok()
-            .map(Self::Messages)
-    }
 }
 
 /// A call of [`Client::ping`]: set optional parameters and per-call options, then `.await` it (or call [`PingRequest::send`]).
@@ -705,8 +650,7 @@ impl<'a> std::future::IntoFuture for PingRequest<'a> {
     }
 }
 
-/// Error bodies documented for [`Client::ping`] (in [`rt::Error::Documented`]); the status is in its `error`.
+/// Error bodies documented for [`Client::ping`], in [`rt::Error::Documented`] (its `error` has the status).
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum PingError {}

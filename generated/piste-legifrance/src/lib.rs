@@ -11,33 +11,40 @@
 //!
 //! ## Usage
 //!
+//! ### PISTE, internet access, sandbox (bac à sable)
+//!
 //! ```no_run
 //! use piste_legifrance::Client;
 //! use piste_legifrance::runtime::{ApiClient, presets::{self, Environment, PisteAccess}};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! // PISTE, internet access, sandbox (bac à sable):
 //! let client = Client::new(
 //!     ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Sandbox))
 //!         .client_credentials("client-id", "client-secret")
 //!         .build()?,
 //! );
-//! // PISTE, internet access, production:
-//! let client_1 = Client::new(
+//! let response = client.lister_codes().await?;
+//! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
+//! # Ok(()) }
+//! ```
+//!
+//! ### PISTE, internet access, production
+//!
+//! ```no_run
+//! use piste_legifrance::Client;
+//! use piste_legifrance::runtime::{ApiClient, presets::{self, Environment, PisteAccess}};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
 //!     ApiClient::builder(presets::piste(PisteAccess::Internet, Environment::Production))
 //!         .client_credentials("client-id", "client-secret")
 //!         .build()?,
 //! );
-//! # let _ = (&client_1);
 //! let response = client.lister_codes().await?;
 //! println!("{:?} (X-Correlation-ID {})", response.body(), response.correlation_id());
 //! # Ok(()) }
 //! ```
 #![allow(
-    rustdoc::bare_urls,
-    rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_html_tags,
-    rustdoc::invalid_rust_codeblocks,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::type_complexity

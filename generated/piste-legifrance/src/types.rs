@@ -2,10 +2,11 @@
 // Do not edit by hand: regenerate instead.
 
 //! Types of the API's bodies, named after the document's schemas.
-#![allow(clippy::large_enum_variant)]
 use gouvgen_runtime as rt;
 
 /// Corps d'erreur des API de PISTE.
+///
+/// Schema `Messages`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -35,6 +36,7 @@ impl Default for Messages {
     }
 }
 
+/// Schema `ConsultCodeRequest`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -82,6 +84,7 @@ impl ConsultCodeRequest {
     }
 }
 
+/// Schema `Article`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -129,6 +132,7 @@ impl Default for Article {
     }
 }
 
+/// Schema `Section`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -185,6 +189,7 @@ impl Default for Section {
     }
 }
 
+/// Schema `ConsultCodeResponse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -234,6 +239,7 @@ impl ConsultCodeResponse {
     }
 }
 
+/// Schema `ConsultArticleRequest`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -255,6 +261,7 @@ impl ConsultArticleRequest {
     }
 }
 
+/// Schema `VersionArticle`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -304,6 +311,7 @@ impl VersionArticle {
     }
 }
 
+/// Schema `ArticleDetaille`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -390,6 +398,7 @@ impl ArticleDetaille {
     }
 }
 
+/// Schema `ConsultArticleResponse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -419,6 +428,7 @@ impl Default for ConsultArticleResponse {
     }
 }
 
+/// Schema `SearchRequest`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -452,6 +462,7 @@ impl SearchRequest {
     }
 }
 
+/// Schema `SearchResponse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -494,6 +505,7 @@ impl Default for SearchResponse {
     }
 }
 
+/// Schema `CodeResume`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -541,6 +553,7 @@ impl Default for CodeResume {
     }
 }
 
+/// Schema `ListLodaRequest`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -595,6 +608,7 @@ impl ListLodaRequest {
     }
 }
 
+/// Schema `ListLodaResponse`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -652,6 +666,7 @@ impl ListLodaResponse {
     }
 }
 
+/// Schema `Messages`, at `messages[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -699,6 +714,8 @@ impl Default for MessagesMessagesItem {
     }
 }
 
+/// Schema `ConsultCodeResponse`, at `etat`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -760,6 +777,8 @@ impl rt::ParamValue for ConsultCodeResponseEtat {
     }
 }
 
+/// Schema `VersionArticle`, at `etat`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -829,6 +848,8 @@ impl rt::ParamValue for VersionArticleEtat {
     }
 }
 
+/// Schema `SearchRequest`, at `fond`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -890,6 +911,7 @@ impl rt::ParamValue for SearchRequestFond {
     }
 }
 
+/// Schema `SearchRequest`, at `recherche`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -941,6 +963,7 @@ impl Default for SearchRequestRecherche {
     }
 }
 
+/// Schema `SearchResponse`, at `results[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -988,6 +1011,8 @@ impl Default for SearchResponseResultsItem {
     }
 }
 
+/// Schema `ListLodaRequest`, at `natures[]`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,
@@ -1053,6 +1078,7 @@ impl rt::ParamValue for ListLodaRequestNaturesItem {
     }
 }
 
+/// Schema `ListLodaRequest`, at `signatureDate`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1091,6 +1117,7 @@ impl Default for ListLodaRequestSignatureDate {
     }
 }
 
+/// Schema `ListLodaResponse`, at `results[]`.
 #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
 #[serde(crate = "gouvgen_runtime::serde")]
 #[non_exhaustive]
@@ -1153,6 +1180,8 @@ impl ListLodaResponseResultsItem {
     }
 }
 
+/// Parameter of operation `listerCodes`, at `[]`.
+///
 /// Open enum: a value the provider adds later is kept in the last variant instead of failing to decode.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, rt::serde::Serialize, rt::serde::Deserialize,

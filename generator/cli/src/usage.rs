@@ -4,55 +4,41 @@
 use crate::manifest::{ClientEntry, Gateway};
 use gouvgen::model::{Api, Operation, ParamIn, Prim, TypeRef};
 
-/// Markdown appended to a generated crate's docs.
+/// Markdown appended to a generated crate's docs: one complete example per environment (and
+/// access point), each its own doctest, so a reader copies the one they need.
 pub fn usage_doc(entry: &ClientEntry, api: &Api) -> String {
     let krate = entry.crate_name.replace('-', "_");
     let (imports, builders) = builders(entry);
     let call = first_call(api);
-    let mut out = String::from("## Usage\n\n```no_run\n");
-    out.push_str(&format!(
-        "use {krate}::Client;\nuse {krate}::runtime::{{ApiClient, {imports}}};\n\n"
-    ));
-    out.push_str("# async fn example() -> Result<(), Box<dyn std::error::Error>> {\n");
-    for (i, (comment, builder)) in builders.iter().enumerate() {
+    let mut out = String::from("## Usage\n");
+    for (label, builder) in &builders {
         out.push_str(&format!(
-            "// {comment}\nlet {} = Client::new(\n    {builder}\n        .build()?,\n);\n",
-            if i == 0 {
-                "client".to_string()
-            } else {
-                format!("client_{i}")
-            }
+            "\n### {}\n\n```no_run\n",
+            label.trim_end_matches(':')
         ));
-    }
-    if builders.len() > 1 {
-        out.push_str(&format!(
-            "# let _ = ({});\n",
-            (1..builders.len())
-                .map(|i| format!("&client_{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if let Some(i) = builders
-        .iter()
-        .position(|(comment, _)| comment.contains("franceconnect"))
-    {
-        let name = if i == 0 {
-            "client".to_string()
-        } else {
-            format!("client_{i}")
+        let franceconnect = label.contains("franceconnect");
+        // `CallOptions` only where the example uses it.
+        let imports = match franceconnect {
+            true => imports.clone(),
+            false => imports.replace("CallOptions, ", ""),
         };
-        out.push_str("// Through the FranceConnect access point, calls also carry the user's FranceConnect token:\n");
-        out.push_str(&format!("let for_user = {name}.with_options(CallOptions::new().france_connect_token(\"user-access-token\"));\n# let _ = for_user;\n"));
-    }
-    match call {
-        Some(call) => {
-            out.push_str(&format!("let response = client.{call}.await?;\nprintln!(\"{{:?}} (X-Correlation-ID {{}})\", response.body(), response.correlation_id());\n"));
+        out.push_str(&format!(
+            "use {krate}::Client;\nuse {krate}::runtime::{{ApiClient, {imports}}};\n\n"
+        ));
+        out.push_str("# async fn example() -> Result<(), Box<dyn std::error::Error>> {\n");
+        out.push_str(&format!(
+            "let client = Client::new(\n    {builder}\n        .build()?,\n);\n"
+        ));
+        if franceconnect {
+            out.push_str("// Through the FranceConnect access point, calls also carry the user's FranceConnect token:\n");
+            out.push_str("let client = client.with_options(CallOptions::new().france_connect_token(\"user-access-token\"));\n");
         }
-        None => out.push_str("# let _ = client;\n"),
+        match &call {
+            Some(call) => out.push_str(&format!("let response = client.{call}.await?;\nprintln!(\"{{:?}} (X-Correlation-ID {{}})\", response.body(), response.correlation_id());\n")),
+            None => out.push_str("# let _ = client;\n"),
+        }
+        out.push_str("# Ok(()) }\n```\n");
     }
-    out.push_str("# Ok(()) }\n");
-    out.push_str("```\n");
     out
 }
 

@@ -18,7 +18,11 @@ use crate::surface::{ArgSource, Method, RuntimeOption, SetterKind, Success, Surf
 /// Tokens of the whole `client` module.
 pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
     let base_path = &api.base_path;
-    let title_doc = format!(" Client of {} (version {}).", api.title, api.version);
+    let title_doc = format!(
+        " Client of {} (version {}).",
+        super::docs::escape_text(&api.title),
+        super::docs::escape_text(&api.version)
+    );
     let mut methods = Vec::new();
     let mut support = Vec::new();
     let gates = &surface.features.methods;
@@ -386,19 +390,25 @@ fn passed_as_sized_reference(ty: &str) -> bool {
     ty.starts_with('&') && ty != "&str" && !ty.starts_with("&[")
 }
 
-/// The `match` on the status: success arms, 429 kept as `RateLimited`, one arm per documented
-/// error body type, then the fallback.
+/// The `match` on the status: success arms, 429 kept as `RateLimited` (with its documented
+/// body, if any), one arm per documented error body type, then the fallback. A `429` arm is
+/// written only when it differs from the arm that would otherwise take a 429.
 fn response_arms(op: &Operation, m: &Method) -> TokenStream {
     let mut arms = success_arms(op, m);
     let error = ident(&m.error.name);
     let mut default_arm = None;
-    let has_default = m
-        .error
-        .variants
-        .iter()
-        .any(|v| v.statuses.contains(&StatusMatch::Default));
-    if m.error.rate_limited.is_some() || has_default {
-        arms.push(quote!(429 => Err(response.into_error()),));
+    let caught_later = m.error.variants.iter().any(|v| {
+        v.statuses
+            .iter()
+            .any(|s| matches!(s, StatusMatch::Default | StatusMatch::Range(4)))
+    });
+    match &m.error.rate_limited {
+        Some(v) => {
+            let variant = ident(v);
+            arms.push(quote!(429 => Err(response.rate_limited(#error::#variant)),));
+        }
+        None if caught_later => arms.push(quote!(429 => Err(response.into_error()),)),
+        None => {}
     }
     for v in &m.error.variants {
         let variant = ident(&v.name);
@@ -623,6 +633,7 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
         return None;
     };
     let name = ident(name);
+    let allow = large_enum_allow(variants.iter().filter(|(_, ty)| ty.is_some()).count());
     let variants = variants.iter().map(|(v, ty)| {
         let v = ident(v);
         match ty {
@@ -643,7 +654,7 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
         #[doc = #doc]
         #[derive(Debug, Clone)]
         #[non_exhaustive]
-        #[allow(clippy::large_enum_variant)]
+        #allow
         pub enum #name { #(#variants)* }
     })
 }
@@ -652,53 +663,42 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
 /// and present from the first version, so documenting an error later adds a variant.
 fn error_enum(m: &Method) -> TokenStream {
     let name = ident(&m.error.name);
+    let rate_limited = m.error.rate_limited.as_deref();
     let variants = m.error.variants.iter().map(|v| {
         let variant = ident(&v.name);
         let ty = parse_type(&v.ty);
-        let statuses = v
-            .statuses
-            .iter()
-            .map(|s| status_text(*s))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let doc = if statuses.is_empty() {
-            " Body of HTTP 429 (see `rate_limited_body`).".to_string()
-        } else {
-            format!(" Body of {statuses}.")
-        };
+        let mut statuses: Vec<String> = v.statuses.iter().map(|s| status_text(*s)).collect();
+        if rate_limited == Some(v.name.as_str()) {
+            statuses.push("HTTP 429 (in [`rt::Error::RateLimited`])".into());
+        }
+        let doc = format!(" Body of {}.", statuses.join(", "));
         quote!(#[doc = #doc] #variant(#ty),)
     });
-    let doc = format!(
-        " Error bodies documented for [`Client::{}`] (in [`rt::Error::Documented`]); the status is in its `error`.",
+    let mut doc = format!(
+        " Error bodies documented for [`Client::{}`], in [`rt::Error::Documented`] (its `error` has the status)",
         m.name
     );
-    let rate_limited = m.error.rate_limited.as_ref().map(|v| {
-        let variant = ident(v);
-        let ty = parse_type(
-            &m.error
-                .variants
-                .iter()
-                .find(|x| &x.name == v)
-                .expect("variant")
-                .ty,
-        );
-        quote! {
-            impl #name {
-                /// The documented body of an HTTP 429, which is always [`rt::Error::RateLimited`]:
-                /// decoded from the error's raw body (`None` if it does not decode).
-                pub fn rate_limited_body(error: &rt::GatewayError) -> Option<Self> {
-                    rt::serde_json::from_str::<#ty>(&error.raw_body).ok().map(Self::#variant)
-                }
-            }
-        }
+    doc.push_str(match rate_limited {
+        Some(_) => "; a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].",
+        None => ".",
     });
+    let allow = large_enum_allow(m.error.variants.len());
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
-        #[allow(clippy::large_enum_variant)]
+        #allow
         #[non_exhaustive]
         pub enum #name { #(#variants)* }
-        #rate_limited
+    }
+}
+
+/// `clippy::large_enum_variant` compares variants carrying data: an enum with fewer than two
+/// of them cannot trip it, so it gets no `allow`.
+pub(super) fn large_enum_allow(data_variants: usize) -> TokenStream {
+    if data_variants >= 2 {
+        quote!(#[allow(clippy::large_enum_variant)])
+    } else {
+        TokenStream::new()
     }
 }
 

@@ -8,19 +8,21 @@ use serde_json::Value;
 
 use super::docs::{code, doc_lines, lines_to_attrs};
 use super::gates::gated;
-use crate::model::{Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
+use crate::model::{Api, Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
 use crate::naming::snake;
 use crate::surface::{EnumItem, Gate, StructItem, TypeItem, TypeItemKind, UnionItem};
 
 const SERDE_CRATE: &str = "gouvgen_runtime::serde";
 
 /// Tokens of the whole `types` module.
-pub fn types_file(space: &TypeSpace, items: &[TypeItem], gates: &[Gate]) -> TokenStream {
+pub fn types_file(api: &Api, items: &[TypeItem], gates: &[Gate]) -> TokenStream {
+    let space = &api.types;
     let mut tokens = Vec::new();
     let mut defaults = Defaults::default();
     for ((ty, item), gate) in space.types.iter().zip(items).zip(gates) {
         let first_default = defaults.items.len();
-        tokens.push(gated(named_type(ty, item, space, &mut defaults), gate));
+        let doc = header_doc(ty, api);
+        tokens.push(gated(named_type(ty, doc, item, space, &mut defaults), gate));
         for default in &mut defaults.items[first_default..] {
             *default = gated(std::mem::take(default), gate);
         }
@@ -51,7 +53,6 @@ pub fn types_file(space: &TypeSpace, items: &[TypeItem], gates: &[Gate]) -> Toke
     };
     quote! {
         //! Types of the API's bodies, named after the document's schemas.
-        #![allow(clippy::large_enum_variant)]
         #rt_allow
         use gouvgen_runtime as rt;
         #(#tokens)*
@@ -83,16 +84,13 @@ pub(super) fn parse_type(ty: &str) -> TokenStream {
     syn::parse_str::<TokenStream>(ty).unwrap_or_else(|e| panic!("gouvgen bug: type `{ty}`: {e}"))
 }
 
-fn header_doc(ty: &NamedType) -> Vec<String> {
+/// The document's description, then where the type comes from (every type has that line).
+fn header_doc(ty: &NamedType, api: &Api) -> Vec<String> {
     let mut lines = ty.doc.as_deref().map(doc_lines).unwrap_or_default();
-    if let Some(original) = &ty.original
-        && original != &ty.name
-    {
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines.push(format!("Schema {} in the document.", code(original)));
+    if !lines.is_empty() {
+        lines.push(String::new());
     }
+    lines.push(super::origin::origin_line(ty, api));
     lines
 }
 
@@ -106,11 +104,11 @@ struct Defaults {
 
 fn named_type(
     ty: &NamedType,
+    doc: Vec<String>,
     item: &TypeItem,
     space: &TypeSpace,
     defaults: &mut Defaults,
 ) -> TokenStream {
-    let doc = header_doc(ty);
     let name = format_ident!("{}", item.name);
     match (&ty.kind, &item.kind) {
         (_, TypeItemKind::Alias(a)) => {
@@ -387,6 +385,9 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
         .map(|v| format_ident!("{}", v.name))
         .collect();
     let types: Vec<_> = item.members.iter().map(|v| local_type(&v.ty)).collect();
+    // The catch-all of a tagged union holds a JSON value: one more variant with data.
+    let allow =
+        super::client::large_enum_allow(item.members.len() + usize::from(item.other.is_some()));
     let (Some(tag), Some(other)) = (&item.tag, &item.other) else {
         let doc = lines_to_attrs(&paragraph(
             doc,
@@ -397,6 +398,7 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
             #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
             #[serde(crate = #SERDE_CRATE, untagged)]
             #[non_exhaustive]
+            #allow
             pub enum #name {
                 #( #idents(#types), )*
             }
@@ -436,6 +438,7 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
         #doc
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
+        #allow
         pub enum #name {
             #( #variant_docs #idents(#types), )*
             /// A kind this client does not know; the raw value is kept.

@@ -183,7 +183,7 @@ pub struct ErrorShape {
     /// Variants.
     pub variants: Vec<ErrorVariant>,
     /// The documented body of 429, which stays `rt::Error::RateLimited`: the variant that
-    /// `Name::rate_limited_body` decodes it into.
+    /// `RawResponse::rate_limited` wraps it into (`rt::Error::rate_limited_body` reads it).
     pub rate_limited: Option<String>,
 }
 

@@ -473,5 +473,6 @@ fn gateway_failure(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         raw_body: String::new(),
+        typed_body: None,
     }))
 }

@@ -63,6 +63,20 @@ pub struct GatewayError {
     pub content_type: Option<String>,
     /// The raw body as text, truncated to [`RAW_BODY_LIMIT`] bytes.
     pub raw_body: String,
+    /// The typed body of a documented 429, read by [`Error::rate_limited_body`].
+    pub(crate) typed_body: Option<TypedBody>,
+}
+
+/// A documented body kept in a [`GatewayError`], which is not generic over it: the typed body
+/// of a documented 429, which stays [`Error::RateLimited`] so that every 429 matches one
+/// variant. `Debug` prints no value (the body may hold personal data).
+#[derive(Clone)]
+pub(crate) struct TypedBody(pub(crate) std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl fmt::Debug for TypedBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TypedBody(..)")
+    }
 }
 
 impl GatewayError {
@@ -91,6 +105,7 @@ impl GatewayError {
             retry_in: None,
             content_type: None,
             raw_body: String::new(),
+            typed_body: None,
         }
     }
 }
@@ -384,7 +399,7 @@ pub enum Error<E = Undocumented> {
         last_error: String,
     },
     /// The fleet store is down and the client fails closed
-    /// ([`StoreDown::FailClosed`](crate::fleet::StoreDown)): refused at once, nothing was sent.
+    /// (`StoreDown::FailClosed`, feature `fleet`): refused at once, nothing was sent.
     SharedStoreDown {
         /// Operation id.
         operation_id: &'static str,
@@ -479,6 +494,19 @@ impl<E> Error<E> {
     pub fn documented(&self) -> Option<&E> {
         match self {
             Error::Documented { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The documented body of an HTTP 429 ([`Error::RateLimited`]), typed like the body of
+    /// [`Error::Documented`]; `None` when the operation documents no 429 body, when the body
+    /// did not decode, or after [`Error::map_documented`] changed the body type.
+    pub fn rate_limited_body(&self) -> Option<&E>
+    where
+        E: std::any::Any,
+    {
+        match self {
+            Error::RateLimited(g) => g.typed_body.as_ref()?.0.downcast_ref::<E>(),
             _ => None,
         }
     }

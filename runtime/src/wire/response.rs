@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::core::scrub::Scrubber;
 use crate::core::secret::Secret;
 use crate::error::decode::{self, truncate_raw};
-use crate::error::{DecodeFailure, Error, GatewayError};
+use crate::error::{DecodeFailure, Error, GatewayError, TypedBody};
 use std::sync::Arc;
 
 /// Response headers in which gateways return their own request/correlation IDs.
@@ -229,6 +229,7 @@ impl RawResponse {
             retry_in: d.retry_in,
             content_type: self.content_type().map(str::to_owned),
             raw_body: sc.scrub(&truncate_raw(&self.body)),
+            typed_body: None,
         }
     }
 
@@ -242,6 +243,25 @@ impl RawResponse {
             },
             Err(_) => self.into_error(),
         }
+    }
+
+    /// A documented 429: [`Error::RateLimited`] like any 429, carrying the body decoded as `B`
+    /// and wrapped into the operation's error type (read it with
+    /// [`Error::rate_limited_body`]); without it if the body does not decode as `B`. Any other
+    /// status is a [`RawResponse::documented_error`].
+    pub fn rate_limited<B, E>(self, wrap: impl FnOnce(B) -> E) -> Error<E>
+    where
+        B: DeserializeOwned,
+        E: Send + Sync + 'static,
+    {
+        if self.status != 429 {
+            return self.documented_error(wrap);
+        }
+        let mut error = self.gateway_error();
+        if let Ok(body) = serde_json::from_slice::<B>(&self.body) {
+            error.typed_body = Some(TypedBody(Arc::new(wrap(body))));
+        }
+        Error::RateLimited(Box::new(error))
     }
 
     /// Turns an unexpected response into an error, decoding the DGFiP, OAuth 2.0, RFC 6750,

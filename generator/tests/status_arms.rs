@@ -1,0 +1,84 @@
+//! The status `match` of generated methods and their error enums: a documented 429 keeps its
+//! typed body in `RateLimited`, no `429` arm repeats the fallback, and no enum carries a
+//! `large_enum_variant` allow it cannot need.
+
+use std::io::Write;
+
+const DOC: &str = r#"openapi: 3.0.0
+info: {title: t, version: "1"}
+paths:
+  /quota:
+    get:
+      operationId: quota
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: string}}}}
+        '404': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
+        '429': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
+  /plain:
+    get:
+      operationId: plain
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: string}}}}
+        '404': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
+  /range:
+    get:
+      operationId: range
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: string}}}}
+        '4XX': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
+        '5XX': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Panne'}}}}
+components:
+  schemas:
+    Erreur: {type: object, properties: {code: {type: string}}}
+    Panne: {type: object, properties: {cause: {type: string}}}
+"#;
+
+fn source() -> String {
+    let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    file.write_all(DOC.as_bytes()).unwrap();
+    let spec = gouvgen::read_spec(file.path()).unwrap();
+    gouvgen::emit::module_source(&spec.api).unwrap()
+}
+
+/// A request builder's `impl` (with its `send`), up to its `IntoFuture`.
+fn section<'a>(src: &'a str, anchor: &str) -> &'a str {
+    let start = src.find(anchor).unwrap_or_else(|| panic!("no {anchor}"));
+    let rest = &src[start..];
+    &rest[..rest
+        .find("std::future::IntoFuture")
+        .expect("IntoFuture impl")]
+}
+
+#[test]
+fn a_documented_429_is_rate_limited_with_its_body_and_no_arm_repeats_the_fallback() {
+    let src = source();
+    let quota = section(&src, "impl<'a> QuotaRequest<'a>");
+    assert!(
+        quota.contains("429 => Err(response.rate_limited(QuotaError::Erreur))"),
+        "{quota}"
+    );
+    assert!(!src.contains("fn rate_limited_body"), "no decoder per enum");
+    let plain = section(&src, "impl<'a> PlainRequest<'a>");
+    assert!(!plain.contains("429 =>"), "same as `_`: {plain}");
+    // A 4XX body would take the 429: the arm keeps it RateLimited.
+    let range = section(&src, "impl<'a> RangeRequest<'a>");
+    let arm = range
+        .find("429 => Err(response.into_error())")
+        .expect(range);
+    assert!(arm < range.find("400..=499").expect(range), "{range}");
+}
+
+#[test]
+fn only_enums_with_two_data_variants_allow_large_enum_variant() {
+    let src = source();
+    let allowed = |anchor: &str| {
+        let start = src.find(anchor).unwrap_or_else(|| panic!("no {anchor}"));
+        let head = &src[..start];
+        let item_start = head.rfind("\n\n").unwrap_or(0);
+        head[item_start..].contains("large_enum_variant")
+    };
+    assert!(!allowed("pub enum QuotaError"));
+    assert!(!allowed("pub enum PlainError"));
+    assert!(allowed("pub enum RangeError"));
+    assert!(!src.contains("#![allow(clippy::large_enum_variant)]"));
+}

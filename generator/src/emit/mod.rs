@@ -48,7 +48,7 @@ pub const GENERATED_API_BREAKS: &[(&str, &str)] = &[
 pub const RUST_VERSION: &str = "1.88";
 
 /// The `gouvgen-runtime` release generated code is written for (the default requirement).
-pub const RUNTIME_VERSION: &str = "0.2.0";
+pub const RUNTIME_VERSION: &str = "0.3.0";
 
 /// How the generated crate depends on `gouvgen-runtime`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,40 +11,6 @@ use serde_json::Value;
 
 use crate::config::Kind;
 
-/// The endpoints of the staging folders: folder name → path template. The folders do not
-/// name their route (the repository's index does), so the table is here; more with
-/// [`crate::GatewayConfig::fixture_route`].
-pub(crate) const KNOWN_FOLDERS: &[(&str, &str)] = &[
-    (
-        "api_entreprise_v3_acoss_attestations_sociales",
-        "/v3/urssaf/unites_legales/{siren}/attestation_vigilance",
-    ),
-    (
-        "api_entreprise_v3_insee_successions",
-        "/v3/insee/sirene/etablissements/{siret}/successions",
-    ),
-    (
-        "api_entreprise_v3_insee_unites_legales",
-        "/v3/insee/sirene/unites_legales/{siren}",
-    ),
-    (
-        "api_entreprise_v3_rnm_entreprises_artisanales",
-        "/v3/cma_france/rnm/unites_legales/{siren}",
-    ),
-    (
-        "api_particulier_v2_cnous_student_scholarship",
-        "/api/v2/etudiants-boursiers",
-    ),
-    (
-        "api_particulier_v3_cnav_allocation_adulte_handicape_with_civility",
-        "/v3/dss/allocation_adulte_handicape/identite",
-    ),
-    (
-        "api_particulier_v3_cnav_quotient_familial_with_france_connect",
-        "/v3/dss/quotient_familial/france_connect",
-    ),
-];
-
 /// At most this many bytes read from one case file (the providers' largest is ~20 KB).
 const MAX_FILE: u64 = 4 << 20;
 

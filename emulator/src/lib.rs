@@ -75,6 +75,7 @@
 mod config;
 pub mod document;
 mod fixtures;
+mod respond;
 mod scenario;
 mod serve;
 mod server;

@@ -5,7 +5,6 @@
 //! that each rule is one function here and one call in [`crate::server`].
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -13,7 +12,7 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::server::{Shared, json_response};
+use crate::respond::json_response;
 
 /// Which quota of a token a route counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,28 +118,6 @@ pub(crate) fn conflict_key(headers: &HeaderMap, uri: &Uri) -> u64 {
     uri.path().hash(&mut h);
     uri.query().hash(&mut h);
     h.finish()
-}
-
-/// A request in flight; leaving (answered, or the client gone) frees its key.
-pub(crate) struct InFlight {
-    shared: Arc<Shared>,
-    key: u64,
-}
-
-impl InFlight {
-    /// Registers a request, or `None` when an identical one is in flight.
-    pub fn enter(shared: &Arc<Shared>, key: u64) -> Option<InFlight> {
-        shared.lock().in_flight.insert(key).then(|| InFlight {
-            shared: shared.clone(),
-            key,
-        })
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.shared.lock().in_flight.remove(&self.key);
-    }
 }
 
 /// The 409 of a request identical to one in flight (the documents' example, code 00015).

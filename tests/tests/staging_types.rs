@@ -107,55 +107,49 @@ async fn staging_200_payloads_decode_into_the_shipped_clients_types() {
     eprintln!("{decoded} staging payloads decoded into the shipped clients' types");
 }
 
-/// The staging payloads of the API Entreprise v3 endpoints against the corpus's official
-/// API Entreprise v3 document: each 200 payload becomes an example of the operation whose
-/// provider name (`x-operationId`, in its 200 response) is the staging folder's name, in a
-/// copy of the document under the target folder; the crate generated from that copy must
-/// decode every one of them (its generated examples test), and the schema check must not set
-/// any of them aside.
-#[test]
-fn staging_payloads_decode_into_the_corpus_api_entreprise_v3_types() {
-    let test = "staging_payloads_decode_into_the_corpus_api_entreprise_v3_types";
-    let Some(staging) = gouvgen_tests::staging_fixtures_or_skip(test) else {
-        return;
-    };
-    let Some(corpus) = gouvgen_tests::corpus_or_skip(test) else {
-        return;
-    };
-    let text = std::fs::read_to_string(corpus.join("api-entreprise/api-entreprise-v3.yaml"))
-        .expect("the corpus's API Entreprise v3 document");
+/// Where a staging folder's operation is in a corpus document: by the provider's name
+/// (`x-operationId` in the 200 response: API Entreprise v3), or by its path (the API
+/// Particulier v2 document has no provider names).
+enum Locate {
+    ByProviderName,
+    ByPath(&'static str),
+}
+
+/// A copy of the corpus document `rel` (under the target folder) in which the 200 payloads of
+/// each staging folder are examples of its operation; the number of payloads.
+fn with_staging_examples(
+    corpus: &Path,
+    staging: &Path,
+    rel: &str,
+    folders: &[(&str, Locate)],
+) -> (std::path::PathBuf, usize) {
+    let text = std::fs::read_to_string(corpus.join(rel)).expect("the corpus document");
     let mut doc = gouvgen::load::yaml::parse(&text).unwrap();
-    let mut folders: Vec<String> = std::fs::read_dir(staging.join("payloads"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|f| f.starts_with("api_entreprise_v3_"))
-        .collect();
-    folders.sort();
     let mut injected = 0;
-    for folder in &folders {
-        let Some(media) = json_media_of(&mut doc, folder) else {
-            panic!("{folder}: no operation of the document has this x-operationId");
+    for (folder, locate) in folders {
+        let media = match locate {
+            Locate::ByProviderName => json_media_of(&mut doc, folder),
+            Locate::ByPath(path) => doc
+                .get_mut("paths")
+                .and_then(|p| p.get_mut(*path))
+                .and_then(|item| item.pointer_mut("/get/responses/200/content/application~1json")),
         };
+        let media = media.unwrap_or_else(|| panic!("{rel}: no operation for {folder}"));
         let examples = media
             .as_object_mut()
             .unwrap()
             .entry("examples")
             .or_insert_with(|| serde_json::json!({}));
-        for (file, _, payload) in cases(&staging, folder) {
+        for (file, _, payload) in cases(staging, folder) {
             let value: Value = serde_json::from_str(&payload).expect("payload is JSON");
             let name = format!("staging_{}", file.replace(['.', '-'], "_"));
             examples[name] = serde_json::json!({ "value": value });
             injected += 1;
         }
     }
-    assert!(
-        injected >= folders.len() && folders.len() >= 4,
-        "{injected} payloads in {} folders",
-        folders.len()
-    );
     let dir = gouvgen_tests::target_dir().join("gouvgen-staging-doc");
     std::fs::create_dir_all(&dir).unwrap();
-    let copy = dir.join("api-entreprise-v3-with-staging.json");
+    let copy = dir.join(format!("{}.json", rel.replace('/', "-")));
     std::fs::write(&copy, serde_json::to_vec(&doc).unwrap()).unwrap();
     let set_aside: Vec<String> = gouvgen_tests::schema_check::contradicting_examples(&copy)
         .into_iter()
@@ -163,22 +157,60 @@ fn staging_payloads_decode_into_the_corpus_api_entreprise_v3_types() {
         .collect();
     assert!(
         set_aside.is_empty(),
-        "staging payloads that contradict the document's schemas: {set_aside:?}"
+        "{rel}: staging payloads that contradict the document's schemas: {set_aside:?}"
     );
-    let mut ws = gouvgen_tests::ScratchWorkspace::new("staging-v3");
-    let spec = ws.add(&copy, "api-entreprise-v3-staging").unwrap();
-    let checked = gouvgen::emit::examples::example_checks(&spec.api)
-        .iter()
-        .filter(|c| c.pointer.contains("staging_"))
-        .count();
-    assert_eq!(
-        checked, injected,
-        "every payload is a decode check of the examples test"
-    );
+    (copy, injected)
+}
+
+/// The staging payloads against the corpus's official documents: each 200 payload becomes an
+/// example of the operation the staging folder is about, in a copy of the document; the crate
+/// generated from that copy must decode every one of them (its generated examples test), and
+/// the schema check must set none aside. API Entreprise v3: the four folders, found by the
+/// provider names; API Particulier v2: the student-scholarship folder, by its path (the v3
+/// folders have no corpus document).
+#[test]
+fn staging_payloads_decode_into_the_corpus_documents_types() {
+    let test = "staging_payloads_decode_into_the_corpus_documents_types";
+    let Some(staging) = gouvgen_tests::staging_fixtures_or_skip(test) else {
+        return;
+    };
+    let Some(corpus) = gouvgen_tests::corpus_or_skip(test) else {
+        return;
+    };
+    let entreprise: Vec<(&str, Locate)> = [
+        "api_entreprise_v3_acoss_attestations_sociales",
+        "api_entreprise_v3_insee_successions",
+        "api_entreprise_v3_insee_unites_legales",
+        "api_entreprise_v3_rnm_entreprises_artisanales",
+    ]
+    .into_iter()
+    .map(|f| (f, Locate::ByProviderName))
+    .collect();
+    let particulier = [(
+        "api_particulier_v2_cnous_student_scholarship",
+        Locate::ByPath("/api/v2/etudiants-boursiers"),
+    )];
+    let documents = [
+        ("api-entreprise/api-entreprise-v3.yaml", &entreprise[..]),
+        ("api-particulier/api-particulier-v2.yaml", &particulier[..]),
+    ];
+    let mut ws = gouvgen_tests::ScratchWorkspace::new("staging-corpus");
+    let mut total = 0;
+    for (i, (rel, folders)) in documents.iter().enumerate() {
+        let (copy, injected) = with_staging_examples(&corpus, &staging, rel, folders);
+        assert!(injected >= folders.len(), "{rel}: {injected} payloads");
+        let spec = ws.add(&copy, &format!("staging-{i}")).unwrap();
+        let checked = gouvgen::emit::examples::example_checks(&spec.api)
+            .iter()
+            .filter(|c| c.pointer.contains("staging_"))
+            .count();
+        assert_eq!(checked, injected, "{rel}: every payload is a decode check");
+        total += injected;
+    }
     ws.finish();
     let (ok, output) = ws.cargo(&["test", "--quiet", "--test", "examples"]);
     assert!(ok, "staging payloads do not decode:\n{output}");
-    eprintln!("{injected} staging payloads decoded into the generated API Entreprise v3 types");
+    eprintln!("{total} staging payloads decoded into the corpus documents' generated types");
 }
 
 /// The `application/json` media object of the 200 response whose `x-operationId` is `id`.

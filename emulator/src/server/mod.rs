@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Value, json};
 
@@ -18,6 +18,8 @@ use crate::fixtures::Fixtures;
 use crate::spec::Route;
 use crate::state::{CallRecord, Inner};
 use crate::v3;
+
+pub(crate) use crate::respond::json_response;
 
 mod answer;
 mod auth;
@@ -95,14 +97,6 @@ async fn correlation(request: Request, next: Next) -> Response {
     response
 }
 
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    response
-}
-
 /// The gateway's own error body, in its real format.
 pub(crate) fn gateway_error(kind: Kind, status: StatusCode, code: &str, message: &str) -> Response {
     let body = match kind {
@@ -168,7 +162,7 @@ async fn api(
     // API Entreprise / Particulier: an identical request already in flight gets 409.
     let config = &shared.config;
     let guard = if config.v3.conflict_in_flight && config.kind.bans() {
-        match v3::InFlight::enter(&shared, v3::conflict_key(&headers, &uri)) {
+        match InFlight::enter(&shared, v3::conflict_key(&headers, &uri)) {
             Some(guard) => Some(guard),
             None => {
                 let response = v3::conflict();
@@ -299,4 +293,26 @@ pub(crate) fn check_request(
         body,
         content_type: headers.get("content-type").and_then(|v| v.to_str().ok()),
     })
+}
+
+/// A request in flight; leaving (answered, or the client gone) frees its key.
+pub(crate) struct InFlight {
+    shared: Arc<Shared>,
+    key: u64,
+}
+
+impl InFlight {
+    /// Registers a request, or `None` when an identical one is in flight.
+    pub fn enter(shared: &Arc<Shared>, key: u64) -> Option<InFlight> {
+        shared.lock().in_flight.insert(key).then(|| InFlight {
+            shared: shared.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.shared.lock().in_flight.remove(&self.key);
+    }
 }

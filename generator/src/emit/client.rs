@@ -633,7 +633,8 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
         return None;
     };
     let name = ident(name);
-    let allow = large_enum_allow(variants.iter().filter(|(_, ty)| ty.is_some()).count());
+    let allow =
+        super::types::large_enum_allow(variants.iter().filter(|(_, ty)| ty.is_some()).count());
     let variants = variants.iter().map(|(v, ty)| {
         let v = ident(v);
         match ty {
@@ -682,23 +683,13 @@ fn error_enum(m: &Method) -> TokenStream {
         Some(_) => "; a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].",
         None => ".",
     });
-    let allow = large_enum_allow(m.error.variants.len());
+    let allow = super::types::large_enum_allow(m.error.variants.len());
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]
         #allow
         #[non_exhaustive]
         pub enum #name { #(#variants)* }
-    }
-}
-
-/// `clippy::large_enum_variant` compares variants carrying data: an enum with fewer than two
-/// of them cannot trip it, so it gets no `allow`.
-pub(super) fn large_enum_allow(data_variants: usize) -> TokenStream {
-    if data_variants >= 2 {
-        quote!(#[allow(clippy::large_enum_variant)])
-    } else {
-        TokenStream::new()
     }
 }
 

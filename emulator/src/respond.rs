@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use std::time::Duration;
 
 /// `body` as `application/json` with `status`.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -12,4 +13,13 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
         .headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     response
+}
+
+/// Sets `Retry-After` to the configured pause in whole seconds (one second when none is
+/// configured), so that tests never wait for a document example's hour.
+pub(crate) fn set_retry_after(response: &mut Response, configured: Option<Duration>) {
+    let secs = configured.map(crate::state::ceil_secs).unwrap_or(1);
+    response
+        .headers_mut()
+        .insert("retry-after", HeaderValue::from(secs));
 }

@@ -171,6 +171,13 @@ fn siren_request() -> Request {
     .query("nom", &QUERY_VALUE)
 }
 
+/// One `getUniteLegale` call, as the tests make it.
+async fn call_siren(
+    client: &ApiClient,
+) -> Result<gouvgen_runtime::RawResponse, Error<Undocumented>> {
+    client.execute::<Undocumented>(siren_request()).await
+}
+
 fn builder(gw: &Gw, client_id: &str) -> gouvgen_runtime::ApiClientBuilder {
     ApiClient::builder(presets::custom(gw.api_root()))
         .token_url(gw.token_url())
@@ -199,10 +206,7 @@ async fn a_call_and_each_attempt_are_spans_with_the_conventional_names() {
         .propagate_trace_context(true)
         .build()
         .unwrap();
-    let r = client
-        .execute::<Undocumented>(siren_request())
-        .await
-        .unwrap();
+    let r = call_siren(&client).await.unwrap();
     assert_eq!(r.status(), 200);
 
     let spans = sdk.spans();
@@ -319,10 +323,7 @@ async fn metrics_match_what_the_server_counted() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        let r = client
-            .execute::<Undocumented>(siren_request())
-            .await
-            .unwrap();
+        let r = call_siren(&client).await.unwrap();
         assert_eq!(r.status(), 200);
     }
     let server = gw.state.api();
@@ -370,10 +371,7 @@ async fn trace_context_is_sent_only_when_asked_and_follows_the_caller() {
         .telemetry(sdk.telemetry())
         .build()
         .unwrap();
-    quiet
-        .execute::<Undocumented>(siren_request())
-        .await
-        .unwrap();
+    call_siren(&quiet).await.unwrap();
     assert_eq!(gw.state.api()[0].header("traceparent"), None);
     assert_eq!(sdk.spans().len(), 2, "the spans are still recorded");
 
@@ -428,10 +426,7 @@ async fn an_attempt_that_ends_the_call_is_closed_with_its_error() {
         .telemetry(sdk.telemetry())
         .build()
         .unwrap();
-    let e = client
-        .execute::<Undocumented>(siren_request())
-        .await
-        .unwrap_err();
+    let e = call_siren(&client).await.unwrap_err();
     assert!(matches!(e, Error::TokenRefused(_)), "{e:?}");
     assert_eq!(gw.state.api_count(), 0);
     let spans = sdk.spans();
@@ -471,15 +466,9 @@ async fn credential_expiry_and_breaker_changes_are_measured() {
         .telemetry(sdk.telemetry().credential_expires_at(secret_exp))
         .build()
         .unwrap();
-    let r = client
-        .execute::<Undocumented>(siren_request())
-        .await
-        .unwrap();
+    let r = call_siren(&client).await.unwrap();
     assert_eq!(r.status(), 503);
-    let e = client
-        .execute::<Undocumented>(siren_request())
-        .await
-        .unwrap_err();
+    let e = call_siren(&client).await.unwrap_err();
     assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
     assert_eq!(gw.state.api_count(), 1);
 

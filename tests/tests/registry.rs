@@ -88,6 +88,26 @@ fn cargo(dir: &Path, index: &str, args: &[&str]) -> String {
 
 /// A scratch repository layout for `gouvgen sync`: the manifest names the registry, the
 /// runtime is the repository's own (by absolute path, not copied).
+/// The version a crate of the repository declares, so a release does not break this test.
+fn package_version(crate_dir: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join(crate_dir).join("Cargo.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    doc["package"]["version"].as_str().unwrap().to_string()
+}
+
+/// The caret requirement a consumer writes for a crate of the repository (`0.3.1` → `0.3`).
+fn caret_requirement(crate_dir: &str) -> String {
+    let version = package_version(crate_dir);
+    let mut parts = version.split('.');
+    let major = parts.next().unwrap();
+    let minor = parts.next().unwrap();
+    if major == "0" {
+        format!("{major}.{minor}")
+    } else {
+        major.to_string()
+    }
+}
+
 fn sync_scratch_repo(root: &Path) -> PathBuf {
     let specs = root.join("specs/dgfip");
     std::fs::create_dir_all(&specs).unwrap();
@@ -175,11 +195,7 @@ fn runtime_and_client_publish_to_a_registry_and_a_consumer_uses_them() {
     let _registry = start_registry(&exe, &registry_root);
     let index = format!("file://{}", registry_root.display());
 
-    let runtime_version = {
-        let text = std::fs::read_to_string(repo_root().join("runtime/Cargo.toml")).unwrap();
-        let doc: toml::Table = toml::from_str(&text).unwrap();
-        doc["package"]["version"].as_str().unwrap().to_string()
-    };
+    let runtime_version = package_version("runtime");
     // The runtime, from the repository (its tarball builds in the consumer below).
     cargo(
         &repo_root(),
@@ -263,6 +279,8 @@ fn runtime_and_client_publish_to_a_registry_and_a_consumer_uses_them() {
     // A consumer outside any workspace, depending on the client from the registry alone.
     let consumer = scratch.path().join("consumer");
     std::fs::create_dir_all(consumer.join("src")).unwrap();
+    let emulator_req = caret_requirement("emulator");
+    let generator_req = caret_requirement("generator");
     std::fs::write(
         consumer.join("Cargo.toml"),
         format!(
@@ -277,11 +295,11 @@ dgfip-impot-particulier = {{ version = "0.2", registry = "{REGISTRY}" }}
 tokio = {{ version = "1", features = ["macros", "rt"] }}
 
 [dev-dependencies]
-gouvgen-emulator = {{ version = "0.1", registry = "{REGISTRY}" }}
+gouvgen-emulator = {{ version = "{emulator_req}", registry = "{REGISTRY}" }}
 
 # Until the generator is on crates.io, the emulator's dependency on it is taken from here.
 [patch.crates-io]
-gouvgen = {{ version = "0.2", registry = "{REGISTRY}" }}
+gouvgen = {{ version = "{generator_req}", registry = "{REGISTRY}" }}
 
 [workspace]
 "#

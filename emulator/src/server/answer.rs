@@ -243,12 +243,7 @@ fn case_response(shared: &Shared, status: u16, payload: &str) -> Response {
         .headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     if status == StatusCode::TOO_MANY_REQUESTS {
-        let secs = (shared.config.retry_after)
-            .map(crate::state::ceil_secs)
-            .unwrap_or(1);
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(secs));
+        crate::respond::set_retry_after(&mut response, shared.config.retry_after);
     }
     response
 }

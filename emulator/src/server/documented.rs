@@ -45,14 +45,7 @@ pub(super) fn documented(
             "emulated failure (X-Emulator-Status)",
         );
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let secs = shared
-                .config
-                .retry_after
-                .map(crate::state::ceil_secs)
-                .unwrap_or(1);
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from(secs));
+            crate::respond::set_retry_after(&mut response, shared.config.retry_after);
         }
         return response;
     };
@@ -119,14 +112,7 @@ pub(super) fn documented(
     if status == StatusCode::TOO_MANY_REQUESTS
         && (shared.config.retry_after.is_some() || !response.headers().contains_key("retry-after"))
     {
-        let secs = shared
-            .config
-            .retry_after
-            .map(crate::state::ceil_secs)
-            .unwrap_or(1);
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(secs));
+        crate::respond::set_retry_after(&mut response, shared.config.retry_after);
     }
     response
 }

@@ -132,11 +132,8 @@ fn request_body(
     rules: &Placeholders,
     seen: &mut Seen,
 ) -> BodyRecord {
-    if is_json(content_type)
-        && let Ok(mut v) = serde_json::from_slice::<Value>(bytes)
-    {
-        rules.json(&mut v, seen);
-        return BodyRecord::Json(v);
+    if let Some(json) = json_body(content_type, bytes, rules, seen) {
+        return json;
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -147,6 +144,21 @@ fn request_body(
         return BodyRecord::Text(text.to_owned());
     }
     BodyRecord::Digest(rules.body_digest(bytes))
+}
+
+/// A JSON body with its personal values replaced, when the body is JSON and parses.
+fn json_body(
+    content_type: &str,
+    bytes: &Bytes,
+    rules: &Placeholders,
+    seen: &mut Seen,
+) -> Option<BodyRecord> {
+    if !is_json(content_type) {
+        return None;
+    }
+    let mut v = serde_json::from_slice::<Value>(bytes).ok()?;
+    rules.json(&mut v, seen);
+    Some(BodyRecord::Json(v))
 }
 
 fn parse_form(text: &str) -> Vec<(String, String)> {
@@ -295,11 +307,8 @@ fn response_body(
     rules: &Placeholders,
     seen: &mut Seen,
 ) -> BodyRecord {
-    if is_json(content_type)
-        && let Ok(mut v) = serde_json::from_slice::<Value>(bytes)
-    {
-        rules.json(&mut v, seen);
-        return BodyRecord::Json(v);
+    if let Some(json) = json_body(content_type, bytes, rules, seen) {
+        return json;
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => BodyRecord::Text(text.to_owned()),

@@ -247,7 +247,7 @@ impl Emulator {
     /// Every API call answers 429 with `Retry-After: retry_after` (whole seconds, at least 1)
     /// in the gateway's format, whatever the quota says.
     pub fn throttle(&self, retry_after: Duration) {
-        self.shared.lock().scenario.throttle = Some(state::ceil_secs(retry_after));
+        self.shared.lock().scenario.throttle = Some(respond::ceil_secs(retry_after));
     }
 
     /// Every API call answers 503 in the gateway's format (maintenance).

@@ -18,8 +18,14 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
 /// Sets `Retry-After` to the configured pause in whole seconds (one second when none is
 /// configured), so that tests never wait for a document example's hour.
 pub(crate) fn set_retry_after(response: &mut Response, configured: Option<Duration>) {
-    let secs = configured.map(crate::state::ceil_secs).unwrap_or(1);
+    let secs = configured.map(ceil_secs).unwrap_or(1);
     response
         .headers_mut()
         .insert("retry-after", HeaderValue::from(secs));
+}
+
+/// Whole seconds, rounded up, at least 1 (a `Retry-After` of 0 would invite a hot loop).
+pub(crate) fn ceil_secs(d: Duration) -> u64 {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    s.max(1)
 }

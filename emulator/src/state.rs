@@ -4,6 +4,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::respond::ceil_secs;
+
 /// Counters of what the gateway saw. They only grow; compare two snapshots to measure a step.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -210,12 +212,6 @@ impl Traffic {
             .count() as u32;
         limit.0.saturating_sub(used)
     }
-}
-
-/// Whole seconds, rounded up, at least 1 (a `Retry-After` of 0 would invite a hot loop).
-pub(crate) fn ceil_secs(d: Duration) -> u64 {
-    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    s.max(1)
 }
 
 /// Everything mutable, behind one lock.

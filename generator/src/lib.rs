@@ -25,6 +25,7 @@ pub mod load;
 pub mod model;
 pub mod naming;
 pub mod normalise;
+pub mod oas;
 #[cfg(feature = "codegen")]
 pub mod output;
 #[cfg(feature = "codegen")]
@@ -73,7 +74,7 @@ pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> 
 #[cfg(feature = "codegen")]
 fn read_on_this_thread(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
     let doc = load::load_document_with(path, options)?;
-    let (api, warnings) = model::build(&doc)?;
+    let (api, warnings) = model::build(&normalise::normalise(&doc)?)?;
     if options.strict && !warnings.0.is_empty() {
         let refused = warnings.0.into_iter().map(|w| {
             let hint = w.hint.clone().unwrap_or_default();

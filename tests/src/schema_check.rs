@@ -10,15 +10,15 @@ use serde_json::{Map, Value, json};
 /// Pointers of the examples that their own schema rejects.
 pub fn contradicting_examples(spec: &Path) -> BTreeSet<String> {
     let doc = gouvgen::load::load_document(spec).expect("document loads");
-    let dialect = normalise::detect(&doc).expect("known version");
-    let root = normalise::normalise(&doc, dialect);
+    let normalised = normalise::normalise(&doc).expect("known version");
+    let (root, dialect) = (normalised.root(), normalised.dialect());
     let read = gouvgen::read_spec(spec).expect("document reads");
     let mut out = BTreeSet::new();
     for check in gouvgen::emit::examples::example_checks(&read.api) {
-        let Some(schema) = follow(&root, &check.schema_pointer) else {
+        let Some(schema) = follow(root, &check.schema_pointer) else {
             continue;
         };
-        let schema = prepare(&root, schema, dialect, &mut Vec::new());
+        let schema = prepare(root, schema, dialect, &mut Vec::new());
         let valid = match dialect {
             Dialect::OpenApi31 => jsonschema::draft202012::is_valid(&schema, &check.value),
             _ => jsonschema::draft4::is_valid(&schema, &check.value),

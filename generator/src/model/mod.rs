@@ -11,8 +11,6 @@ mod path_template;
 mod recursion;
 pub mod types;
 
-use serde_json::Value;
-
 pub use operations::{
     BodyKind, MultipartField, Operation, Param, ParamIn, ParamStyle, RequestBody, ResponseCase,
     ResponseKind, StatusMatch,
@@ -22,8 +20,8 @@ pub use types::{
 };
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::load::Document;
-use crate::normalise::{self, Dialect};
+use crate::normalise::{Dialect, Normalised};
+use crate::oas;
 
 /// A security scheme the document declares, as the runtime must see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,33 +81,22 @@ pub struct Api {
 #[derive(Debug, Clone, Default)]
 pub struct Warnings(pub Vec<Diagnostic>);
 
-/// Loads, normalises and models a document.
-pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
-    let dialect = normalise::detect(doc)?;
-    let root = normalise::normalise(doc, dialect);
-    let mut builder = operations::Builder::new(&root, dialect);
+/// Models a normalised document; problems are located in the user's file.
+pub fn build(doc: &Normalised<'_>) -> Result<(Api, Warnings)> {
+    let mut builder = operations::Builder::new(doc.root());
     builder.read_all();
     let operations::Built {
         mut api,
         mut issues,
-    } = builder.finish(model_header(&root, dialect));
+    } = builder.finish(model_header(oas::Document(doc.root()), doc.dialect()));
     issues.extend(recursion::check(&mut api.types));
 
     let mut errors = Vec::new();
-    let mut warnings = doc.warnings.clone();
-    let located = doc.diagnostics_near(
+    let mut warnings = doc.source().warnings.clone();
+    let located = doc.source().diagnostics_near(
         issues
             .iter()
-            .map(|i| {
-                let p = original_pointer(&i.pointer, dialect);
-                if dialect == Dialect::Swagger2 {
-                    let p = existing_prefix(&doc.root, &body_parameter_pointer(&doc.root, &p));
-                    let m = i.message.replace("#/components/schemas/", "#/definitions/");
-                    (p, m)
-                } else {
-                    (p, i.message.clone())
-                }
-            })
+            .map(|i| doc.locate(&i.pointer, &i.message))
             .collect(),
     );
     for (issue, d) in issues.into_iter().zip(located) {
@@ -126,34 +113,12 @@ pub fn build(doc: &Document) -> Result<(Api, Warnings)> {
     Ok((api, Warnings(warnings)))
 }
 
-fn model_header(root: &Value, dialect: Dialect) -> Api {
-    let info = root.get("info");
-    let text = |k: &str| {
-        info.and_then(|i| i.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let servers: Vec<String> = root
-        .get("servers")
-        .and_then(Value::as_array)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.get("url").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+fn model_header(doc: oas::Document<'_>, dialect: Dialect) -> Api {
+    let servers: Vec<String> = doc.server_urls().map(|(_, url)| url.to_string()).collect();
     Api {
-        title: text("title").unwrap_or_else(|| "API".into()),
-        version: info
-            .and_then(|i| i.get("version"))
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string())
-            })
-            .unwrap_or_default(),
-        description: text("description"),
+        title: doc.info("title").unwrap_or("API").to_string(),
+        version: doc.version().unwrap_or_default(),
+        description: doc.info("description").map(str::to_string),
         dialect,
         base_path: base_path(servers.first().map(String::as_str).unwrap_or("")),
         servers,
@@ -183,59 +148,6 @@ pub fn base_path(url: &str) -> String {
     };
     let path = path.split(['?', '#']).next().unwrap_or("");
     path.trim_end_matches('/').to_string()
-}
-
-/// Pointers into a converted Swagger 2.0 document, mapped back to the original where the
-/// shapes correspond (the line lookup walks up to the nearest existing ancestor anyway).
-fn original_pointer(pointer: &str, dialect: Dialect) -> String {
-    if dialect != Dialect::Swagger2 {
-        return pointer.to_string();
-    }
-    for (new, old) in [
-        ("/components/schemas/", "/definitions/"),
-        ("/components/parameters/", "/parameters/"),
-        ("/components/responses/", "/responses/"),
-        ("/components/securitySchemes/", "/securityDefinitions/"),
-    ] {
-        if let Some(rest) = pointer.strip_prefix(new) {
-            return format!("{old}{rest}");
-        }
-    }
-    pointer.to_string()
-}
-
-/// `…/post/requestBody/content/<type>/schema/…` of a converted Swagger 2.0 operation is
-/// `…/post/parameters/<i>/schema/…` in the user's file (`i` its `in: body` parameter).
-fn body_parameter_pointer(root: &Value, pointer: &str) -> String {
-    let Some((op, rest)) = pointer.split_once("/requestBody") else {
-        return pointer.to_string();
-    };
-    let index = root
-        .pointer(&format!("{op}/parameters"))
-        .and_then(Value::as_array)
-        .and_then(|ps| {
-            ps.iter()
-                .position(|p| p.get("in").and_then(Value::as_str) == Some("body"))
-        });
-    let (Some(i), Some(at)) = (index, rest.find("/schema")) else {
-        return pointer.to_string();
-    };
-    format!("{op}/parameters/{i}{}", &rest[at..])
-}
-
-/// The longest prefix of `pointer` that names a node of the user's document: pointers into
-/// a converted Swagger 2.0 document (`…/requestBody/content/…`) must name the user's file.
-fn existing_prefix(root: &Value, pointer: &str) -> String {
-    let mut p = pointer;
-    loop {
-        if root.pointer(p).is_some() {
-            return p.to_string();
-        }
-        match p.rfind('/') {
-            Some(i) => p = &p[..i],
-            None => return String::new(),
-        }
-    }
 }
 
 #[cfg(test)]

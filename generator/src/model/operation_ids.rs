@@ -9,25 +9,24 @@
 use serde_json::Value;
 
 use super::types::escape;
+use crate::oas::{Body, Operation};
 
 /// The `x-operationId` of an operation without `operationId`: on the operation itself, or in
 /// its first `2XX` response that has one. Returns the name and, for the response case, the
 /// pointer of that response (relative to the operation) for the warning.
 pub(super) fn x_operation_id<'v>(
-    op: &'v Value,
+    op: Operation<'v>,
     deref: impl Fn(&'v Value) -> &'v Value,
 ) -> Option<(&'v str, Option<String>)> {
-    let own = op.get("x-operationId").and_then(Value::as_str);
-    if let Some(id) = own.map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(id) = op.x_operation_id() {
         return Some((id, None));
     }
-    let responses = op.get("responses")?.as_object()?;
-    responses
+    op.responses()?
         .iter()
         .filter(|(status, _)| status.starts_with('2'))
         .find_map(|(status, response)| {
-            let id = deref(response).get("x-operationId")?.as_str()?.trim();
-            (!id.is_empty()).then(|| (id, Some(format!("/responses/{}", escape(status)))))
+            let id = Body(deref(response)).x_operation_id()?;
+            Some((id, Some(format!("/responses/{}", escape(status)))))
         })
 }
 
@@ -60,12 +59,15 @@ mod tests {
     fn name_from_the_success_response_when_the_operation_has_none() {
         let op = json!({"responses": {"400": {"x-operationId": "no"}, "200": {"x-operationId": " a_b "}}});
         assert_eq!(
-            x_operation_id(&op, |v| v),
+            x_operation_id(Operation(&op), |v| v),
             Some(("a_b", Some("/responses/200".into())))
         );
         let op = json!({"x-operationId": "own", "responses": {"200": {"x-operationId": "x"}}});
-        assert_eq!(x_operation_id(&op, |v| v), Some(("own", None)));
-        assert_eq!(x_operation_id(&json!({"responses": {}}), |v| v), None);
+        assert_eq!(x_operation_id(Operation(&op), |v| v), Some(("own", None)));
+        assert_eq!(
+            x_operation_id(Operation(&json!({"responses": {}})), |v| v),
+            None
+        );
     }
 
     #[test]

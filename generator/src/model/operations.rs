@@ -7,11 +7,7 @@ use serde_json::Value;
 use super::types::{Prim, SchemaIssue, SchemaReader, TypeKind, TypeRef, TypeSpace, doc_of, escape};
 use super::{Api, Security, operation_ids, path_template};
 use crate::naming::{Namer, pascal, snake};
-use crate::normalise::Dialect;
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+use crate::oas::{self, Body, METHODS, Media, Parameter, PathItem, Schema};
 
 /// Header parameters the runtime supplies on every call; generated methods never ask for them.
 pub const GATEWAY_HEADERS: [&str; 3] =
@@ -209,19 +205,18 @@ pub(super) struct Built {
 }
 
 pub(super) struct Builder<'a> {
-    root: &'a Value,
+    doc: oas::Document<'a>,
     reader: SchemaReader<'a>,
     operations: Vec<Operation>,
-    dialect: Dialect,
     security: Vec<Security>,
     api_key_params: Vec<(String, String)>,
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(root: &'a Value, dialect: Dialect) -> Self {
+    pub fn new(root: &'a Value) -> Self {
         let mut reader = SchemaReader::new(root, &[]);
         reader.read_components();
-        let security = read_security(root);
+        let security = read_security(oas::Document(root));
         let api_key_params = security
             .iter()
             .filter_map(|s| match s {
@@ -232,10 +227,9 @@ impl<'a> Builder<'a> {
             })
             .collect();
         Builder {
-            root,
+            doc: oas::Document(root),
             reader,
             operations: Vec::new(),
-            dialect,
             security,
             api_key_params,
         }
@@ -244,16 +238,7 @@ impl<'a> Builder<'a> {
     /// Warns about server hosts that are placeholders or internal addresses: the gateway
     /// preset supplies the real API root, only the path is kept.
     fn check_servers(&mut self) {
-        let servers = self
-            .root
-            .get("servers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (i, server) in servers.iter().enumerate() {
-            let Some(url) = server.get("url").and_then(Value::as_str) else {
-                continue;
-            };
+        for (i, url) in self.doc.server_urls() {
             let host = url
                 .split("://")
                 .nth(1)
@@ -270,13 +255,8 @@ impl<'a> Builder<'a> {
                 || host.starts_with("192.168.")
                 || (!host.is_empty() && !host.contains('.'));
             if placeholder {
-                let pointer = if self.dialect == Dialect::Swagger2 {
-                    "/host".to_string()
-                } else {
-                    format!("/servers/{i}/url")
-                };
                 self.reader.issues.push(SchemaIssue {
-                    pointer,
+                    pointer: format!("/servers/{i}/url"),
                     message: format!("server `{url}` is a placeholder or internal host; only its path is kept"),
                     hint: "nothing to do: the runtime's gateway preset (or `.api_root(..)`) supplies the real host".into(),
                     fatal: false,
@@ -287,8 +267,8 @@ impl<'a> Builder<'a> {
 
     pub fn read_all(&mut self) {
         self.check_servers();
-        let Some(Value::Object(paths)) = self.root.get("paths") else {
-            if self.root.get("paths").is_none() {
+        let Some(paths) = self.doc.paths() else {
+            if !self.doc.has_paths() {
                 self.reader.issues.push(SchemaIssue {
                     pointer: String::new(),
                     message: "the document has no `paths`".into(),
@@ -324,20 +304,14 @@ impl<'a> Builder<'a> {
                 });
                 continue;
             }
-            let item = self.deref(item).clone();
-            let shared = item
-                .get("parameters")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let item = PathItem(self.deref(item));
+            let shared = item.parameters();
             for method in METHODS {
-                let Some(op) = item.get(method) else { continue };
+                let Some(op) = item.operation(method) else {
+                    continue;
+                };
                 let pointer = format!("{item_ptr}/{method}");
-                let explicit = op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty());
+                let explicit = op.operation_id();
                 if let Some(id) = explicit {
                     if let Some(first) = seen_ids.get(id) {
                         self.reader.issues.push(SchemaIssue {
@@ -371,7 +345,7 @@ impl<'a> Builder<'a> {
                 let type_prefix = type_prefixes.unique(&pascal(&id), "");
                 let built = self.operation(
                     op,
-                    &shared,
+                    shared,
                     path,
                     method,
                     &pointer,
@@ -389,9 +363,9 @@ impl<'a> Builder<'a> {
     fn provider_prefix(&self, paths: &'a serde_json::Map<String, Value>) -> Option<String> {
         let mut names = Vec::new();
         for item in paths.values() {
-            let item = self.deref(item);
-            for op in METHODS.iter().filter_map(|m| item.get(*m)) {
-                if op.get("operationId").is_some() {
+            let item = PathItem(self.deref(item));
+            for op in METHODS.iter().filter_map(|m| item.operation(m)) {
+                if op.has_operation_id() {
                     return None;
                 }
                 names.push(operation_ids::x_operation_id(op, |v| self.deref(v))?.0);
@@ -403,7 +377,12 @@ impl<'a> Builder<'a> {
     /// The provider's name of an operation without `operationId` (its `x-operationId`, maybe
     /// in its success response, less the shared prefix), with a warning when it was found in
     /// the response: tools read `operationId` only.
-    fn provider_id(&mut self, op: &Value, pointer: &str, prefix: Option<&str>) -> Option<String> {
+    fn provider_id(
+        &mut self,
+        op: oas::Operation<'_>,
+        pointer: &str,
+        prefix: Option<&str>,
+    ) -> Option<String> {
         let (id, in_response) = operation_ids::x_operation_id(op, |v| self.deref(v))?;
         let id = id.to_string();
         if let Some(response) = in_response {
@@ -429,11 +408,7 @@ impl<'a> Builder<'a> {
     {
         let mut cur = v;
         for _ in 0..16 {
-            match cur
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| self.reader.resolve(r))
-            {
+            match oas::reference(cur).and_then(|r| self.reader.resolve(r)) {
                 Some(next) => cur = next,
                 None => break,
             }
@@ -485,7 +460,7 @@ impl<'a> Builder<'a> {
     #[allow(clippy::too_many_arguments)]
     fn operation(
         &mut self,
-        op: &Value,
+        op: oas::Operation<'_>,
         shared: &[Value],
         path: &str,
         method: &str,
@@ -495,12 +470,11 @@ impl<'a> Builder<'a> {
         type_prefix: String,
     ) -> Operation {
         let mut raw_params: Vec<(Value, String)> = Vec::new();
-        let own: Vec<(usize, &Value)> = op
-            .get("parameters")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().enumerate().collect())
-            .unwrap_or_default();
-        let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+        let own: Vec<(usize, &Value)> = op.parameters().iter().enumerate().collect();
+        let key = |p: &Value| {
+            let (name, location) = Parameter(p).identity();
+            (name.cloned(), location.cloned())
+        };
         for (i, p) in shared.iter().enumerate() {
             let rp = self.deref(p);
             if !own.iter().any(|(_, o)| key(self.deref(o)) == key(rp)) {
@@ -519,8 +493,9 @@ impl<'a> Builder<'a> {
 
         let names_in_query: Vec<String> = raw_params
             .iter()
-            .filter(|(p, _)| p.get("in").and_then(Value::as_str) == Some("query"))
-            .filter_map(|(p, _)| p.get("name").and_then(Value::as_str).map(str::to_string))
+            .map(|(p, _)| Parameter(p))
+            .filter(|p| p.location() == Some("query"))
+            .filter_map(|p| p.name().map(str::to_string))
             .collect();
         let traceability = TRACEABILITY_PARAMS
             .iter()
@@ -529,8 +504,9 @@ impl<'a> Builder<'a> {
         let mut names = Namer::with_reserved(&["body", "self", "options"]);
         let mut params = Vec::new();
         let mut gateway_headers = Vec::new();
-        for (p, ptr) in &raw_params {
-            let Some(name) = p.get("name").and_then(Value::as_str) else {
+        for (node, ptr) in &raw_params {
+            let p = Parameter(node);
+            let Some(name) = p.name() else {
                 self.reader.issues.push(SchemaIssue {
                     pointer: ptr.clone(),
                     message: "parameter without a name; skipped".into(),
@@ -539,7 +515,7 @@ impl<'a> Builder<'a> {
                 });
                 continue;
             };
-            let location = match p.get("in").and_then(Value::as_str) {
+            let location = match p.location() {
                 Some("path") => ParamIn::Path,
                 Some("query") => ParamIn::Query,
                 Some("header") => ParamIn::Header,
@@ -576,16 +552,7 @@ impl<'a> Builder<'a> {
             if traceability && location == ParamIn::Query && TRACEABILITY_PARAMS.contains(&name) {
                 continue;
             }
-            let schema = match (p.get("schema"), p.get("content")) {
-                (Some(s), _) => s.clone(),
-                (None, Some(Value::Object(content))) => content
-                    .values()
-                    .next()
-                    .and_then(|m| m.get("schema"))
-                    .cloned()
-                    .unwrap_or(Value::Null),
-                _ => Value::Null,
-            };
+            let schema = p.schema().cloned().unwrap_or(Value::Null);
             let hint = format!("{type_prefix}{}", pascal(name));
             let ty = self
                 .reader
@@ -594,9 +561,8 @@ impl<'a> Builder<'a> {
                 TypeRef::Option(inner) => *inner,
                 other => other,
             };
-            let required =
-                location == ParamIn::Path || p.get("required") == Some(&Value::Bool(true));
-            let style = match (p.get("style").and_then(Value::as_str), location) {
+            let required = location == ParamIn::Path || p.required();
+            let style = match (p.style(), location) {
                 (Some("deepObject"), ParamIn::Query) => ParamStyle::DeepObject,
                 (Some("spaceDelimited"), ParamIn::Query) => ParamStyle::SpaceDelimited,
                 (Some("pipeDelimited"), ParamIn::Query) => ParamStyle::PipeDelimited,
@@ -604,8 +570,7 @@ impl<'a> Builder<'a> {
                 (_, ParamIn::Path | ParamIn::Header) => ParamStyle::Simple,
             };
             let explode = p
-                .get("explode")
-                .and_then(Value::as_bool)
+                .explode()
                 .unwrap_or(style == ParamStyle::Form || style == ParamStyle::DeepObject);
             // In the query, nested values have a writing the APIs agree on (brackets in
             // `deepObject`, one JSON text otherwise: the runtime's `query_styled`).
@@ -625,10 +590,10 @@ impl<'a> Builder<'a> {
                 location,
                 ty,
                 required,
-                doc: doc_of(p),
+                doc: doc_of(node),
                 explode,
                 style,
-                deprecated: p.get("deprecated") == Some(&Value::Bool(true)),
+                deprecated: p.deprecated(),
             });
         }
         let path = self.express_template(path, pointer, &mut params);
@@ -670,32 +635,22 @@ impl<'a> Builder<'a> {
         });
 
         let body = op
-            .get("requestBody")
+            .request_body()
             .map(|b| (self.deref(b).clone(), format!("{pointer}/requestBody")));
         let body = body.and_then(|(b, ptr)| self.request_body(&b, &ptr, &type_prefix));
 
         let (success, errors) = self.responses(op, pointer, &type_prefix);
-        let france_connect = france_connect_route(op, self.root.get("security"), &path);
-        let no_auth = matches!(op.get("security"), Some(Value::Array(a)) if a.is_empty() || a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        let france_connect = france_connect_route(op, self.doc.security(), &path);
+        let no_auth = matches!(op.security(), Some(Value::Array(a)) if a.is_empty() || a.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
         Operation {
             id,
             method_name,
             type_prefix,
             http_method: method.to_ascii_uppercase(),
             path,
-            summary: op
-                .get("summary")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            description: op
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            deprecated: op.get("deprecated") == Some(&Value::Bool(true)),
+            summary: op.summary().map(str::to_string),
+            description: op.description().map(str::to_string),
+            deprecated: op.deprecated(),
             tags: tags_of(op),
             params,
             body,
@@ -710,12 +665,12 @@ impl<'a> Builder<'a> {
     }
 
     fn request_body(&mut self, body: &Value, pointer: &str, prefix: &str) -> Option<RequestBody> {
-        let content = body.get("content").and_then(Value::as_object)?;
+        let content = Body(body).content()?;
         let (media_type, media) = pick_request_media(content)?;
         let media_ptr = format!("{pointer}/content/{}", escape(&media_type));
-        let schema = media.get("schema").cloned().unwrap_or(Value::Null);
+        let schema = Media(&media).schema().cloned().unwrap_or(Value::Null);
         let hint = format!("{prefix}Body");
-        let required = body.get("required") == Some(&Value::Bool(true));
+        let required = Body(body).required();
         let doc = doc_of(body);
         let kind = media_kind(&media_type);
         let (kind, ty) = match kind {
@@ -759,30 +714,17 @@ impl<'a> Builder<'a> {
         pointer: &str,
         hint: &str,
     ) -> Vec<MultipartField> {
-        let schema = self.deref(schema).clone();
-        let required: Vec<String> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let schema = Schema(self.deref(schema));
+        let required: Vec<&str> = schema.required_names().collect();
         let mut names = Namer::default();
         let mut out = Vec::new();
-        for (name, prop) in schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (name, prop) in schema.properties().into_iter().flatten() {
             let prop_ptr = format!("{pointer}/properties/{}", escape(name));
             let prop = self.deref(prop).clone();
-            let is_file = prop.get("format").and_then(Value::as_str) == Some("binary")
-                || prop.get("type").and_then(Value::as_str) == Some("file")
-                || prop.pointer("/items/format").and_then(Value::as_str) == Some("binary");
+            let view = Schema(&prop);
+            let is_file = view.format() == Some("binary")
+                || view.type_str() == Some("file")
+                || view.items().and_then(|i| Schema(i).format()) == Some("binary");
             let ty = if is_file {
                 TypeRef::Prim(Prim::Binary)
             } else {
@@ -798,7 +740,7 @@ impl<'a> Builder<'a> {
                 rust_name: names.unique(&snake(name), "_"),
                 ty,
                 is_file,
-                required: required.contains(name),
+                required: required.contains(&name.as_str()),
                 doc: doc_of(&prop),
             });
         }
@@ -807,17 +749,12 @@ impl<'a> Builder<'a> {
 
     fn responses(
         &mut self,
-        op: &Value,
+        op: oas::Operation<'_>,
         pointer: &str,
         prefix: &str,
     ) -> (Vec<ResponseCase>, Vec<ResponseCase>) {
         let mut cases: Vec<(StatusMatch, Value, String)> = Vec::new();
-        for (code, r) in op
-            .get("responses")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (code, r) in op.responses().into_iter().flatten() {
             let Some(status) = parse_status(code) else {
                 self.reader.issues.push(SchemaIssue {
                     pointer: format!("{pointer}/responses/{}", escape(code)),
@@ -890,16 +827,8 @@ impl<'a> Builder<'a> {
         variant: String,
         hint: &str,
     ) -> ResponseCase {
-        let doc = response
-            .get("description")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        let Some((media_type, media)) = response
-            .get("content")
-            .and_then(Value::as_object)
-            .and_then(pick_response_media)
+        let doc = Body(response).description().map(str::to_string);
+        let Some((media_type, media)) = Body(response).content().and_then(pick_response_media)
         else {
             return ResponseCase {
                 status,
@@ -912,7 +841,8 @@ impl<'a> Builder<'a> {
             };
         };
         let media_ptr = format!("{pointer}/content/{}", escape(&media_type));
-        let schema = media.get("schema");
+        let media = Media(&media);
+        let schema = media.schema();
         let kind = match media_kind(&media_type) {
             MediaKind::Json if schema.is_some() => ResponseKind::Json,
             MediaKind::Json => ResponseKind::Text,
@@ -920,8 +850,7 @@ impl<'a> Builder<'a> {
             MediaKind::Form | MediaKind::Multipart | MediaKind::Bytes => {
                 // `*/*` and friends with a JSON schema are JSON in practice.
                 if media_type == "*/*"
-                    && schema
-                        .is_some_and(|s| s.get("type").and_then(Value::as_str) != Some("string"))
+                    && schema.is_some_and(|s| Schema(s).type_str() != Some("string"))
                 {
                     ResponseKind::Json
                 } else {
@@ -939,17 +868,11 @@ impl<'a> Builder<'a> {
             _ => None,
         };
         let mut examples = Vec::new();
-        if let Some(ex) = media.get("example") {
+        if let Some(ex) = media.example() {
             examples.push((format!("{media_ptr}/example"), ex.clone()));
         }
-        for (name, ex) in media
-            .get("examples")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let ex = self.deref(ex);
-            if let Some(v) = ex.get("value") {
+        for (name, ex) in media.examples().into_iter().flatten() {
+            if let Some(v) = Media::example_value(self.deref(ex)) {
                 examples.push((
                     format!("{media_ptr}/examples/{}/value", escape(name)),
                     v.clone(),
@@ -1118,14 +1041,14 @@ fn pick_response_media(content: &serde_json::Map<String, Value>) -> Option<(Stri
 /// Whether an operation is a FranceConnect route (see [`Operation::france_connect`]): a
 /// security requirement (the operation's, else the document's) names a scheme like
 /// `franceConnectToken`, or the path has a `france_connect` segment.
-fn france_connect_route(op: &Value, root_security: Option<&Value>, path: &str) -> bool {
+fn france_connect_route(op: oas::Operation<'_>, root_security: Option<&Value>, path: &str) -> bool {
     let squash = |s: &str| {
         s.chars()
             .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase()
     };
-    let requirements = op.get("security").or(root_security);
+    let requirements = op.security().or(root_security);
     let by_scheme = requirements
         .and_then(Value::as_array)
         .into_iter()
@@ -1136,43 +1059,20 @@ fn france_connect_route(op: &Value, root_security: Option<&Value>, path: &str) -
     by_scheme || squash(path).contains("franceconnect")
 }
 
-fn read_security(root: &Value) -> Vec<Security> {
+fn read_security(doc: oas::Document<'_>) -> Vec<Security> {
     let mut out = Vec::new();
-    for (name, s) in root
-        .pointer("/components/securitySchemes")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let kind = s.get("type").and_then(Value::as_str).unwrap_or("");
-        let scheme = s
-            .get("scheme")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        out.push(match (kind, scheme.as_str()) {
+    for (name, s) in doc.security_schemes() {
+        out.push(match (s.kind(), s.http_scheme().as_str()) {
             ("http", "bearer") => Security::Bearer { name: name.clone() },
             ("http", "basic") => Security::Basic { name: name.clone() },
             ("apiKey", _) => Security::ApiKey {
                 name: name.clone(),
-                param: s
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                location: s
-                    .get("in")
-                    .and_then(Value::as_str)
-                    .unwrap_or("header")
-                    .to_string(),
+                param: s.key_name().to_string(),
+                location: s.key_location().to_string(),
             },
             ("oauth2", _) | ("openIdConnect", _) => Security::OAuth2 {
                 name: name.clone(),
-                flows: s
-                    .get("flows")
-                    .and_then(Value::as_object)
-                    .map(|f| f.keys().cloned().collect())
-                    .unwrap_or_default(),
+                flows: s.flows(),
             },
             _ => continue,
         });
@@ -1181,14 +1081,9 @@ fn read_security(root: &Value) -> Vec<Security> {
 }
 
 /// An operation's `tags`: the names, trimmed, without empty ones or repeats.
-fn tags_of(op: &Value) -> Vec<String> {
+fn tags_of(op: oas::Operation<'_>) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
-    let names = op
-        .get("tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    for name in names.filter_map(Value::as_str).map(str::trim) {
+    for name in op.tags() {
         if !name.is_empty() && !tags.iter().any(|t| t == name) {
             tags.push(name.to_string());
         }

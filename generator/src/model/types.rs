@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::naming::{Namer, pascal, snake};
+use crate::oas::{self, Schema};
 
 /// Index of a named type in [`TypeSpace::types`].
 pub type TypeId = usize;
@@ -283,7 +284,7 @@ impl<'a> SchemaReader<'a> {
             gathering: HashSet::new(),
             issues: Vec::new(),
         };
-        if let Some(Value::Object(schemas)) = root.pointer("/components/schemas") {
+        if let Some(schemas) = oas::Document(root).schemas() {
             for key in schemas.keys() {
                 let pointer = format!("/components/schemas/{}", escape(key));
                 let name = reader.names.unique(&type_base(key), "");
@@ -296,7 +297,7 @@ impl<'a> SchemaReader<'a> {
 
     /// Builds every component schema.
     pub fn read_components(&mut self) {
-        let Some(Value::Object(schemas)) = self.root.pointer("/components/schemas") else {
+        let Some(schemas) = oas::Document(self.root).schemas() else {
             return;
         };
         for (key, schema) in schemas {
@@ -366,13 +367,14 @@ impl<'a> SchemaReader<'a> {
             );
             return TypeRef::Prim(Prim::Any);
         }
-        let Value::Object(map) = schema else {
+        if !schema.is_object() {
             if schema == &Value::Bool(false) {
                 return TypeRef::Prim(Prim::Any).optional();
             }
             return TypeRef::Prim(Prim::Any);
-        };
-        if let Some(pattern) = map.get("pattern").and_then(Value::as_str)
+        }
+        let view = Schema(schema);
+        if let Some(pattern) = view.pattern()
             && regex_syntax::Parser::new().parse(pattern).is_err()
         {
             self.warn(
@@ -382,25 +384,22 @@ impl<'a> SchemaReader<'a> {
             );
         }
         let nullable = is_nullable(schema, self);
-        let ty = self.read_inner(schema, map, pointer, hint, depth);
+        let ty = self.read_inner(schema, pointer, hint, depth);
         if nullable { ty.optional() } else { ty }
     }
 
-    fn read_inner(
-        &mut self,
-        schema: &Value,
-        map: &serde_json::Map<String, Value>,
-        pointer: &str,
-        hint: &str,
-        depth: usize,
-    ) -> TypeRef {
-        if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+    fn read_inner(&mut self, schema: &Value, pointer: &str, hint: &str, depth: usize) -> TypeRef {
+        let view = Schema(schema);
+        if let Some(reference) = view.reference() {
             return self.read_ref(reference, pointer, depth);
         }
         // allOf with one real member (others only carry description / nullable): that member.
-        if let Some(Value::Array(members)) = map.get("allOf") {
-            let real: Vec<&Value> = members.iter().filter(|m| !is_annotation_only(m)).collect();
-            if real.len() == 1 && !has_own_shape(map) {
+        if let Some(members) = view.all_of() {
+            let real: Vec<&Value> = members
+                .iter()
+                .filter(|m| !Schema(m).annotates_only())
+                .collect();
+            if real.len() == 1 && !view.declares_properties() {
                 let idx = members
                     .iter()
                     .position(|m| std::ptr::eq(m, real[0]))
@@ -410,14 +409,14 @@ impl<'a> SchemaReader<'a> {
         }
         // oneOf/anyOf whose only non-null member is one schema: that schema (made optional by
         // `is_nullable`).
-        for key in ["oneOf", "anyOf"] {
-            if let Some(Value::Array(members)) = map.get(key) {
+        for (key, members) in view.alternatives() {
+            if let Some(members) = members {
                 let real: Vec<(usize, &Value)> = members
                     .iter()
                     .enumerate()
                     .filter(|(_, m)| !is_null_schema(m))
                     .collect();
-                if real.len() == 1 && !has_own_shape(map) {
+                if real.len() == 1 && !view.declares_properties() {
                     return self.read(
                         real[0].1,
                         &format!("{pointer}/{key}/{}", real[0].0),
@@ -430,10 +429,10 @@ impl<'a> SchemaReader<'a> {
                 }
             }
         }
-        if let Some(kind) = self.peek_shape(map) {
+        if let Some(kind) = self.peek_shape(view) {
             return self.named_inline(schema, pointer, hint, kind, depth);
         }
-        self.read_plain(schema, map, pointer, hint, depth)
+        self.read_plain(view, pointer, hint, depth)
     }
 
     fn read_ref(&mut self, reference: &str, pointer: &str, depth: usize) -> TypeRef {
@@ -482,22 +481,25 @@ impl<'a> SchemaReader<'a> {
     /// Which named shape an inline schema needs, if any.
     /// Must agree with [`Self::shape`]: a schema given a name here gets a shape there, or it
     /// would become an alias of itself.
-    fn peek_shape(&self, map: &serde_json::Map<String, Value>) -> Option<Shape> {
-        if let Some(Value::Array(members)) = map.get("allOf") {
-            let real = members.iter().filter(|m| !is_annotation_only(m)).count();
-            if real > 1 || has_own_shape(map) {
+    fn peek_shape(&self, view: Schema<'_>) -> Option<Shape> {
+        if let Some(members) = view.all_of() {
+            let real = members
+                .iter()
+                .filter(|m| !Schema(m).annotates_only())
+                .count();
+            if real > 1 || view.declares_properties() {
                 return Some(Shape::Struct);
             }
         }
-        for key in ["oneOf", "anyOf"] {
-            if let Some(Value::Array(members)) = map.get(key) {
+        for (_, members) in view.alternatives() {
+            if let Some(members) = members {
                 let real = members.iter().filter(|m| !is_null_schema(m)).count();
-                if real > 1 || has_own_shape(map) {
+                if real > 1 || view.declares_properties() {
                     return Some(Shape::Union);
                 }
             }
         }
-        if let Some(Value::Array(values)) = map.get("enum") {
+        if let Some(values) = view.enum_values() {
             let strings = values.iter().filter(|v| v.is_string()).count();
             let others = values
                 .iter()
@@ -508,11 +510,7 @@ impl<'a> SchemaReader<'a> {
             }
             return None;
         }
-        if map
-            .get("properties")
-            .and_then(Value::as_object)
-            .is_some_and(|p| !p.is_empty())
-        {
+        if view.declares_properties() {
             return Some(Shape::Struct);
         }
         None
@@ -546,19 +544,23 @@ impl<'a> SchemaReader<'a> {
         name: &str,
         depth: usize,
     ) -> Option<TypeKind> {
-        let map = schema.as_object()?;
-        if map.contains_key("$ref") {
+        schema.as_object()?;
+        let view = Schema(schema);
+        if view.has_reference() {
             return None;
         }
-        match self.peek_shape(map)? {
-            Shape::Enum => Some(self.string_enum(map)),
-            Shape::Struct => Some(self.structure(map, pointer, name, depth)),
+        match self.peek_shape(view)? {
+            Shape::Enum => Some(self.string_enum(view)),
+            Shape::Struct => Some(self.structure(view, pointer, name, depth)),
             Shape::Union => {
-                let key = if matches!(map.get("oneOf"), Some(Value::Array(m)) if m.iter().filter(|m| !is_null_schema(m)).count() > 1 || has_own_shape(map))
-                {
-                    "oneOf"
+                let [(one_of, members), (any_of, _)] = view.alternatives();
+                let key = if members.is_some_and(|m| {
+                    m.iter().filter(|m| !is_null_schema(m)).count() > 1
+                        || view.declares_properties()
+                }) {
+                    one_of
                 } else {
-                    "anyOf"
+                    any_of
                 };
                 Some(self.union(schema, key, pointer, name, depth))
             }
@@ -567,16 +569,11 @@ impl<'a> SchemaReader<'a> {
 
     /// A string enum. Its catch-all is always `Unknown(String)`, whatever the values, so a
     /// value added later never renames it: a value named `Unknown` becomes `UnknownValue`.
-    fn string_enum(&mut self, map: &serde_json::Map<String, Value>) -> TypeKind {
+    fn string_enum(&mut self, view: Schema<'_>) -> TypeKind {
         let mut names = Namer::with_reserved(&["Unknown"]);
         let mut seen = HashSet::new();
         let mut variants = Vec::new();
-        for v in map
-            .get("enum")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for v in view.enum_values().into_iter().flatten() {
             let Some(s) = v.as_str() else { continue };
             if !seen.insert(s.to_string()) {
                 continue;
@@ -597,26 +594,15 @@ impl<'a> SchemaReader<'a> {
         }
     }
 
-    fn structure(
-        &mut self,
-        map: &serde_json::Map<String, Value>,
-        pointer: &str,
-        name: &str,
-        depth: usize,
-    ) -> TypeKind {
-        let gathered = self.gather(map, pointer, depth);
-        self.build_struct(map, pointer, name, gathered, depth)
+    fn structure(&mut self, view: Schema<'_>, pointer: &str, name: &str, depth: usize) -> TypeKind {
+        let gathered = self.gather(view, pointer, depth);
+        self.build_struct(view, pointer, name, gathered, depth)
     }
 
     /// Collects properties and required names of a schema, following `allOf` and references.
     /// What a referenced member gathers is memoised, so `allOf` fan-out (`A: allOf [B, B]`,
     /// `B: allOf [C, C]`, …) costs the size of the document, not 2^depth.
-    fn gather(
-        &mut self,
-        map: &serde_json::Map<String, Value>,
-        pointer: &str,
-        depth: usize,
-    ) -> Gathered {
+    fn gather(&mut self, view: Schema<'_>, pointer: &str, depth: usize) -> Gathered {
         let mut out = Gathered::default();
         if depth > MAX_DEPTH {
             self.fail(
@@ -626,24 +612,22 @@ impl<'a> SchemaReader<'a> {
             );
             return out;
         }
-        if let Some(Value::Object(p)) = map.get("properties") {
+        if let Some(p) = view.properties() {
             for (k, v) in p {
                 let ptr = format!("{pointer}/properties/{}", escape(k));
                 out.add_property(k, v.clone(), ptr);
             }
         }
-        if let Some(Value::Array(r)) = map.get("required") {
-            for name in r.iter().filter_map(Value::as_str) {
-                out.add_required(name);
-            }
+        for name in view.required_names() {
+            out.add_required(name);
         }
-        if let Some(Value::Array(members)) = map.get("allOf") {
+        if let Some(members) = view.all_of() {
             for (i, member) in members.iter().enumerate() {
                 let mut member_ptr = format!("{pointer}/allOf/{i}");
                 let mut member = member;
                 let mut hops = 0;
                 let mut via_ref = false;
-                while let Some(r) = member.get("$ref").and_then(Value::as_str) {
+                while let Some(r) = Schema(member).reference() {
                     match self.resolve(r) {
                         Some(target) if hops < 16 => {
                             member_ptr = r.trim_start_matches('#').to_string();
@@ -663,7 +647,10 @@ impl<'a> SchemaReader<'a> {
                         }
                     }
                 }
-                let Value::Object(m) = member else { continue };
+                if !member.is_object() {
+                    continue;
+                }
+                let m = Schema(member);
                 if !via_ref {
                     let inner = self.gather(m, &member_ptr, depth + 1);
                     out.merge(&inner);
@@ -693,7 +680,7 @@ impl<'a> SchemaReader<'a> {
 
     fn build_struct(
         &mut self,
-        map: &serde_json::Map<String, Value>,
+        view: Schema<'_>,
         pointer: &str,
         name: &str,
         gathered: Gathered,
@@ -706,7 +693,7 @@ impl<'a> SchemaReader<'a> {
             required_set,
         } = gathered;
         for r in &required {
-            if !index.contains_key(r) && !map.contains_key("additionalProperties") {
+            if !index.contains_key(r) && !view.has_additional_properties() {
                 self.warn(
                     &format!("{pointer}/required"),
                     format!("`required` names `{r}`, which is not a property; ignored"),
@@ -719,12 +706,13 @@ impl<'a> SchemaReader<'a> {
         for (key, prop, ptr) in props {
             let is_required = required_set.contains(&key);
             let ty = self.read(&prop, &ptr, &format!("{name}{}", pascal(&key)), depth + 1);
-            let default = prop
-                .get("default")
+            let prop_view = Schema(&prop);
+            let default = prop_view
+                .default()
                 .filter(|d| is_scalar_default(d, &ty, &self.space))
                 .cloned();
             if default.is_none()
-                && let Some(d) = prop.get("default")
+                && let Some(d) = prop_view.default()
                 && matches!((d, &ty), (Value::Number(_), TypeRef::Prim(p)) if *p != Prim::Any && *p != Prim::Object)
             {
                 self.warn(
@@ -739,7 +727,7 @@ impl<'a> SchemaReader<'a> {
                 ty
             };
             let mut doc = doc_of(&prop);
-            if let Some(pattern) = prop.get("pattern").and_then(Value::as_str) {
+            if let Some(pattern) = prop_view.pattern() {
                 let line = format!("Pattern: `{pattern}`.");
                 doc = Some(match doc {
                     Some(d) => format!("{d}\n\n{line}"),
@@ -752,19 +740,17 @@ impl<'a> SchemaReader<'a> {
                 ty,
                 required: is_required,
                 doc,
-                deprecated: prop.get("deprecated") == Some(&Value::Bool(true)),
+                deprecated: prop_view.deprecated(),
                 default,
             });
         }
-        let extra = match map.get("additionalProperties") {
-            Some(Value::Object(schema)) if !schema.is_empty() && !fields.is_empty() => {
-                Some(self.read(
-                    &Value::Object(schema.clone()),
-                    &format!("{pointer}/additionalProperties"),
-                    &format!("{name}Value"),
-                    depth + 1,
-                ))
-            }
+        let extra = match view.additional_schema() {
+            Some(schema) if !fields.is_empty() => Some(self.read(
+                schema,
+                &format!("{pointer}/additionalProperties"),
+                &format!("{name}Value"),
+                depth + 1,
+            )),
             _ => None,
         };
         TypeKind::Struct { fields, extra }
@@ -778,20 +764,10 @@ impl<'a> SchemaReader<'a> {
         name: &str,
         depth: usize,
     ) -> TypeKind {
-        let members = schema[key].as_array().cloned().unwrap_or_default();
-        let mapping: Vec<(String, String)> = schema
-            .pointer("/discriminator/mapping")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|r| (k.clone(), r.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let discriminator = schema
-            .pointer("/discriminator/propertyName")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let view = Schema(schema);
+        let members = view.members(key).unwrap_or_default();
+        let mapping = view.discriminator_mapping();
+        let discriminator = view.discriminator_property().map(str::to_string);
         let mut names = Namer::default();
         let mut variants = Vec::new();
         for (i, member) in members.iter().enumerate() {
@@ -799,7 +775,7 @@ impl<'a> SchemaReader<'a> {
                 continue;
             }
             let ptr = format!("{pointer}/{key}/{i}");
-            let reference = member.get("$ref").and_then(Value::as_str);
+            let reference = Schema(member).reference();
             let base = match reference {
                 Some(r) => pascal(last_segment(r)),
                 None => member_kind_name(member, i),
@@ -833,16 +809,9 @@ impl<'a> SchemaReader<'a> {
     }
 
     /// Schemas that need no name: scalars, arrays, maps.
-    fn read_plain(
-        &mut self,
-        schema: &Value,
-        map: &serde_json::Map<String, Value>,
-        pointer: &str,
-        hint: &str,
-        depth: usize,
-    ) -> TypeRef {
-        let ty_name = type_name(map);
-        let format = map.get("format").and_then(Value::as_str).unwrap_or("");
+    fn read_plain(&mut self, view: Schema<'_>, pointer: &str, hint: &str, depth: usize) -> TypeRef {
+        let ty_name = type_name(view);
+        let format = view.format().unwrap_or("");
         match ty_name.as_deref() {
             Some("string") => self.string_type(format, pointer),
             Some("integer") => TypeRef::Prim(match format {
@@ -871,8 +840,8 @@ impl<'a> SchemaReader<'a> {
             }),
             Some("boolean") => TypeRef::Prim(Prim::Bool),
             Some("array") => {
-                let items = map
-                    .get("items")
+                let items = view
+                    .items()
                     .cloned()
                     .unwrap_or(Value::Object(Default::default()));
                 let item_hint = format!("{hint}Item");
@@ -883,16 +852,13 @@ impl<'a> SchemaReader<'a> {
                     depth + 1,
                 )))
             }
-            Some("object") => match map.get("additionalProperties") {
-                Some(Value::Object(inner)) if !inner.is_empty() => {
-                    let v = Value::Object(inner.clone());
-                    TypeRef::Map(Box::new(self.read(
-                        &v,
-                        &format!("{pointer}/additionalProperties"),
-                        &format!("{hint}Value"),
-                        depth + 1,
-                    )))
-                }
+            Some("object") => match view.additional_schema() {
+                Some(inner) => TypeRef::Map(Box::new(self.read(
+                    inner,
+                    &format!("{pointer}/additionalProperties"),
+                    &format!("{hint}Value"),
+                    depth + 1,
+                ))),
                 _ => TypeRef::Prim(Prim::Object),
             },
             Some("null") => TypeRef::Prim(Prim::Any).optional(),
@@ -928,13 +894,12 @@ impl<'a> SchemaReader<'a> {
                 TypeRef::Prim(Prim::Any)
             }
             None => {
-                if let Some(Value::Array(values)) = map.get("enum") {
+                if let Some(values) = view.enum_values() {
                     return enum_base(values);
                 }
-                if let Some(c) = map.get("const") {
+                if let Some(c) = view.constant() {
                     return enum_base(std::slice::from_ref(c));
                 }
-                let _ = schema;
                 TypeRef::Prim(Prim::Any)
             }
         }
@@ -1005,8 +970,8 @@ enum Shape {
 }
 
 /// The JSON type of a schema: `type`, the first non-null of a 3.1 type array, or inferred.
-fn type_name(map: &serde_json::Map<String, Value>) -> Option<String> {
-    match map.get("type") {
+fn type_name(view: Schema<'_>) -> Option<String> {
+    match view.type_keyword() {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(types)) => {
             let real: Vec<&str> = types
@@ -1021,9 +986,9 @@ fn type_name(map: &serde_json::Map<String, Value>) -> Option<String> {
             }
         }
         _ => {
-            if map.contains_key("properties") || map.contains_key("additionalProperties") {
+            if view.has_properties() || view.has_additional_properties() {
                 Some("object".into())
-            } else if map.contains_key("items") {
+            } else if view.has_items() {
                 Some("array".into())
             } else {
                 None
@@ -1053,30 +1018,29 @@ fn enum_base(values: &[Value]) -> TypeRef {
 
 /// Nullable in any of the ways documents say it.
 fn is_nullable(schema: &Value, reader: &SchemaReader) -> bool {
-    let Some(map) = schema.as_object() else {
+    if !schema.is_object() {
         return false;
-    };
-    if map.get("nullable") == Some(&Value::Bool(true))
-        || map.get("x-nullable") == Some(&Value::Bool(true))
-    {
+    }
+    let view = Schema(schema);
+    if view.nullable_flag() {
         return true;
     }
-    if let Some(Value::Array(types)) = map.get("type")
+    if let Some(Value::Array(types)) = view.type_keyword()
         && types.iter().any(|t| t == "null")
     {
         return true;
     }
-    if let Some(Value::Array(values)) = map.get("enum")
+    if let Some(values) = view.enum_values()
         && values.iter().any(Value::is_null)
     {
         return true;
     }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(members)) = map.get(key)
+    for (_, members) in view.alternatives() {
+        if let Some(members) = members
             && members.iter().any(|m| {
                 is_null_schema(m)
-                    || m.get("$ref")
-                        .and_then(Value::as_str)
+                    || Schema(m)
+                        .reference()
                         .and_then(|r| reader.resolve(r))
                         .is_some_and(is_null_schema)
             })
@@ -1088,45 +1052,18 @@ fn is_nullable(schema: &Value, reader: &SchemaReader) -> bool {
 }
 
 fn is_null_schema(v: &Value) -> bool {
-    match v.get("type") {
+    let view = Schema(v);
+    match view.type_keyword() {
         Some(Value::String(t)) => t == "null",
         Some(Value::Array(ts)) => !ts.is_empty() && ts.iter().all(|t| t == "null"),
-        _ => v
-            .get("enum")
-            .and_then(Value::as_array)
+        _ => view
+            .enum_values()
             .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_null)),
     }
 }
 
-/// A member of `allOf` that only annotates (`{nullable: true}`, `{description: ..}`).
-fn is_annotation_only(v: &Value) -> bool {
-    v.as_object().is_some_and(|m| {
-        m.keys().all(|k| {
-            matches!(
-                k.as_str(),
-                "description"
-                    | "title"
-                    | "nullable"
-                    | "example"
-                    | "examples"
-                    | "deprecated"
-                    | "readOnly"
-                    | "writeOnly"
-                    | "default"
-            ) || k.starts_with("x-")
-        })
-    })
-}
-
-/// The schema itself declares properties or a type beside its composition keyword.
-fn has_own_shape(map: &serde_json::Map<String, Value>) -> bool {
-    map.get("properties")
-        .and_then(Value::as_object)
-        .is_some_and(|p| !p.is_empty())
-}
-
 fn member_kind_name(member: &Value, i: usize) -> String {
-    match member.as_object().and_then(type_name).as_deref() {
+    match type_name(Schema(member)).as_deref() {
         Some("string") => "String".into(),
         Some("integer") => "Integer".into(),
         Some("number") => "Number".into(),
@@ -1198,30 +1135,16 @@ fn shape_key(schema: &Value) -> String {
 
 /// Title and description joined, for rustdoc.
 pub fn doc_of(schema: &Value) -> Option<String> {
-    let title = schema
-        .get("title")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let description = schema
-        .get("description")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    match (title, description) {
-        (Some(t), Some(d)) if t != d => Some(format!("{t}\n\n{d}")),
-        (Some(t), _) => Some(t.to_string()),
-        (None, Some(d)) => Some(d.to_string()),
-        (None, None) => None,
-    }
+    oas::documentation(schema)
 }
 
 /// Examples attached to a schema (`example`, 3.1 `examples` array).
 fn collect_examples(schema: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
-    if let Some(ex) = schema.get("example") {
+    let view = Schema(schema);
+    if let Some(ex) = view.example() {
         out.push((format!("{pointer}/example"), ex.clone()));
     }
-    if let Some(Value::Array(items)) = schema.get("examples") {
+    if let Some(items) = view.examples() {
         for (i, ex) in items.iter().enumerate() {
             out.push((format!("{pointer}/examples/{i}"), ex.clone()));
         }

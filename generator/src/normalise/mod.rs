@@ -6,6 +6,8 @@
 
 mod swagger2;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -87,10 +89,105 @@ fn version_text(v: &Value) -> String {
     }
 }
 
-/// Returns the document in OpenAPI 3 shape (borrowed when it already is).
-pub fn normalise(doc: &Document, dialect: Dialect) -> std::borrow::Cow<'_, Value> {
-    match dialect {
-        Dialect::Swagger2 => std::borrow::Cow::Owned(swagger2::convert(&doc.root)),
-        Dialect::OpenApi30 | Dialect::OpenApi31 => std::borrow::Cow::Borrowed(&doc.root),
+/// A document in OpenAPI 3 shape, with the way back to the user's file: later stages never
+/// ask which dialect it was written in, they ask [`Normalised::locate`] where a pointer of the
+/// normalised shape is in the user's file.
+#[derive(Debug)]
+pub struct Normalised<'d> {
+    source: &'d Document,
+    root: Cow<'d, Value>,
+    dialect: Dialect,
+}
+
+/// Detects the dialect and returns the document in OpenAPI 3 shape (borrowed when it already
+/// is).
+pub fn normalise(doc: &Document) -> Result<Normalised<'_>> {
+    let dialect = detect(doc)?;
+    let root = match dialect {
+        Dialect::Swagger2 => Cow::Owned(swagger2::convert(&doc.root)),
+        Dialect::OpenApi30 | Dialect::OpenApi31 => Cow::Borrowed(&doc.root),
+    };
+    Ok(Normalised {
+        source: doc,
+        root,
+        dialect,
+    })
+}
+
+impl<'d> Normalised<'d> {
+    /// The document in OpenAPI 3 shape.
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    /// What the user's file was written in.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The user's document as loaded.
+    pub fn source(&self) -> &'d Document {
+        self.source
+    }
+
+    /// Where a problem found at `pointer` of the normalised document is in the user's file,
+    /// and its message with references spelled as the user wrote them.
+    pub fn locate(&self, pointer: &str, message: &str) -> (String, String) {
+        if self.dialect != Dialect::Swagger2 {
+            return (pointer.to_string(), message.to_string());
+        }
+        let source = &self.source.root;
+        let pointer = swagger2_pointer(pointer);
+        let pointer = existing_prefix(source, &body_parameter_pointer(source, &pointer));
+        let message = message.replace("#/components/schemas/", "#/definitions/");
+        (pointer, message)
+    }
+}
+
+/// Pointers into a converted Swagger 2.0 document, mapped back to the original where the
+/// shapes correspond (the line lookup walks up to the nearest existing ancestor anyway).
+fn swagger2_pointer(pointer: &str) -> String {
+    for (new, old) in [
+        ("/components/schemas/", "/definitions/"),
+        ("/components/parameters/", "/parameters/"),
+        ("/components/responses/", "/responses/"),
+        ("/components/securitySchemes/", "/securityDefinitions/"),
+    ] {
+        if let Some(rest) = pointer.strip_prefix(new) {
+            return format!("{old}{rest}");
+        }
+    }
+    // `servers` is made of `host` and `basePath`; the host is what a warning is about.
+    if pointer.starts_with("/servers/") {
+        return "/host".into();
+    }
+    pointer.to_string()
+}
+
+/// `…/post/requestBody/content/<type>/schema/…` of a converted Swagger 2.0 operation is
+/// `…/post/parameters/<i>/schema/…` in the user's file (`i` its `in: body` parameter).
+fn body_parameter_pointer(source: &Value, pointer: &str) -> String {
+    let Some((op, rest)) = pointer.split_once("/requestBody") else {
+        return pointer.to_string();
+    };
+    let index = swagger2::body_parameter_index(source, op);
+    let (Some(i), Some(at)) = (index, rest.find("/schema")) else {
+        return pointer.to_string();
+    };
+    format!("{op}/parameters/{i}{}", &rest[at..])
+}
+
+/// The longest prefix of `pointer` that names a node of the user's document: pointers into
+/// a converted Swagger 2.0 document (`…/requestBody/content/…`) must name the user's file.
+fn existing_prefix(root: &Value, pointer: &str) -> String {
+    let mut p = pointer;
+    loop {
+        if root.pointer(p).is_some() {
+            return p.to_string();
+        }
+        match p.rfind('/') {
+            Some(i) => p = &p[..i],
+            None => return String::new(),
+        }
     }
 }

@@ -468,3 +468,12 @@ fn security_scheme(s: &Value) -> Value {
         _ => s.clone(),
     }
 }
+
+/// The index of the `in: body` parameter of the operation at `operation` (a pointer) of a
+/// Swagger 2.0 document: where its converted `requestBody` came from.
+pub(super) fn body_parameter_index(root: &Value, operation: &str) -> Option<usize> {
+    root.pointer(&format!("{operation}/parameters"))?
+        .as_array()?
+        .iter()
+        .position(|p| p.get("in").and_then(Value::as_str) == Some("body"))
+}

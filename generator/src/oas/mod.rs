@@ -1,0 +1,144 @@
+//! A typed, lenient view of an OpenAPI 3 document (what [`crate::normalise`] produces).
+//!
+//! Every OpenAPI key the model reads is spelled once, here. A view wraps one JSON node and
+//! answers in Rust types; what real documents get wrong (a missing key, a key of the wrong
+//! JSON type) reads as "absent", so the model keeps its tolerance and decides itself what to
+//! warn about. Views carry no pointer: the caller knows where it walked and builds the
+//! pointer of each warning, so error locations stay exact.
+
+mod operation;
+mod schema;
+
+use serde_json::{Map, Value};
+
+pub use operation::{Body, Media, Operation, Parameter, SecurityScheme};
+pub use schema::Schema;
+
+/// The HTTP methods a path item may hold, in the order OpenAPI lists them.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The value of `key`, whatever its JSON type.
+fn field<'a>(node: &'a Value, key: &str) -> Option<&'a Value> {
+    node.get(key)
+}
+
+/// `key` when it is a string.
+fn string<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
+    field(node, key).and_then(Value::as_str)
+}
+
+/// `key` when it is a string with something besides white space, trimmed.
+fn text<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
+    string(node, key).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `key` is `true` (anything else, absence included, is `false`).
+fn flag(node: &Value, key: &str) -> bool {
+    field(node, key) == Some(&Value::Bool(true))
+}
+
+/// `key` when it is an array; an empty slice otherwise.
+fn list<'a>(node: &'a Value, key: &str) -> &'a [Value] {
+    field(node, key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// `key` when it is an object.
+fn object<'a>(node: &'a Value, key: &str) -> Option<&'a Map<String, Value>> {
+    field(node, key).and_then(Value::as_object)
+}
+
+/// Title and description joined (the same text once), for rustdoc.
+pub fn documentation(node: &Value) -> Option<String> {
+    match (text(node, "title"), text(node, "description")) {
+        (Some(t), Some(d)) if t != d => Some(format!("{t}\n\n{d}")),
+        (Some(t), _) => Some(t.to_string()),
+        (None, Some(d)) => Some(d.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// The document's root.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a>(pub &'a Value);
+
+impl<'a> Document<'a> {
+    /// `info.<key>` as a string (`title`, `description`).
+    pub fn info(&self, key: &str) -> Option<&'a str> {
+        field(self.0, "info").and_then(|info| string(info, key))
+    }
+
+    /// `info.version` as written: a number some documents use is kept as its JSON text.
+    pub fn version(&self) -> Option<String> {
+        let version = field(self.0, "info").and_then(|info| field(info, "version"))?;
+        Some(
+            version
+                .as_str()
+                .map_or_else(|| version.to_string(), str::to_string),
+        )
+    }
+
+    /// The `url` of each server with its index in `servers`.
+    pub fn server_urls(&self) -> impl Iterator<Item = (usize, &'a str)> {
+        list(self.0, "servers")
+            .iter()
+            .enumerate()
+            .filter_map(|(i, server)| string(server, "url").map(|url| (i, url)))
+    }
+
+    /// Whether the document has a `paths` key at all.
+    pub fn has_paths(&self) -> bool {
+        field(self.0, "paths").is_some()
+    }
+
+    /// `paths`, by template.
+    pub fn paths(&self) -> Option<&'a Map<String, Value>> {
+        object(self.0, "paths")
+    }
+
+    /// The document-wide `security` requirements.
+    pub fn security(&self) -> Option<&'a Value> {
+        field(self.0, "security")
+    }
+
+    /// `components.schemas`, by name.
+    pub fn schemas(&self) -> Option<&'a Map<String, Value>> {
+        self.components("schemas")
+    }
+
+    /// `components.securitySchemes`, by name.
+    pub fn security_schemes(&self) -> impl Iterator<Item = (&'a String, SecurityScheme<'a>)> {
+        self.components("securitySchemes")
+            .into_iter()
+            .flatten()
+            .map(|(name, scheme)| (name, SecurityScheme(scheme)))
+    }
+
+    fn components(&self, kind: &str) -> Option<&'a Map<String, Value>> {
+        field(self.0, "components").and_then(|c| object(c, kind))
+    }
+}
+
+/// A path item: the operations of one template.
+#[derive(Debug, Clone, Copy)]
+pub struct PathItem<'a>(pub &'a Value);
+
+impl<'a> PathItem<'a> {
+    /// Parameters shared by every operation of the item.
+    pub fn parameters(&self) -> &'a [Value] {
+        list(self.0, "parameters")
+    }
+
+    /// The operation of one method (a member of [`METHODS`]).
+    pub fn operation(&self, method: &str) -> Option<Operation<'a>> {
+        field(self.0, method).map(Operation)
+    }
+}
+
+/// A `$ref`, wherever it may stand (schema, parameter, response, body, path item, example).
+pub fn reference(node: &Value) -> Option<&str> {
+    string(node, "$ref")
+}

@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::model::{Api, Operation, ParamIn, Security};
 use crate::surface::{
-    self, ArgSource, Method, SetterKind, StructItem, Success, Surface, TypeItem, TypeItemKind,
+    self, ArgSource, Method, RustType, SetterKind, StructItem, Success, Surface, TypeItem,
+    TypeItemKind,
 };
 
 /// The kind of a change.
@@ -474,7 +475,7 @@ impl Differ {
                 );
             }
         }
-        let args = |s: &StructItem| -> Vec<(String, String)> {
+        let args = |s: &StructItem| -> Vec<(String, RustType)> {
             s.constructor
                 .iter()
                 .map(|&i| (s.fields[i].name.clone(), s.fields[i].setter_ty.clone()))
@@ -482,7 +483,7 @@ impl Differ {
         };
         let (oa, na) = (args(a), args(b));
         if oa != na {
-            let names = |v: &[(String, String)]| {
+            let names = |v: &[(String, RustType)]| {
                 v.iter()
                     .map(|(n, _)| n.as_str())
                     .collect::<Vec<_>>()
@@ -587,15 +588,15 @@ impl Differ {
             ArgSource::Body => "body".to_string(),
         };
         let name = &om.name;
-        let old: Vec<(String, &str)> = om
+        let old: Vec<(String, &RustType)> = om
             .args
             .iter()
-            .map(|a| (wire(oop, &a.source), a.ty.as_str()))
+            .map(|a| (wire(oop, &a.source), &a.ty))
             .collect();
-        let new: Vec<(String, &str)> = nm
+        let new: Vec<(String, &RustType)> = nm
             .args
             .iter()
-            .map(|a| (wire(nop, &a.source), a.ty.as_str()))
+            .map(|a| (wire(nop, &a.source), &a.ty))
             .collect();
         let setter_wires = |op: &Operation, m: &Method| -> Vec<String> {
             m.setters
@@ -692,13 +693,13 @@ impl Differ {
         for s in &om.setters {
             let here = format!("{}::{}", om.builder, s.name);
             match nm.setters.iter().find(|x| x.name == s.name) {
-                Some(x) if x.ty == s.ty => {}
+                Some(x) if x.takes == s.takes => {}
                 Some(x) => self.rust(
                     true,
                     ChangeKind::ParameterTypeChanged,
                     rule::TYPE_CHANGE,
                     here,
-                    format!("{} → {}", s.ty, x.ty),
+                    format!("{} → {}", type_list(&s.takes), type_list(&x.takes)),
                 ),
                 None => {
                     let wire = match s.kind {
@@ -743,7 +744,7 @@ impl Differ {
         match (a, b) {
             (Success::Uniform(x), Success::Uniform(y)) if x == y => {}
             (Success::ByStatus { variants: va, .. }, Success::ByStatus { variants: vb, .. })
-                if a.type_name() == b.type_name() =>
+                if a.rust_type() == b.rust_type() =>
             {
                 for (v, ty) in va {
                     match vb.iter().find(|(x, _)| x == v) {
@@ -774,7 +775,7 @@ impl Differ {
                 ChangeKind::ResponseTypeChanged,
                 rule::TYPE_CHANGE,
                 format!("{name} → response"),
-                format!("{} → {}", a.type_name(), b.type_name()),
+                format!("{} → {}", a.rust_type(), b.rust_type()),
             ),
         }
     }
@@ -967,4 +968,13 @@ fn scheme_key(s: &Security) -> String {
             param, location, ..
         } => format!("api-key {location} {param}"),
     }
+}
+
+/// Argument types as a signature writes them: `impl Into<String>, impl Into<String>`.
+fn type_list(types: &[RustType]) -> String {
+    types
+        .iter()
+        .map(RustType::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

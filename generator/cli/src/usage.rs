@@ -2,7 +2,8 @@
 //! its gateway and make a first call, as a doctest that is compiled (`no_run`: no network).
 
 use crate::manifest::{ClientEntry, Gateway};
-use gouvgen::model::{Api, Operation, ParamIn, Prim, TypeRef};
+use gouvgen::model::{Api, ParamIn};
+use gouvgen::surface::{self, ArgSource, Method, RustType};
 
 /// Markdown appended to a generated crate's docs: one complete example per environment (and
 /// access point), each its own doctest, so a reader copies the one they need.
@@ -161,35 +162,42 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
     (imports, out)
 }
 
-/// A call to the first operation whose required arguments are simple to write.
+/// A call to the first operation whose required arguments are simple to write, in the call
+/// shape the surface gives the method (the same the crate compiles with).
 fn first_call(api: &Api) -> Option<String> {
+    let surface = surface::build(api);
     api.operations
         .iter()
-        .filter(|op| op.body.is_none() && !op.deprecated)
-        .find_map(call_expr)
+        .zip(&surface.methods)
+        .filter(|(op, m)| op.body.is_none() && !m.deprecated)
+        .find_map(|(op, m)| call_expr(op, m))
 }
 
-fn call_expr(op: &Operation) -> Option<String> {
+fn call_expr(op: &gouvgen::model::Operation, m: &Method) -> Option<String> {
     let mut args = Vec::new();
-    for p in op.params.iter().filter(|p| p.required) {
-        args.push(match (&p.ty, p.location) {
-            (TypeRef::Prim(Prim::String), _) => format!("{:?}", sample_text(&p.name)),
-            (
-                TypeRef::Prim(
-                    Prim::I32 | Prim::I64 | Prim::U32 | Prim::U64 | Prim::I16 | Prim::U16,
-                ),
-                ParamIn::Path | ParamIn::Query,
-            ) => "2024".to_string(),
-            (TypeRef::Prim(Prim::Bool), _) => "true".to_string(),
-            (TypeRef::Prim(Prim::Uuid), _) => {
+    for arg in &m.args {
+        let ArgSource::Param(i) = arg.source else {
+            return None;
+        };
+        let param = &op.params[i];
+        let in_url = matches!(param.location, ParamIn::Path | ParamIn::Query);
+        args.push(match (&arg.ty, in_url) {
+            (ty, _) if *ty == RustType::str_ref() => format!("{:?}", sample_text(&param.name)),
+            (RustType::Path("i32" | "i64" | "u32" | "u64" | "i16" | "u16", _), true) => {
+                "2024".to_string()
+            }
+            (RustType::Path("bool", _), _) => "true".to_string(),
+            (RustType::Path("rt::uuid::Uuid", _), _) => {
                 "\"7f3c2a10-5b1e-4c7d-9a55-2d2f4b7e9c01\".parse()?".to_string()
             }
-            (TypeRef::Prim(Prim::Date), _) => "\"2024-01-31\".parse()?".to_string(),
-            (TypeRef::Prim(Prim::DateTime), _) => "\"2024-01-31T00:00:00Z\".parse()?".to_string(),
+            (RustType::Path("rt::Date", _), _) => "\"2024-01-31\".parse()?".to_string(),
+            (RustType::Path("rt::DateTime", _), _) => {
+                "\"2024-01-31T00:00:00Z\".parse()?".to_string()
+            }
             _ => return None,
         });
     }
-    Some(format!("{}({})", op.method_name, args.join(", ")))
+    Some(format!("{}({})", m.name, args.join(", ")))
 }
 
 fn sample_text(name: &str) -> String {

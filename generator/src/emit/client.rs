@@ -8,8 +8,7 @@ use quote::{format_ident, quote};
 
 use super::docs::{code, doc_lines, lines_to_attrs};
 use super::gates::{cfg, gated};
-use super::rust_types::{Scope, is_param_value, type_tokens};
-use super::types::parse_type;
+use super::rust_types::{Scope, is_param_value, stored_tokens, tokens, type_tokens};
 use crate::model::{
     Api, BodyKind, Operation, Param, ParamIn, ResponseKind, StatusMatch, TypeRef, TypeSpace,
 };
@@ -113,46 +112,23 @@ fn field_ident(name: &str) -> proc_macro2::Ident {
     }
 }
 
-/// The type a builder stores an argument as: borrowed for the builder's lifetime, owned
-/// for `impl Into<…>` bodies.
-fn stored_type(ty: &str) -> TokenStream {
-    if let Some(inner) = ty
-        .strip_prefix("impl Into<")
-        .and_then(|t| t.strip_suffix('>'))
-    {
-        return parse_type(inner);
-    }
-    match ty.strip_prefix('&') {
-        Some(rest) => {
-            let rest = parse_type(rest);
-            quote!(&'a #rest)
-        }
-        None => parse_type(ty),
-    }
-}
-
 fn method(op: &Operation, m: &Method) -> TokenStream {
     let name = ident(&m.name);
     let builder = ident(&m.builder);
-    let borrowed = m.args.iter().any(|a| a.ty.starts_with('&'));
+    let borrowed = m.args.iter().any(|a| a.ty.is_ref());
     let args = m.args.iter().map(|a| {
         let n = ident(&a.name);
-        let ty = if borrowed {
-            stored_type(&a.ty)
+        let ty = if borrowed && !a.ty.is_impl() {
+            stored_tokens(&a.ty)
         } else {
-            parse_type(&a.ty)
-        };
-        let ty = if a.ty.starts_with("impl ") {
-            parse_type(&a.ty)
-        } else {
-            ty
+            tokens(&a.ty, Scope::Crate)
         };
         quote!(#n: #ty)
     });
     let inits = m.args.iter().map(|a| {
         let f = field_ident(&a.name);
         let n = ident(&a.name);
-        if a.ty.starts_with("impl ") {
+        if a.ty.is_impl() {
             quote!(#f: #n.into())
         } else if f == n {
             quote!(#n)
@@ -196,7 +172,7 @@ fn deprecated(yes: bool) -> TokenStream {
 
 /// The result type of a method, as tokens.
 fn result_type(m: &Method) -> TokenStream {
-    let success = parse_type(m.success.type_name());
+    let success = tokens(&m.success.rust_type(), Scope::Crate);
     let error = ident(&m.error.name);
     quote!(Result<rt::Response<#success>, rt::Error<#error>>)
 }
@@ -207,7 +183,7 @@ fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
     let mut fields = Vec::new();
     for a in &m.args {
         let f = field_ident(&a.name);
-        let ty = stored_type(&a.ty);
+        let ty = stored_tokens(&a.ty);
         fields.push(quote!(#f: #ty,));
     }
     let mut setters = Vec::new();
@@ -216,7 +192,7 @@ fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
             SetterKind::Param(i) => {
                 let p = &op.params[i];
                 let f = field_ident(&p.rust_name);
-                let ty = type_tokens(&p.ty, space, Scope::Crate);
+                let ty = type_tokens(&p.ty, space);
                 fields.push(quote!(#f: Option<#ty>,));
                 setters.push(param_setter(p, s, &ty));
             }
@@ -370,7 +346,7 @@ fn body_statement(op: &Operation, m: &Method) -> Option<TokenStream> {
     let body = op.body.as_ref()?;
     let mt = &body.media_type;
     let arg = m.args.iter().find(|a| a.source == ArgSource::Body)?;
-    let serialized = if passed_as_sized_reference(&arg.ty) {
+    let serialized = if arg.ty.is_sized_ref() {
         quote!(self.body)
     } else {
         quote!(&self.body)
@@ -386,10 +362,6 @@ fn body_statement(op: &Operation, m: &Method) -> Option<TokenStream> {
 
 /// Whether an argument type is a reference to a sized type (`&Item`), as `&impl Serialize`
 /// takes it: not `&str` nor a slice, nor a value.
-fn passed_as_sized_reference(ty: &str) -> bool {
-    ty.starts_with('&') && ty != "&str" && !ty.starts_with("&[")
-}
-
 /// The `match` on the status: success arms, 429 kept as `RateLimited` (with its documented
 /// body, if any), one arm per documented error body type, then the fallback. A `429` arm is
 /// written only when it differs from the arm that would otherwise take a 429.
@@ -461,7 +433,7 @@ fn success_arms(op: &Operation, m: &Method) -> Vec<TokenStream> {
                         }
                         Some(ty) => {
                             let read = if c.kind == ResponseKind::Json {
-                                let ty = parse_type(ty);
+                                let ty = tokens(ty, Scope::Crate);
                                 quote!(json::<#ty, _>)
                             } else {
                                 reader(c.kind)
@@ -639,7 +611,7 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
         let v = ident(v);
         match ty {
             Some(ty) => {
-                let ty = parse_type(ty);
+                let ty = tokens(ty, Scope::Crate);
                 quote!(#v(#ty),)
             }
             None => quote!(#v,),
@@ -667,7 +639,7 @@ fn error_enum(m: &Method) -> TokenStream {
     let rate_limited = m.error.rate_limited.as_deref();
     let variants = m.error.variants.iter().map(|v| {
         let variant = ident(&v.name);
-        let ty = parse_type(&v.ty);
+        let ty = tokens(&v.ty, Scope::Crate);
         let mut statuses: Vec<String> = v.statuses.iter().map(|s| status_text(*s)).collect();
         if rate_limited == Some(v.name.as_str()) {
             statuses.push("HTTP 429 (in [`rt::Error::RateLimited`])".into());
@@ -705,7 +677,7 @@ fn multipart_struct(
     for (f, fi) in fields.iter().zip(&item.fields) {
         let field = ident(&fi.name);
         let part = &f.name;
-        let ty = parse_type(&fi.ty);
+        let ty = tokens(&fi.ty, Scope::Crate);
         let doc = super::docs::doc_attrs(f.doc.as_deref());
         decls.push(quote!(#doc pub #field: #ty,));
         let value = if f.is_file {
@@ -722,7 +694,7 @@ fn multipart_struct(
         });
     }
     let doc = format!(" Multipart body of [`Client::{}`].", m.name);
-    let methods = super::types::constructor_and_setters(item, parse_type, &Default::default());
+    let methods = super::types::constructor_and_setters(item, Scope::Crate, &Default::default());
     let form_binding = if fields.is_empty() {
         quote!(let form)
     } else {

@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use super::rust_types::{Scope, type_tokens};
+use super::rust_types::type_tokens;
 use crate::model::{Api, ResponseKind, TypeKind, TypeRef};
 use crate::surface::Features;
 
@@ -94,7 +94,7 @@ pub fn example_test_file(
     let entries = checks.iter().map(|c| {
         let pointer = &c.pointer;
         let json = serde_json::to_string(&c.value).unwrap_or_default();
-        let ty = type_tokens(&c.ty, &api.types, Scope::Crate);
+        let ty = type_tokens(&c.ty, &api.types);
         quote! {
             (#pointer, #json, |text: &str| rt::serde_json::from_str::<#ty>(text).map(|_| ()).map_err(|e| e.to_string())),
         }

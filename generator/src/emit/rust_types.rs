@@ -1,68 +1,81 @@
-//! Type expressions as tokens.
+//! Type expressions as tokens: the one printer of the surface's [`RustType`].
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{Prim, TypeRef, TypeSpace};
+use crate::surface::RustType;
 
-/// Where a type expression is written (outside the `types` module, which prints the surface's
-/// types instead).
-#[derive(Clone, Copy)]
+/// Where a type expression is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Anywhere else in the crate.
+    /// Anywhere outside the `types` module: generated types are `types::X`.
     Crate,
+    /// Inside the `types` module: generated types are `X`.
+    Types,
 }
 
 /// Tokens of a type expression.
-pub fn type_tokens(ty: &TypeRef, space: &TypeSpace, scope: Scope) -> TokenStream {
+pub fn tokens(ty: &RustType, scope: Scope) -> TokenStream {
     match ty {
-        TypeRef::Prim(p) => prim_tokens(*p),
-        TypeRef::Named(id) => {
-            let name = format_ident!("{}", space.types[*id].name);
-            match scope {
-                Scope::Crate => quote!(types::#name),
+        RustType::Path(path, args) => {
+            let path = path_tokens(path);
+            if args.is_empty() {
+                path
+            } else {
+                let args = args.iter().map(|a| tokens(a, scope));
+                quote!(#path<#(#args),*>)
             }
         }
-        TypeRef::Vec(inner) => {
-            let inner = type_tokens(inner, space, scope);
-            quote!(Vec<#inner>)
+        RustType::Generated(name) => {
+            let name = format_ident!("{name}");
+            match scope {
+                Scope::Crate => quote!(types::#name),
+                Scope::Types => quote!(#name),
+            }
         }
-        TypeRef::Map(inner) => {
-            let inner = type_tokens(inner, space, scope);
-            quote!(std::collections::BTreeMap<String, #inner>)
+        RustType::Root(name) => {
+            let name = format_ident!("{name}");
+            quote!(#name)
         }
-        TypeRef::Option(inner) => {
-            let inner = type_tokens(inner, space, scope);
-            quote!(Option<#inner>)
+        RustType::Unit => quote!(()),
+        RustType::Ref(inner) => {
+            let inner = tokens(inner, scope);
+            quote!(&#inner)
         }
-        TypeRef::Boxed(inner) => {
-            let inner = type_tokens(inner, space, scope);
-            quote!(Box<#inner>)
+        RustType::Slice(inner) => {
+            let inner = tokens(inner, scope);
+            quote!([#inner])
+        }
+        RustType::ImplInto(inner) => {
+            let inner = tokens(inner, scope);
+            quote!(impl Into<#inner>)
         }
     }
 }
 
-/// Tokens of a scalar. Binary data inside JSON is base64 text, hence `String`.
-pub fn prim_tokens(p: Prim) -> TokenStream {
-    match p {
-        Prim::String | Prim::Binary => quote!(String),
-        Prim::Bool => quote!(bool),
-        Prim::I8 => quote!(i8),
-        Prim::I16 => quote!(i16),
-        Prim::I32 => quote!(i32),
-        Prim::I64 => quote!(i64),
-        Prim::U8 => quote!(u8),
-        Prim::U16 => quote!(u16),
-        Prim::U32 => quote!(u32),
-        Prim::U64 => quote!(u64),
-        Prim::F32 => quote!(f32),
-        Prim::F64 => quote!(f64),
-        Prim::Date => quote!(rt::Date),
-        Prim::DateTime => quote!(rt::DateTime),
-        Prim::Uuid => quote!(rt::uuid::Uuid),
-        Prim::Any => quote!(rt::serde_json::Value),
-        Prim::Object => quote!(rt::serde_json::Map<String, rt::serde_json::Value>),
+/// The type a request builder stores an argument as: borrowed for the builder's lifetime
+/// `'a`, owned for `impl Into<…>` arguments.
+pub fn stored_tokens(ty: &RustType) -> TokenStream {
+    match ty {
+        RustType::ImplInto(inner) => tokens(inner, Scope::Crate),
+        RustType::Ref(inner) => {
+            let inner = tokens(inner, Scope::Crate);
+            quote!(&'a #inner)
+        }
+        other => tokens(other, Scope::Crate),
     }
+}
+
+/// Tokens of a model type, written outside the `types` module.
+pub fn type_tokens(ty: &TypeRef, space: &TypeSpace) -> TokenStream {
+    tokens(&RustType::of(ty, space), Scope::Crate)
+}
+
+/// `rt::bytes::Bytes` → the idents joined by `::` (paths are ours, never the document's).
+fn path_tokens(path: &str) -> TokenStream {
+    let segments = path.split("::").map(|s| format_ident!("{s}"));
+    quote!(#(#segments)::*)
 }
 
 /// Types that can be written in a URL or header as they are.

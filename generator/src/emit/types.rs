@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::docs::{code, doc_lines, lines_to_attrs};
 use super::gates::gated;
+use super::rust_types::{self, Scope, tokens};
 use crate::model::{Api, Field, NamedType, Prim, TypeKind, TypeRef, TypeSpace};
 use crate::naming::snake;
 use crate::surface::{EnumItem, Gate, StructItem, TypeItem, TypeItemKind, UnionItem};
@@ -60,30 +61,6 @@ pub fn types_file(api: &Api, items: &[TypeItem], gates: &[Gate]) -> TokenStream 
     }
 }
 
-/// A type written inside the `types` module: `types::X` is just `X` there.
-pub(super) fn local_type(ty: &str) -> TokenStream {
-    let mut out = String::with_capacity(ty.len());
-    let mut rest = ty;
-    while let Some(i) = rest.find("types::") {
-        let boundary = rest[..i]
-            .chars()
-            .last()
-            .is_none_or(|c| !c.is_alphanumeric() && c != '_' && c != ':');
-        out.push_str(&rest[..i]);
-        if !boundary {
-            out.push_str("types::");
-        }
-        rest = &rest[i + "types::".len()..];
-    }
-    out.push_str(rest);
-    parse_type(&out)
-}
-
-/// Tokens of a type the surface wrote as text.
-pub(super) fn parse_type(ty: &str) -> TokenStream {
-    syn::parse_str::<TokenStream>(ty).unwrap_or_else(|e| panic!("gouvgen bug: type `{ty}`: {e}"))
-}
-
 /// The document's description, then where the type comes from (every type has that line).
 fn header_doc(ty: &NamedType, api: &Api) -> Vec<String> {
     let mut lines = ty.doc.as_deref().map(doc_lines).unwrap_or_default();
@@ -112,7 +89,7 @@ fn named_type(
     let name = format_ident!("{}", item.name);
     match (&ty.kind, &item.kind) {
         (_, TypeItemKind::Alias(a)) => {
-            let target = local_type(&a.target);
+            let target = tokens(&a.target, Scope::Types);
             let doc = lines_to_attrs(&doc);
             quote! { #doc pub type #name = #target; }
         }
@@ -139,7 +116,7 @@ fn structure(
     let mut default_fns = BTreeMap::new();
     for f in &item.fields {
         let fname = format_ident!("{}", f.name);
-        let ty = local_type(&f.ty);
+        let ty = rust_types::tokens(&f.ty, Scope::Types);
         // By JSON name: the surface may leave fields out (a tag its union writes).
         let model = fields
             .iter()
@@ -191,7 +168,7 @@ fn structure(
             }
         }
     });
-    let methods = constructor_and_setters(item, local_type, &default_fns);
+    let methods = constructor_and_setters(item, Scope::Types, &default_fns);
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
@@ -219,7 +196,7 @@ fn field_doc(field: &Field) -> TokenStream {
 /// `default_fns`: field name -> function of the `defaults` module giving its value.
 pub(super) fn constructor_and_setters(
     item: &StructItem,
-    ty_of: fn(&str) -> TokenStream,
+    scope: Scope,
     default_fns: &BTreeMap<String, String>,
 ) -> TokenStream {
     let name = format_ident!("{}", item.name);
@@ -228,7 +205,7 @@ pub(super) fn constructor_and_setters(
     for (i, f) in item.fields.iter().enumerate() {
         let fname = format_ident!("{}", f.name);
         if item.constructor.contains(&i) {
-            let ty = ty_of(&f.setter_ty);
+            let ty = tokens(&f.setter_ty, scope);
             params.push(quote!(#fname: #ty));
             inits.push(quote!(#fname: #fname.into()));
         } else if let Some(fn_name) = default_fns.get(&f.name) {
@@ -241,8 +218,8 @@ pub(super) fn constructor_and_setters(
     let setters = item.fields.iter().map(|f| {
         let fname = format_ident!("{}", f.name);
         let setter = format_ident!("{}", f.setter);
-        let ty = ty_of(&f.setter_ty);
-        let value = if f.ty.starts_with("Option<") {
+        let ty = tokens(&f.setter_ty, scope);
+        let value = if f.ty.is_option() {
             quote!(Some(value.into()))
         } else {
             quote!(value.into())
@@ -384,7 +361,11 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
         .iter()
         .map(|v| format_ident!("{}", v.name))
         .collect();
-    let types: Vec<_> = item.members.iter().map(|v| local_type(&v.ty)).collect();
+    let types: Vec<_> = item
+        .members
+        .iter()
+        .map(|v| tokens(&v.ty, Scope::Types))
+        .collect();
     // The catch-all of a tagged union holds a JSON value: one more variant with data.
     let allow = large_enum_allow(item.members.len() + usize::from(item.other.is_some()));
     let (Some(tag), Some(other)) = (&item.tag, &item.other) else {

@@ -12,15 +12,16 @@
 //! first version.
 
 mod features;
+mod rust_type;
 mod tags;
 mod types;
 
 use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, ResponseKind, StatusMatch, TypeRef};
 
 pub use features::{Features, Gate, feature_name};
+pub use rust_type::RustType;
 pub use types::{
     AliasItem, EnumItem, FieldItem, StructItem, TypeItem, TypeItemKind, UnionItem, UnionMember,
-    rust_type,
 };
 
 /// The public API of a generated crate.
@@ -60,8 +61,8 @@ pub struct Method {
 pub struct Arg {
     /// Rust name.
     pub name: String,
-    /// Rust type as written in the signature (`&str`, `i32`, `&types::Declaration`).
-    pub ty: String,
+    /// Rust type in the signature (`&str`, `i32`, `&types::Declaration`).
+    pub ty: RustType,
     /// What it carries.
     pub source: ArgSource,
 }
@@ -80,8 +81,8 @@ pub enum ArgSource {
 pub struct Setter {
     /// Method name.
     pub name: String,
-    /// Type of its argument, as written (`impl Into<String>`, `rt::RetryPolicy`).
-    pub ty: String,
+    /// Types of its arguments (`impl Into<String>`; `rt::RetryPolicy`; two for `header`).
+    pub takes: Vec<RustType>,
     /// What it sets.
     pub kind: SetterKind,
 }
@@ -126,13 +127,16 @@ impl RuntimeOption {
         }
     }
 
-    fn arg_type(self) -> &'static str {
+    fn arg_types(self) -> Vec<RustType> {
+        let text = || RustType::into_of(RustType::string());
         match self {
-            RuntimeOption::CorrelationId | RuntimeOption::TraceabilityObject => "impl Into<String>",
-            RuntimeOption::Timeout => "std::time::Duration",
-            RuntimeOption::RetryPolicy => "rt::RetryPolicy",
-            RuntimeOption::Header => "impl Into<String>, impl Into<String>",
-            RuntimeOption::FranceConnectToken => "impl Into<rt::Secret>",
+            RuntimeOption::CorrelationId | RuntimeOption::TraceabilityObject => vec![text()],
+            RuntimeOption::Timeout => vec![RustType::path("std::time::Duration")],
+            RuntimeOption::RetryPolicy => vec![RustType::path("rt::RetryPolicy")],
+            RuntimeOption::Header => vec![text(), text()],
+            RuntimeOption::FranceConnectToken => {
+                vec![RustType::into_of(RustType::path("rt::Secret"))]
+            }
         }
     }
 }
@@ -154,22 +158,22 @@ const BUILDER_METHODS: [&str; 9] = [
 #[derive(Debug, Clone, PartialEq)]
 pub enum Success {
     /// One body type for every success status.
-    Uniform(String),
+    Uniform(RustType),
     /// Bodies differ by status: an enum at the crate root.
     ByStatus {
         /// Enum name.
         name: String,
         /// Variants: name and body type (`None` for an empty body).
-        variants: Vec<(String, Option<String>)>,
+        variants: Vec<(String, Option<RustType>)>,
     },
 }
 
 impl Success {
     /// The type inside `rt::Response<…>`.
-    pub fn type_name(&self) -> &str {
+    pub fn rust_type(&self) -> RustType {
         match self {
-            Success::Uniform(t) => t,
-            Success::ByStatus { name, .. } => name,
+            Success::Uniform(t) => t.clone(),
+            Success::ByStatus { name, .. } => RustType::Root(name.clone()),
         }
     }
 }
@@ -193,7 +197,7 @@ pub struct ErrorVariant {
     /// Variant name (the body type's name).
     pub name: String,
     /// Body type.
-    pub ty: String,
+    pub ty: RustType,
     /// Statuses documented with this body (429 excluded).
     pub statuses: Vec<StatusMatch>,
 }
@@ -243,7 +247,7 @@ fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {
             };
             setters.push(Setter {
                 name,
-                ty: format!("impl Into<{}>", rust_type(&p.ty, space)),
+                takes: vec![RustType::into_of(RustType::of(&p.ty, space))],
                 kind: SetterKind::Param(i),
             });
         }
@@ -252,9 +256,9 @@ fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {
         Some(body) => {
             let ty = match &body.kind {
                 BodyKind::Json | BodyKind::Form => arg_type(&body.ty, space),
-                BodyKind::Multipart(_) => format!("{}Multipart", op.type_prefix),
-                BodyKind::Bytes => "impl Into<rt::bytes::Bytes>".into(),
-                BodyKind::Text => "impl Into<String>".into(),
+                BodyKind::Multipart(_) => RustType::Root(format!("{}Multipart", op.type_prefix)),
+                BodyKind::Bytes => RustType::into_of(RustType::bytes()),
+                BodyKind::Text => RustType::into_of(RustType::string()),
             };
             args.push(Arg {
                 name: "body".into(),
@@ -291,7 +295,7 @@ fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {
     }
     setters.extend(options.into_iter().map(|o| Setter {
         name: o.method().into(),
-        ty: o.arg_type().into(),
+        takes: o.arg_types(),
         kind: SetterKind::Runtime(o),
     }));
     Method {
@@ -308,7 +312,7 @@ fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {
 
 /// Argument type: borrowed for strings and non-`Copy` values. Aliases of scalars and lists
 /// (`type Siret = String`) are passed like what they stand for (`&str`).
-pub fn arg_type(ty: &TypeRef, space: &crate::model::TypeSpace) -> String {
+pub fn arg_type(ty: &TypeRef, space: &crate::model::TypeSpace) -> RustType {
     let mut ty = ty;
     while let TypeRef::Named(id) = ty {
         match &space.types[*id].kind {
@@ -319,29 +323,29 @@ pub fn arg_type(ty: &TypeRef, space: &crate::model::TypeSpace) -> String {
         }
     }
     match ty {
-        TypeRef::Prim(Prim::String) => "&str".into(),
-        TypeRef::Vec(inner) => format!("&[{}]", rust_type(inner, space)),
-        t if types::is_copy(t) => rust_type(t, space),
-        t => format!("&{}", rust_type(t, space)),
+        TypeRef::Prim(Prim::String) => RustType::str_ref(),
+        TypeRef::Vec(inner) => RustType::slice_ref(RustType::of(inner, space)),
+        t if types::is_copy(t) => RustType::of(t, space),
+        t => RustType::reference(RustType::of(t, space)),
     }
 }
 
 /// Body type of a response case, as written.
-pub fn body_type(kind: ResponseKind, ty: Option<&TypeRef>, api: &Api) -> String {
+pub fn body_type(kind: ResponseKind, ty: Option<&TypeRef>, api: &Api) -> RustType {
     match kind {
         ResponseKind::Json => match ty {
-            Some(t) => rust_type(t, &api.types),
-            None => "rt::serde_json::Value".into(),
+            Some(t) => RustType::of(t, &api.types),
+            None => RustType::of(&TypeRef::Prim(Prim::Any), &api.types),
         },
-        ResponseKind::Text => "String".into(),
-        ResponseKind::Bytes => "rt::bytes::Bytes".into(),
-        ResponseKind::Empty => "()".into(),
+        ResponseKind::Text => RustType::string(),
+        ResponseKind::Bytes => RustType::bytes(),
+        ResponseKind::Empty => RustType::Unit,
     }
 }
 
 fn success(op: &Operation, api: &Api) -> Success {
     if op.success.is_empty() {
-        return Success::Uniform("rt::bytes::Bytes".into());
+        return Success::Uniform(RustType::bytes());
     }
     let first = (
         op.success[0].kind,

@@ -24,12 +24,12 @@ fn method<'a>(s: &'a Surface, name: &str) -> &'a Method {
 fn required_parameters_are_arguments_optional_ones_builder_methods() {
     let s = surface_of("diff/old.yaml");
     let m = method(&s, "lire_dossier");
-    let args: Vec<(&str, &str)> = m
+    let args: Vec<(&str, String)> = m
         .args
         .iter()
-        .map(|a| (a.name.as_str(), a.ty.as_str()))
+        .map(|a| (a.name.as_str(), a.ty.to_string()))
         .collect();
-    assert_eq!(args, [("id", "&str")]);
+    assert_eq!(args, [("id", "&str".to_string())]);
     assert_eq!(m.builder, "LireDossierRequest");
     let setters: Vec<&str> = m.setters.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
@@ -46,7 +46,7 @@ fn required_parameters_are_arguments_optional_ones_builder_methods() {
     );
     let body = method(&s, "creer_dossier");
     assert_eq!(body.args[0].source, ArgSource::Body);
-    assert_eq!(body.args[0].ty, "&types::NouveauDossier");
+    assert_eq!(body.args[0].ty.to_string(), "&types::NouveauDossier");
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn structs_are_non_exhaustive_with_a_constructor_of_the_required_fields() {
     let montant = d.fields.iter().find(|f| f.name == "montant").unwrap();
     assert!(montant.omittable);
     assert_eq!(montant.setter, "with_montant");
-    assert_eq!(montant.setter_ty, "impl Into<i64>");
+    assert_eq!(montant.setter_ty.to_string(), "impl Into<i64>");
     let TypeItemKind::Struct(n) = &item(&s, "NouveauDossier").kind else {
         panic!("NouveauDossier is a struct")
     };
@@ -99,7 +99,7 @@ fn every_operation_has_an_error_type_even_without_documented_bodies() {
 fn one_variant_per_error_body_type_and_429_stays_rate_limited() {
     let s = surface_of("bodies.json");
     for m in &s.methods {
-        let mut types: Vec<&str> = m.error.variants.iter().map(|v| v.ty.as_str()).collect();
+        let mut types: Vec<String> = m.error.variants.iter().map(|v| v.ty.to_string()).collect();
         let n = types.len();
         types.sort();
         types.dedup();

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::RustType;
 use crate::model::{Field, MultipartField, Prim, TypeKind, TypeRef, TypeSpace, UnionVariant};
 
 /// A public item of the `types` module.
@@ -55,8 +56,8 @@ pub struct FieldItem {
     pub name: String,
     /// JSON name (or multipart part name).
     pub json_name: String,
-    /// Type, as written outside the `types` module.
-    pub ty: String,
+    /// Type.
+    pub ty: RustType,
     /// An `Option` the caller may leave out: `None` is not serialised.
     pub omittable: bool,
     /// Default value of the document, used when absent.
@@ -66,7 +67,7 @@ pub struct FieldItem {
     /// Name of its setter (`with_<name>`).
     pub setter: String,
     /// Type the setter takes.
-    pub setter_ty: String,
+    pub setter_ty: RustType,
 }
 
 /// An open string enum: `#[non_exhaustive]`, unknown values kept in `unknown`.
@@ -99,8 +100,8 @@ pub struct UnionItem {
 pub struct UnionMember {
     /// Variant name.
     pub name: String,
-    /// Type, as written outside the `types` module.
-    pub ty: String,
+    /// Type.
+    pub ty: RustType,
     /// Tag values selecting it (the first is written).
     pub tags: Vec<String>,
 }
@@ -108,8 +109,8 @@ pub struct UnionMember {
 /// A type alias.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AliasItem {
-    /// What it stands for, as written outside the `types` module.
-    pub target: String,
+    /// What it stands for.
+    pub target: RustType,
 }
 
 /// One item per named type, by type id.
@@ -146,7 +147,7 @@ pub fn type_items(
                     discriminator,
                 } => TypeItemKind::Union(union_item(variants, discriminator.as_deref(), space)),
                 TypeKind::Alias(target) => TypeItemKind::Alias(AliasItem {
-                    target: rust_type(target, space),
+                    target: RustType::of(target, space),
                 }),
             };
             TypeItem {
@@ -168,16 +169,13 @@ fn struct_item(
     let mut items = Vec::new();
     let mut constructor = Vec::new();
     for f in fields {
-        let ty = rust_type(&f.ty, space);
+        let ty = RustType::of(&f.ty, space);
         let is_option = matches!(f.ty, TypeRef::Option(_));
         let omittable = is_option && !f.required && f.default.is_none();
         if !is_option && f.default.is_none() {
             constructor.push(items.len());
         }
-        let setter_ty = match &f.ty {
-            TypeRef::Option(inner) => format!("impl Into<{}>", rust_type(inner, space)),
-            other => format!("impl Into<{}>", rust_type(other, space)),
-        };
+        let setter_ty = RustType::into_of(RustType::of(f.ty.unwrap_option(), space));
         items.push(FieldItem {
             name: f.name.clone(),
             json_name: f.original.clone(),
@@ -196,10 +194,7 @@ fn struct_item(
         } else {
             "additional_properties"
         };
-        let ty = format!(
-            "std::collections::BTreeMap<String, {}>",
-            rust_type(extra, space)
-        );
+        let ty = RustType::of(&TypeRef::Map(Box::new(extra.clone())), space);
         items.push(FieldItem {
             name: field.into(),
             json_name: String::new(),
@@ -236,9 +231,9 @@ pub fn multipart_item(name: &str, fields: &[MultipartField], space: &TypeSpace) 
     let mut constructor = Vec::new();
     for f in fields {
         let base = if f.is_file {
-            "rt::FilePart".to_string()
+            RustType::path("rt::FilePart")
         } else {
-            rust_type(&f.ty, space)
+            RustType::of(&f.ty, space)
         };
         if f.required {
             constructor.push(items.len());
@@ -249,13 +244,13 @@ pub fn multipart_item(name: &str, fields: &[MultipartField], space: &TypeSpace) 
             ty: if f.required {
                 base.clone()
             } else {
-                format!("Option<{base}>")
+                RustType::Path("Option", vec![base.clone()])
             },
             omittable: !f.required,
             default: None,
             flatten: false,
             setter: format!("with_{}", f.rust_name.trim_end_matches('_')),
-            setter_ty: format!("impl Into<{base}>"),
+            setter_ty: RustType::into_of(base),
         });
     }
     dedup_setters(&mut items);
@@ -275,7 +270,7 @@ fn union_item(variants: &[UnionVariant], tag: Option<&str>, space: &TypeSpace) -
             .iter()
             .map(|v| UnionMember {
                 name: v.name.clone(),
-                ty: rust_type(&v.ty, space),
+                ty: RustType::of(&v.ty, space),
                 tags: v.tags.clone(),
             })
             .collect(),
@@ -299,44 +294,6 @@ fn catch_all_name(variants: &[UnionVariant]) -> String {
         })
         .find(|n| !taken(n))
         .expect("a free name exists")
-}
-
-/// A type expression as written outside the `types` module (`Vec<types::Ligne>`).
-pub fn rust_type(ty: &TypeRef, space: &TypeSpace) -> String {
-    match ty {
-        TypeRef::Prim(p) => prim(*p).into(),
-        TypeRef::Named(id) => format!("types::{}", space.types[*id].name),
-        TypeRef::Vec(inner) => format!("Vec<{}>", rust_type(inner, space)),
-        TypeRef::Map(inner) => format!(
-            "std::collections::BTreeMap<String, {}>",
-            rust_type(inner, space)
-        ),
-        TypeRef::Option(inner) => format!("Option<{}>", rust_type(inner, space)),
-        TypeRef::Boxed(inner) => format!("Box<{}>", rust_type(inner, space)),
-    }
-}
-
-/// A scalar. Binary data inside JSON is base64 text, hence `String`.
-fn prim(p: Prim) -> &'static str {
-    match p {
-        Prim::String | Prim::Binary => "String",
-        Prim::Bool => "bool",
-        Prim::I8 => "i8",
-        Prim::I16 => "i16",
-        Prim::I32 => "i32",
-        Prim::I64 => "i64",
-        Prim::U8 => "u8",
-        Prim::U16 => "u16",
-        Prim::U32 => "u32",
-        Prim::U64 => "u64",
-        Prim::F32 => "f32",
-        Prim::F64 => "f64",
-        Prim::Date => "rt::Date",
-        Prim::DateTime => "rt::DateTime",
-        Prim::Uuid => "rt::uuid::Uuid",
-        Prim::Any => "rt::serde_json::Value",
-        Prim::Object => "rt::serde_json::Map<String, rt::serde_json::Value>",
-    }
 }
 
 /// Scalars that are `Copy` and passed by value.

@@ -1,6 +1,7 @@
 //! [`ApiClient`]: the object generated clients hold, and what its clones share.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -154,7 +155,19 @@ impl ApiClient {
         &self,
         req: Request,
     ) -> impl Future<Output = Result<RawResponse, Error<E>>> + Send + 'static {
-        let this = self.clone();
-        async move { this.run(req).await.map_err(Error::retype) }
+        let call = self.start(req);
+        async move { call.await.map_err(Error::retype) }
+    }
+
+    /// The call pipeline behind a box, and out of line: `execute` is generic over the error
+    /// type, so whatever it reaches is compiled again in every generated crate that calls it.
+    /// Boxed, the pipeline (limits, token, retries, decoding of gateway errors) is compiled
+    /// once, here; a release build of a generated client compiles only its own code.
+    #[inline(never)]
+    fn start(
+        &self,
+        req: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<RawResponse, Error>> + Send + 'static>> {
+        Box::pin(self.clone().run(req))
     }
 }

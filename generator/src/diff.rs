@@ -478,7 +478,7 @@ impl Differ {
         let args = |s: &StructItem| -> Vec<(String, RustType)> {
             s.constructor
                 .iter()
-                .map(|&i| (s.fields[i].name.clone(), s.fields[i].setter_ty.clone()))
+                .map(|&i| (s.fields[i].name.clone(), s.fields[i].arg_ty.clone()))
                 .collect()
         };
         let (oa, na) = (args(a), args(b));

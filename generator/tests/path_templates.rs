@@ -37,7 +37,7 @@ paths:
     let client = &files["src/client.rs"];
     assert!(client.contains("\"/api/v1/avis/\""), "{client}");
     assert!(
-        !client.contains(":id"),
+        !client.contains("/:id"),
         "the literal `:id` is still sent:\n{client}"
     );
     assert!(

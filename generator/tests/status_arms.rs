@@ -40,13 +40,13 @@ fn source() -> String {
     gouvgen::emit::module_source(&spec.api).unwrap()
 }
 
-/// A request builder's `impl` (with its `send`), up to its `IntoFuture`.
+/// A request builder's `impl` (with its `send`), up to its per-call options.
 fn section<'a>(src: &'a str, anchor: &str) -> &'a str {
     let start = src.find(anchor).unwrap_or_else(|| panic!("no {anchor}"));
     let rest = &src[start..];
     &rest[..rest
-        .find("std::future::IntoFuture")
-        .expect("IntoFuture impl")]
+        .find("per_call_options!(")
+        .expect("per-call options of the builder")]
 }
 
 #[test]

@@ -236,8 +236,8 @@ async fn dgfip_ficoba_end_to_end() {
         .build()
         .unwrap();
     let client = Client::new(runtime.clone());
-    let body = types::RechercheSpi::new("1234567890123")
-        .with_date_reference("2026-01-31".parse::<gouvgen_runtime::Date>().unwrap());
+    let mut body = types::RechercheSpi::new("1234567890123");
+    body.date_reference = Some("2026-01-31".parse::<gouvgen_runtime::Date>().unwrap());
     let found = client.rechercher_comptes_par_spi(&body).await.unwrap();
     assert_eq!(found.total, 1);
     assert_eq!(found.comptes[0].nature, Some(types::CompteNature::Ccp));
@@ -452,11 +452,13 @@ async fn douane_declarations_end_to_end() {
         .unwrap()
     };
     let client = Client::new(build());
+    let mut ligne = types::DeclarationLignesItem::new("8471300000", 3);
+    ligne.valeur = Some(1299.9);
     let declaration = types::Declaration::new(
         "DEC-2026-0001",
         types::DeclarationType::Import,
         "FR000730",
-        vec![types::DeclarationLignesItem::new("8471300000", 3).with_valeur(1299.9)],
+        vec![ligne],
     );
     let accuse = client
         .deposer_declaration("msg-1", &declaration)

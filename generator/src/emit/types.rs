@@ -114,6 +114,7 @@ fn structure(
     let mut tokens = Vec::new();
     // Field name -> its default function in the `defaults` module, for serde and for `new`.
     let mut default_fns = BTreeMap::new();
+    let camel = camel_case_saves_renames(item);
     for f in &item.fields {
         let fname = format_ident!("{}", f.name);
         let ty = rust_types::tokens(&f.ty, Scope::Types);
@@ -123,9 +124,14 @@ fn structure(
             .find(|m| m.original == f.json_name)
             .filter(|_| !f.flatten);
         let mut attrs = Vec::new();
+        let wire_name = if camel {
+            serde_camel_case(&f.name)
+        } else {
+            f.name.clone()
+        };
         if f.flatten {
             attrs.push(quote!(flatten));
-        } else if f.name != f.json_name {
+        } else if wire_name != f.json_name {
             let original = &f.json_name;
             attrs.push(quote!(rename = #original));
         }
@@ -157,9 +163,12 @@ fn structure(
         };
         tokens.push(quote! { #field_doc #serde_attr pub #fname: #ty, });
     }
-    // `Default` is `new()`: a derive would need every field type to be `Default` and would
-    // ignore the document's default values.
-    let default_impl = item.default.then(|| {
+    // Without required fields or document defaults every field is an `Option` (or the
+    // flattened map): `Default` is derived and `new()` is it. With document defaults,
+    // `Default` is `new()`, which writes them.
+    let derived = item.default && default_fns.is_empty();
+    let default_derive = derived.then(|| quote!(Default,));
+    let default_impl = (item.default && !derived).then(|| {
         quote! {
             impl Default for #name {
                 fn default() -> Self {
@@ -168,15 +177,69 @@ fn structure(
             }
         }
     });
-    let methods = constructor_and_setters(item, Scope::Types, &default_fns);
+    let methods = if derived {
+        quote! {
+            impl #name {
+                #[doc = " A value with every field empty (`Default`); the fields are public: set the ones you need."]
+                pub fn new() -> Self {
+                    Self::default()
+                }
+            }
+        }
+    } else {
+        constructor(item, Scope::Types, &default_fns)
+    };
+    let rename_all = camel.then(|| quote!(, rename_all = "camelCase"));
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
-        #[serde(crate = #SERDE_CRATE)]
+        #[derive(Debug, Clone, #default_derive PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+        #[serde(crate = #SERDE_CRATE #rename_all)]
         #[non_exhaustive]
         pub struct #name { #(#tokens)* }
         #methods
         #default_impl
+    }
+}
+
+/// Whether `rename_all = "camelCase"` spares more per-field `rename`s than it adds: the
+/// document's names are mostly camelCase, the fields snake_case.
+/// Only for ASCII field names: serde_derive slices the first byte of the name.
+fn camel_case_saves_renames(item: &StructItem) -> bool {
+    if item.fields.iter().any(|f| !f.name.is_ascii()) {
+        return false;
+    }
+    let named = item.fields.iter().filter(|f| !f.flatten);
+    let (mut saved, mut added) = (0, 0);
+    for f in named {
+        let camel = serde_camel_case(&f.name);
+        if f.name != f.json_name && camel == f.json_name {
+            saved += 1;
+        } else if f.name == f.json_name && camel != f.json_name {
+            added += 1;
+        }
+    }
+    saved > added
+}
+
+/// The name serde's `rename_all = "camelCase"` gives a field (serde_derive's rule: drop the
+/// underscores, upper-case the letter after each, lower-case the first), `r#` prefixes apart.
+fn serde_camel_case(field: &str) -> String {
+    let field = field.strip_prefix("r#").unwrap_or(field);
+    let mut out = String::with_capacity(field.len());
+    let mut capitalize = false;
+    for ch in field.chars() {
+        if ch == '_' {
+            capitalize = true;
+        } else if capitalize {
+            out.push(ch.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            out.push(ch);
+        }
+    }
+    match out.get(..1) {
+        Some(first) => first.to_ascii_lowercase() + &out[1..],
+        None => out,
     }
 }
 
@@ -191,10 +254,11 @@ fn field_doc(field: &Field) -> TokenStream {
     lines_to_attrs(&lines)
 }
 
-/// `new` (required fields) and one `with_…` setter per field: how callers build a
-/// `#[non_exhaustive]` struct.
+/// `new`, taking the required fields: how callers build a `#[non_exhaustive]` struct (its
+/// fields are public, so the others are set by assignment; a field the document adds later
+/// is one more field, not a new argument).
 /// `default_fns`: field name -> function of the `defaults` module giving its value.
-pub(super) fn constructor_and_setters(
+pub(super) fn constructor(
     item: &StructItem,
     scope: Scope,
     default_fns: &BTreeMap<String, String>,
@@ -205,7 +269,7 @@ pub(super) fn constructor_and_setters(
     for (i, f) in item.fields.iter().enumerate() {
         let fname = format_ident!("{}", f.name);
         if item.constructor.contains(&i) {
-            let ty = tokens(&f.setter_ty, scope);
+            let ty = tokens(&f.arg_ty, scope);
             params.push(quote!(#fname: #ty));
             inits.push(quote!(#fname: #fname.into()));
         } else if let Some(fn_name) = default_fns.get(&f.name) {
@@ -215,33 +279,15 @@ pub(super) fn constructor_and_setters(
             inits.push(quote!(#fname: Default::default()));
         }
     }
-    let setters = item.fields.iter().map(|f| {
-        let fname = format_ident!("{}", f.name);
-        let setter = format_ident!("{}", f.setter);
-        let ty = tokens(&f.setter_ty, scope);
-        let value = if f.ty.is_option() {
-            quote!(Some(value.into()))
-        } else {
-            quote!(value.into())
-        };
-        let doc = format!(" Sets `{}`.", f.name);
-        quote! {
-            #[doc = #doc]
-            pub fn #setter(mut self, value: #ty) -> Self {
-                self.#fname = #value;
-                self
-            }
-        }
-    });
     let allow = if params.len() > 7 {
         quote!(#[allow(clippy::too_many_arguments)])
     } else {
         quote!()
     };
     let new_doc = if params.is_empty() {
-        " A value with every field empty; set them with the `with_…` methods.".to_string()
+        " A value with the document's defaults; the fields are public: set the ones you need."
     } else {
-        " A value with the required fields; set the others with the `with_…` methods.".to_string()
+        " A value with the required fields; the others are public fields: set the ones you need."
     };
     quote! {
         impl #name {
@@ -250,7 +296,6 @@ pub(super) fn constructor_and_setters(
             pub fn new(#(#params),*) -> Self {
                 Self { #(#inits),* }
             }
-            #(#setters)*
         }
     }
 }

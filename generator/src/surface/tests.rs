@@ -65,8 +65,9 @@ fn structs_are_non_exhaustive_with_a_constructor_of_the_required_fields() {
     assert!(!d.default, "a struct with a required field has no Default");
     let montant = d.fields.iter().find(|f| f.name == "montant").unwrap();
     assert!(montant.omittable);
-    assert_eq!(montant.setter, "with_montant");
-    assert_eq!(montant.setter_ty.to_string(), "impl Into<i64>");
+    assert_eq!(montant.ty.to_string(), "Option<i64>");
+    let id = &d.fields[d.constructor[0]];
+    assert_eq!(id.arg_ty.to_string(), "impl Into<String>");
     let TypeItemKind::Struct(n) = &item(&s, "NouveauDossier").kind else {
         panic!("NouveauDossier is a struct")
     };

@@ -33,8 +33,9 @@ pub enum TypeItemKind {
     Alias(AliasItem),
 }
 
-/// A struct. Generated structs are never exhaustive: callers build them with
-/// [`StructItem::constructor`] and setters, so fields can be added.
+/// A struct. Generated structs are never exhaustive: callers build them with `new` (the
+/// fields of [`StructItem::constructor`]) and set the other, public, fields, so fields can be
+/// added.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructItem {
     /// Rust name.
@@ -64,10 +65,8 @@ pub struct FieldItem {
     pub default: Option<Value>,
     /// The `additionalProperties` map, flattened.
     pub flatten: bool,
-    /// Name of its setter (`with_<name>`).
-    pub setter: String,
-    /// Type the setter takes.
-    pub setter_ty: RustType,
+    /// Type `new` takes it as, when it is required (`impl Into<T>`).
+    pub arg_ty: RustType,
 }
 
 /// An open string enum: `#[non_exhaustive]`, unknown values kept in `unknown`.
@@ -175,7 +174,7 @@ fn struct_item(
         if !is_option && f.default.is_none() {
             constructor.push(items.len());
         }
-        let setter_ty = RustType::into_of(RustType::of(f.ty.unwrap_option(), space));
+        let arg_ty = RustType::into_of(RustType::of(f.ty.unwrap_option(), space));
         items.push(FieldItem {
             name: f.name.clone(),
             json_name: f.original.clone(),
@@ -183,8 +182,7 @@ fn struct_item(
             omittable,
             default: f.default.clone(),
             flatten: false,
-            setter: format!("with_{}", f.name.trim_end_matches('_')),
-            setter_ty,
+            arg_ty,
         });
     }
     if let Some(extra) = extra {
@@ -198,30 +196,19 @@ fn struct_item(
         items.push(FieldItem {
             name: field.into(),
             json_name: String::new(),
-            setter: format!("with_{field}"),
-            setter_ty: ty.clone(),
+            arg_ty: ty.clone(),
             ty,
             omittable: false,
             default: None,
             flatten: true,
         });
     }
-    dedup_setters(&mut items);
     StructItem {
         name: name.to_string(),
         exhaustive: false,
         default: constructor.is_empty(),
         fields: items,
         constructor,
-    }
-}
-
-/// Two fields `a` and `a_` would get the same setter: the later one keeps its underscore.
-fn dedup_setters(items: &mut [FieldItem]) {
-    for i in 0..items.len() {
-        if items[..i].iter().any(|f| f.setter == items[i].setter) {
-            items[i].setter = format!("with_{}", items[i].name);
-        }
     }
 }
 
@@ -249,11 +236,9 @@ pub fn multipart_item(name: &str, fields: &[MultipartField], space: &TypeSpace) 
             omittable: !f.required,
             default: None,
             flatten: false,
-            setter: format!("with_{}", f.rust_name.trim_end_matches('_')),
-            setter_ty: RustType::into_of(base),
+            arg_ty: RustType::into_of(base),
         });
     }
-    dedup_setters(&mut items);
     StructItem {
         name: name.to_string(),
         exhaustive: false,

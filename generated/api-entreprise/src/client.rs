@@ -49,6 +49,9 @@ macro_rules! per_call_options {
         impl<'a> std::future::IntoFuture for $builder<'a> {
             type Output = Result<rt::Response<$success>, rt::Error<$error>>;
             type IntoFuture = Sending<'a, Self::Output>;
+            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
+            // `send` here would compile every operation into the library.
+            #[inline]
             fn into_future(self) -> Self::IntoFuture {
                 Box::pin(self.send())
             }

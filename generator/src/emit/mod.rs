@@ -7,6 +7,7 @@ pub mod format;
 mod gates;
 mod origin;
 mod params;
+mod per_call;
 mod rust_types;
 mod types;
 
@@ -198,7 +199,7 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
     let client = format(client::client_file(api, &surface))?;
     submit(
         "src/client.rs",
-        client::insert_per_call_macro(client, features.enabled()),
+        per_call::insert_per_call_macro(client, features.enabled()),
     );
     submit("src/lib.rs", format(lib_rs(api, settings, features))?);
     if settings.example_tests {
@@ -235,7 +236,7 @@ pub fn module_source_with(api: &Api, features_per_tag: bool) -> Result<String> {
         pub use client::*;
     };
     let enabled = surface.features.enabled();
-    Ok(client::insert_per_call_macro(format(tokens)?, enabled))
+    Ok(per_call::insert_per_call_macro(format(tokens)?, enabled))
 }
 
 fn lib_rs(api: &Api, settings: &CrateSettings, features: &Features) -> TokenStream {

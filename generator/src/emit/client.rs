@@ -558,8 +558,10 @@ fn success_enum(m: &Method) -> Option<TokenStream> {
         return None;
     };
     let name = ident(name);
-    let allow =
-        super::types::large_enum_allow(variants.iter().filter(|(_, ty)| ty.is_some()).count());
+    let allow = super::types::large_enum_allow(
+        variants.len(),
+        variants.iter().filter(|(_, ty)| ty.is_some()).count(),
+    );
     let variants = variants.iter().map(|(v, ty)| {
         let v = ident(v);
         match ty {
@@ -608,7 +610,7 @@ fn error_enum(m: &Method) -> TokenStream {
         Some(_) => "; a 429 stays [`rt::Error::RateLimited`], its body read by [`rt::Error::rate_limited_body`].",
         None => ".",
     });
-    let allow = super::types::large_enum_allow(m.error.variants.len());
+    let allow = super::types::large_enum_allow(m.error.variants.len(), m.error.variants.len());
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone)]

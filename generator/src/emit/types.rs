@@ -412,7 +412,8 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
         .map(|v| tokens(&v.ty, Scope::Types))
         .collect();
     // The catch-all of a tagged union holds a JSON value: one more variant with data.
-    let allow = large_enum_allow(item.members.len() + usize::from(item.other.is_some()));
+    let variants = item.members.len() + usize::from(item.other.is_some());
+    let allow = large_enum_allow(variants, variants);
     let (Some(tag), Some(other)) = (&item.tag, &item.other) else {
         let doc = lines_to_attrs(&paragraph(
             doc,
@@ -495,10 +496,10 @@ fn union(name: &proc_macro2::Ident, doc: Vec<String>, item: &UnionItem) -> Token
     }
 }
 
-/// `clippy::large_enum_variant` compares variants carrying data: an enum with fewer than two
-/// of them cannot trip it, so it gets no `allow`.
-pub(super) fn large_enum_allow(data_variants: usize) -> TokenStream {
-    if data_variants >= 2 {
+/// `clippy::large_enum_variant` compares the largest variant with the next one, empty or
+/// not: an enum needs the `allow` when it has two variants or more and one carries data.
+pub(super) fn large_enum_allow(variants: usize, data_variants: usize) -> TokenStream {
+    if variants >= 2 && data_variants >= 1 {
         quote!(#[allow(clippy::large_enum_variant)])
     } else {
         TokenStream::new()

@@ -214,6 +214,12 @@ pub struct SchemaReader<'a> {
 /// reader reports a located error.
 pub const MAX_DEPTH: usize = 96;
 
+/// Arrays and maps nested in one type expression beyond this are typed as
+/// `serde_json::Value`, with a located warning: deeper, rustc overflows proving the
+/// expression `Send` (E0275 with 87 nested arrays, in the mutation campaign). Real documents
+/// nest four (GeoJSON multipolygons).
+pub const MAX_CONTAINER_NESTING: usize = 16;
+
 /// Names a generated type must not take: the prelude, std names the generated code writes
 /// unqualified, and the modules and helpers of a generated crate.
 const TAKEN_TYPE_NAMES: &[&str] = &[
@@ -845,20 +851,24 @@ impl<'a> SchemaReader<'a> {
                     .cloned()
                     .unwrap_or(Value::Object(Default::default()));
                 let item_hint = format!("{hint}Item");
-                TypeRef::Vec(Box::new(self.read(
+                let ty = TypeRef::Vec(Box::new(self.read(
                     &items,
                     &format!("{pointer}/items"),
                     &item_hint,
                     depth + 1,
-                )))
+                )));
+                self.bounded_nesting(ty, pointer)
             }
             Some("object") => match view.additional_schema() {
-                Some(inner) => TypeRef::Map(Box::new(self.read(
-                    inner,
-                    &format!("{pointer}/additionalProperties"),
-                    &format!("{hint}Value"),
-                    depth + 1,
-                ))),
+                Some(inner) => {
+                    let ty = TypeRef::Map(Box::new(self.read(
+                        inner,
+                        &format!("{pointer}/additionalProperties"),
+                        &format!("{hint}Value"),
+                        depth + 1,
+                    )));
+                    self.bounded_nesting(ty, pointer)
+                }
                 _ => TypeRef::Prim(Prim::Object),
             },
             Some("null") => TypeRef::Prim(Prim::Any).optional(),
@@ -905,6 +915,23 @@ impl<'a> SchemaReader<'a> {
         }
     }
 
+    /// `ty`, or `serde_json::Value` with a warning when its containers nest past
+    /// [`MAX_CONTAINER_NESTING`].
+    fn bounded_nesting(&mut self, ty: TypeRef, pointer: &str) -> TypeRef {
+        let nesting = container_nesting(&ty);
+        if nesting <= MAX_CONTAINER_NESTING {
+            return ty;
+        }
+        self.warn(
+            pointer,
+            format!(
+                "arrays and maps nested {nesting} deep here; typed as `serde_json::Value` (gouvgen writes at most {MAX_CONTAINER_NESTING})"
+            ),
+            "flatten the nesting, or name an inner schema",
+        );
+        TypeRef::Prim(Prim::Any)
+    }
+
     fn string_type(&mut self, format: &str, pointer: &str) -> TypeRef {
         TypeRef::Prim(match format {
             "date" => Prim::Date,
@@ -919,6 +946,17 @@ impl<'a> SchemaReader<'a> {
                 Prim::String
             }
         })
+    }
+}
+
+/// How many containers (`Vec`, maps, `Option`, `Box`) a type expression nests.
+fn container_nesting(ty: &TypeRef) -> usize {
+    match ty {
+        TypeRef::Vec(inner)
+        | TypeRef::Map(inner)
+        | TypeRef::Option(inner)
+        | TypeRef::Boxed(inner) => 1 + container_nesting(inner),
+        TypeRef::Prim(_) | TypeRef::Named(_) => 0,
     }
 }
 

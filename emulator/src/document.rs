@@ -4,40 +4,26 @@
 //! the request validation can all use it without depending on each other. Public (as
 //! `gouvgen_emulator::document`) so that tools calling the emulator build the same URLs.
 
+use gouvgen::oas::{self, Document, Server};
 use serde_json::Value;
 
 /// The path prefix under which the emulator serves a document's operations: Swagger 2's
 /// `basePath`, or the path part of OpenAPI 3's first server URL (variables at their defaults);
 /// `` for none. Public so that tools calling the emulator build the same URLs.
 pub fn base_path(doc: &Value) -> String {
-    if doc.get("swagger").is_some() {
-        doc.get("basePath")
-            .and_then(Value::as_str)
-            .map(path_part)
-            .unwrap_or_default()
+    let doc = Document(doc);
+    if doc.is_swagger2() {
+        doc.base_path().map(path_part).unwrap_or_default()
     } else {
-        doc.pointer("/servers/0")
-            .map(server_base)
-            .unwrap_or_default()
+        doc.servers().next().map(server_base).unwrap_or_default()
     }
 }
 
 /// OpenAPI 3: the path part of a server URL, server variables replaced by their defaults.
-fn server_base(server: &Value) -> String {
-    let mut url = server
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    for (name, var) in server
-        .get("variables")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(default) = var.get("default").and_then(Value::as_str) {
-            url = url.replace(&format!("{{{name}}}"), default);
-        }
+fn server_base(server: Server<'_>) -> String {
+    let mut url = server.url().unwrap_or("").to_string();
+    for (name, default) in server.variable_defaults() {
+        url = url.replace(&format!("{{{name}}}"), default);
     }
     let after_scheme = match url.find("://") {
         Some(i) => &url[i + 3..],
@@ -70,7 +56,7 @@ fn path_part(path: &str) -> String {
 /// 32 hops, so a reference cycle ends).
 pub fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
     for _ in 0..32 {
-        let Some(target) = value.get("$ref").and_then(Value::as_str) else {
+        let Some(target) = oas::reference(value) else {
             break;
         };
         match resolve(doc, target) {
@@ -123,17 +109,15 @@ mod tests {
 
     #[test]
     fn base_paths() {
+        let base = |server: Value| server_base(Server(&server));
         assert_eq!(
-            server_base(&json!({"url": "https://IP-GATEWAY/impotparticulier/1.0"})),
+            base(json!({"url": "https://IP-GATEWAY/impotparticulier/1.0"})),
             "/impotparticulier/1.0"
         );
+        assert_eq!(base(json!({"url": "https://entreprise.api.gouv.fr"})), "");
+        assert_eq!(base(json!({"url": "/"})), "");
         assert_eq!(
-            server_base(&json!({"url": "https://entreprise.api.gouv.fr"})),
-            ""
-        );
-        assert_eq!(server_base(&json!({"url": "/"})), "");
-        assert_eq!(
-            server_base(&json!({"url": "https://h/{v}/x/", "variables": {"v": {"default": "v2"}}})),
+            base(json!({"url": "https://h/{v}/x/", "variables": {"v": {"default": "v2"}}})),
             "/v2/x"
         );
         assert_eq!(path_part("/"), "");

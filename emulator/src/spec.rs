@@ -3,8 +3,11 @@
 //!
 //! Documents are read with the project's loader (`gouvgen::load::load_document_with`, JSON or
 //! YAML, files named by external references brought in, local references left as they are)
-//! but interpreted here, independently of the generator's normaliser: a normaliser bug must
-//! not be hidden by the same bug on the server side.
+//! and walked through the generator's typed views (`gouvgen::oas`, where every key is spelled
+//! once), but interpreted here, independently of the generator's normaliser: a normaliser bug
+//! must not be hidden by the same bug on the server side. Swagger 2.0 documents are therefore
+//! read as written (`basePath`, `produces`, `in: body` parameters, response `schema` and
+//! `examples`), through the views' Swagger 2.0 accessors.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +16,10 @@ use std::sync::Arc;
 use crate::document::{base_path, deref};
 use crate::validate::{In, Param, Rules, separator};
 
-use serde_json::{Map, Value};
+use gouvgen::oas::{
+    self, Document, Header, Media, Operation, Parameter, PathItem, Response, Schema,
+};
+use serde_json::Value;
 
 /// One example body of a documented response, in one media type.
 #[derive(Debug, Clone)]
@@ -149,92 +155,34 @@ pub(crate) fn load(
 }
 
 /// The routes of a loaded (raw, unresolved) document.
-pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
-    let swagger2 = doc.get("swagger").is_some();
-    if !swagger2 && doc.get("openapi").is_none() {
+pub(crate) fn routes(root: &Value) -> Result<Vec<Route>, String> {
+    let doc = Document(root);
+    let swagger2 = doc.is_swagger2();
+    if !swagger2 && !doc.has_openapi() {
         return Err("neither `openapi` nor `swagger`: not an API description".into());
     }
-    let base = base_path(doc);
-    let shared_doc = Arc::new(doc.clone());
-    let global_produces = doc
-        .get("produces")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let base = base_path(root);
+    let shared_doc = Arc::new(root.clone());
+    let global_produces = doc.produces().unwrap_or_default();
     let mut out = Vec::new();
-    for (template, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let item = deref(doc, item);
-        let path_params = item
-            .get("parameters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (method, op) in item.as_object().into_iter().flatten() {
-            if ![
-                "get", "put", "post", "delete", "patch", "head", "options", "trace",
-            ]
-            .contains(&method.as_str())
-            {
-                continue;
-            }
-            let mut responses = BTreeMap::new();
-            let mut default = None;
-            for (status_text, response) in op
-                .get("responses")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                let status = match status_text.parse::<u16>() {
-                    Ok(status) => Some(status),
-                    Err(_) if status_text.eq_ignore_ascii_case("2XX") => Some(200),
-                    Err(_) => None,
-                };
-                let default_response = status_text == "default";
-                if status.is_none() && !default_response {
-                    continue;
-                }
-                let response = deref(doc, response);
-                let canned = if swagger2 {
-                    let produces = op
-                        .get("produces")
-                        .and_then(Value::as_array)
-                        .unwrap_or(&global_produces);
-                    swagger2_response(doc, response, produces)
-                } else {
-                    openapi3_response(doc, response)
-                };
-                match status {
-                    Some(status) => {
-                        responses.entry(status).or_insert(canned);
-                    }
-                    None => default = Some(canned),
-                }
-            }
-            if let Some(canned) = default
-                && !responses.keys().any(|s| (200..300).contains(s))
-            {
-                responses.insert(200, canned);
-            }
-            let params = op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .chain(&path_params);
-            let france_connect = params.map(|p| deref(doc, p)).any(|p| {
-                p.get("in").and_then(Value::as_str) == Some("header")
-                    && p.get("name")
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| n.eq_ignore_ascii_case("x-franceconnect-oauth"))
-                    && p.get("required").and_then(Value::as_bool) == Some(true)
-            });
-            let rules = rules(doc, op, &path_params, swagger2, &shared_doc);
+    for (template, item) in doc.paths().into_iter().flatten() {
+        let item = PathItem(deref(root, item));
+        let path_params = item.parameters();
+        for (method, op) in item.operations() {
+            let produces = op.produces().unwrap_or(global_produces);
+            let responses = responses(root, op, swagger2.then_some(produces));
+            let france_connect = op
+                .parameters()
+                .iter()
+                .chain(path_params)
+                .map(|p| Parameter(deref(root, p)))
+                .any(|p| {
+                    p.location() == Some("header")
+                        && p.name()
+                            .is_some_and(|n| n.eq_ignore_ascii_case("x-franceconnect-oauth"))
+                        && p.required()
+                });
+            let rules = rules(root, op, path_params, swagger2, &shared_doc);
             let full = format!("{base}{template}");
             let path_names = full
                 .split('/')
@@ -251,62 +199,90 @@ pub(crate) fn routes(doc: &Value) -> Result<Vec<Route>, String> {
                 .filter(|s| !s.is_empty())
                 .map(Segment::parse)
                 .collect();
-            let security = op
-                .get("security")
-                .or(doc.get("security"))
-                .and_then(Value::as_array);
-            let public = security.is_some_and(|a| a.is_empty());
-            let requirements = security
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_object)
-                .map(|req| {
-                    req.values()
-                        .filter_map(Value::as_array)
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .collect();
+            let security = op.security().or(doc.security()).and_then(Value::as_array);
             out.push(Route {
                 method: method.to_ascii_uppercase(),
                 template: full,
-                operation_id: op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                operation_id: op.operation_id_as_written().map(str::to_string),
                 path_names,
                 rules,
                 segments,
                 responses,
-                public,
+                public: security.is_some_and(|a| a.is_empty()),
                 france_connect,
-                requirements,
+                requirements: requirements(security),
             });
         }
     }
     Ok(out)
 }
 
+/// The documented responses of an operation by numeric status (see [`Route::responses`]).
+/// `produces` is `Some` for a Swagger 2 document: the media types its responses are sent as.
+fn responses(doc: &Value, op: Operation<'_>, produces: Option<&[Value]>) -> BTreeMap<u16, Canned> {
+    let mut responses = BTreeMap::new();
+    let mut default = None;
+    for (status_text, response) in op.responses().into_iter().flatten() {
+        let status = match status_text.parse::<u16>() {
+            Ok(status) => Some(status),
+            Err(_) if status_text.eq_ignore_ascii_case("2XX") => Some(200),
+            Err(_) => None,
+        };
+        let default_response = status_text == "default";
+        if status.is_none() && !default_response {
+            continue;
+        }
+        let response = Response(deref(doc, response));
+        let canned = match produces {
+            Some(produces) => swagger2_response(doc, response, produces),
+            None => openapi3_response(doc, response),
+        };
+        match status {
+            Some(status) => {
+                responses.entry(status).or_insert(canned);
+            }
+            None => default = Some(canned),
+        }
+    }
+    if let Some(canned) = default
+        && !responses.keys().any(|s| (200..300).contains(s))
+    {
+        responses.insert(200, canned);
+    }
+    responses
+}
+
+/// Security requirements (alternatives), each as the scopes it lists.
+fn requirements(security: Option<&Vec<Value>>) -> Vec<Vec<String>> {
+    security
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|req| {
+            req.values()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
 /// The parameters (operation-level ones win over path-level ones) and body an operation
 /// declares.
 fn rules(
     doc: &Value,
-    op: &Value,
+    op: Operation<'_>,
     path_params: &[Value],
     swagger2: bool,
     shared: &Arc<Value>,
 ) -> Rules {
     let mut params: Vec<Param> = Vec::new();
     let mut body = None;
-    let own = op.get("parameters").and_then(Value::as_array);
-    for p in own.into_iter().flatten().chain(path_params) {
-        let p = deref(doc, p);
-        let (Some(name), Some(location)) = (
-            p.get("name").and_then(Value::as_str),
-            p.get("in").and_then(Value::as_str),
-        ) else {
+    for p in op.parameters().iter().chain(path_params) {
+        let p = Parameter(deref(doc, p));
+        let (Some(name), Some(location)) = (p.name(), p.location()) else {
             continue;
         };
         let location = match location {
@@ -315,8 +291,7 @@ fn rules(
             "header" => In::Header,
             "body" if swagger2 => {
                 if body.is_none() {
-                    let required = p.get("required").and_then(Value::as_bool) == Some(true);
-                    body = Some((required, p.get("schema").cloned()));
+                    body = Some((p.required(), p.schema_keyword().cloned()));
                 }
                 continue;
             }
@@ -329,21 +304,18 @@ fn rules(
         params.push(Param {
             name: name.to_string(),
             location,
-            required: location == In::Path
-                || p.get("required").and_then(Value::as_bool) == Some(true),
-            schema: p.get("schema").cloned().unwrap_or_else(|| p.clone()),
+            required: location == In::Path || p.required(),
+            schema: p.schema_keyword().unwrap_or(p.0).clone(),
             separator: separator(p, location, swagger2),
         });
     }
-    if !swagger2 && let Some(request_body) = op.get("requestBody") {
-        let request_body = deref(doc, request_body);
-        let required = request_body.get("required").and_then(Value::as_bool) == Some(true);
+    if !swagger2 && let Some(request_body) = op.request_body() {
+        let request_body = oas::Body(deref(doc, request_body));
         let schema = request_body
-            .get("content")
-            .and_then(Value::as_object)
+            .content()
             .and_then(|c| c.iter().find(|(mt, _)| mt.contains("json")))
-            .and_then(|(_, media)| deref(doc, media).get("schema").cloned());
-        body = Some((required, schema));
+            .and_then(|(_, media)| Media(deref(doc, media)).schema().cloned());
+        body = Some((request_body.required(), schema));
     }
     Rules {
         params,
@@ -354,30 +326,22 @@ fn rules(
 
 /// The example of a schema (`example`, or the first of 3.1 `examples`), through references.
 fn schema_example(doc: &Value, schema: Option<&Value>) -> Option<Value> {
-    let schema = deref(doc, schema?);
-    schema.get("example").cloned().or_else(|| {
-        schema
-            .get("examples")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .cloned()
-    })
+    let schema = Schema(deref(doc, schema?));
+    schema
+        .example()
+        .or_else(|| schema.examples().and_then(<[Value]>::first))
+        .cloned()
 }
 
-fn header_examples(doc: &Value, response: &Value) -> Vec<(String, String)> {
+fn header_examples(doc: &Value, response: Response<'_>) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (name, header) in response
-        .get("headers")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let header = deref(doc, header);
+    for (name, header) in response.headers().into_iter().flatten() {
+        let header = Header(deref(doc, header));
         let example = header
-            .get("example")
+            .example()
             .cloned()
-            .or_else(|| schema_example(doc, header.get("schema")))
-            .or_else(|| header.get("x-example").cloned());
+            .or_else(|| schema_example(doc, header.schema()))
+            .or_else(|| header.x_example().cloned());
         let text = match example {
             Some(Value::String(s)) => s,
             Some(Value::Null) | None => continue,
@@ -388,37 +352,27 @@ fn header_examples(doc: &Value, response: &Value) -> Vec<(String, String)> {
     out
 }
 
-fn openapi3_response(doc: &Value, response: &Value) -> Canned {
+fn openapi3_response(doc: &Value, response: Response<'_>) -> Canned {
     let mut bodies = Vec::new();
-    let empty = Map::new();
-    for (media_type, media) in response
-        .get("content")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty)
-    {
-        let media = deref(doc, media);
+    for (media_type, media) in response.content().into_iter().flatten() {
+        let media = Media(deref(doc, media));
         let mut examples = Vec::new();
-        if let Some(e) = media.get("example") {
+        if let Some(e) = media.example() {
             examples.push((String::new(), e.clone()));
         }
-        for (name, e) in media
-            .get("examples")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(v) = deref(doc, e).get("value") {
+        for (name, e) in media.examples().into_iter().flatten() {
+            if let Some(v) = Media::example_value(deref(doc, e)) {
                 examples.push((name.clone(), v.clone()));
             }
         }
         if examples.is_empty()
-            && let Some(e) = schema_example(doc, media.get("schema"))
+            && let Some(e) = schema_example(doc, media.schema())
         {
             examples.push((String::new(), e));
         }
         // No example: a deterministic value satisfying the schema.
         if examples.is_empty()
-            && let Some(schema) = media.get("schema")
+            && let Some(schema) = media.schema()
         {
             examples.push((String::new(), crate::synth::value(doc, schema)));
         }
@@ -434,14 +388,9 @@ fn openapi3_response(doc: &Value, response: &Value) -> Canned {
     }
 }
 
-fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canned {
+fn swagger2_response(doc: &Value, response: Response<'_>, produces: &[Value]) -> Canned {
     let mut bodies = Vec::new();
-    for (media_type, example) in response
-        .get("examples")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (media_type, example) in response.examples().into_iter().flatten() {
         bodies.push(Body {
             media_type: media_type.clone(),
             examples: vec![(String::new(), example.clone())],
@@ -452,12 +401,12 @@ fn swagger2_response(doc: &Value, response: &Value, produces: &[Value]) -> Canne
         .filter_map(Value::as_str)
         .map(str::to_string)
         .collect();
-    let empty_content_type = match response.get("schema") {
+    let empty_content_type = match response.schema() {
         None if bodies.is_empty() => media_types.first().cloned(),
         _ => None,
     };
     if bodies.is_empty()
-        && let Some(schema) = response.get("schema")
+        && let Some(schema) = response.schema()
     {
         let example =
             schema_example(doc, Some(schema)).unwrap_or_else(|| crate::synth::value(doc, schema));

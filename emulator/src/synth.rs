@@ -4,6 +4,7 @@
 //! item per array, formats honoured for dates, date-times, UUIDs, e-mails and URIs, and a
 //! `pattern` honoured by the shortest string its regular expression matches).
 
+use gouvgen::oas::Schema;
 use serde_json::{Map, Value, json};
 
 use crate::document::deref;
@@ -16,37 +17,32 @@ pub(crate) fn value(doc: &Value, schema: &Value) -> Value {
     build(doc, schema, 0)
 }
 
-fn first_type(schema: &Value) -> Option<&str> {
-    match schema.get("type") {
+/// The type to build: `type`, or the first of a 3.1 `type` array that is not `null`.
+fn first_type<'a>(schema: Schema<'a>) -> Option<&'a str> {
+    match schema.type_keyword() {
         Some(Value::String(t)) => Some(t.as_str()),
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null"),
         _ => None,
     }
 }
 
+/// What the schema gives outright: its example, first 3.1 example, first enum value or
+/// constant.
+fn given(schema: Schema<'_>) -> Option<Value> {
+    schema
+        .example()
+        .or_else(|| schema.examples().and_then(<[Value]>::first))
+        .or_else(|| schema.enum_values().and_then(<[Value]>::first))
+        .or_else(|| schema.constant())
+        .cloned()
+}
+
 fn build(doc: &Value, schema: &Value, depth: usize) -> Value {
-    let schema = deref(doc, schema);
-    if let Some(example) = schema.get("example") {
-        return example.clone();
+    let schema = Schema(deref(doc, schema));
+    if let Some(value) = given(schema) {
+        return value;
     }
-    if let Some(first) = schema
-        .get("examples")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
-        return first.clone();
-    }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
-        return first.clone();
-    }
-    if let Some(c) = schema.get("const") {
-        return c.clone();
-    }
-    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+    if let Some(parts) = schema.all_of() {
         let mut merged = Map::new();
         for part in parts {
             match build(doc, part, depth + 1) {
@@ -57,19 +53,15 @@ fn build(doc: &Value, schema: &Value, depth: usize) -> Value {
         }
         return Value::Object(merged);
     }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(first) = schema
-            .get(key)
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
+    for (_, branches) in schema.alternatives() {
+        if let Some(first) = branches.and_then(<[Value]>::first) {
             return build(doc, first, depth + 1);
         }
     }
     let kind = first_type(schema).or_else(|| {
-        if schema.get("properties").is_some() {
+        if schema.has_properties() {
             Some("object")
-        } else if schema.get("items").is_some() {
+        } else if schema.has_items() {
             Some("array")
         } else {
             None
@@ -79,20 +71,15 @@ fn build(doc: &Value, schema: &Value, depth: usize) -> Value {
         Some("object") => {
             let mut out = Map::new();
             if depth < MAX_DEPTH {
-                for (name, sub) in schema
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                {
+                for (name, sub) in schema.properties().into_iter().flatten() {
                     out.insert(name.clone(), build(doc, sub, depth + 1));
                 }
             }
             Value::Object(out)
         }
         Some("array") => {
-            let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-            match schema.get("items") {
+            let min = schema.min_items().unwrap_or(0);
+            match schema.items() {
                 Some(items) if depth < MAX_DEPTH => {
                     let item = build(doc, items, depth + 1);
                     Value::Array(vec![item; min.clamp(1, 16) as usize])
@@ -101,24 +88,18 @@ fn build(doc: &Value, schema: &Value, depth: usize) -> Value {
             }
         }
         Some("integer") => {
-            let min = schema.get("minimum").and_then(Value::as_f64);
-            let max = schema.get("maximum").and_then(Value::as_f64);
-            let v = match (min, max) {
+            let v = match (schema.minimum(), schema.maximum()) {
                 (Some(lo), _) => lo.ceil(),
                 (None, Some(hi)) if hi < 0.0 => hi.floor(),
                 _ => 0.0,
             };
             json!(v as i64)
         }
-        Some("number") => {
-            let min = schema.get("minimum").and_then(Value::as_f64);
-            let max = schema.get("maximum").and_then(Value::as_f64);
-            match (min, max) {
-                (Some(lo), _) => json!(lo),
-                (None, Some(hi)) if hi < 0.0 => json!(hi),
-                _ => json!(0),
-            }
-        }
+        Some("number") => match (schema.minimum(), schema.maximum()) {
+            (Some(lo), _) => json!(lo),
+            (None, Some(hi)) if hi < 0.0 => json!(hi),
+            _ => json!(0),
+        },
         Some("boolean") => json!(true),
         Some("string") => json!(string(schema)),
         Some("null") => Value::Null,
@@ -126,22 +107,16 @@ fn build(doc: &Value, schema: &Value, depth: usize) -> Value {
     }
 }
 
-fn string(schema: &Value) -> String {
-    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let max = schema
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .map(|m| m as usize);
-    if let Some(text) = schema
-        .get("pattern")
-        .and_then(Value::as_str)
-        .and_then(matching)
+fn string(schema: Schema<'_>) -> String {
+    let min = schema.min_length().unwrap_or(0) as usize;
+    let max = schema.max_length().map(|m| m as usize);
+    if let Some(text) = schema.pattern().and_then(matching)
         && text.chars().count() >= min
         && max.is_none_or(|max| text.chars().count() <= max)
     {
         return text;
     }
-    let text = match schema.get("format").and_then(Value::as_str) {
+    let text = match schema.format() {
         Some("date") => "2024-01-01".to_string(),
         Some("date-time") => "2024-01-01T00:00:00Z".to_string(),
         Some("time") => "00:00:00Z".to_string(),
@@ -241,15 +216,16 @@ mod tests {
     #[test]
     fn patterns_are_matched() {
         let pattern = "^B([0-9]{4})(0[1-9]|1[0-2])(0[1-9]|[1-2][0-9]|3[0-1])(2[0-3]|[01][0-9])([0-5][0-9])([0-5][0-9])([0-9]{4})[A-Z0-9]$";
-        let text = string(&json!({"type": "string", "pattern": pattern}));
+        let text_of = |schema: Value| string(Schema(&schema));
+        let text = text_of(json!({"type": "string", "pattern": pattern}));
         assert_eq!(text, "B0000010120000000000");
         assert_eq!(
-            string(&json!({"type": "string", "pattern": "^[A-Z]{2}\\d+$"})),
+            text_of(json!({"type": "string", "pattern": "^[A-Z]{2}\\d+$"})),
             "AA0"
         );
         // Look-arounds are not supported: the plain text stands in.
         assert_eq!(
-            string(&json!({"type": "string", "pattern": "^(?=a)a$"})),
+            text_of(json!({"type": "string", "pattern": "^(?=a)a$"})),
             "texte"
         );
     }

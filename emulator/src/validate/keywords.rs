@@ -9,10 +9,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex, PoisonError};
 
+use gouvgen::oas::{Exclusive, Schema};
 use regex::Regex;
 use serde_json::{Map, Number, Value};
 
-use super::{deref, escape, list, types};
+use super::{deref, escape, members};
 
 /// A failure: the JSON pointer of the value, and why.
 pub(super) type Failure = (String, String);
@@ -58,26 +59,26 @@ impl<'a> Checker<'a> {
         if depth > MAX_DEPTH || self.steps.get() > MAX_STEPS {
             return Ok(());
         }
-        let schema = deref(self.doc, schema);
+        let schema = Schema(deref(self.doc, schema));
         // Boolean schemas (3.1) and anything else that is not an object constrain nothing here.
-        if !schema.is_object() {
+        if !schema.0.is_object() {
             return Ok(());
         }
-        if value.is_null() && schema.get("nullable").and_then(Value::as_bool) == Some(true) {
+        if value.is_null() && schema.nullable() {
             return Ok(());
         }
         self.combinators(schema, value, pointer, depth)?;
         let here = |why: String| (pointer.to_string(), why);
-        let declared = types(schema);
+        let declared = schema.types();
         if !declared.is_empty() && !declared.iter().any(|t| type_ok(t, value)) {
             return Err(here(format!("expected {}", declared.join(" or "))));
         }
-        if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        if let Some(values) = schema.enum_values()
             && !values.iter().any(|e| self.same(e, value))
         {
             return Err(here("not one of the documented values".into()));
         }
-        if let Some(constant) = schema.get("const")
+        if let Some(constant) = schema.constant()
             && !self.same(constant, value)
         {
             return Err(here(format!("expected the constant {constant}")));
@@ -95,14 +96,14 @@ impl<'a> Checker<'a> {
     /// overlapping `oneOf` branches, so "exactly one" would refuse what the gateway accepts).
     fn combinators(
         &self,
-        schema: &Value,
+        schema: Schema<'_>,
         value: &Value,
         pointer: &str,
         depth: usize,
     ) -> Result<(), Failure> {
         self.all_of(schema, value, pointer, depth)?;
         for key in ["anyOf", "oneOf"] {
-            let branches = list(schema, key);
+            let branches = members(schema, key);
             if branches.is_empty() {
                 continue;
             }
@@ -135,12 +136,12 @@ impl<'a> Checker<'a> {
     /// Base}, {properties: ...}]` where `Base` says `additionalProperties: false`).
     fn all_of(
         &self,
-        schema: &Value,
+        schema: Schema<'_>,
         value: &Value,
         pointer: &str,
         depth: usize,
     ) -> Result<(), Failure> {
-        let parts = list(schema, "allOf");
+        let parts = schema.all_of().unwrap_or_default();
         if parts.is_empty() {
             return Ok(());
         }
@@ -169,24 +170,24 @@ impl<'a> Checker<'a> {
     /// `minItems`, `maxItems`, `uniqueItems`, `items`.
     fn array(
         &self,
-        schema: &Value,
+        schema: Schema<'_>,
         items: &[Value],
         pointer: &str,
         depth: usize,
     ) -> Result<(), Failure> {
         let here = |why: String| (pointer.to_string(), why);
         let n = items.len() as u64;
-        if let Some(min) = uint(schema, "minItems")
+        if let Some(min) = schema.min_items()
             && n < min
         {
             return Err(here(format!("{n} items, fewer than minItems {min}")));
         }
-        if let Some(max) = uint(schema, "maxItems")
+        if let Some(max) = schema.max_items()
             && n > max
         {
             return Err(here(format!("{n} items, more than maxItems {max}")));
         }
-        if schema.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
+        if schema.unique_items() {
             let mut seen = HashSet::new();
             for (i, item) in items.iter().enumerate() {
                 if !seen.insert(canonical(item)) {
@@ -197,7 +198,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if let Some(sub) = schema.get("items").filter(|s| s.is_object()) {
+        if let Some(sub) = schema.items().filter(|s| s.is_object()) {
             for (i, v) in items.iter().enumerate() {
                 self.conform(sub, v, &format!("{pointer}/{i}"), depth + 1)?;
             }
@@ -209,31 +210,31 @@ impl<'a> Checker<'a> {
     /// `additionalProperties`.
     fn object(
         &self,
-        schema: &Value,
+        schema: Schema<'_>,
         map: &Map<String, Value>,
         pointer: &str,
         depth: usize,
     ) -> Result<(), Failure> {
         let at = |name: &str| format!("{pointer}/{}", escape(name));
-        for name in list(schema, "required").iter().filter_map(|n| n.as_str()) {
+        for name in schema.required_names() {
             if !map.contains_key(name) {
                 return Err((at(name), "required property is missing".into()));
             }
         }
         let n = map.len() as u64;
-        if let Some(min) = uint(schema, "minProperties")
+        if let Some(min) = schema.min_properties()
             && n < min
         {
             let why = format!("{n} properties, fewer than minProperties {min}");
             return Err((pointer.to_string(), why));
         }
-        if let Some(max) = uint(schema, "maxProperties")
+        if let Some(max) = schema.max_properties()
             && n > max
         {
             let why = format!("{n} properties, more than maxProperties {max}");
             return Err((pointer.to_string(), why));
         }
-        let properties = schema.get("properties").and_then(Value::as_object);
+        let properties = schema.properties();
         let patterns = pattern_properties(schema);
         for (name, v) in map {
             let mut known = false;
@@ -257,13 +258,13 @@ impl<'a> Checker<'a> {
     /// parts hold the properties), checked against `additionalProperties` when a schema.
     fn additional(
         &self,
-        schema: &Value,
+        schema: Schema<'_>,
         name: &str,
         value: &Value,
         pointer: &str,
         depth: usize,
     ) -> Result<(), Failure> {
-        match schema.get("additionalProperties") {
+        match schema.additional_properties() {
             Some(Value::Bool(false)) if !self.known(schema, name, pointer) => Err((
                 pointer.to_string(),
                 "property not in the schema (additionalProperties: false)".into(),
@@ -275,7 +276,7 @@ impl<'a> Checker<'a> {
 
     /// Whether a branch of `schema`, or a sibling `allOf` part of the object at the parent of
     /// `pointer` (the property's own pointer), declares property `name`.
-    fn known(&self, schema: &Value, name: &str, pointer: &str) -> bool {
+    fn known(&self, schema: Schema<'_>, name: &str, pointer: &str) -> bool {
         let object = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
         let mut own = Vec::new();
         self.declared(schema, &mut own, 0);
@@ -288,16 +289,16 @@ impl<'a> Checker<'a> {
     }
 
     /// The property names the branches of `schema` declare (nested, bounded).
-    fn declared(&self, schema: &Value, names: &mut Vec<String>, depth: usize) {
+    fn declared(&self, schema: Schema<'_>, names: &mut Vec<String>, depth: usize) {
         if depth > 8 {
             return;
         }
         for part in ["allOf", "anyOf", "oneOf"]
             .iter()
-            .flat_map(|key| list(schema, key))
+            .flat_map(|key| members(schema, key))
         {
-            let part = deref(self.doc, part);
-            if let Some(properties) = part.get("properties").and_then(Value::as_object) {
+            let part = Schema(deref(self.doc, part));
+            if let Some(properties) = part.properties() {
                 names.extend(properties.keys().cloned());
             }
             self.declared(part, names, depth + 1);
@@ -305,18 +306,10 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// `schema[key]` as a count (`minLength`, `maxItems`...); fractional counts (`2.0`) accepted.
-fn uint(schema: &Value, key: &str) -> Option<u64> {
-    let v = schema.get(key)?;
-    v.as_u64()
-        .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f.floor() as u64))
-}
-
 /// The `patternProperties` whose pattern compiles, with their schemas.
-fn pattern_properties(schema: &Value) -> Vec<(Regex, &Value)> {
+fn pattern_properties<'s>(schema: Schema<'s>) -> Vec<(Regex, &'s Value)> {
     schema
-        .get("patternProperties")
-        .and_then(Value::as_object)
+        .pattern_properties()
         .into_iter()
         .flatten()
         .filter_map(|(p, sub)| Some((regex(p)?, sub)))
@@ -405,25 +398,25 @@ fn regex(pattern: &str) -> Option<Regex> {
 }
 
 /// `minLength`, `maxLength` (in characters, not bytes), `pattern`, `format`.
-fn string(schema: &Value, s: &str) -> Result<(), String> {
+fn string(schema: Schema<'_>, s: &str) -> Result<(), String> {
     let n = s.chars().count() as u64;
-    if let Some(min) = uint(schema, "minLength")
+    if let Some(min) = schema.min_length()
         && n < min
     {
         return Err(format!("{n} characters, fewer than minLength {min}"));
     }
-    if let Some(max) = uint(schema, "maxLength")
+    if let Some(max) = schema.max_length()
         && n > max
     {
         return Err(format!("{n} characters, more than maxLength {max}"));
     }
-    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+    if let Some(pattern) = schema.pattern()
         && let Some(re) = regex(pattern)
         && !re.is_match(s)
     {
         return Err(format!("does not match the pattern `{pattern}`"));
     }
-    let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
+    let format = schema.format().unwrap_or("");
     let ok = match format {
         "date" => is_date(s),
         "date-time" => is_date_time(s),
@@ -438,22 +431,21 @@ fn string(schema: &Value, s: &str) -> Result<(), String> {
 }
 
 /// Bounds (both forms of the exclusive ones), `multipleOf`, the `int32`/`int64` formats.
-fn number(schema: &Value, n: &Number) -> Result<(), String> {
+fn number(schema: Schema<'_>, n: &Number) -> Result<(), String> {
     let Some(v) = n.as_f64() else {
         return Ok(());
     };
-    let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
-    let flag = |key: &str| schema.get(key).and_then(Value::as_bool) == Some(true);
-    if let Some(min) = bound("minimum") {
-        if flag("exclusiveMinimum") && v <= min {
+    let (low, high) = (schema.exclusive_minimum(), schema.exclusive_maximum());
+    if let Some(min) = schema.minimum() {
+        if low == Exclusive::Flag && v <= min {
             return Err(format!("{n} is not above the exclusive minimum {min}"));
         }
         if v < min {
             return Err(format!("{n} is below the minimum {min}"));
         }
     }
-    if let Some(max) = bound("maximum") {
-        if flag("exclusiveMaximum") && v >= max {
+    if let Some(max) = schema.maximum() {
+        if high == Exclusive::Flag && v >= max {
             return Err(format!("{n} is not below the exclusive maximum {max}"));
         }
         if v > max {
@@ -461,22 +453,22 @@ fn number(schema: &Value, n: &Number) -> Result<(), String> {
         }
     }
     // OpenAPI 3.1 (JSON Schema 2020-12): the exclusive bounds are numbers of their own.
-    if let Some(min) = bound("exclusiveMinimum")
+    if let Exclusive::Bound(min) = low
         && v <= min
     {
         return Err(format!("{n} is not above the exclusive minimum {min}"));
     }
-    if let Some(max) = bound("exclusiveMaximum")
+    if let Exclusive::Bound(max) = high
         && v >= max
     {
         return Err(format!("{n} is not below the exclusive maximum {max}"));
     }
-    if let Some(m) = schema.get("multipleOf").and_then(Value::as_number)
+    if let Some(m) = schema.multiple_of()
         && !multiple_of(n, m)
     {
         return Err(format!("{n} is not a multiple of {m}"));
     }
-    match schema.get("format").and_then(Value::as_str) {
+    match schema.format() {
         Some(format @ ("int32" | "int64")) if !fits(format, n, v) => {
             Err(format!("{n} is out of the range of its format"))
         }

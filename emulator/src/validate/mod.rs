@@ -19,6 +19,7 @@ mod parameters;
 
 use std::sync::Arc;
 
+use gouvgen::oas::Schema;
 use serde_json::Value;
 
 pub(crate) use crate::document::deref;
@@ -107,21 +108,10 @@ impl Rules {
     }
 }
 
-/// The declared types (`type: x`, 3.1 `type: [x, "null"]`).
-fn types(schema: &Value) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// `schema[key]` as a list (empty when absent or not an array).
-fn list<'s>(schema: &'s Value, key: &str) -> &'s [Value] {
-    schema
-        .get(key)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+/// The members of a composition keyword (`allOf`, `anyOf`, `oneOf`): empty when absent or not
+/// an array.
+fn members<'s>(schema: Schema<'s>, keyword: &str) -> &'s [Value] {
+    schema.members(keyword).unwrap_or_default()
 }
 
 /// RFC 6901 escaping of one pointer segment.

@@ -2,19 +2,19 @@
 //! arrays) and parsed into the JSON values their schemas describe, so that the same keyword
 //! checks serve parameters and bodies.
 
+use gouvgen::oas::{Parameter, Schema};
 use serde_json::{Number, Value};
 
 use super::keywords::Checker;
-use super::{In, Param, Request, deref, list, types};
+use super::{In, Param, Request, deref, members};
 
 /// How an array parameter is serialised: `None` when each item is its own query pair, else
 /// the separator within one value. OpenAPI 3: `form` query parameters explode by default,
 /// `spaceDelimited`/`pipeDelimited` do not, path and header ones (`simple`) use commas.
 /// Swagger 2: `collectionFormat`, `csv` by default.
-pub(crate) fn separator(p: &Value, location: In, swagger2: bool) -> Option<char> {
-    let word = |key: &str| p.get(key).and_then(Value::as_str);
+pub(crate) fn separator(p: Parameter<'_>, location: In, swagger2: bool) -> Option<char> {
     if swagger2 {
-        return match word("collectionFormat") {
+        return match p.collection_format() {
             Some("multi") if location == In::Query => None,
             Some("ssv") => Some(' '),
             Some("tsv") => Some('\t'),
@@ -25,13 +25,12 @@ pub(crate) fn separator(p: &Value, location: In, swagger2: bool) -> Option<char>
     if location != In::Query {
         return Some(',');
     }
-    let (style, default_explode) = match word("style") {
+    let (style, default_explode) = match p.style() {
         Some("spaceDelimited") => (' ', false),
         Some("pipeDelimited") => ('|', false),
         _ => (',', true),
     };
-    let explode = p.get("explode").and_then(Value::as_bool);
-    if explode.unwrap_or(default_explode) {
+    if p.explode().unwrap_or(default_explode) {
         None
     } else {
         Some(style)
@@ -85,12 +84,11 @@ fn parse(
     separator: Option<char>,
     texts: &[String],
 ) -> Result<Option<Value>, String> {
-    let schema = deref(doc, schema);
-    let declared = types(schema);
-    if !declared.contains(&"array") {
-        return scalar(doc, schema, &texts[0]);
+    let schema = Schema(deref(doc, schema));
+    if !schema.types().contains(&"array") {
+        return scalar(doc, schema.0, &texts[0]);
     }
-    let items_schema = schema.get("items").unwrap_or(&Value::Null);
+    let items_schema = schema.items().unwrap_or(&Value::Null);
     let parts: Vec<&str> = match separator {
         None => texts.iter().map(String::as_str).collect(),
         // An empty value is an empty array, not one empty item.
@@ -111,7 +109,7 @@ fn parse(
 /// integer before it is a string); a string when no type is declared (enums then compare by
 /// text); `None` for objects and nested arrays.
 fn scalar(doc: &Value, schema: &Value, text: &str) -> Result<Option<Value>, String> {
-    let mut declared = allowed(doc, deref(doc, schema), 0);
+    let mut declared = allowed(doc, Schema(deref(doc, schema)), 0);
     if declared.is_empty() {
         return Ok(Some(Value::String(text.to_string())));
     }
@@ -134,15 +132,15 @@ fn scalar(doc: &Value, schema: &Value, text: &str) -> Result<Option<Value>, Stri
 
 /// The types a schema allows: its own, else those of its `allOf`/`anyOf`/`oneOf` branches
 /// (documents put `oneOf: [{type: integer}, {type: string}]` on parameters).
-fn allowed<'s>(doc: &'s Value, schema: &'s Value, depth: usize) -> Vec<&'s str> {
-    let own = types(schema);
+fn allowed<'s>(doc: &'s Value, schema: Schema<'s>, depth: usize) -> Vec<&'s str> {
+    let own = schema.types();
     if !own.is_empty() || depth > 8 {
         return own;
     }
     let mut out = Vec::new();
     for key in ["allOf", "anyOf", "oneOf"] {
-        for branch in list(schema, key) {
-            for t in allowed(doc, deref(doc, branch), depth + 1) {
+        for branch in members(schema, key) {
+            for t in allowed(doc, Schema(deref(doc, branch)), depth + 1) {
                 if !out.contains(&t) {
                     out.push(t);
                 }

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::{Document, parse_text, read_text};
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::oas;
 
 const MAX_INLINE_DEPTH: usize = 32;
 
@@ -66,11 +67,9 @@ fn has_external_ref(v: &Value, names: bool) -> bool {
             }
             if !names && k == "examples" {
                 return match v {
-                    Value::Object(entries) => entries.values().any(|e| {
-                        e.get("$ref")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| !s.starts_with('#'))
-                    }),
+                    Value::Object(entries) => entries
+                        .values()
+                        .any(|e| oas::reference(e).is_some_and(|s| !s.starts_with('#'))),
                     _ => false,
                 };
             }
@@ -105,7 +104,7 @@ pub(super) fn bundle(doc: &mut Document, options: &super::LoadOptions) -> Result
     let root_file = std::fs::canonicalize(&doc.path)
         .map_err(|e| Error::io(&doc.path, e, "check the path and that the file is readable"))?;
     let root_dir = root_file.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let swagger2 = doc.root.get("swagger").is_some();
+    let swagger2 = oas::Document(&doc.root).is_swagger2();
     let schemas_pointer = if swagger2 {
         "/definitions"
     } else {
@@ -267,7 +266,7 @@ impl Bundler {
         };
         let mut out = Map::new();
         for (k, v) in entries {
-            let v = if v.get("$ref").and_then(Value::as_str).is_some() {
+            let v = if oas::reference(&v).is_some() {
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));

@@ -1,18 +1,24 @@
 //! A typed, lenient view of an OpenAPI 3 document (what [`crate::normalise`] produces).
 //!
-//! Every OpenAPI key the model reads is spelled once, here. A view wraps one JSON node and
+//! Every OpenAPI key the model and the gateway emulator (`gouvgen-emulator`) read is spelled
+//! once, here. The emulator reads documents as written, not normalised, so that a normaliser
+//! bug is not hidden by the same bug on the server side: the few Swagger 2.0 keys it needs
+//! are views' accessors too, all in one file (`swagger2.rs`). A view wraps one JSON node and
 //! answers in Rust types; what real documents get wrong (a missing key, a key of the wrong
 //! JSON type) reads as "absent", so the model keeps its tolerance and decides itself what to
 //! warn about. Views carry no pointer: the caller knows where it walked and builds the
 //! pointer of each warning, so error locations stay exact.
 
 mod operation;
+mod response;
 mod schema;
+mod swagger2;
 
 use serde_json::{Map, Value};
 
 pub use operation::{Body, Media, Operation, Parameter, SecurityScheme};
-pub use schema::Schema;
+pub use response::{Header, Response};
+pub use schema::{Exclusive, Schema};
 
 /// The HTTP methods a path item may hold, in the order OpenAPI lists them.
 pub const METHODS: [&str; 8] = [
@@ -81,12 +87,21 @@ impl<'a> Document<'a> {
         )
     }
 
+    /// Whether `openapi` is written, whatever its value: what marks an OpenAPI 3 document.
+    pub fn has_openapi(&self) -> bool {
+        field(self.0, "openapi").is_some()
+    }
+
+    /// `servers`, in document order (the first is where the API is served).
+    pub fn servers(&self) -> impl Iterator<Item = Server<'a>> {
+        list(self.0, "servers").iter().map(Server)
+    }
+
     /// The `url` of each server with its index in `servers`.
     pub fn server_urls(&self) -> impl Iterator<Item = (usize, &'a str)> {
-        list(self.0, "servers")
-            .iter()
+        self.servers()
             .enumerate()
-            .filter_map(|(i, server)| string(server, "url").map(|url| (i, url)))
+            .filter_map(|(i, server)| server.url().map(|url| (i, url)))
     }
 
     /// Whether the document has a `paths` key at all.
@@ -135,6 +150,37 @@ impl<'a> PathItem<'a> {
     /// The operation of one method (a member of [`METHODS`]).
     pub fn operation(&self, method: &str) -> Option<Operation<'a>> {
         field(self.0, method).map(Operation)
+    }
+
+    /// Every operation with its method (a member of [`METHODS`]), in document order: what
+    /// serves the item, where [`PathItem::operation`] looks one method up.
+    pub fn operations(&self) -> impl Iterator<Item = (&'a str, Operation<'a>)> {
+        self.0
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(method, _)| METHODS.contains(&method.as_str()))
+            .map(|(method, op)| (method.as_str(), Operation(op)))
+    }
+}
+
+/// A server object (`servers[i]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Server<'a>(pub &'a Value);
+
+impl<'a> Server<'a> {
+    /// `url`, maybe with `{variables}`.
+    pub fn url(&self) -> Option<&'a str> {
+        string(self.0, "url")
+    }
+
+    /// The `default` of each of `variables` that has a string one, by name: what fills the
+    /// URL's placeholders when nobody chooses.
+    pub fn variable_defaults(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        object(self.0, "variables")
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, var)| string(var, "default").map(|d| (name.as_str(), d)))
     }
 }
 

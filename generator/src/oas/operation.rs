@@ -22,7 +22,15 @@ impl<'a> Operation<'a> {
 
     /// `operationId`, trimmed, when it names something.
     pub fn operation_id(&self) -> Option<&'a str> {
-        text(self.0, "operationId")
+        self.operation_id_as_written()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+    }
+
+    /// `operationId` exactly as written, even empty: the emulator's scenarios name an
+    /// operation by the text the document gives.
+    pub fn operation_id_as_written(&self) -> Option<&'a str> {
+        string(self.0, "operationId")
     }
 
     /// The provider's `x-operationId` extension on the operation, trimmed.
@@ -116,13 +124,19 @@ impl<'a> Parameter<'a> {
 
     /// `schema`, or the schema of the first media type of `content`.
     pub fn schema(&self) -> Option<&'a Value> {
-        match field(self.0, "schema") {
+        match self.schema_keyword() {
             Some(schema) => Some(schema),
             None => object(self.0, "content")?
                 .values()
                 .next()
                 .and_then(|media| Media(media).schema()),
         }
+    }
+
+    /// `schema` alone, without `content`'s: a Swagger 2.0 body parameter's schema, and what
+    /// the emulator checks a value against (a parameter without one is its own schema there).
+    pub fn schema_keyword(&self) -> Option<&'a Value> {
+        field(self.0, "schema")
     }
 }
 

@@ -691,7 +691,7 @@ impl Differ {
             })
         };
         for s in &om.setters {
-            let here = format!("{}::{}", om.builder, s.name);
+            let here = format!("builders::{}::{}", om.builder, s.name);
             match nm.setters.iter().find(|x| x.name == s.name) {
                 Some(x) if x.takes == s.takes => {}
                 Some(x) => self.rust(
@@ -783,7 +783,7 @@ impl Differ {
     fn errors(&mut self, name: &str, om: &Method, nm: &Method) {
         let (a, b) = (&om.error, &nm.error);
         for v in &a.variants {
-            let here = format!("{}::{}", a.name, v.name);
+            let here = format!("errors::{}::{}", a.name, v.name);
             match b.variants.iter().find(|x| x.name == v.name) {
                 Some(x) if x.ty == v.ty => {}
                 Some(x) => self.rust(
@@ -808,7 +808,7 @@ impl Differ {
                     false,
                     ChangeKind::ErrorResponseChanged,
                     rule::ENUM_VARIANT_NON_EXHAUSTIVE,
-                    format!("{}::{}", b.name, v.name),
+                    format!("errors::{}::{}", b.name, v.name),
                     "documented error body added",
                 );
             }
@@ -819,13 +819,13 @@ impl Differ {
             (Some(_), None) => self.document(
                 false,
                 ChangeKind::ErrorResponseChanged,
-                a.name.clone(),
+                format!("errors::{}", a.name),
                 "the 429 body is no longer documented: `rate_limited_body()` is `None`",
             ),
             (None, Some(_)) => self.document(
                 false,
                 ChangeKind::ErrorResponseChanged,
-                b.name.clone(),
+                format!("errors::{}", b.name),
                 "the 429 body is documented: `rate_limited_body()` reads it",
             ),
             _ => {}

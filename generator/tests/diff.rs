@@ -72,7 +72,7 @@ fn synthetic_pair_exact_changes() {
         "B EnumValueRemoved types::DossierStatut::Archive | value `archive` removed",
         "B FieldRemoved types::Dossier.ancien | field `ancien` removed",
         "B FieldTypeChanged types::Dossier.montant | Option<i64> → Option<f64>",
-        "B ParameterTypeChanged LireDossierRequest::lang | impl Into<String> → impl Into<i64>",
+        "B ParameterTypeChanged builders::LireDossierRequest::lang | impl Into<String> → impl Into<i64>",
         "B ParameterRequirementChanged lire_dossier.vue | now required (an argument)",
         "B OperationRemoved ping | GET /ping is gone",
         "B AuthChanged security | scheme api-key header X-Api-Key added",

@@ -34,7 +34,7 @@ paths:
         .expect("a warning names the Express-style segment");
     // The path item the template belongs to (its mapping starts on the line after the key).
     assert_eq!(warning.location.line_col.map(|l| l.0), Some(5), "{warning}");
-    let client = &files["src/client.rs"];
+    let client = &files["src/builders.rs"];
     assert!(client.contains("\"/api/v1/avis/\""), "{client}");
     assert!(
         !client.contains("/:id"),
@@ -68,5 +68,7 @@ paths:
         "{:?}",
         spec.warnings
     );
-    assert!(!files["src/client.rs"].contains("owner"));
+    assert!(
+        !files["src/client.rs"].contains("owner") && !files["src/builders.rs"].contains("owner")
+    );
 }

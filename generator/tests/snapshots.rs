@@ -22,7 +22,12 @@ fn generate(name: &str) -> gouvgen::Files {
 
 fn snapshot(name: &str) {
     let files = generate(name);
-    let code = format!("{}\n{}", files["src/types.rs"], files["src/client.rs"]);
+    let modules = ["types", "client", "builders", "errors", "responses"];
+    let code: Vec<&str> = modules
+        .iter()
+        .filter_map(|m| files.get(&format!("src/{m}.rs")).map(String::as_str))
+        .collect();
+    let code = code.join("\n");
     insta::assert_snapshot!(name.replace(['/', '.'], "_"), code);
 }
 

@@ -79,7 +79,7 @@ fn every_feature_combination_compiles_and_gates_its_operations() {
         &ws,
         "calls-depot",
         &["depots"],
-        "deposer_document(\"1\", tagged::DeposerDocumentMultipart::new(tagged::runtime::FilePart { file_name: None, content_type: None, bytes: Default::default() }))",
+        "deposer_document(\"1\", tagged::builders::DeposerDocumentMultipart::new(tagged::runtime::FilePart { file_name: None, content_type: None, bytes: Default::default() }))",
     );
     caller(
         &ws,

@@ -355,7 +355,7 @@ fn diff_verdicts_match_the_compiler() {
     // The consumer's `_` arm on the success enum is required, not a courtesy: without
     // `#[non_exhaustive]` the strictest caller would match exhaustively, and the
     // `success-status-added` pair would break it.
-    let client = std::fs::read_to_string(ws.dir.join("pair-base/src/client.rs")).unwrap();
+    let client = std::fs::read_to_string(ws.dir.join("pair-base/src/responses.rs")).unwrap();
     assert!(
         client.contains(
             "#[non_exhaustive]\n#[allow(clippy::large_enum_variant)]\npub enum ListerPiecesSuccess"

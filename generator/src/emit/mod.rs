@@ -1,11 +1,14 @@
 //! Stage 4, emitting: the model as a complete crate (manifest, README, formatted sources).
 
+mod builders;
 mod client;
 pub mod docs;
 pub mod examples;
 pub mod format;
 mod gates;
+mod idents;
 mod origin;
+mod outcomes;
 mod params;
 mod per_call;
 mod rust_types;
@@ -18,7 +21,7 @@ use quote::quote;
 
 use crate::error::{Error, Result};
 use crate::model::Api;
-use crate::surface::Features;
+use crate::surface::{Features, Success, Surface};
 pub use format::Formatter;
 use format::format;
 
@@ -47,7 +50,10 @@ pub const GENERATED_API_BREAKS: &[(&str, &str)] = &[
          setters of structs are gone (their fields are public: build a struct with `new`, \
          which takes the required fields, then assign the others, e.g. \
          `let mut v = T::new(a); v.note = Some(\"…\".into());`); a struct without required \
-         fields derives `Default`. Request builders keep their methods.",
+         fields derives `Default`. Request builders keep their methods and move to the \
+         `builders` module, error enums to `errors`, success enums to `responses`; the crate \
+         root exports `Client`, `types`, `runtime` and these modules (no glob of every item): \
+         write `crate::errors::XError` where you wrote `crate::XError`.",
     ),
 ];
 
@@ -176,6 +182,50 @@ pub struct Provenance {
     pub sha256: String,
 }
 
+/// The modules of a generated client besides `types`, as tokens.
+pub struct ClientModules {
+    /// `client`: the `Client` and its methods.
+    pub client: TokenStream,
+    /// `builders`: request builders and multipart bodies (none without operations).
+    pub builders: Option<TokenStream>,
+    /// `errors`: one error enum per operation (none without operations).
+    pub errors: Option<TokenStream>,
+    /// `responses`: success enums (none when every operation has one success type).
+    pub responses: Option<TokenStream>,
+}
+
+impl ClientModules {
+    /// The names of the optional modules present, in the order `lib.rs` declares them.
+    pub fn present(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        for (name, module) in [
+            ("builders", &self.builders),
+            ("errors", &self.errors),
+            ("responses", &self.responses),
+        ] {
+            if module.is_some() {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// Tokens of the `client` module and of the modules its methods return items of.
+pub fn client_modules(api: &Api, surface: &Surface) -> ClientModules {
+    let has_operations = !api.operations.is_empty();
+    let has_responses = surface
+        .methods
+        .iter()
+        .any(|m| matches!(m.success, Success::ByStatus { .. }));
+    ClientModules {
+        client: client::client_file(api, surface),
+        builders: has_operations.then(|| builders::builders_file(api, surface, has_responses)),
+        errors: has_operations.then(|| outcomes::errors_file(surface)),
+        responses: has_responses.then(|| outcomes::responses_file(surface)),
+    }
+}
+
 /// The generated files, by path relative to the crate root.
 pub type Files = BTreeMap<String, String>;
 
@@ -196,12 +246,22 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
     let mut submit = |name: &str, text: String| layout.submit(name, format!("{header}{text}"));
     let types = types::types_file(api, &surface.types, &features.types);
     submit("src/types.rs", format(types)?);
-    let client = format(client::client_file(api, &surface))?;
-    submit(
-        "src/client.rs",
-        per_call::insert_per_call_macro(client, features.enabled()),
-    );
-    submit("src/lib.rs", format(lib_rs(api, settings, features))?);
+    let modules = client_modules(api, &surface);
+    let present = modules.present();
+    submit("src/client.rs", format(modules.client)?);
+    if let Some(builders) = modules.builders {
+        let printed = format(builders)?;
+        let printed = per_call::insert_per_call_macro(printed, features.enabled());
+        submit("src/builders.rs", printed);
+    }
+    if let Some(errors) = modules.errors {
+        submit("src/errors.rs", format(errors)?);
+    }
+    if let Some(responses) = modules.responses {
+        submit("src/responses.rs", format(responses)?);
+    }
+    let lib = lib_rs(api, settings, features, &present);
+    submit("src/lib.rs", format(lib)?);
     if settings.example_tests {
         let krate = settings.name.replace('-', "_");
         let skip = &settings.example_skip;
@@ -219,7 +279,7 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
     Ok(files)
 }
 
-/// Tokens of a module that a build script includes: types and client in one file.
+/// Tokens of a module that a build script includes: every module of a crate in one file.
 pub fn module_source(api: &Api) -> Result<String> {
     module_source_with(api, false)
 }
@@ -229,17 +289,34 @@ pub fn module_source(api: &Api) -> Result<String> {
 pub fn module_source_with(api: &Api, features_per_tag: bool) -> Result<String> {
     let surface = crate::surface::build_with(api, features_per_tag);
     let types = types::types_file(api, &surface.types, &surface.features.types);
-    let client = client::client_file(api, &surface);
+    let modules = client_modules(api, &surface);
+    let client = &modules.client;
+    let others = [
+        ("builders", &modules.builders),
+        ("errors", &modules.errors),
+        ("responses", &modules.responses),
+    ]
+    .into_iter()
+    .filter_map(|(name, tokens)| {
+        let name = quote::format_ident!("{name}");
+        tokens.as_ref().map(|t| quote!(pub mod #name { #t }))
+    });
     let tokens = quote! {
         pub mod types { #types }
         mod client { #client }
-        pub use client::*;
+        pub use client::Client;
+        #(#others)*
     };
     let enabled = surface.features.enabled();
     Ok(per_call::insert_per_call_macro(format(tokens)?, enabled))
 }
 
-fn lib_rs(api: &Api, settings: &CrateSettings, features: &Features) -> TokenStream {
+fn lib_rs(
+    api: &Api,
+    settings: &CrateSettings,
+    features: &Features,
+    modules: &[&str],
+) -> TokenStream {
     let mut lines = vec![format!(
         "Client of **{}** (API version {}), generated by gouvgen.",
         docs::escape_text(&api.title),
@@ -269,6 +346,10 @@ fn lib_rs(api: &Api, settings: &CrateSettings, features: &Features) -> TokenStre
         };
         quote!(#![doc = #l])
     });
+    let modules = modules.iter().map(|m| {
+        let m = quote::format_ident!("{m}");
+        quote!(#[rustfmt::skip] pub mod #m;)
+    });
     quote! {
         #(#docs)*
         #![allow(
@@ -281,8 +362,9 @@ fn lib_rs(api: &Api, settings: &CrateSettings, features: &Features) -> TokenStre
         pub mod types;
         #[rustfmt::skip]
         mod client;
+        #(#modules)*
 
-        pub use client::*;
+        pub use client::Client;
         pub use gouvgen_runtime as runtime;
     }
 }

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{Prim, TypeRef, TypeSpace};
-use crate::surface::RustType;
+use crate::surface::{ItemModule, RustType};
 
 /// Where a type expression is written.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub enum Scope {
     Crate,
     /// Inside the `types` module: generated types are `X`.
     Types,
+    /// Inside the `builders` module: its own items (multipart bodies) are `X`.
+    Builders,
 }
 
 /// Tokens of a type expression.
@@ -30,13 +32,18 @@ pub fn tokens(ty: &RustType, scope: Scope) -> TokenStream {
         RustType::Generated(name) => {
             let name = format_ident!("{name}");
             match scope {
-                Scope::Crate => quote!(types::#name),
+                Scope::Crate | Scope::Builders => quote!(types::#name),
                 Scope::Types => quote!(#name),
             }
         }
-        RustType::Root(name) => {
+        RustType::Item(module, name) => {
             let name = format_ident!("{name}");
-            quote!(#name)
+            if scope == Scope::Builders && *module == ItemModule::Builders {
+                quote!(#name)
+            } else {
+                let module = format_ident!("{}", module.name());
+                quote!(#module::#name)
+            }
         }
         RustType::Unit => quote!(()),
         RustType::Ref(inner) => {
@@ -56,14 +63,14 @@ pub fn tokens(ty: &RustType, scope: Scope) -> TokenStream {
 
 /// The type a request builder stores an argument as: borrowed for the builder's lifetime
 /// `'a`, owned for `impl Into<…>` arguments.
-pub fn stored_tokens(ty: &RustType) -> TokenStream {
+pub fn stored_tokens(ty: &RustType, scope: Scope) -> TokenStream {
     match ty {
-        RustType::ImplInto(inner) => tokens(inner, Scope::Crate),
+        RustType::ImplInto(inner) => tokens(inner, scope),
         RustType::Ref(inner) => {
-            let inner = tokens(inner, Scope::Crate);
+            let inner = tokens(inner, scope);
             quote!(&'a #inner)
         }
-        other => tokens(other, Scope::Crate),
+        other => tokens(other, scope),
     }
 }
 

@@ -19,7 +19,7 @@ mod types;
 use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, ResponseKind, StatusMatch, TypeRef};
 
 pub use features::{Features, Gate, feature_name};
-pub use rust_type::RustType;
+pub use rust_type::{ItemModule, RustType};
 pub use types::{
     AliasItem, EnumItem, FieldItem, StructItem, TypeItem, TypeItemKind, UnionItem, UnionMember,
 };
@@ -42,7 +42,7 @@ pub struct Method {
     pub name: String,
     /// Required arguments, in order.
     pub args: Vec<Arg>,
-    /// Name of the request builder type at the crate root (`SituationIrAssiettesRequest`).
+    /// Name of the request builder type in the `builders` module (`SituationIrAssiettesRequest`).
     pub builder: String,
     /// Builder methods besides `send`: optional parameters and per-call runtime options.
     pub setters: Vec<Setter>,
@@ -50,7 +50,7 @@ pub struct Method {
     pub success: Success,
     /// The operation's own error type.
     pub error: ErrorShape,
-    /// Multipart body struct at the crate root, when the body is multipart.
+    /// Multipart body struct in the `builders` module, when the body is multipart.
     pub multipart: Option<StructItem>,
     /// Marked deprecated.
     pub deprecated: bool,
@@ -159,7 +159,7 @@ const BUILDER_METHODS: [&str; 9] = [
 pub enum Success {
     /// One body type for every success status.
     Uniform(RustType),
-    /// Bodies differ by status: an enum at the crate root.
+    /// Bodies differ by status: an enum of the `responses` module.
     ByStatus {
         /// Enum name.
         name: String,
@@ -173,7 +173,7 @@ impl Success {
     pub fn rust_type(&self) -> RustType {
         match self {
             Success::Uniform(t) => t.clone(),
-            Success::ByStatus { name, .. } => RustType::Root(name.clone()),
+            Success::ByStatus { name, .. } => RustType::Item(ItemModule::Responses, name.clone()),
         }
     }
 }
@@ -182,7 +182,7 @@ impl Success {
 /// variant per documented error body type (not per status).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorShape {
-    /// Enum name at the crate root (`SituationIrAssiettesError`).
+    /// Enum name in the `errors` module (`SituationIrAssiettesError`).
     pub name: String,
     /// Variants.
     pub variants: Vec<ErrorVariant>,
@@ -256,7 +256,9 @@ fn method(op: &Operation, api: &Api, type_items: &[TypeItem]) -> Method {
         Some(body) => {
             let ty = match &body.kind {
                 BodyKind::Json | BodyKind::Form => arg_type(&body.ty, space),
-                BodyKind::Multipart(_) => RustType::Root(format!("{}Multipart", op.type_prefix)),
+                BodyKind::Multipart(_) => {
+                    RustType::Item(ItemModule::Builders, format!("{}Multipart", op.type_prefix))
+                }
                 BodyKind::Bytes => RustType::into_of(RustType::bytes()),
                 BodyKind::Text => RustType::into_of(RustType::string()),
             };

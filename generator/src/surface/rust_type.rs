@@ -16,8 +16,9 @@ pub enum RustType {
     Path(&'static str, Vec<RustType>),
     /// A type of the generated `types` module: `types::X` outside it, `X` inside.
     Generated(String),
-    /// An item at the generated crate's root (success enums, multipart structs).
-    Root(String),
+    /// An item of another module of the generated crate: `builders::X` (multipart bodies),
+    /// `responses::X` (success enums); `X` inside that module.
+    Item(ItemModule, String),
     /// `()`.
     Unit,
     /// `&T`.
@@ -26,6 +27,28 @@ pub enum RustType {
     Slice(Box<RustType>),
     /// `impl Into<T>`.
     ImplInto(Box<RustType>),
+}
+
+/// The modules of a generated crate that hold items besides `types`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemModule {
+    /// `builders`: request builders and the multipart bodies they send.
+    Builders,
+    /// `errors`: the error enum of every operation.
+    Errors,
+    /// `responses`: success enums, for operations whose bodies differ by status.
+    Responses,
+}
+
+impl ItemModule {
+    /// The module's name in the generated crate.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemModule::Builders => "builders",
+            ItemModule::Errors => "errors",
+            ItemModule::Responses => "responses",
+        }
+    }
 }
 
 impl RustType {
@@ -149,7 +172,7 @@ impl fmt::Display for RustType {
                 Ok(())
             }
             RustType::Generated(name) => write!(f, "types::{name}"),
-            RustType::Root(name) => f.write_str(name),
+            RustType::Item(module, name) => write!(f, "{}::{name}", module.name()),
             RustType::Unit => f.write_str("()"),
             RustType::Ref(inner) => write!(f, "&{inner}"),
             RustType::Slice(inner) => write!(f, "[{inner}]"),

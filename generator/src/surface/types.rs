@@ -212,7 +212,7 @@ fn struct_item(
     }
 }
 
-/// The multipart body struct of an operation, at the crate root.
+/// The multipart body struct of an operation, in the `builders` module.
 pub fn multipart_item(name: &str, fields: &[MultipartField], space: &TypeSpace) -> StructItem {
     let mut items = Vec::new();
     let mut constructor = Vec::new();

@@ -7,7 +7,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use gouvgen_build_demo::annuaire::{Client, LireOrganismeError, types};
+use gouvgen_build_demo::annuaire::{Client, errors::LireOrganismeError, types};
 use gouvgen_runtime::{ApiClient, presets};
 
 type Seen = Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>>;

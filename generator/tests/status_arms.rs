@@ -60,7 +60,7 @@ fn a_documented_429_is_rate_limited_with_its_body_and_no_arm_repeats_the_fallbac
     let src = source();
     let quota = section(&src, "impl<'a> QuotaRequest<'a>");
     assert!(
-        quota.contains("429 => Err(response.rate_limited(errors::QuotaError::Erreur))"),
+        quota.contains("429 => Err(response.rate_limited(QuotaError::Erreur))"),
         "{quota}"
     );
     assert!(!src.contains("fn rate_limited_body"), "no decoder per enum");

@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -92,7 +93,7 @@ impl<'a> UniteLegaleRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::UniteLegaleResponse>, rt::Error<errors::UniteLegaleError>> {
+    ) -> Result<rt::Response<types::UniteLegaleResponse>, rt::Error<UniteLegaleError>> {
         let path = [
             self.client.base_path.as_str(),
             "/v3/insee/sirene/unites_legales/",
@@ -110,10 +111,8 @@ impl<'a> UniteLegaleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::UniteLegaleError::Error)),
-            401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::UniteLegaleError::Error))
-            }
+            429 => Err(response.rate_limited(UniteLegaleError::Error)),
+            401 | 403 | 404 | 422 | 502 => Err(response.documented_error(UniteLegaleError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -123,7 +122,7 @@ impl<'a> UniteLegaleRequest<'a> {
 per_call_options!(
     UniteLegaleRequest,
     types::UniteLegaleResponse,
-    errors::UniteLegaleError
+    UniteLegaleError
 );
 per_call_options!(traceability_object UniteLegaleRequest);
 /// A call of [`Client::etablissement`]: set optional parameters and per-call options, then `.await` it (or call [`EtablissementRequest::send`]).
@@ -139,8 +138,7 @@ impl<'a> EtablissementRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::EtablissementResponse>, rt::Error<errors::EtablissementError>>
-    {
+    ) -> Result<rt::Response<types::EtablissementResponse>, rt::Error<EtablissementError>> {
         let path = [
             self.client.base_path.as_str(),
             "/v3/insee/sirene/etablissements/",
@@ -158,9 +156,9 @@ impl<'a> EtablissementRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::EtablissementError::Error)),
+            429 => Err(response.rate_limited(EtablissementError::Error)),
             401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::EtablissementError::Error))
+                Err(response.documented_error(EtablissementError::Error))
             }
 
             _ => Err(response.into_error()),
@@ -171,7 +169,7 @@ impl<'a> EtablissementRequest<'a> {
 per_call_options!(
     EtablissementRequest,
     types::EtablissementResponse,
-    errors::EtablissementError
+    EtablissementError
 );
 per_call_options!(traceability_object EtablissementRequest);
 /// A call of [`Client::attestation_vigilance`]: set optional parameters and per-call options, then `.await` it (or call [`AttestationVigilanceRequest::send`]).
@@ -189,7 +187,7 @@ impl<'a> AttestationVigilanceRequest<'a> {
         self,
     ) -> Result<
         rt::Response<types::AttestationVigilanceResponse>,
-        rt::Error<errors::AttestationVigilanceError>,
+        rt::Error<AttestationVigilanceError>,
     > {
         let path = [
             self.client.base_path.as_str(),
@@ -209,9 +207,9 @@ impl<'a> AttestationVigilanceRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::AttestationVigilanceError::Error)),
+            429 => Err(response.rate_limited(AttestationVigilanceError::Error)),
             401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::AttestationVigilanceError::Error))
+                Err(response.documented_error(AttestationVigilanceError::Error))
             }
 
             _ => Err(response.into_error()),
@@ -222,7 +220,7 @@ impl<'a> AttestationVigilanceRequest<'a> {
 per_call_options!(
     AttestationVigilanceRequest,
     types::AttestationVigilanceResponse,
-    errors::AttestationVigilanceError
+    AttestationVigilanceError
 );
 per_call_options!(traceability_object AttestationVigilanceRequest);
 /// A call of [`Client::chiffres_affaires`]: set optional parameters and per-call options, then `.await` it (or call [`ChiffresAffairesRequest::send`]).
@@ -238,10 +236,8 @@ impl<'a> ChiffresAffairesRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ChiffresAffairesResponse>,
-        rt::Error<errors::ChiffresAffairesError>,
-    > {
+    ) -> Result<rt::Response<types::ChiffresAffairesResponse>, rt::Error<ChiffresAffairesError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/v3/dgfip/unites_legales/",
@@ -260,9 +256,9 @@ impl<'a> ChiffresAffairesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ChiffresAffairesError::Error)),
+            429 => Err(response.rate_limited(ChiffresAffairesError::Error)),
             401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::ChiffresAffairesError::Error))
+                Err(response.documented_error(ChiffresAffairesError::Error))
             }
 
             _ => Err(response.into_error()),
@@ -273,7 +269,7 @@ impl<'a> ChiffresAffairesRequest<'a> {
 per_call_options!(
     ChiffresAffairesRequest,
     types::ChiffresAffairesResponse,
-    errors::ChiffresAffairesError
+    ChiffresAffairesError
 );
 per_call_options!(traceability_object ChiffresAffairesRequest);
 /// A call of [`Client::extrait_rcs`]: set optional parameters and per-call options, then `.await` it (or call [`ExtraitRcsRequest::send`]).
@@ -289,7 +285,7 @@ impl<'a> ExtraitRcsRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ExtraitRcsResponse>, rt::Error<errors::ExtraitRcsError>> {
+    ) -> Result<rt::Response<types::ExtraitRcsResponse>, rt::Error<ExtraitRcsError>> {
         let path = [
             self.client.base_path.as_str(),
             "/v3/infogreffe/rcs/unites_legales/",
@@ -308,10 +304,8 @@ impl<'a> ExtraitRcsRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ExtraitRcsError::Error)),
-            401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::ExtraitRcsError::Error))
-            }
+            429 => Err(response.rate_limited(ExtraitRcsError::Error)),
+            401 | 403 | 404 | 422 | 502 => Err(response.documented_error(ExtraitRcsError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -321,7 +315,7 @@ impl<'a> ExtraitRcsRequest<'a> {
 per_call_options!(
     ExtraitRcsRequest,
     types::ExtraitRcsResponse,
-    errors::ExtraitRcsError
+    ExtraitRcsError
 );
 per_call_options!(traceability_object ExtraitRcsRequest);
 /// A call of [`Client::attestation_fiscale`]: set optional parameters and per-call options, then `.await` it (or call [`AttestationFiscaleRequest::send`]).
@@ -337,10 +331,8 @@ impl<'a> AttestationFiscaleRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::AttestationFiscaleResponse>,
-        rt::Error<errors::AttestationFiscaleError>,
-    > {
+    ) -> Result<rt::Response<types::AttestationFiscaleResponse>, rt::Error<AttestationFiscaleError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/v3/dgfip/unites_legales/",
@@ -359,9 +351,9 @@ impl<'a> AttestationFiscaleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::AttestationFiscaleError::Error)),
+            429 => Err(response.rate_limited(AttestationFiscaleError::Error)),
             401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::AttestationFiscaleError::Error))
+                Err(response.documented_error(AttestationFiscaleError::Error))
             }
 
             _ => Err(response.into_error()),
@@ -372,7 +364,7 @@ impl<'a> AttestationFiscaleRequest<'a> {
 per_call_options!(
     AttestationFiscaleRequest,
     types::AttestationFiscaleResponse,
-    errors::AttestationFiscaleError
+    AttestationFiscaleError
 );
 per_call_options!(traceability_object AttestationFiscaleRequest);
 /// A call of [`Client::association`]: set optional parameters and per-call options, then `.await` it (or call [`AssociationRequest::send`]).
@@ -388,7 +380,7 @@ impl<'a> AssociationRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::AssociationResponse>, rt::Error<errors::AssociationError>> {
+    ) -> Result<rt::Response<types::AssociationResponse>, rt::Error<AssociationError>> {
         let path = [
             self.client.base_path.as_str(),
             "/v3/djepva/api-association/associations/",
@@ -406,10 +398,8 @@ impl<'a> AssociationRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::AssociationError::Error)),
-            401 | 403 | 404 | 422 | 502 => {
-                Err(response.documented_error(errors::AssociationError::Error))
-            }
+            429 => Err(response.rate_limited(AssociationError::Error)),
+            401 | 403 | 404 | 422 | 502 => Err(response.documented_error(AssociationError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -419,6 +409,6 @@ impl<'a> AssociationRequest<'a> {
 per_call_options!(
     AssociationRequest,
     types::AssociationResponse,
-    errors::AssociationError
+    AssociationError
 );
 per_call_options!(traceability_object AssociationRequest);

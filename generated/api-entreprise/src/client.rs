@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -57,11 +57,11 @@ impl Client {
     /// Arguments:
     /// - `siren`
     ///
-    /// Per-call options are methods of [`UniteLegaleRequest`](builders::UniteLegaleRequest).
+    /// Per-call options are methods of [`UniteLegaleRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn unite_legale<'a>(&'a self, siren: &'a str) -> builders::UniteLegaleRequest<'a> {
-        builders::UniteLegaleRequest {
+    pub fn unite_legale<'a>(&'a self, siren: &'a str) -> UniteLegaleRequest<'a> {
+        UniteLegaleRequest {
             client: self,
             siren,
             options: None,
@@ -75,11 +75,11 @@ impl Client {
     /// Arguments:
     /// - `siret`
     ///
-    /// Per-call options are methods of [`EtablissementRequest`](builders::EtablissementRequest).
+    /// Per-call options are methods of [`EtablissementRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn etablissement<'a>(&'a self, siret: &'a str) -> builders::EtablissementRequest<'a> {
-        builders::EtablissementRequest {
+    pub fn etablissement<'a>(&'a self, siret: &'a str) -> EtablissementRequest<'a> {
+        EtablissementRequest {
             client: self,
             siret,
             options: None,
@@ -93,14 +93,11 @@ impl Client {
     /// Arguments:
     /// - `siren`
     ///
-    /// Per-call options are methods of [`AttestationVigilanceRequest`](builders::AttestationVigilanceRequest).
+    /// Per-call options are methods of [`AttestationVigilanceRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn attestation_vigilance<'a>(
-        &'a self,
-        siren: &'a str,
-    ) -> builders::AttestationVigilanceRequest<'a> {
-        builders::AttestationVigilanceRequest {
+    pub fn attestation_vigilance<'a>(&'a self, siren: &'a str) -> AttestationVigilanceRequest<'a> {
+        AttestationVigilanceRequest {
             client: self,
             siren,
             options: None,
@@ -114,14 +111,11 @@ impl Client {
     /// Arguments:
     /// - `siren`
     ///
-    /// Per-call options are methods of [`ChiffresAffairesRequest`](builders::ChiffresAffairesRequest).
+    /// Per-call options are methods of [`ChiffresAffairesRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn chiffres_affaires<'a>(
-        &'a self,
-        siren: &'a str,
-    ) -> builders::ChiffresAffairesRequest<'a> {
-        builders::ChiffresAffairesRequest {
+    pub fn chiffres_affaires<'a>(&'a self, siren: &'a str) -> ChiffresAffairesRequest<'a> {
+        ChiffresAffairesRequest {
             client: self,
             siren,
             options: None,
@@ -137,11 +131,11 @@ impl Client {
     /// Arguments:
     /// - `siren`
     ///
-    /// Per-call options are methods of [`ExtraitRcsRequest`](builders::ExtraitRcsRequest).
+    /// Per-call options are methods of [`ExtraitRcsRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn extrait_rcs<'a>(&'a self, siren: &'a str) -> builders::ExtraitRcsRequest<'a> {
-        builders::ExtraitRcsRequest {
+    pub fn extrait_rcs<'a>(&'a self, siren: &'a str) -> ExtraitRcsRequest<'a> {
+        ExtraitRcsRequest {
             client: self,
             siren,
             options: None,
@@ -157,14 +151,11 @@ impl Client {
     /// Arguments:
     /// - `siren`
     ///
-    /// Per-call options are methods of [`AttestationFiscaleRequest`](builders::AttestationFiscaleRequest).
+    /// Per-call options are methods of [`AttestationFiscaleRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn attestation_fiscale<'a>(
-        &'a self,
-        siren: &'a str,
-    ) -> builders::AttestationFiscaleRequest<'a> {
-        builders::AttestationFiscaleRequest {
+    pub fn attestation_fiscale<'a>(&'a self, siren: &'a str) -> AttestationFiscaleRequest<'a> {
+        AttestationFiscaleRequest {
             client: self,
             siren,
             options: None,
@@ -180,11 +171,11 @@ impl Client {
     /// Arguments:
     /// - `siren_or_rna`
     ///
-    /// Per-call options are methods of [`AssociationRequest`](builders::AssociationRequest).
+    /// Per-call options are methods of [`AssociationRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
-    pub fn association<'a>(&'a self, siren_or_rna: &'a str) -> builders::AssociationRequest<'a> {
-        builders::AssociationRequest {
+    pub fn association<'a>(&'a self, siren_or_rna: &'a str) -> AssociationRequest<'a> {
+        AssociationRequest {
             client: self,
             siren_or_rna,
             options: None,

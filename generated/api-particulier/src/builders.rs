@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -93,10 +94,8 @@ impl<'a> QuotientFamilialCafRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::QuotientFamilialCafResponse>,
-        rt::Error<errors::QuotientFamilialCafError>,
-    > {
+    ) -> Result<rt::Response<types::QuotientFamilialCafResponse>, rt::Error<QuotientFamilialCafError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/api/v2/composition-familiale",
@@ -115,9 +114,9 @@ impl<'a> QuotientFamilialCafRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::QuotientFamilialCafError::Error)),
+            429 => Err(response.rate_limited(QuotientFamilialCafError::Error)),
             401 | 404 | 422 | 502 | 503 => {
-                Err(response.documented_error(errors::QuotientFamilialCafError::Error))
+                Err(response.documented_error(QuotientFamilialCafError::Error))
             }
 
             _ => Err(response.into_error()),
@@ -128,7 +127,7 @@ impl<'a> QuotientFamilialCafRequest<'a> {
 per_call_options!(
     QuotientFamilialCafRequest,
     types::QuotientFamilialCafResponse,
-    errors::QuotientFamilialCafError
+    QuotientFamilialCafError
 );
 per_call_options!(traceability_object QuotientFamilialCafRequest);
 /// A call of [`Client::statut_etudiant`]: set optional parameters and per-call options, then `.await` it (or call [`StatutEtudiantRequest::send`]).
@@ -146,8 +145,7 @@ impl<'a> StatutEtudiantRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::StatutEtudiantResponse>, rt::Error<errors::StatutEtudiantError>>
-    {
+    ) -> Result<rt::Response<types::StatutEtudiantResponse>, rt::Error<StatutEtudiantError>> {
         let path = [self.client.base_path.as_str(), "/api/v2/etudiants"].concat();
         let request = rt::Request::new(rt::Method::GET, "statutEtudiant", path)
             .path_template("/api/v2/etudiants")
@@ -163,8 +161,8 @@ impl<'a> StatutEtudiantRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::StatutEtudiantError::Error)),
-            401 => Err(response.documented_error(errors::StatutEtudiantError::Error)),
+            429 => Err(response.rate_limited(StatutEtudiantError::Error)),
+            401 => Err(response.documented_error(StatutEtudiantError::Error)),
             _ => Err(response.into_error()),
         }
     }
@@ -173,7 +171,7 @@ impl<'a> StatutEtudiantRequest<'a> {
 per_call_options!(
     StatutEtudiantRequest,
     types::StatutEtudiantResponse,
-    errors::StatutEtudiantError
+    StatutEtudiantError
 );
 per_call_options!(traceability_object StatutEtudiantRequest);
 /// A call of [`Client::situation_demandeur_emploi`]: set optional parameters and per-call options, then `.await` it (or call [`SituationDemandeurEmploiRequest::send`]).
@@ -191,7 +189,7 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
         self,
     ) -> Result<
         rt::Response<types::SituationDemandeurEmploiResponse>,
-        rt::Error<errors::SituationDemandeurEmploiError>,
+        rt::Error<SituationDemandeurEmploiError>,
     > {
         let path = [
             self.client.base_path.as_str(),
@@ -210,9 +208,7 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            401 | 404 => {
-                Err(response.documented_error(errors::SituationDemandeurEmploiError::Error))
-            }
+            401 | 404 => Err(response.documented_error(SituationDemandeurEmploiError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -222,7 +218,7 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
 per_call_options!(
     SituationDemandeurEmploiRequest,
     types::SituationDemandeurEmploiResponse,
-    errors::SituationDemandeurEmploiError
+    SituationDemandeurEmploiError
 );
 per_call_options!(traceability_object SituationDemandeurEmploiRequest);
 /// A call of [`Client::scolarite`]: set optional parameters and per-call options, then `.await` it (or call [`ScolariteRequest::send`]).
@@ -243,7 +239,7 @@ impl<'a> ScolariteRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ScolariteResponse>, rt::Error<errors::ScolariteError>> {
+    ) -> Result<rt::Response<types::ScolariteResponse>, rt::Error<ScolariteError>> {
         let path = [self.client.base_path.as_str(), "/api/v2/scolarites"].concat();
         let request = rt::Request::new(rt::Method::GET, "scolarite", path)
             .path_template("/api/v2/scolarites")
@@ -262,19 +258,15 @@ impl<'a> ScolariteRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ScolariteError::Error)),
-            401 | 404 | 422 | 502 => Err(response.documented_error(errors::ScolariteError::Error)),
+            429 => Err(response.rate_limited(ScolariteError::Error)),
+            401 | 404 | 422 | 502 => Err(response.documented_error(ScolariteError::Error)),
 
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    ScolariteRequest,
-    types::ScolariteResponse,
-    errors::ScolariteError
-);
+per_call_options!(ScolariteRequest, types::ScolariteResponse, ScolariteError);
 per_call_options!(traceability_object ScolariteRequest);
 /// A call of [`Client::statut_etudiant_boursier`]: set optional parameters and per-call options, then `.await` it (or call [`StatutEtudiantBoursierRequest::send`]).
 #[derive(Debug)]
@@ -302,7 +294,7 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
         self,
     ) -> Result<
         rt::Response<types::StatutEtudiantBoursierResponse>,
-        rt::Error<errors::StatutEtudiantBoursierError>,
+        rt::Error<StatutEtudiantBoursierError>,
     > {
         let path = [
             self.client.base_path.as_str(),
@@ -324,10 +316,8 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::StatutEtudiantBoursierError::Error)),
-            401 | 404 | 503 => {
-                Err(response.documented_error(errors::StatutEtudiantBoursierError::Error))
-            }
+            429 => Err(response.rate_limited(StatutEtudiantBoursierError::Error)),
+            401 | 404 | 503 => Err(response.documented_error(StatutEtudiantBoursierError::Error)),
 
             _ => Err(response.into_error()),
         }
@@ -337,7 +327,7 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
 per_call_options!(
     StatutEtudiantBoursierRequest,
     types::StatutEtudiantBoursierResponse,
-    errors::StatutEtudiantBoursierError
+    StatutEtudiantBoursierError
 );
 per_call_options!(traceability_object StatutEtudiantBoursierRequest);
 /// A call of [`Client::complementaire_sante_solidaire`]: set optional parameters and per-call options, then `.await` it (or call [`ComplementaireSanteSolidaireRequest::send`]).
@@ -373,7 +363,7 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
         self,
     ) -> Result<
         rt::Response<types::ComplementaireSanteSolidaireResponse>,
-        rt::Error<errors::ComplementaireSanteSolidaireError>,
+        rt::Error<ComplementaireSanteSolidaireError>,
     > {
         let path = [
             self.client.base_path.as_str(),
@@ -401,10 +391,9 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ComplementaireSanteSolidaireError::Error)),
-
+            429 => Err(response.rate_limited(ComplementaireSanteSolidaireError::Error)),
             401 | 422 | 502 => {
-                Err(response.documented_error(errors::ComplementaireSanteSolidaireError::Error))
+                Err(response.documented_error(ComplementaireSanteSolidaireError::Error))
             }
 
             _ => Err(response.into_error()),
@@ -415,6 +404,6 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
 per_call_options!(
     ComplementaireSanteSolidaireRequest,
     types::ComplementaireSanteSolidaireResponse,
-    errors::ComplementaireSanteSolidaireError
+    ComplementaireSanteSolidaireError
 );
 per_call_options!(traceability_object ComplementaireSanteSolidaireRequest);

@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -58,15 +58,15 @@ impl Client {
     /// - `numero_allocataire` (`numeroAllocataire`)
     /// - `code_postal` (`codePostal`)
     ///
-    /// Per-call options are methods of [`QuotientFamilialCafRequest`](builders::QuotientFamilialCafRequest).
+    /// Per-call options are methods of [`QuotientFamilialCafRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
     pub fn quotient_familial_caf<'a>(
         &'a self,
         numero_allocataire: &'a str,
         code_postal: &'a str,
-    ) -> builders::QuotientFamilialCafRequest<'a> {
-        builders::QuotientFamilialCafRequest {
+    ) -> QuotientFamilialCafRequest<'a> {
+        QuotientFamilialCafRequest {
             client: self,
             numero_allocataire,
             code_postal,
@@ -83,7 +83,7 @@ impl Client {
     /// - `prenoms` (`prenoms[]`)
     /// - `date_naissance` (`dateNaissance`)
     ///
-    /// Per-call options are methods of [`StatutEtudiantRequest`](builders::StatutEtudiantRequest).
+    /// Per-call options are methods of [`StatutEtudiantRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
     pub fn statut_etudiant<'a>(
@@ -91,8 +91,8 @@ impl Client {
         nom: &'a str,
         prenoms: &'a [String],
         date_naissance: rt::Date,
-    ) -> builders::StatutEtudiantRequest<'a> {
-        builders::StatutEtudiantRequest {
+    ) -> StatutEtudiantRequest<'a> {
+        StatutEtudiantRequest {
             client: self,
             nom,
             prenoms,
@@ -108,14 +108,14 @@ impl Client {
     /// Arguments:
     /// - `identifiant`
     ///
-    /// Per-call options are methods of [`SituationDemandeurEmploiRequest`](builders::SituationDemandeurEmploiRequest).
+    /// Per-call options are methods of [`SituationDemandeurEmploiRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
     pub fn situation_demandeur_emploi<'a>(
         &'a self,
         identifiant: &'a str,
-    ) -> builders::SituationDemandeurEmploiRequest<'a> {
-        builders::SituationDemandeurEmploiRequest {
+    ) -> SituationDemandeurEmploiRequest<'a> {
+        SituationDemandeurEmploiRequest {
             client: self,
             identifiant,
             options: None,
@@ -136,7 +136,7 @@ impl Client {
     /// - `code_etablissement` (`codeEtablissement`): Code UAI de l'établissement.
     /// - `annee_scolaire` (`anneeScolaire`): Année de début de l'année scolaire (2025 pour 2025-2026).
     ///
-    /// Per-call options are methods of [`ScolariteRequest`](builders::ScolariteRequest).
+    /// Per-call options are methods of [`ScolariteRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
     pub fn scolarite<'a>(
@@ -147,8 +147,8 @@ impl Client {
         date_naissance: rt::Date,
         code_etablissement: &'a str,
         annee_scolaire: i32,
-    ) -> builders::ScolariteRequest<'a> {
-        builders::ScolariteRequest {
+    ) -> ScolariteRequest<'a> {
+        ScolariteRequest {
             client: self,
             nom,
             prenom,
@@ -171,7 +171,7 @@ impl Client {
     /// - `prenoms` (`prenoms[]`)
     /// - `date_naissance` (`dateNaissance`)
     ///
-    /// Optional parameters and per-call options are methods of [`StatutEtudiantBoursierRequest`](builders::StatutEtudiantBoursierRequest).
+    /// Optional parameters and per-call options are methods of [`StatutEtudiantBoursierRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
     pub fn statut_etudiant_boursier<'a>(
@@ -179,8 +179,8 @@ impl Client {
         nom: &'a str,
         prenoms: &'a [String],
         date_naissance: rt::Date,
-    ) -> builders::StatutEtudiantBoursierRequest<'a> {
-        builders::StatutEtudiantBoursierRequest {
+    ) -> StatutEtudiantBoursierRequest<'a> {
+        StatutEtudiantBoursierRequest {
             client: self,
             nom,
             prenoms,
@@ -201,7 +201,7 @@ impl Client {
     /// - `mois_date_de_naissance` (`moisDateDeNaissance`)
     /// - `sexe`
     ///
-    /// Optional parameters and per-call options are methods of [`ComplementaireSanteSolidaireRequest`](builders::ComplementaireSanteSolidaireRequest).
+    /// Optional parameters and per-call options are methods of [`ComplementaireSanteSolidaireRequest`].
     ///
     /// The runtime adds the traceability parameters `context`, `recipient` and `object` configured on the client.
     pub fn complementaire_sante_solidaire<'a>(
@@ -211,8 +211,8 @@ impl Client {
         annee_date_de_naissance: i32,
         mois_date_de_naissance: i32,
         sexe: &'a types::PersonneSexe,
-    ) -> builders::ComplementaireSanteSolidaireRequest<'a> {
-        builders::ComplementaireSanteSolidaireRequest {
+    ) -> ComplementaireSanteSolidaireRequest<'a> {
+        ComplementaireSanteSolidaireRequest {
             client: self,
             nom_naissance,
             prenoms,

@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -92,8 +93,7 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ResultatComptes>, rt::Error<errors::RechercherComptesParSpiError>>
-    {
+    ) -> Result<rt::Response<types::ResultatComptes>, rt::Error<RechercherComptesParSpiError>> {
         let path = [self.client.base_path.as_str(), "/comptes/spi"].concat();
         let request = rt::Request::new(rt::Method::POST, "rechercherComptesParSpi", path)
             .path_template("/comptes/spi")
@@ -106,10 +106,9 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::RechercherComptesParSpiError::Erreur)),
-
+            429 => Err(response.rate_limited(RechercherComptesParSpiError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response.documented_error(errors::RechercherComptesParSpiError::Erreur))
+                Err(response.documented_error(RechercherComptesParSpiError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -120,7 +119,7 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
 per_call_options!(
     RechercherComptesParSpiRequest,
     types::ResultatComptes,
-    errors::RechercherComptesParSpiError
+    RechercherComptesParSpiError
 );
 /// A call of [`Client::rechercher_comptes_par_identite`]: set optional parameters and per-call options, then `.await` it (or call [`RechercherComptesParIdentiteRequest::send`]).
 #[derive(Debug)]
@@ -144,10 +143,8 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::ResultatComptes>,
-        rt::Error<errors::RechercherComptesParIdentiteError>,
-    > {
+    ) -> Result<rt::Response<types::ResultatComptes>, rt::Error<RechercherComptesParIdentiteError>>
+    {
         let path = [self.client.base_path.as_str(), "/comptes/identite"].concat();
         let request = rt::Request::new(rt::Method::POST, "rechercherComptesParIdentite", path)
             .path_template("/comptes/identite")
@@ -161,10 +158,9 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::RechercherComptesParIdentiteError::Erreur)),
-
+            429 => Err(response.rate_limited(RechercherComptesParIdentiteError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response.documented_error(errors::RechercherComptesParIdentiteError::Erreur))
+                Err(response.documented_error(RechercherComptesParIdentiteError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -175,7 +171,7 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
 per_call_options!(
     RechercherComptesParIdentiteRequest,
     types::ResultatComptes,
-    errors::RechercherComptesParIdentiteError
+    RechercherComptesParIdentiteError
 );
 /// A call of [`Client::consulter_compte`]: set optional parameters and per-call options, then `.await` it (or call [`ConsulterCompteRequest::send`]).
 #[derive(Debug)]
@@ -199,7 +195,7 @@ impl<'a> ConsulterCompteRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::CompteDetaille>, rt::Error<errors::ConsulterCompteError>> {
+    ) -> Result<rt::Response<types::CompteDetaille>, rt::Error<ConsulterCompteError>> {
         let path = [self.client.base_path.as_str(), "/comptes/iban"].concat();
         let request = rt::Request::new(rt::Method::POST, "consulterCompte", path)
             .path_template("/comptes/iban")
@@ -213,9 +209,9 @@ impl<'a> ConsulterCompteRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ConsulterCompteError::Erreur)),
+            429 => Err(response.rate_limited(ConsulterCompteError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response.documented_error(errors::ConsulterCompteError::Erreur))
+                Err(response.documented_error(ConsulterCompteError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -226,7 +222,7 @@ impl<'a> ConsulterCompteRequest<'a> {
 per_call_options!(
     ConsulterCompteRequest,
     types::CompteDetaille,
-    errors::ConsulterCompteError
+    ConsulterCompteError
 );
 /// A call of [`Client::verifier_iban`]: set optional parameters and per-call options, then `.await` it (or call [`VerifierIbanRequest::send`]).
 #[derive(Debug)]
@@ -241,8 +237,7 @@ impl<'a> VerifierIbanRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::VerifierIbanResponse>, rt::Error<errors::VerifierIbanError>>
-    {
+    ) -> Result<rt::Response<types::VerifierIbanResponse>, rt::Error<VerifierIbanError>> {
         let path = [self.client.base_path.as_str(), "/comptes/iban/verification"].concat();
         let request = rt::Request::new(rt::Method::POST, "verifierIban", path)
             .path_template("/comptes/iban/verification")
@@ -255,9 +250,8 @@ impl<'a> VerifierIbanRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::VerifierIbanError::Erreur)),
-            400 | 401 | 403 => Err(response.documented_error(errors::VerifierIbanError::Erreur)),
-
+            429 => Err(response.rate_limited(VerifierIbanError::Erreur)),
+            400 | 401 | 403 => Err(response.documented_error(VerifierIbanError::Erreur)),
             _ => Err(response.into_error()),
         }
     }
@@ -266,7 +260,7 @@ impl<'a> VerifierIbanRequest<'a> {
 per_call_options!(
     VerifierIbanRequest,
     types::VerifierIbanResponse,
-    errors::VerifierIbanError
+    VerifierIbanError
 );
 /// A call of [`Client::etat_sante`]: set optional parameters and per-call options, then `.await` it (or call [`EtatSanteRequest::send`]).
 #[derive(Debug)]
@@ -280,7 +274,7 @@ impl<'a> EtatSanteRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::EtatSanteResponse>, rt::Error<errors::EtatSanteError>> {
+    ) -> Result<rt::Response<types::EtatSanteResponse>, rt::Error<EtatSanteError>> {
         let path = [self.client.base_path.as_str(), "/etatSante"].concat();
         let request = rt::Request::new(rt::Method::GET, "etatSante", path)
             .path_template("/etatSante")
@@ -298,8 +292,4 @@ impl<'a> EtatSanteRequest<'a> {
     }
 }
 
-per_call_options!(
-    EtatSanteRequest,
-    types::EtatSanteResponse,
-    errors::EtatSanteError
-);
+per_call_options!(EtatSanteRequest, types::EtatSanteResponse, EtatSanteError);

@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -56,12 +56,12 @@ impl Client {
     ///
     /// Liste les comptes ouverts ou clos dont la personne désignée par son numéro fiscal est titulaire, cotitulaire ou mandataire, à la date de référence.
     ///
-    /// Per-call options are methods of [`RechercherComptesParSpiRequest`](builders::RechercherComptesParSpiRequest).
+    /// Per-call options are methods of [`RechercherComptesParSpiRequest`].
     pub fn rechercher_comptes_par_spi<'a>(
         &'a self,
         body: &'a types::RechercheSpi,
-    ) -> builders::RechercherComptesParSpiRequest<'a> {
-        builders::RechercherComptesParSpiRequest {
+    ) -> RechercherComptesParSpiRequest<'a> {
+        RechercherComptesParSpiRequest {
             client: self,
             body,
             options: None,
@@ -74,12 +74,12 @@ impl Client {
     ///
     /// Recherche par nom, prénoms et date de naissance, quand le numéro fiscal n'est pas connu. Le lieu de naissance affine la recherche en cas d'homonymie.
     ///
-    /// Optional parameters and per-call options are methods of [`RechercherComptesParIdentiteRequest`](builders::RechercherComptesParIdentiteRequest).
+    /// Optional parameters and per-call options are methods of [`RechercherComptesParIdentiteRequest`].
     pub fn rechercher_comptes_par_identite<'a>(
         &'a self,
         body: &'a types::RechercheIdentite,
-    ) -> builders::RechercherComptesParIdentiteRequest<'a> {
-        builders::RechercherComptesParIdentiteRequest {
+    ) -> RechercherComptesParIdentiteRequest<'a> {
+        RechercherComptesParIdentiteRequest {
             client: self,
             body,
             x_request_id: None,
@@ -91,12 +91,12 @@ impl Client {
     ///
     /// Sends `POST /comptes/iban` (operation `consulterCompte`).
     ///
-    /// Optional parameters and per-call options are methods of [`ConsulterCompteRequest`](builders::ConsulterCompteRequest).
+    /// Optional parameters and per-call options are methods of [`ConsulterCompteRequest`].
     pub fn consulter_compte<'a>(
         &'a self,
         body: &'a types::RechercheIban,
-    ) -> builders::ConsulterCompteRequest<'a> {
-        builders::ConsulterCompteRequest {
+    ) -> ConsulterCompteRequest<'a> {
+        ConsulterCompteRequest {
             client: self,
             body,
             x_request_id: None,
@@ -110,12 +110,12 @@ impl Client {
     ///
     /// Indique si l'IBAN est rattaché à la personne décrite, et quels critères concordent.
     ///
-    /// Per-call options are methods of [`VerifierIbanRequest`](builders::VerifierIbanRequest).
+    /// Per-call options are methods of [`VerifierIbanRequest`].
     pub fn verifier_iban<'a>(
         &'a self,
         body: &'a types::VerifierIbanBody,
-    ) -> builders::VerifierIbanRequest<'a> {
-        builders::VerifierIbanRequest {
+    ) -> VerifierIbanRequest<'a> {
+        VerifierIbanRequest {
             client: self,
             body,
             options: None,
@@ -126,9 +126,9 @@ impl Client {
     ///
     /// Sends `GET /etatSante` (operation `etatSante`).
     ///
-    /// Per-call options are methods of [`EtatSanteRequest`](builders::EtatSanteRequest).
-    pub fn etat_sante(&self) -> builders::EtatSanteRequest<'_> {
-        builders::EtatSanteRequest {
+    /// Per-call options are methods of [`EtatSanteRequest`].
+    pub fn etat_sante(&self) -> EtatSanteRequest<'_> {
+        EtatSanteRequest {
             client: self,
             options: None,
         }

@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -102,8 +103,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::SituationIr>, rt::Error<errors::SituationIrAssiettesError>>
-    {
+    ) -> Result<rt::Response<types::SituationIr>, rt::Error<SituationIrAssiettesError>> {
         let path = [
             self.client.base_path.as_str(),
             "/spi/",
@@ -123,9 +123,9 @@ impl<'a> SituationIrAssiettesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::SituationIrAssiettesError::Erreur)),
+            429 => Err(response.rate_limited(SituationIrAssiettesError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response.documented_error(errors::SituationIrAssiettesError::Erreur))
+                Err(response.documented_error(SituationIrAssiettesError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -136,7 +136,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
 per_call_options!(
     SituationIrAssiettesRequest,
     types::SituationIr,
-    errors::SituationIrAssiettesError
+    SituationIrAssiettesError
 );
 /// A call of [`Client::situation_ir_assiettes_france_connect`]: set optional parameters and per-call options, then `.await` it (or call [`SituationIrAssiettesFranceConnectRequest::send`]).
 #[derive(Debug)]
@@ -160,10 +160,8 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<
-        rt::Response<types::SituationIr>,
-        rt::Error<errors::SituationIrAssiettesFranceConnectError>,
-    > {
+    ) -> Result<rt::Response<types::SituationIr>, rt::Error<SituationIrAssiettesFranceConnectError>>
+    {
         let path = [
             self.client.base_path.as_str(),
             "/situations/ir/assiettes/annrev/",
@@ -181,13 +179,10 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => {
-                Err(response.rate_limited(errors::SituationIrAssiettesFranceConnectError::Erreur))
-            }
+            429 => Err(response.rate_limited(SituationIrAssiettesFranceConnectError::Erreur)),
 
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response
-                    .documented_error(errors::SituationIrAssiettesFranceConnectError::Erreur))
+                Err(response.documented_error(SituationIrAssiettesFranceConnectError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -198,7 +193,7 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
 per_call_options!(
     SituationIrAssiettesFranceConnectRequest,
     types::SituationIr,
-    errors::SituationIrAssiettesFranceConnectError
+    SituationIrAssiettesFranceConnectError
 );
 per_call_options!(france_connect_token SituationIrAssiettesFranceConnectRequest);
 /// A call of [`Client::situation_th_principale`]: set optional parameters and per-call options, then `.await` it (or call [`SituationThPrincipaleRequest::send`]).
@@ -224,8 +219,7 @@ impl<'a> SituationThPrincipaleRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::SituationTh>, rt::Error<errors::SituationThPrincipaleError>>
-    {
+    ) -> Result<rt::Response<types::SituationTh>, rt::Error<SituationThPrincipaleError>> {
         let path = [
             self.client.base_path.as_str(),
             "/spi/",
@@ -245,9 +239,9 @@ impl<'a> SituationThPrincipaleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::SituationThPrincipaleError::Erreur)),
+            429 => Err(response.rate_limited(SituationThPrincipaleError::Erreur)),
             400 | 401 | 403 | 404 => {
-                Err(response.documented_error(errors::SituationThPrincipaleError::Erreur))
+                Err(response.documented_error(SituationThPrincipaleError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -258,7 +252,7 @@ impl<'a> SituationThPrincipaleRequest<'a> {
 per_call_options!(
     SituationThPrincipaleRequest,
     types::SituationTh,
-    errors::SituationThPrincipaleError
+    SituationThPrincipaleError
 );
 /// A call of [`Client::derniere_situation_ir`]: set optional parameters and per-call options, then `.await` it (or call [`DerniereSituationIrRequest::send`]).
 #[derive(Debug)]
@@ -282,8 +276,7 @@ impl<'a> DerniereSituationIrRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::DerniereSituationIr>, rt::Error<errors::DerniereSituationIrError>>
-    {
+    ) -> Result<rt::Response<types::DerniereSituationIr>, rt::Error<DerniereSituationIrError>> {
         let path = [
             self.client.base_path.as_str(),
             "/spi/",
@@ -302,9 +295,9 @@ impl<'a> DerniereSituationIrRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::DerniereSituationIrError::Erreur)),
+            429 => Err(response.rate_limited(DerniereSituationIrError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response.documented_error(errors::DerniereSituationIrError::Erreur))
+                Err(response.documented_error(DerniereSituationIrError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -315,7 +308,7 @@ impl<'a> DerniereSituationIrRequest<'a> {
 per_call_options!(
     DerniereSituationIrRequest,
     types::DerniereSituationIr,
-    errors::DerniereSituationIrError
+    DerniereSituationIrError
 );
 /// A call of [`Client::derniere_situation_ir_france_connect`]: set optional parameters and per-call options, then `.await` it (or call [`DerniereSituationIrFranceConnectRequest::send`]).
 #[derive(Debug)]
@@ -340,7 +333,7 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
         self,
     ) -> Result<
         rt::Response<types::DerniereSituationIr>,
-        rt::Error<errors::DerniereSituationIrFranceConnectError>,
+        rt::Error<DerniereSituationIrFranceConnectError>,
     > {
         let path = [
             self.client.base_path.as_str(),
@@ -358,13 +351,10 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => {
-                Err(response.rate_limited(errors::DerniereSituationIrFranceConnectError::Erreur))
-            }
+            429 => Err(response.rate_limited(DerniereSituationIrFranceConnectError::Erreur)),
 
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response
-                    .documented_error(errors::DerniereSituationIrFranceConnectError::Erreur))
+                Err(response.documented_error(DerniereSituationIrFranceConnectError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -375,7 +365,7 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
 per_call_options!(
     DerniereSituationIrFranceConnectRequest,
     types::DerniereSituationIr,
-    errors::DerniereSituationIrFranceConnectError
+    DerniereSituationIrFranceConnectError
 );
 per_call_options!(france_connect_token DerniereSituationIrFranceConnectRequest);
 /// A call of [`Client::situation_ifi`]: set optional parameters and per-call options, then `.await` it (or call [`SituationIfiRequest::send`]).
@@ -401,7 +391,7 @@ impl<'a> SituationIfiRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::SituationIfi>, rt::Error<errors::SituationIfiError>> {
+    ) -> Result<rt::Response<types::SituationIfi>, rt::Error<SituationIfiError>> {
         let path = [
             self.client.base_path.as_str(),
             "/spi/",
@@ -421,9 +411,9 @@ impl<'a> SituationIfiRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::SituationIfiError::Erreur)),
+            429 => Err(response.rate_limited(SituationIfiError::Erreur)),
             400 | 401 | 403 | 404 | 500 | 503 => {
-                Err(response.documented_error(errors::SituationIfiError::Erreur))
+                Err(response.documented_error(SituationIfiError::Erreur))
             }
 
             _ => Err(response.into_error()),
@@ -431,8 +421,4 @@ impl<'a> SituationIfiRequest<'a> {
     }
 }
 
-per_call_options!(
-    SituationIfiRequest,
-    types::SituationIfi,
-    errors::SituationIfiError
-);
+per_call_options!(SituationIfiRequest, types::SituationIfi, SituationIfiError);

@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -60,13 +60,13 @@ impl Client {
     /// - `spi`: Numéro fiscal (SPI) du déclarant, 13 chiffres.
     /// - `annrev`: Année des revenus (AAAA).
     ///
-    /// Optional parameters and per-call options are methods of [`SituationIrAssiettesRequest`](builders::SituationIrAssiettesRequest).
+    /// Optional parameters and per-call options are methods of [`SituationIrAssiettesRequest`].
     pub fn situation_ir_assiettes<'a>(
         &'a self,
         spi: &'a str,
         annrev: i32,
-    ) -> builders::SituationIrAssiettesRequest<'a> {
-        builders::SituationIrAssiettesRequest {
+    ) -> SituationIrAssiettesRequest<'a> {
+        SituationIrAssiettesRequest {
             client: self,
             spi,
             annrev,
@@ -84,13 +84,13 @@ impl Client {
     /// Arguments:
     /// - `annrev`: Année des revenus (AAAA).
     ///
-    /// Optional parameters and per-call options are methods of [`SituationIrAssiettesFranceConnectRequest`](builders::SituationIrAssiettesFranceConnectRequest).
-    /// This operation reads the user's FranceConnect token: pass it with [`SituationIrAssiettesFranceConnectRequest::france_connect_token`](builders::SituationIrAssiettesFranceConnectRequest::france_connect_token).
+    /// Optional parameters and per-call options are methods of [`SituationIrAssiettesFranceConnectRequest`].
+    /// This operation reads the user's FranceConnect token: pass it with [`SituationIrAssiettesFranceConnectRequest::france_connect_token`].
     pub fn situation_ir_assiettes_france_connect(
         &self,
         annrev: i32,
-    ) -> builders::SituationIrAssiettesFranceConnectRequest<'_> {
-        builders::SituationIrAssiettesFranceConnectRequest {
+    ) -> SituationIrAssiettesFranceConnectRequest<'_> {
+        SituationIrAssiettesFranceConnectRequest {
             client: self,
             annrev,
             id_teleservice: None,
@@ -108,13 +108,13 @@ impl Client {
     /// - `spi`: Numéro fiscal (SPI) du déclarant, 13 chiffres.
     /// - `annrev`: Année des revenus (AAAA).
     ///
-    /// Optional parameters and per-call options are methods of [`SituationThPrincipaleRequest`](builders::SituationThPrincipaleRequest).
+    /// Optional parameters and per-call options are methods of [`SituationThPrincipaleRequest`].
     pub fn situation_th_principale<'a>(
         &'a self,
         spi: &'a str,
         annrev: i32,
-    ) -> builders::SituationThPrincipaleRequest<'a> {
-        builders::SituationThPrincipaleRequest {
+    ) -> SituationThPrincipaleRequest<'a> {
+        SituationThPrincipaleRequest {
             client: self,
             spi,
             annrev,
@@ -132,12 +132,9 @@ impl Client {
     /// Arguments:
     /// - `spi`: Numéro fiscal (SPI) du déclarant, 13 chiffres.
     ///
-    /// Optional parameters and per-call options are methods of [`DerniereSituationIrRequest`](builders::DerniereSituationIrRequest).
-    pub fn derniere_situation_ir<'a>(
-        &'a self,
-        spi: &'a str,
-    ) -> builders::DerniereSituationIrRequest<'a> {
-        builders::DerniereSituationIrRequest {
+    /// Optional parameters and per-call options are methods of [`DerniereSituationIrRequest`].
+    pub fn derniere_situation_ir<'a>(&'a self, spi: &'a str) -> DerniereSituationIrRequest<'a> {
+        DerniereSituationIrRequest {
             client: self,
             spi,
             id_teleservice: None,
@@ -151,12 +148,12 @@ impl Client {
     ///
     /// Variante FranceConnect de la dernière situation IR.
     ///
-    /// Optional parameters and per-call options are methods of [`DerniereSituationIrFranceConnectRequest`](builders::DerniereSituationIrFranceConnectRequest).
-    /// This operation reads the user's FranceConnect token: pass it with [`DerniereSituationIrFranceConnectRequest::france_connect_token`](builders::DerniereSituationIrFranceConnectRequest::france_connect_token).
+    /// Optional parameters and per-call options are methods of [`DerniereSituationIrFranceConnectRequest`].
+    /// This operation reads the user's FranceConnect token: pass it with [`DerniereSituationIrFranceConnectRequest::france_connect_token`].
     pub fn derniere_situation_ir_france_connect(
         &self,
-    ) -> builders::DerniereSituationIrFranceConnectRequest<'_> {
-        builders::DerniereSituationIrFranceConnectRequest {
+    ) -> DerniereSituationIrFranceConnectRequest<'_> {
+        DerniereSituationIrFranceConnectRequest {
             client: self,
             id_teleservice: None,
             options: None,
@@ -173,13 +170,9 @@ impl Client {
     /// - `spi`: Numéro fiscal (SPI) du déclarant, 13 chiffres.
     /// - `annrev`: Année des revenus (AAAA).
     ///
-    /// Optional parameters and per-call options are methods of [`SituationIfiRequest`](builders::SituationIfiRequest).
-    pub fn situation_ifi<'a>(
-        &'a self,
-        spi: &'a str,
-        annrev: i32,
-    ) -> builders::SituationIfiRequest<'a> {
-        builders::SituationIfiRequest {
+    /// Optional parameters and per-call options are methods of [`SituationIfiRequest`].
+    pub fn situation_ifi<'a>(&'a self, spi: &'a str, annrev: i32) -> SituationIfiRequest<'a> {
+        SituationIfiRequest {
             client: self,
             spi,
             annrev,

@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -93,7 +94,7 @@ impl<'a> DeposerDeclarationRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::Accuse>, rt::Error<errors::DeposerDeclarationError>> {
+    ) -> Result<rt::Response<types::Accuse>, rt::Error<DeposerDeclarationError>> {
         let path = [self.client.base_path.as_str(), "/declarations"].concat();
         let request = rt::Request::new(rt::Method::POST, "deposerDeclaration", path)
             .path_template("/declarations")
@@ -107,12 +108,9 @@ impl<'a> DeposerDeclarationRequest<'a> {
         .await?;
         match response.status() {
             201 => response.json(),
-            400 | 409 => {
-                Err(response.documented_error(errors::DeposerDeclarationError::ErreurDouane))
-            }
+            400 | 409 => Err(response.documented_error(DeposerDeclarationError::ErreurDouane)),
 
-            401 => Err(response.documented_error(errors::DeposerDeclarationError::ErreurJeton)),
-
+            401 => Err(response.documented_error(DeposerDeclarationError::ErreurJeton)),
             _ => Err(response.into_error()),
         }
     }
@@ -121,7 +119,7 @@ impl<'a> DeposerDeclarationRequest<'a> {
 per_call_options!(
     DeposerDeclarationRequest,
     types::Accuse,
-    errors::DeposerDeclarationError
+    DeposerDeclarationError
 );
 /// A call of [`Client::consulter_statut`]: set optional parameters and per-call options, then `.await` it (or call [`ConsulterStatutRequest::send`]).
 #[derive(Debug)]
@@ -136,7 +134,7 @@ impl<'a> ConsulterStatutRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::Accuse>, rt::Error<errors::ConsulterStatutError>> {
+    ) -> Result<rt::Response<types::Accuse>, rt::Error<ConsulterStatutError>> {
         let path = [
             self.client.base_path.as_str(),
             "/declarations/",
@@ -154,20 +152,15 @@ impl<'a> ConsulterStatutRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            401 => Err(response.documented_error(errors::ConsulterStatutError::ErreurJeton)),
-
-            404 | 500 => Err(response.documented_error(errors::ConsulterStatutError::ErreurDouane)),
+            401 => Err(response.documented_error(ConsulterStatutError::ErreurJeton)),
+            404 | 500 => Err(response.documented_error(ConsulterStatutError::ErreurDouane)),
 
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    ConsulterStatutRequest,
-    types::Accuse,
-    errors::ConsulterStatutError
-);
+per_call_options!(ConsulterStatutRequest, types::Accuse, ConsulterStatutError);
 /// A call of [`Client::annuler_declaration`]: set optional parameters and per-call options, then `.await` it (or call [`AnnulerDeclarationRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -182,7 +175,7 @@ impl<'a> AnnulerDeclarationRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::Accuse>, rt::Error<errors::AnnulerDeclarationError>> {
+    ) -> Result<rt::Response<types::Accuse>, rt::Error<AnnulerDeclarationError>> {
         let path = [
             self.client.base_path.as_str(),
             "/declarations/",
@@ -201,11 +194,8 @@ impl<'a> AnnulerDeclarationRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            401 => Err(response.documented_error(errors::AnnulerDeclarationError::ErreurJeton)),
-
-            404 | 409 => {
-                Err(response.documented_error(errors::AnnulerDeclarationError::ErreurDouane))
-            }
+            401 => Err(response.documented_error(AnnulerDeclarationError::ErreurJeton)),
+            404 | 409 => Err(response.documented_error(AnnulerDeclarationError::ErreurDouane)),
 
             _ => Err(response.into_error()),
         }
@@ -215,7 +205,7 @@ impl<'a> AnnulerDeclarationRequest<'a> {
 per_call_options!(
     AnnulerDeclarationRequest,
     types::Accuse,
-    errors::AnnulerDeclarationError
+    AnnulerDeclarationError
 );
 /// A call of [`Client::lister_messages`]: set optional parameters and per-call options, then `.await` it (or call [`ListerMessagesRequest::send`]).
 #[derive(Debug)]
@@ -246,7 +236,7 @@ impl<'a> ListerMessagesRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<Vec<types::Message>>, rt::Error<errors::ListerMessagesError>> {
+    ) -> Result<rt::Response<Vec<types::Message>>, rt::Error<ListerMessagesError>> {
         let path = [self.client.base_path.as_str(), "/messages"].concat();
         let request = rt::Request::new(rt::Method::GET, "listerMessages", path)
             .path_template("/messages")
@@ -261,8 +251,7 @@ impl<'a> ListerMessagesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            401 => Err(response.documented_error(errors::ListerMessagesError::ErreurJeton)),
-
+            401 => Err(response.documented_error(ListerMessagesError::ErreurJeton)),
             _ => Err(response.into_error()),
         }
     }
@@ -271,7 +260,7 @@ impl<'a> ListerMessagesRequest<'a> {
 per_call_options!(
     ListerMessagesRequest,
     Vec<types::Message>,
-    errors::ListerMessagesError
+    ListerMessagesError
 );
 /// A call of [`Client::lister_declarations_operateur`]: set optional parameters and per-call options, then `.await` it (or call [`ListerDeclarationsOperateurRequest::send`]).
 #[derive(Debug)]
@@ -323,7 +312,7 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
         self,
     ) -> Result<
         rt::Response<types::ListerDeclarationsOperateurResponse>,
-        rt::Error<errors::ListerDeclarationsOperateurError>,
+        rt::Error<ListerDeclarationsOperateurError>,
     > {
         let path = [
             self.client.base_path.as_str(),
@@ -348,14 +337,10 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
         match response.status() {
             200 => response.json(),
             400 | 403 => {
-                Err(response
-                    .documented_error(errors::ListerDeclarationsOperateurError::ErreurDouane))
+                Err(response.documented_error(ListerDeclarationsOperateurError::ErreurDouane))
             }
 
-            401 => {
-                Err(response
-                    .documented_error(errors::ListerDeclarationsOperateurError::ErreurJeton))
-            }
+            401 => Err(response.documented_error(ListerDeclarationsOperateurError::ErreurJeton)),
 
             _ => Err(response.into_error()),
         }
@@ -365,5 +350,5 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
 per_call_options!(
     ListerDeclarationsOperateurRequest,
     types::ListerDeclarationsOperateurResponse,
-    errors::ListerDeclarationsOperateurError
+    ListerDeclarationsOperateurError
 );

@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -59,13 +59,13 @@ impl Client {
     /// Arguments:
     /// - `message_id` (`messageId`): Identifiant du message de l'opérateur.
     ///
-    /// Per-call options are methods of [`DeposerDeclarationRequest`](builders::DeposerDeclarationRequest).
+    /// Per-call options are methods of [`DeposerDeclarationRequest`].
     pub fn deposer_declaration<'a>(
         &'a self,
         message_id: &'a str,
         body: &'a types::Declaration,
-    ) -> builders::DeposerDeclarationRequest<'a> {
-        builders::DeposerDeclarationRequest {
+    ) -> DeposerDeclarationRequest<'a> {
+        DeposerDeclarationRequest {
             client: self,
             message_id,
             body,
@@ -80,9 +80,9 @@ impl Client {
     /// Arguments:
     /// - `id`: Identifiant attribué à la déclaration lors du dépôt.
     ///
-    /// Per-call options are methods of [`ConsulterStatutRequest`](builders::ConsulterStatutRequest).
-    pub fn consulter_statut(&self, id: rt::uuid::Uuid) -> builders::ConsulterStatutRequest<'_> {
-        builders::ConsulterStatutRequest {
+    /// Per-call options are methods of [`ConsulterStatutRequest`].
+    pub fn consulter_statut(&self, id: rt::uuid::Uuid) -> ConsulterStatutRequest<'_> {
+        ConsulterStatutRequest {
             client: self,
             id,
             options: None,
@@ -98,13 +98,13 @@ impl Client {
     /// Arguments:
     /// - `id`: Identifiant attribué à la déclaration lors du dépôt.
     ///
-    /// Per-call options are methods of [`AnnulerDeclarationRequest`](builders::AnnulerDeclarationRequest).
+    /// Per-call options are methods of [`AnnulerDeclarationRequest`].
     pub fn annuler_declaration<'a>(
         &'a self,
         id: rt::uuid::Uuid,
         body: &'a types::AnnulerDeclarationBody,
-    ) -> builders::AnnulerDeclarationRequest<'a> {
-        builders::AnnulerDeclarationRequest {
+    ) -> AnnulerDeclarationRequest<'a> {
+        AnnulerDeclarationRequest {
             client: self,
             id,
             body,
@@ -119,9 +119,9 @@ impl Client {
     /// Arguments:
     /// - `depuis`
     ///
-    /// Optional parameters and per-call options are methods of [`ListerMessagesRequest`](builders::ListerMessagesRequest).
-    pub fn lister_messages(&self, depuis: rt::DateTime) -> builders::ListerMessagesRequest<'_> {
-        builders::ListerMessagesRequest {
+    /// Optional parameters and per-call options are methods of [`ListerMessagesRequest`].
+    pub fn lister_messages(&self, depuis: rt::DateTime) -> ListerMessagesRequest<'_> {
+        ListerMessagesRequest {
             client: self,
             depuis,
             limite: None,
@@ -139,12 +139,12 @@ impl Client {
     /// Arguments:
     /// - `eori`: Numéro EORI de l'opérateur.
     ///
-    /// Optional parameters and per-call options are methods of [`ListerDeclarationsOperateurRequest`](builders::ListerDeclarationsOperateurRequest).
+    /// Optional parameters and per-call options are methods of [`ListerDeclarationsOperateurRequest`].
     pub fn lister_declarations_operateur<'a>(
         &'a self,
         eori: &'a str,
-    ) -> builders::ListerDeclarationsOperateurRequest<'a> {
-        builders::ListerDeclarationsOperateurRequest {
+    ) -> ListerDeclarationsOperateurRequest<'a> {
+        ListerDeclarationsOperateurRequest {
             client: self,
             eori,
             statut: None,

@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -113,9 +114,7 @@ impl<'a> RechercherRequest<'a> {
     }
 
     /// Sends the request: the same as `.await` on the builder.
-    pub async fn send(
-        self,
-    ) -> Result<rt::Response<types::SearchPage>, rt::Error<errors::RechercherError>> {
+    pub async fn send(self) -> Result<rt::Response<types::SearchPage>, rt::Error<RechercherError>> {
         let path = [self.client.base_path.as_str(), "/search"].concat();
         let request = rt::Request::new(rt::Method::GET, "rechercher", path)
             .path_template("/search")
@@ -131,19 +130,14 @@ impl<'a> RechercherRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::RechercherError::Messages)),
-            400 | 401 => Err(response.documented_error(errors::RechercherError::Messages)),
-
+            429 => Err(response.rate_limited(RechercherError::Messages)),
+            400 | 401 => Err(response.documented_error(RechercherError::Messages)),
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    RechercherRequest,
-    types::SearchPage,
-    errors::RechercherError
-);
+per_call_options!(RechercherRequest, types::SearchPage, RechercherError);
 /// A call of [`Client::lire_decision`]: set optional parameters and per-call options, then `.await` it (or call [`LireDecisionRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -164,9 +158,7 @@ impl<'a> LireDecisionRequest<'a> {
     }
 
     /// Sends the request: the same as `.await` on the builder.
-    pub async fn send(
-        self,
-    ) -> Result<rt::Response<types::Decision>, rt::Error<errors::LireDecisionError>> {
+    pub async fn send(self) -> Result<rt::Response<types::Decision>, rt::Error<LireDecisionError>> {
         let path = [self.client.base_path.as_str(), "/decision"].concat();
         let request = rt::Request::new(rt::Method::GET, "lireDecision", path)
             .path_template("/decision")
@@ -180,21 +172,15 @@ impl<'a> LireDecisionRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::LireDecisionError::Messages)),
-            400 | 401 | 403 | 404 => {
-                Err(response.documented_error(errors::LireDecisionError::Messages))
-            }
+            429 => Err(response.rate_limited(LireDecisionError::Messages)),
+            400 | 401 | 403 | 404 => Err(response.documented_error(LireDecisionError::Messages)),
 
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    LireDecisionRequest,
-    types::Decision,
-    errors::LireDecisionError
-);
+per_call_options!(LireDecisionRequest, types::Decision, LireDecisionError);
 /// A call of [`Client::exporter_decisions`]: set optional parameters and per-call options, then `.await` it (or call [`ExporterDecisionsRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -238,7 +224,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ExportBatch>, rt::Error<errors::ExporterDecisionsError>> {
+    ) -> Result<rt::Response<types::ExportBatch>, rt::Error<ExporterDecisionsError>> {
         let path = [self.client.base_path.as_str(), "/export"].concat();
         let request = rt::Request::new(rt::Method::GET, "exporterDecisions", path)
             .path_template("/export")
@@ -255,9 +241,8 @@ impl<'a> ExporterDecisionsRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ExporterDecisionsError::Messages)),
-            400 | 401 => Err(response.documented_error(errors::ExporterDecisionsError::Messages)),
-
+            429 => Err(response.rate_limited(ExporterDecisionsError::Messages)),
+            400 | 401 => Err(response.documented_error(ExporterDecisionsError::Messages)),
             _ => Err(response.into_error()),
         }
     }
@@ -266,7 +251,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
 per_call_options!(
     ExporterDecisionsRequest,
     types::ExportBatch,
-    errors::ExporterDecisionsError
+    ExporterDecisionsError
 );
 /// A call of [`Client::lire_taxonomie`]: set optional parameters and per-call options, then `.await` it (or call [`LireTaxonomieRequest::send`]).
 #[derive(Debug)]
@@ -296,8 +281,7 @@ impl<'a> LireTaxonomieRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::LireTaxonomieResponse>, rt::Error<errors::LireTaxonomieError>>
-    {
+    ) -> Result<rt::Response<types::LireTaxonomieResponse>, rt::Error<LireTaxonomieError>> {
         let path = [self.client.base_path.as_str(), "/taxonomy"].concat();
         let request = rt::Request::new(rt::Method::GET, "lireTaxonomie", path)
             .path_template("/taxonomy")
@@ -311,8 +295,8 @@ impl<'a> LireTaxonomieRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::LireTaxonomieError::Messages)),
-            401 => Err(response.documented_error(errors::LireTaxonomieError::Messages)),
+            429 => Err(response.rate_limited(LireTaxonomieError::Messages)),
+            401 => Err(response.documented_error(LireTaxonomieError::Messages)),
             _ => Err(response.into_error()),
         }
     }
@@ -321,7 +305,7 @@ impl<'a> LireTaxonomieRequest<'a> {
 per_call_options!(
     LireTaxonomieRequest,
     types::LireTaxonomieResponse,
-    errors::LireTaxonomieError
+    LireTaxonomieError
 );
 /// A call of [`Client::healthcheck`]: set optional parameters and per-call options, then `.await` it (or call [`HealthcheckRequest::send`]).
 #[derive(Debug)]
@@ -335,7 +319,7 @@ impl<'a> HealthcheckRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::HealthcheckResponse>, rt::Error<errors::HealthcheckError>> {
+    ) -> Result<rt::Response<types::HealthcheckResponse>, rt::Error<HealthcheckError>> {
         let path = [self.client.base_path.as_str(), "/healthcheck"].concat();
         let request = rt::Request::new(rt::Method::GET, "healthcheck", path)
             .path_template("/healthcheck")
@@ -356,5 +340,5 @@ impl<'a> HealthcheckRequest<'a> {
 per_call_options!(
     HealthcheckRequest,
     types::HealthcheckResponse,
-    errors::HealthcheckError
+    HealthcheckError
 );

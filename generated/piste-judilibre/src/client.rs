@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -59,9 +59,9 @@ impl Client {
     /// Arguments:
     /// - `query`: Mots recherchés.
     ///
-    /// Optional parameters and per-call options are methods of [`RechercherRequest`](builders::RechercherRequest).
-    pub fn rechercher<'a>(&'a self, query: &'a str) -> builders::RechercherRequest<'a> {
-        builders::RechercherRequest {
+    /// Optional parameters and per-call options are methods of [`RechercherRequest`].
+    pub fn rechercher<'a>(&'a self, query: &'a str) -> RechercherRequest<'a> {
+        RechercherRequest {
             client: self,
             query,
             chamber: None,
@@ -80,9 +80,9 @@ impl Client {
     /// Arguments:
     /// - `id`
     ///
-    /// Optional parameters and per-call options are methods of [`LireDecisionRequest`](builders::LireDecisionRequest).
-    pub fn lire_decision<'a>(&'a self, id: &'a str) -> builders::LireDecisionRequest<'a> {
-        builders::LireDecisionRequest {
+    /// Optional parameters and per-call options are methods of [`LireDecisionRequest`].
+    pub fn lire_decision<'a>(&'a self, id: &'a str) -> LireDecisionRequest<'a> {
+        LireDecisionRequest {
             client: self,
             id,
             resolve_references: None,
@@ -99,12 +99,9 @@ impl Client {
     /// Arguments:
     /// - `date_start`
     ///
-    /// Optional parameters and per-call options are methods of [`ExporterDecisionsRequest`](builders::ExporterDecisionsRequest).
-    pub fn exporter_decisions(
-        &self,
-        date_start: rt::Date,
-    ) -> builders::ExporterDecisionsRequest<'_> {
-        builders::ExporterDecisionsRequest {
+    /// Optional parameters and per-call options are methods of [`ExporterDecisionsRequest`].
+    pub fn exporter_decisions(&self, date_start: rt::Date) -> ExporterDecisionsRequest<'_> {
+        ExporterDecisionsRequest {
             client: self,
             date_start,
             date_end: None,
@@ -121,9 +118,9 @@ impl Client {
     ///
     /// Sans `id`, la liste des référentiels ; avec `id`, les codes du référentiel et leurs libellés.
     ///
-    /// Optional parameters and per-call options are methods of [`LireTaxonomieRequest`](builders::LireTaxonomieRequest).
-    pub fn lire_taxonomie(&self) -> builders::LireTaxonomieRequest<'_> {
-        builders::LireTaxonomieRequest {
+    /// Optional parameters and per-call options are methods of [`LireTaxonomieRequest`].
+    pub fn lire_taxonomie(&self) -> LireTaxonomieRequest<'_> {
+        LireTaxonomieRequest {
             client: self,
             id: None,
             context_value: None,
@@ -135,9 +132,9 @@ impl Client {
     ///
     /// Sends `GET /healthcheck` (operation `healthcheck`).
     ///
-    /// Per-call options are methods of [`HealthcheckRequest`](builders::HealthcheckRequest).
-    pub fn healthcheck(&self) -> builders::HealthcheckRequest<'_> {
-        builders::HealthcheckRequest {
+    /// Per-call options are methods of [`HealthcheckRequest`].
+    pub fn healthcheck(&self) -> HealthcheckRequest<'_> {
+        HealthcheckRequest {
             client: self,
             options: None,
         }

@@ -3,9 +3,10 @@
 
 //! Request builders: what the methods of [`Client`] return. Set optional parameters
 //! and per-call options on one, then `.await` it. Multipart bodies are here too.
+use super::Client;
+use super::errors::*;
 #[allow(unused_imports)]
 use super::types;
-use super::{Client, errors};
 use gouvgen_runtime as rt;
 
 /// What awaiting a request builder returns.
@@ -92,8 +93,7 @@ impl<'a> ConsulterCodeRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ConsultCodeResponse>, rt::Error<errors::ConsulterCodeError>>
-    {
+    ) -> Result<rt::Response<types::ConsultCodeResponse>, rt::Error<ConsulterCodeError>> {
         let path = [self.client.base_path.as_str(), "/consult/code"].concat();
         let request = rt::Request::new(rt::Method::POST, "consulterCode", path)
             .path_template("/consult/code")
@@ -106,10 +106,8 @@ impl<'a> ConsulterCodeRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ConsulterCodeError::Messages)),
-            400 | 401 | 403 | 404 => {
-                Err(response.documented_error(errors::ConsulterCodeError::Messages))
-            }
+            429 => Err(response.rate_limited(ConsulterCodeError::Messages)),
+            400 | 401 | 403 | 404 => Err(response.documented_error(ConsulterCodeError::Messages)),
 
             _ => Err(response.into_error()),
         }
@@ -119,7 +117,7 @@ impl<'a> ConsulterCodeRequest<'a> {
 per_call_options!(
     ConsulterCodeRequest,
     types::ConsultCodeResponse,
-    errors::ConsulterCodeError
+    ConsulterCodeError
 );
 /// A call of [`Client::consulter_article`]: set optional parameters and per-call options, then `.await` it (or call [`ConsulterArticleRequest::send`]).
 #[derive(Debug)]
@@ -134,8 +132,7 @@ impl<'a> ConsulterArticleRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ConsultArticleResponse>, rt::Error<errors::ConsulterArticleError>>
-    {
+    ) -> Result<rt::Response<types::ConsultArticleResponse>, rt::Error<ConsulterArticleError>> {
         let path = [self.client.base_path.as_str(), "/consult/getArticle"].concat();
         let request = rt::Request::new(rt::Method::POST, "consulterArticle", path)
             .path_template("/consult/getArticle")
@@ -148,9 +145,9 @@ impl<'a> ConsulterArticleRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ConsulterArticleError::Messages)),
+            429 => Err(response.rate_limited(ConsulterArticleError::Messages)),
             400 | 401 | 403 | 404 => {
-                Err(response.documented_error(errors::ConsulterArticleError::Messages))
+                Err(response.documented_error(ConsulterArticleError::Messages))
             }
 
             _ => Err(response.into_error()),
@@ -161,7 +158,7 @@ impl<'a> ConsulterArticleRequest<'a> {
 per_call_options!(
     ConsulterArticleRequest,
     types::ConsultArticleResponse,
-    errors::ConsulterArticleError
+    ConsulterArticleError
 );
 /// A call of [`Client::rechercher`]: set optional parameters and per-call options, then `.await` it (or call [`RechercherRequest::send`]).
 #[derive(Debug)]
@@ -176,7 +173,7 @@ impl<'a> RechercherRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::SearchResponse>, rt::Error<errors::RechercherError>> {
+    ) -> Result<rt::Response<types::SearchResponse>, rt::Error<RechercherError>> {
         let path = [self.client.base_path.as_str(), "/search"].concat();
         let request = rt::Request::new(rt::Method::POST, "rechercher", path)
             .path_template("/search")
@@ -189,19 +186,14 @@ impl<'a> RechercherRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::RechercherError::Messages)),
-            400 | 401 | 403 => Err(response.documented_error(errors::RechercherError::Messages)),
-
+            429 => Err(response.rate_limited(RechercherError::Messages)),
+            400 | 401 | 403 => Err(response.documented_error(RechercherError::Messages)),
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    RechercherRequest,
-    types::SearchResponse,
-    errors::RechercherError
-);
+per_call_options!(RechercherRequest, types::SearchResponse, RechercherError);
 /// A call of [`Client::lister_codes`]: set optional parameters and per-call options, then `.await` it (or call [`ListerCodesRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -230,7 +222,7 @@ impl<'a> ListerCodesRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<Vec<types::CodeResume>>, rt::Error<errors::ListerCodesError>> {
+    ) -> Result<rt::Response<Vec<types::CodeResume>>, rt::Error<ListerCodesError>> {
         let path = [self.client.base_path.as_str(), "/list/codes"].concat();
         let request = rt::Request::new(rt::Method::GET, "listerCodes", path)
             .path_template("/list/codes")
@@ -244,18 +236,14 @@ impl<'a> ListerCodesRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ListerCodesError::Messages)),
-            401 => Err(response.documented_error(errors::ListerCodesError::Messages)),
+            429 => Err(response.rate_limited(ListerCodesError::Messages)),
+            401 => Err(response.documented_error(ListerCodesError::Messages)),
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    ListerCodesRequest,
-    Vec<types::CodeResume>,
-    errors::ListerCodesError
-);
+per_call_options!(ListerCodesRequest, Vec<types::CodeResume>, ListerCodesError);
 /// A call of [`Client::lister_loda`]: set optional parameters and per-call options, then `.await` it (or call [`ListerLodaRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -269,7 +257,7 @@ impl<'a> ListerLodaRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
     pub async fn send(
         self,
-    ) -> Result<rt::Response<types::ListLodaResponse>, rt::Error<errors::ListerLodaError>> {
+    ) -> Result<rt::Response<types::ListLodaResponse>, rt::Error<ListerLodaError>> {
         let path = [self.client.base_path.as_str(), "/list/loda"].concat();
         let request = rt::Request::new(rt::Method::POST, "listerLoda", path)
             .path_template("/list/loda")
@@ -282,19 +270,14 @@ impl<'a> ListerLodaRequest<'a> {
         .await?;
         match response.status() {
             200 => response.json(),
-            429 => Err(response.rate_limited(errors::ListerLodaError::Messages)),
-            400 | 401 | 403 => Err(response.documented_error(errors::ListerLodaError::Messages)),
-
+            429 => Err(response.rate_limited(ListerLodaError::Messages)),
+            400 | 401 | 403 => Err(response.documented_error(ListerLodaError::Messages)),
             _ => Err(response.into_error()),
         }
     }
 }
 
-per_call_options!(
-    ListerLodaRequest,
-    types::ListLodaResponse,
-    errors::ListerLodaError
-);
+per_call_options!(ListerLodaRequest, types::ListLodaResponse, ListerLodaError);
 /// A call of [`Client::ping`]: set optional parameters and per-call options, then `.await` it (or call [`PingRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -305,7 +288,7 @@ pub struct PingRequest<'a> {
 
 impl<'a> PingRequest<'a> {
     /// Sends the request: the same as `.await` on the builder.
-    pub async fn send(self) -> Result<rt::Response<String>, rt::Error<errors::PingError>> {
+    pub async fn send(self) -> Result<rt::Response<String>, rt::Error<PingError>> {
         let path = [self.client.base_path.as_str(), "/ping"].concat();
         let request = rt::Request::new(rt::Method::GET, "ping", path)
             .path_template("/ping")
@@ -323,4 +306,4 @@ impl<'a> PingRequest<'a> {
     }
 }
 
-per_call_options!(PingRequest, String, errors::PingError);
+per_call_options!(PingRequest, String, PingError);

@@ -2,7 +2,7 @@
 // Do not edit by hand: regenerate instead.
 
 //! The client and its operations.
-use super::builders;
+use super::builders::*;
 #[allow(unused_imports)]
 use super::types;
 use gouvgen_runtime as rt;
@@ -56,12 +56,12 @@ impl Client {
     ///
     /// Renvoie le plan d'un code (sections imbriquées et articles) dans sa version en vigueur à la date demandée.
     ///
-    /// Per-call options are methods of [`ConsulterCodeRequest`](builders::ConsulterCodeRequest).
+    /// Per-call options are methods of [`ConsulterCodeRequest`].
     pub fn consulter_code<'a>(
         &'a self,
         body: &'a types::ConsultCodeRequest,
-    ) -> builders::ConsulterCodeRequest<'a> {
-        builders::ConsulterCodeRequest {
+    ) -> ConsulterCodeRequest<'a> {
+        ConsulterCodeRequest {
             client: self,
             body,
             options: None,
@@ -74,12 +74,12 @@ impl Client {
     ///
     /// Renvoie une version d'article avec ses dates de vigueur et les liens vers ses autres versions.
     ///
-    /// Per-call options are methods of [`ConsulterArticleRequest`](builders::ConsulterArticleRequest).
+    /// Per-call options are methods of [`ConsulterArticleRequest`].
     pub fn consulter_article<'a>(
         &'a self,
         body: &'a types::ConsultArticleRequest,
-    ) -> builders::ConsulterArticleRequest<'a> {
-        builders::ConsulterArticleRequest {
+    ) -> ConsulterArticleRequest<'a> {
+        ConsulterArticleRequest {
             client: self,
             body,
             options: None,
@@ -92,12 +92,9 @@ impl Client {
     ///
     /// Recherche dans un fonds documentaire ; les résultats sont paginés.
     ///
-    /// Per-call options are methods of [`RechercherRequest`](builders::RechercherRequest).
-    pub fn rechercher<'a>(
-        &'a self,
-        body: &'a types::SearchRequest,
-    ) -> builders::RechercherRequest<'a> {
-        builders::RechercherRequest {
+    /// Per-call options are methods of [`RechercherRequest`].
+    pub fn rechercher<'a>(&'a self, body: &'a types::SearchRequest) -> RechercherRequest<'a> {
+        RechercherRequest {
             client: self,
             body,
             options: None,
@@ -108,9 +105,9 @@ impl Client {
     ///
     /// Sends `GET /list/codes` (operation `listerCodes`).
     ///
-    /// Optional parameters and per-call options are methods of [`ListerCodesRequest`](builders::ListerCodesRequest).
-    pub fn lister_codes(&self) -> builders::ListerCodesRequest<'_> {
-        builders::ListerCodesRequest {
+    /// Optional parameters and per-call options are methods of [`ListerCodesRequest`].
+    pub fn lister_codes(&self) -> ListerCodesRequest<'_> {
+        ListerCodesRequest {
             client: self,
             etats: None,
             page: None,
@@ -124,12 +121,9 @@ impl Client {
     ///
     /// Liste paginée des textes législatifs et réglementaires, filtrable par nature et par date de signature.
     ///
-    /// Per-call options are methods of [`ListerLodaRequest`](builders::ListerLodaRequest).
-    pub fn lister_loda<'a>(
-        &'a self,
-        body: &'a types::ListLodaRequest,
-    ) -> builders::ListerLodaRequest<'a> {
-        builders::ListerLodaRequest {
+    /// Per-call options are methods of [`ListerLodaRequest`].
+    pub fn lister_loda<'a>(&'a self, body: &'a types::ListLodaRequest) -> ListerLodaRequest<'a> {
+        ListerLodaRequest {
             client: self,
             body,
             options: None,
@@ -140,9 +134,9 @@ impl Client {
     ///
     /// Sends `GET /ping` (operation `ping`).
     ///
-    /// Per-call options are methods of [`PingRequest`](builders::PingRequest).
-    pub fn ping(&self) -> builders::PingRequest<'_> {
-        builders::PingRequest {
+    /// Per-call options are methods of [`PingRequest`].
+    pub fn ping(&self) -> PingRequest<'_> {
+        PingRequest {
             client: self,
             options: None,
         }

@@ -39,7 +39,7 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
     let features = surface.features.enabled();
     let unused = features.then(|| quote!(#[allow(dead_code)]));
     let unused_imports = features.then(|| quote!(#[allow(unused_imports)]));
-    let responses = has_responses.then(|| quote!(#unused_imports use super::responses;));
+    let responses = has_responses.then(|| quote!(#unused_imports use super::responses::*;));
     let marker: TokenStream = PER_CALL_MARKER.parse().expect("the marker is an item");
     quote! {
         //! Request builders: what the methods of [`Client`] return. Set optional parameters
@@ -48,7 +48,9 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
         #[allow(unused_imports)]
         use super::types;
         #unused_imports
-        use super::{Client, errors};
+        use super::Client;
+        #unused_imports
+        use super::errors::*;
         #responses
 
         /// What awaiting a request builder returns.
@@ -61,15 +63,15 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
     }
 }
 
-/// `errors::<the operation's error enum>`.
+/// The operation's error enum (`errors::*` is in scope).
 fn error_path(m: &Method) -> TokenStream {
     let error = ident(&m.error.name);
-    quote!(errors::#error)
+    quote!(#error)
 }
 
 /// The result type of a method, as tokens.
 fn result_type(m: &Method) -> TokenStream {
-    let success = tokens(&m.success.rust_type(), Scope::Builders);
+    let success = tokens(&m.success.rust_type(), Scope::Crate);
     let error = error_path(m);
     quote!(Result<rt::Response<#success>, rt::Error<#error>>)
 }
@@ -80,7 +82,7 @@ fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
     let mut fields = Vec::new();
     for a in &m.args {
         let f = field_ident(&a.name);
-        let ty = stored_tokens(&a.ty, Scope::Builders);
+        let ty = stored_tokens(&a.ty, Scope::Crate);
         fields.push(quote!(pub(crate) #f: #ty,));
     }
     let mut setters = Vec::new();
@@ -97,7 +99,7 @@ fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
             SetterKind::Runtime(o) => runtime.extend(extra_option(o)),
         }
     }
-    let success = tokens(&m.success.rust_type(), Scope::Builders);
+    let success = tokens(&m.success.rust_type(), Scope::Crate);
     let error = error_path(m);
     let send = send(op, m, space);
     let doc = format!(
@@ -265,7 +267,6 @@ fn success_arms(op: &Operation, m: &Method) -> Vec<TokenStream> {
             .collect(),
         Success::ByStatus { name, variants } => {
             let enum_name = ident(name);
-            let enum_name = quote!(responses::#enum_name);
             op.success
                 .iter()
                 .zip(variants)
@@ -278,7 +279,7 @@ fn success_arms(op: &Operation, m: &Method) -> Vec<TokenStream> {
                         }
                         Some(ty) => {
                             let read = if c.kind == ResponseKind::Json {
-                                let ty = tokens(ty, Scope::Builders);
+                                let ty = tokens(ty, Scope::Crate);
                                 quote!(json::<#ty, _>)
                             } else {
                                 reader(c.kind)

@@ -31,11 +31,12 @@ pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
             let (cfg, item) = (cfg(gate), method(op, m));
             quote!(#cfg #item)
         });
-    let builders = (!api.operations.is_empty()).then(|| {
-        quote!(
-            use super::builders;
-        )
-    });
+    // With features per tag, a crate built without any of them uses no builder.
+    let unused = surface
+        .features
+        .enabled()
+        .then(|| quote!(#[allow(unused_imports)]));
+    let builders = (!api.operations.is_empty()).then(|| quote!(#unused use super::builders::*;));
     quote! {
         //! The client and its operations.
         use gouvgen_runtime as rt;
@@ -86,7 +87,6 @@ pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
 fn method(op: &Operation, m: &Method) -> TokenStream {
     let name = ident(&m.name);
     let builder = ident(&m.builder);
-    let builder = quote!(builders::#builder);
     let borrowed = m.args.iter().any(|a| a.ty.is_ref());
     let args = m.args.iter().map(|a| {
         let n = ident(&a.name);
@@ -179,17 +179,14 @@ fn method_doc(op: &Operation, m: &Method) -> TokenStream {
     } else {
         "Per-call options"
     };
-    lines.push(format!(
-        "{what} are methods of [`{0}`](builders::{0}).",
-        m.builder
-    ));
+    lines.push(format!("{what} are methods of [`{}`].", m.builder));
     let france_connect = m
         .setters
         .iter()
         .any(|s| s.kind == SetterKind::Runtime(RuntimeOption::FranceConnectToken));
     if france_connect {
         lines.push(format!(
-            "This operation reads the user's FranceConnect token: pass it with [`{0}::france_connect_token`](builders::{0}::france_connect_token).",
+            "This operation reads the user's FranceConnect token: pass it with [`{}::france_connect_token`].",
             m.builder
         ));
     }

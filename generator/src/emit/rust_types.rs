@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{Prim, TypeRef, TypeSpace};
-use crate::surface::{ItemModule, RustType};
+use crate::surface::RustType;
 
 /// Where a type expression is written.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -13,8 +13,6 @@ pub enum Scope {
     Crate,
     /// Inside the `types` module: generated types are `X`.
     Types,
-    /// Inside the `builders` module: its own items (multipart bodies) are `X`.
-    Builders,
 }
 
 /// Tokens of a type expression.
@@ -32,18 +30,14 @@ pub fn tokens(ty: &RustType, scope: Scope) -> TokenStream {
         RustType::Generated(name) => {
             let name = format_ident!("{name}");
             match scope {
-                Scope::Crate | Scope::Builders => quote!(types::#name),
+                Scope::Crate => quote!(types::#name),
                 Scope::Types => quote!(#name),
             }
         }
-        RustType::Item(module, name) => {
+        // Written where its module's items are glob-imported (`client`, `builders`).
+        RustType::Item(_, name) => {
             let name = format_ident!("{name}");
-            if scope == Scope::Builders && *module == ItemModule::Builders {
-                quote!(#name)
-            } else {
-                let module = format_ident!("{}", module.name());
-                quote!(#module::#name)
-            }
+            quote!(#name)
         }
         RustType::Unit => quote!(()),
         RustType::Ref(inner) => {

@@ -1,12 +1,12 @@
 //! The HTTP handlers: token endpoints, revocation, and every API call.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::config::{GatewayConfig, Kind};
 use crate::fixtures::Fixtures;
+use crate::serve::Peer;
 use crate::spec::Route;
 use crate::state::{CallRecord, Inner};
 use crate::v3;
@@ -141,7 +142,7 @@ pub(crate) fn generic_code(kind: Kind, status: u16) -> String {
 /// Every API call: logged, then answered (or held forever while dark or banned).
 async fn api(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<SocketAddr>,
+    Extension(Peer(conn)): Extension<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

@@ -9,7 +9,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs::{code, doc_lines, lines_to_attrs};
-use super::gates::gated;
+use super::gates::{allow_without_features, gated};
 use super::idents::{deprecated, field_ident, ident};
 use super::per_call::{PER_CALL_MARKER, extra_option};
 use super::rust_types::{Scope, is_param_value, stored_tokens, tokens, type_tokens};
@@ -36,9 +36,8 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
             gated(quote!(#(#items)*), gate)
         });
     // With features per tag, a crate built without any of them compiles no builder.
-    let features = surface.features.enabled();
-    let unused = features.then(|| quote!(#[allow(dead_code)]));
-    let unused_imports = features.then(|| quote!(#[allow(unused_imports)]));
+    let unused = allow_without_features(&surface.features, "dead_code");
+    let unused_imports = allow_without_features(&surface.features, "unused_imports");
     let responses = has_responses.then(|| quote!(#unused_imports use super::responses::*;));
     let marker: TokenStream = PER_CALL_MARKER.parse().expect("the marker is an item");
     quote! {
@@ -63,16 +62,10 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
     }
 }
 
-/// The operation's error enum (`errors::*` is in scope).
-fn error_path(m: &Method) -> TokenStream {
-    let error = ident(&m.error.name);
-    quote!(#error)
-}
-
 /// The result type of a method, as tokens.
 fn result_type(m: &Method) -> TokenStream {
     let success = tokens(&m.success.rust_type(), Scope::Crate);
-    let error = error_path(m);
+    let error = ident(&m.error.name);
     quote!(Result<rt::Response<#success>, rt::Error<#error>>)
 }
 
@@ -100,7 +93,7 @@ fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
         }
     }
     let success = tokens(&m.success.rust_type(), Scope::Crate);
-    let error = error_path(m);
+    let error = ident(&m.error.name);
     let send = send(op, m, space);
     let doc = format!(
         " A call of [`Client::{}`]: set optional parameters and per-call options, then `.await` it (or call [`{}::send`]).",
@@ -213,7 +206,7 @@ fn body_statement(op: &Operation, m: &Method) -> Option<TokenStream> {
 /// written only when it differs from the arm that would otherwise take a 429.
 fn response_arms(op: &Operation, m: &Method) -> TokenStream {
     let mut arms = success_arms(op, m);
-    let error = error_path(m);
+    let error = ident(&m.error.name);
     let mut default_arm = None;
     let caught_later = m.error.variants.iter().any(|v| {
         v.statuses

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::docs::{code, doc_lines, lines_to_attrs};
-use super::gates::cfg;
+use super::gates::{allow_without_features, cfg};
 use super::idents::{deprecated, field_ident, ident};
 use super::rust_types::{Scope, stored_tokens, tokens};
 use crate::model::{Api, Operation, Param};
@@ -32,10 +32,7 @@ pub fn client_file(api: &Api, surface: &Surface) -> TokenStream {
             quote!(#cfg #item)
         });
     // With features per tag, a crate built without any of them uses no builder.
-    let unused = surface
-        .features
-        .enabled()
-        .then(|| quote!(#[allow(unused_imports)]));
+    let unused = allow_without_features(&surface.features, "unused_imports");
     let builders = (!api.operations.is_empty()).then(|| quote!(#unused use super::builders::*;));
     quote! {
         //! The client and its operations.

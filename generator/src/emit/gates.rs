@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::surface::Gate;
+use crate::surface::{Features, Gate};
 
 /// The attribute that compiles an item only under `gate` (nothing when always compiled).
 pub fn cfg(gate: &Gate) -> TokenStream {
@@ -29,4 +29,11 @@ pub fn gated(items: TokenStream, gate: &Gate) -> TokenStream {
         }
         Err(_) => items,
     }
+}
+
+/// `#[allow(<lint>)]` on an item only items under tag features use (`dead_code`,
+/// `unused_imports`): a crate built without any of them leaves it unused.
+pub fn allow_without_features(features: &Features, lint: &str) -> Option<TokenStream> {
+    let lint = quote::format_ident!("{lint}");
+    features.enabled().then(|| quote!(#[allow(#lint)]))
 }

@@ -6,7 +6,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::gates::gated;
+use super::gates::{allow_without_features, gated};
 use super::idents::ident;
 use super::rust_types::{Scope, tokens};
 use crate::model::StatusMatch;
@@ -41,13 +41,10 @@ fn runtime_import<'a>(
     mut bodies: impl Iterator<Item = &'a RustType>,
     surface: &Surface,
 ) -> Option<TokenStream> {
-    if !bodies.any(|ty| ty.to_string().contains("rt::")) {
+    if !bodies.any(RustType::uses_runtime) {
         return None;
     }
-    let unused = surface
-        .features
-        .enabled()
-        .then(|| quote!(#[allow(unused_imports)]));
+    let unused = allow_without_features(&surface.features, "unused_imports");
     Some(quote!(#unused use gouvgen_runtime as rt;))
 }
 

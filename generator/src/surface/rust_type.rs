@@ -52,6 +52,20 @@ impl ItemModule {
 }
 
 impl RustType {
+    /// Whether the expression names a runtime type (`rt::bytes::Bytes`): the module that
+    /// writes it must import `rt`.
+    pub fn uses_runtime(&self) -> bool {
+        match self {
+            RustType::Path(path, args) => {
+                path.starts_with("rt::") || args.iter().any(RustType::uses_runtime)
+            }
+            RustType::Ref(inner) | RustType::Slice(inner) | RustType::ImplInto(inner) => {
+                inner.uses_runtime()
+            }
+            RustType::Generated(_) | RustType::Item(..) | RustType::Unit => false,
+        }
+    }
+
     /// A path without generic arguments.
     pub fn path(path: &'static str) -> Self {
         RustType::Path(path, Vec::new())

@@ -169,7 +169,10 @@ impl Config {
                 .iter_mut()
                 .find(|t| t.original.as_deref() == Some(from.as_str()) || &t.name == from);
             match found {
-                Some(t) => t.name = target,
+                Some(t) => {
+                    t.name = target;
+                    t.renamed_from = None;
+                }
                 None => return Err(unknown("type", from)),
             }
         }
@@ -186,6 +189,7 @@ impl Config {
                 None => return Err(unknown("operation", from)),
             }
         }
+        crate::surface::settle_type_names(api);
         let mut seen = std::collections::HashSet::new();
         for t in &api.types.types {
             if !seen.insert(t.name.clone()) {

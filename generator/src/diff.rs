@@ -341,7 +341,7 @@ impl Differ {
                                 ChangeKind::TypeRenamed,
                                 rule::ITEM_REMOVE,
                                 &o.path,
-                                format!("`{}` is now `{}`", o.path, n.path),
+                                format!("`{}` is now `{}`{}", o.path, n.path, why_named(n)),
                             );
                         }
                         None => self.rust(
@@ -362,7 +362,7 @@ impl Differ {
                     ChangeKind::TypeAdded,
                     rule::ITEM_NEW,
                     &n.path,
-                    format!("`{}` added", n.path),
+                    format!("`{}` added{}", n.path, why_named(n)),
                 );
             }
         }
@@ -920,6 +920,13 @@ impl Differ {
 }
 
 /// Two items with the same definition (a type that only changed name).
+/// Why a type is not named as its schema, as a parenthesis ("" when it is).
+fn why_named(item: &TypeItem) -> String {
+    surface::rename_reason(item.renamed_from.as_deref())
+        .map(|reason| format!(" ({reason})"))
+        .unwrap_or_default()
+}
+
 fn same_definition(a: &TypeItem, b: &TypeItem) -> bool {
     match (&a.kind, &b.kind) {
         (TypeItemKind::Struct(x), TypeItemKind::Struct(y)) => {

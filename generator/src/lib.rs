@@ -74,7 +74,8 @@ pub fn read_spec_with(path: &Path, options: &load::LoadOptions) -> Result<Spec> 
 #[cfg(feature = "codegen")]
 fn read_on_this_thread(path: &Path, options: &load::LoadOptions) -> Result<Spec> {
     let doc = load::load_document_with(path, options)?;
-    let (api, warnings) = model::build(&normalise::normalise(&doc)?)?;
+    let (mut api, warnings) = model::build(&normalise::normalise(&doc)?)?;
+    surface::settle_type_names(&mut api);
     if options.strict && !warnings.0.is_empty() {
         let refused = warnings.0.into_iter().map(|w| {
             let hint = w.hint.clone().unwrap_or_default();

@@ -102,6 +102,55 @@ fn synthetic_pair_exact_changes() {
     );
 }
 
+/// Schemas named like Rust's or the crate's own names are renamed by the surface, and
+/// `diff` says why the new type is not named as its schema.
+#[test]
+fn taken_schema_names_are_renamed_and_diff_says_why() {
+    let report = diff(
+        &fixture("diff/taken-old.yaml"),
+        &fixture("diff/taken-new.yaml"),
+    );
+    let mut got = lines(&report);
+    got.sort();
+    let taken = "is a name Rust or the generated crate already uses";
+    let mut want = vec![
+        format!(
+            "+ TypeAdded types::ErrorSchema2 | `types::ErrorSchema2` added (renamed: `Error` {taken})"
+        ),
+        format!(
+            "+ TypeAdded types::StringSchema | `types::StringSchema` added (renamed: `String` {taken})"
+        ),
+        "+ TypeAdded types::ErrorSchema | `types::ErrorSchema` added".to_string(),
+        "+ FieldAdded types::Dossier.libelle | new field `libelle`".to_string(),
+    ];
+    want.sort();
+    let errors: Vec<&String> = got.iter().filter(|l| l.contains("Error")).collect();
+    assert!(
+        errors.iter().all(|l| !l.contains("types::Error ")),
+        "no type keeps the name `Error`: {errors:?}"
+    );
+    for line in &want {
+        assert!(got.contains(line), "missing {line:?} in {got:#?}");
+    }
+    let spec = gouvgen::read_spec(&fixture("diff/taken-new.yaml")).unwrap();
+    let names: Vec<(&str, Option<&str>)> = spec
+        .api
+        .types
+        .types
+        .iter()
+        .map(|t| (t.name.as_str(), t.renamed_from.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Dossier", None),
+            ("ErrorSchema2", Some("Error")),
+            ("ErrorSchema", None),
+            ("StringSchema", Some("String")),
+        ]
+    );
+}
+
 #[test]
 fn identical_documents_have_no_changes() {
     let report = diff(&fixture("unions.yaml"), &fixture("unions.yaml"));

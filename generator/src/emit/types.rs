@@ -67,7 +67,13 @@ fn header_doc(ty: &NamedType, api: &Api) -> Vec<String> {
     if !lines.is_empty() {
         lines.push(String::new());
     }
-    lines.push(super::origin::origin_line(ty, api));
+    let origin = super::origin::origin_line(ty, api);
+    lines.push(
+        match crate::surface::rename_reason(ty.renamed_from.as_deref()) {
+            Some(reason) => format!("{origin} Type {reason}."),
+            None => origin,
+        },
+    );
     lines
 }
 

@@ -106,6 +106,9 @@ pub struct NamedType {
     pub pointer: String,
     /// Examples found in the document for this schema: (pointer, value).
     pub examples: Vec<(String, Value)>,
+    /// The name the document gave, when the surface renamed the type because Rust or the
+    /// generated crate already uses it (`Error` → `ErrorSchema`); `None` from the model.
+    pub renamed_from: Option<String>,
 }
 
 /// The shapes of named types.
@@ -220,61 +223,6 @@ pub const MAX_DEPTH: usize = 96;
 /// nest four (GeoJSON multipolygons).
 pub const MAX_CONTAINER_NESTING: usize = 16;
 
-/// Names a generated type must not take: the prelude, std names the generated code writes
-/// unqualified, and the modules and helpers of a generated crate.
-const TAKEN_TYPE_NAMES: &[&str] = &[
-    "String",
-    "Option",
-    "Result",
-    "Vec",
-    "Box",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-    "Default",
-    "Clone",
-    "Copy",
-    "Debug",
-    "PartialEq",
-    "Eq",
-    "PartialOrd",
-    "Ord",
-    "Hash",
-    "From",
-    "Into",
-    "TryFrom",
-    "TryInto",
-    "Iterator",
-    "IntoIterator",
-    "Extend",
-    "FromIterator",
-    "ToString",
-    "ToOwned",
-    "AsRef",
-    "AsMut",
-    "Send",
-    "Sync",
-    "Sized",
-    "Unpin",
-    "Drop",
-    "Fn",
-    "FnMut",
-    "FnOnce",
-    "DoubleEndedIterator",
-    "ExactSizeIterator",
-];
-
-/// A type name for a schema: a taken name gets a `Schema` suffix (`String` → `StringSchema`).
-fn type_base(raw: &str) -> String {
-    let name = pascal(raw);
-    if TAKEN_TYPE_NAMES.contains(&name.as_str()) {
-        format!("{name}Schema")
-    } else {
-        name
-    }
-}
-
 impl<'a> SchemaReader<'a> {
     /// A reader over a normalised (OpenAPI 3 shaped) document. Component schemas are given
     /// their names up front so that references resolve whatever the order.
@@ -293,7 +241,7 @@ impl<'a> SchemaReader<'a> {
         if let Some(schemas) = oas::Document(root).schemas() {
             for key in schemas.keys() {
                 let pointer = format!("/components/schemas/{}", escape(key));
-                let name = reader.names.unique(&type_base(key), "");
+                let name = reader.names.unique(&pascal(key), "");
                 let id = reader.placeholder(name, Some(key.clone()), pointer.clone());
                 reader.by_pointer.insert(pointer, id);
             }
@@ -322,6 +270,7 @@ impl<'a> SchemaReader<'a> {
             kind: TypeKind::Alias(TypeRef::Prim(Prim::Any)),
             pointer,
             examples: Vec::new(),
+            renamed_from: None,
         });
         self.space.types.len() - 1
     }
@@ -463,7 +412,7 @@ impl<'a> SchemaReader<'a> {
         };
         if !self.resolving.insert(local.to_string()) {
             // A cycle through non-component schemas: give the target a name so it can recurse.
-            let name = self.names.unique(&type_base(last_segment(local)), "");
+            let name = self.names.unique(&pascal(last_segment(local)), "");
             let id = self.placeholder(name.clone(), None, local.to_string());
             self.by_pointer.insert(local.to_string(), id);
             return TypeRef::Named(id);
@@ -535,7 +484,7 @@ impl<'a> SchemaReader<'a> {
             collect_examples(schema, pointer, &mut self.space.types[*id].examples);
             return TypeRef::Named(*id);
         }
-        let name = self.names.unique(&type_base(hint), "");
+        let name = self.names.unique(&pascal(hint), "");
         let id = self.placeholder(name.clone(), None, pointer.to_string());
         self.shapes.insert(key, id);
         self.define(id, schema, pointer, &name, depth + 1);

@@ -12,6 +12,7 @@
 //! first version.
 
 mod features;
+mod names;
 mod rust_type;
 mod tags;
 mod types;
@@ -19,6 +20,7 @@ mod types;
 use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, ResponseKind, StatusMatch, TypeRef};
 
 pub use features::{Features, Gate, feature_name};
+pub use names::{TAKEN_TYPE_NAMES, rename_reason, settle_type_names};
 pub use rust_type::{ItemModule, RustType};
 pub use types::{
     AliasItem, EnumItem, FieldItem, StructItem, TypeItem, TypeItemKind, UnionItem, UnionMember,

@@ -16,6 +16,9 @@ pub struct TypeItem {
     /// Schema name in the document, when it had one (renames of component schemas are
     /// reported against it).
     pub schema: Option<String>,
+    /// The document's name, when it is taken in Rust and the type was renamed
+    /// ([`super::settle_type_names`]).
+    pub renamed_from: Option<String>,
     /// What it is.
     pub kind: TypeItemKind,
 }
@@ -153,6 +156,7 @@ pub fn type_items(
                 name: t.name.clone(),
                 path: format!("types::{}", t.name),
                 schema: t.original.clone(),
+                renamed_from: t.renamed_from.clone(),
                 kind,
             }
         })

@@ -26,6 +26,15 @@ paths:
       responses:
         '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
         '206': {description: partial content}
+  /fallback:
+    get:
+      operationId: fallback
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: string}}}}
+        '404': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
+        '410': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
+        '503': {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Panne'}}}}
+        default: {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/Erreur'}}}}
   /range:
     get:
       operationId: range
@@ -72,6 +81,17 @@ fn a_documented_429_is_rate_limited_with_its_body_and_no_arm_repeats_the_fallbac
         .find("429 => Err(response.into_error())")
         .expect(range);
     assert!(arm < range.find("400..=499").expect(range), "{range}");
+    // 404 and 410 have the default's body: `_` decodes them the same, so no arm of their own.
+    let fallback = section(&src, "impl<'a> FallbackRequest<'a>");
+    assert!(!fallback.contains("404"), "{fallback}");
+    assert!(
+        fallback.contains("503 => Err(response.documented_error(FallbackError::Panne))"),
+        "{fallback}"
+    );
+    assert!(
+        fallback.contains("_ => Err(response.documented_error(FallbackError::Erreur))"),
+        "{fallback}"
+    );
 }
 
 #[test]

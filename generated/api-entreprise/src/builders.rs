@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::unite_legale`]: set optional parameters and per-call options, then `.await` it (or call [`UniteLegaleRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -104,11 +33,7 @@ impl<'a> UniteLegaleRequest<'a> {
             .path_template("/v3/insee/sirene/unites_legales/{siren}")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(UniteLegaleError::ErrorSchema)),
@@ -121,12 +46,12 @@ impl<'a> UniteLegaleRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     UniteLegaleRequest,
     types::UniteLegaleResponse,
     UniteLegaleError
 );
-per_call_options!(traceability_object UniteLegaleRequest);
+rt::per_call_options!(traceability_object UniteLegaleRequest);
 /// A call of [`Client::etablissement`]: set optional parameters and per-call options, then `.await` it (or call [`EtablissementRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -151,11 +76,7 @@ impl<'a> EtablissementRequest<'a> {
             .path_template("/v3/insee/sirene/etablissements/{siret}")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(EtablissementError::ErrorSchema)),
@@ -168,12 +89,12 @@ impl<'a> EtablissementRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     EtablissementRequest,
     types::EtablissementResponse,
     EtablissementError
 );
-per_call_options!(traceability_object EtablissementRequest);
+rt::per_call_options!(traceability_object EtablissementRequest);
 /// A call of [`Client::attestation_vigilance`]: set optional parameters and per-call options, then `.await` it (or call [`AttestationVigilanceRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -202,11 +123,7 @@ impl<'a> AttestationVigilanceRequest<'a> {
             .path_template("/v3/urssaf/unites_legales/{siren}/attestation_vigilance")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AttestationVigilanceError::ErrorSchema)),
@@ -219,12 +136,12 @@ impl<'a> AttestationVigilanceRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     AttestationVigilanceRequest,
     types::AttestationVigilanceResponse,
     AttestationVigilanceError
 );
-per_call_options!(traceability_object AttestationVigilanceRequest);
+rt::per_call_options!(traceability_object AttestationVigilanceRequest);
 /// A call of [`Client::chiffres_affaires`]: set optional parameters and per-call options, then `.await` it (or call [`ChiffresAffairesRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -251,11 +168,7 @@ impl<'a> ChiffresAffairesRequest<'a> {
             .path_template("/v3/dgfip/unites_legales/{siren}/chiffres_affaires")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ChiffresAffairesError::ErrorSchema)),
@@ -268,12 +181,12 @@ impl<'a> ChiffresAffairesRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ChiffresAffairesRequest,
     types::ChiffresAffairesResponse,
     ChiffresAffairesError
 );
-per_call_options!(traceability_object ChiffresAffairesRequest);
+rt::per_call_options!(traceability_object ChiffresAffairesRequest);
 /// A call of [`Client::extrait_rcs`]: set optional parameters and per-call options, then `.await` it (or call [`ExtraitRcsRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -299,11 +212,7 @@ impl<'a> ExtraitRcsRequest<'a> {
             .path_template("/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ExtraitRcsError::ErrorSchema)),
@@ -316,12 +225,12 @@ impl<'a> ExtraitRcsRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ExtraitRcsRequest,
     types::ExtraitRcsResponse,
     ExtraitRcsError
 );
-per_call_options!(traceability_object ExtraitRcsRequest);
+rt::per_call_options!(traceability_object ExtraitRcsRequest);
 /// A call of [`Client::attestation_fiscale`]: set optional parameters and per-call options, then `.await` it (or call [`AttestationFiscaleRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -348,11 +257,7 @@ impl<'a> AttestationFiscaleRequest<'a> {
             .path_template("/v3/dgfip/unites_legales/{siren}/attestation_fiscale")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AttestationFiscaleError::ErrorSchema)),
@@ -365,12 +270,12 @@ impl<'a> AttestationFiscaleRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     AttestationFiscaleRequest,
     types::AttestationFiscaleResponse,
     AttestationFiscaleError
 );
-per_call_options!(traceability_object AttestationFiscaleRequest);
+rt::per_call_options!(traceability_object AttestationFiscaleRequest);
 /// A call of [`Client::association`]: set optional parameters and per-call options, then `.await` it (or call [`AssociationRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -395,11 +300,7 @@ impl<'a> AssociationRequest<'a> {
             .path_template("/v3/djepva/api-association/associations/{siren_or_rna}")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AssociationError::ErrorSchema)),
@@ -412,9 +313,9 @@ impl<'a> AssociationRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     AssociationRequest,
     types::AssociationResponse,
     AssociationError
 );
-per_call_options!(traceability_object AssociationRequest);
+rt::per_call_options!(traceability_object AssociationRequest);

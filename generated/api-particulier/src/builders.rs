@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::quotient_familial_caf`]: set optional parameters and per-call options, then `.await` it (or call [`QuotientFamilialCafRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -107,11 +36,7 @@ impl<'a> QuotientFamilialCafRequest<'a> {
             .query("codePostal", &self.code_postal)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(QuotientFamilialCafError::ErrorSchema)),
@@ -124,12 +49,12 @@ impl<'a> QuotientFamilialCafRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     QuotientFamilialCafRequest,
     types::QuotientFamilialCafResponse,
     QuotientFamilialCafError
 );
-per_call_options!(traceability_object QuotientFamilialCafRequest);
+rt::per_call_options!(traceability_object QuotientFamilialCafRequest);
 /// A call of [`Client::statut_etudiant`]: set optional parameters and per-call options, then `.await` it (or call [`StatutEtudiantRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -154,11 +79,7 @@ impl<'a> StatutEtudiantRequest<'a> {
             .query("dateNaissance", &self.date_naissance)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(StatutEtudiantError::ErrorSchema)),
@@ -168,12 +89,12 @@ impl<'a> StatutEtudiantRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     StatutEtudiantRequest,
     types::StatutEtudiantResponse,
     StatutEtudiantError
 );
-per_call_options!(traceability_object StatutEtudiantRequest);
+rt::per_call_options!(traceability_object StatutEtudiantRequest);
 /// A call of [`Client::situation_demandeur_emploi`]: set optional parameters and per-call options, then `.await` it (or call [`SituationDemandeurEmploiRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -201,11 +122,7 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
             .query("identifiant", &self.identifiant)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             401 | 404 => Err(response.documented_error(SituationDemandeurEmploiError::ErrorSchema)),
@@ -215,12 +132,12 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     SituationDemandeurEmploiRequest,
     types::SituationDemandeurEmploiResponse,
     SituationDemandeurEmploiError
 );
-per_call_options!(traceability_object SituationDemandeurEmploiRequest);
+rt::per_call_options!(traceability_object SituationDemandeurEmploiRequest);
 /// A call of [`Client::scolarite`]: set optional parameters and per-call options, then `.await` it (or call [`ScolariteRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -251,11 +168,7 @@ impl<'a> ScolariteRequest<'a> {
             .query("anneeScolaire", &self.annee_scolaire)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ScolariteError::ErrorSchema)),
@@ -266,8 +179,8 @@ impl<'a> ScolariteRequest<'a> {
     }
 }
 
-per_call_options!(ScolariteRequest, types::ScolariteResponse, ScolariteError);
-per_call_options!(traceability_object ScolariteRequest);
+rt::per_call_options!(ScolariteRequest, types::ScolariteResponse, ScolariteError);
+rt::per_call_options!(traceability_object ScolariteRequest);
 /// A call of [`Client::statut_etudiant_boursier`]: set optional parameters and per-call options, then `.await` it (or call [`StatutEtudiantBoursierRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -309,11 +222,7 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
             .query_opt("lieuNaissance", self.lieu_naissance.as_ref())
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(StatutEtudiantBoursierError::ErrorSchema)),
@@ -326,12 +235,12 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     StatutEtudiantBoursierRequest,
     types::StatutEtudiantBoursierResponse,
     StatutEtudiantBoursierError
 );
-per_call_options!(traceability_object StatutEtudiantBoursierRequest);
+rt::per_call_options!(traceability_object StatutEtudiantBoursierRequest);
 /// A call of [`Client::complementaire_sante_solidaire`]: set optional parameters and per-call options, then `.await` it (or call [`ComplementaireSanteSolidaireRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -386,11 +295,7 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
             .query("sexe", &self.sexe)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ComplementaireSanteSolidaireError::ErrorSchema)),
@@ -404,9 +309,9 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ComplementaireSanteSolidaireRequest,
     types::ComplementaireSanteSolidaireResponse,
     ComplementaireSanteSolidaireError
 );
-per_call_options!(traceability_object ComplementaireSanteSolidaireRequest);
+rt::per_call_options!(traceability_object ComplementaireSanteSolidaireRequest);

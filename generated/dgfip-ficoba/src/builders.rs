@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::rechercher_comptes_par_spi`]: set optional parameters and per-call options, then `.await` it (or call [`RechercherComptesParSpiRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -99,11 +28,7 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
             .path_template("/comptes/spi")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherComptesParSpiError::Erreur)),
@@ -116,7 +41,7 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     RechercherComptesParSpiRequest,
     types::ResultatComptes,
     RechercherComptesParSpiError
@@ -151,11 +76,7 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherComptesParIdentiteError::Erreur)),
@@ -168,7 +89,7 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     RechercherComptesParIdentiteRequest,
     types::ResultatComptes,
     RechercherComptesParIdentiteError
@@ -202,11 +123,7 @@ impl<'a> ConsulterCompteRequest<'a> {
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterCompteError::Erreur)),
@@ -219,7 +136,7 @@ impl<'a> ConsulterCompteRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ConsulterCompteRequest,
     types::CompteDetaille,
     ConsulterCompteError
@@ -243,11 +160,7 @@ impl<'a> VerifierIbanRequest<'a> {
             .path_template("/comptes/iban/verification")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(VerifierIbanError::Erreur)),
@@ -257,7 +170,7 @@ impl<'a> VerifierIbanRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     VerifierIbanRequest,
     types::VerifierIbanResponse,
     VerifierIbanError
@@ -280,11 +193,7 @@ impl<'a> EtatSanteRequest<'a> {
             .path_template("/etatSante")
             .accept("application/json")
             .no_auth();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),
@@ -292,4 +201,4 @@ impl<'a> EtatSanteRequest<'a> {
     }
 }
 
-per_call_options!(EtatSanteRequest, types::EtatSanteResponse, EtatSanteError);
+rt::per_call_options!(EtatSanteRequest, types::EtatSanteResponse, EtatSanteError);

@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::situation_ir_assiettes`]: set optional parameters and per-call options, then `.await` it (or call [`SituationIrAssiettesRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -116,11 +45,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
             .path_template("/spi/{spi}/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIrAssiettesError::Erreur)),
@@ -133,7 +58,7 @@ impl<'a> SituationIrAssiettesRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     SituationIrAssiettesRequest,
     types::SituationIr,
     SituationIrAssiettesError
@@ -172,11 +97,7 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
             .path_template("/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIrAssiettesFranceConnectError::Erreur)),
@@ -190,12 +111,12 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     SituationIrAssiettesFranceConnectRequest,
     types::SituationIr,
     SituationIrAssiettesFranceConnectError
 );
-per_call_options!(france_connect_token SituationIrAssiettesFranceConnectRequest);
+rt::per_call_options!(france_connect_token SituationIrAssiettesFranceConnectRequest);
 /// A call of [`Client::situation_th_principale`]: set optional parameters and per-call options, then `.await` it (or call [`SituationThPrincipaleRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -232,11 +153,7 @@ impl<'a> SituationThPrincipaleRequest<'a> {
             .path_template("/spi/{spi}/situations/th/assiettes/principale/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.th.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationThPrincipaleError::Erreur)),
@@ -249,7 +166,7 @@ impl<'a> SituationThPrincipaleRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     SituationThPrincipaleRequest,
     types::SituationTh,
     SituationThPrincipaleError
@@ -288,11 +205,7 @@ impl<'a> DerniereSituationIrRequest<'a> {
             .path_template("/spi/{spi}/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(DerniereSituationIrError::Erreur)),
@@ -305,7 +218,7 @@ impl<'a> DerniereSituationIrRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     DerniereSituationIrRequest,
     types::DerniereSituationIr,
     DerniereSituationIrError
@@ -344,11 +257,7 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
             .path_template("/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(DerniereSituationIrFranceConnectError::Erreur)),
@@ -362,12 +271,12 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     DerniereSituationIrFranceConnectRequest,
     types::DerniereSituationIr,
     DerniereSituationIrFranceConnectError
 );
-per_call_options!(france_connect_token DerniereSituationIrFranceConnectRequest);
+rt::per_call_options!(france_connect_token DerniereSituationIrFranceConnectRequest);
 /// A call of [`Client::situation_ifi`]: set optional parameters and per-call options, then `.await` it (or call [`SituationIfiRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -404,11 +313,7 @@ impl<'a> SituationIfiRequest<'a> {
             .path_template("/spi/{spi}/situations/ifi/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.situations.ifiisf.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIfiError::Erreur)),
@@ -421,4 +326,4 @@ impl<'a> SituationIfiRequest<'a> {
     }
 }
 
-per_call_options!(SituationIfiRequest, types::SituationIfi, SituationIfiError);
+rt::per_call_options!(SituationIfiRequest, types::SituationIfi, SituationIfiError);

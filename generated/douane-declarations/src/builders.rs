@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::deposer_declaration`]: set optional parameters and per-call options, then `.await` it (or call [`DeposerDeclarationRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -101,11 +30,7 @@ impl<'a> DeposerDeclarationRequest<'a> {
             .header("messageId", &self.message_id)
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             201 => response.json(),
             400 | 409 => Err(response.documented_error(DeposerDeclarationError::ErreurDouane)),
@@ -116,7 +41,7 @@ impl<'a> DeposerDeclarationRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     DeposerDeclarationRequest,
     types::Accuse,
     DeposerDeclarationError
@@ -145,11 +70,7 @@ impl<'a> ConsulterStatutRequest<'a> {
         let request = rt::Request::new(rt::Method::GET, "consulterStatut", path)
             .path_template("/declarations/{id}/statut")
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ConsulterStatutError::ErreurJeton)),
@@ -160,7 +81,7 @@ impl<'a> ConsulterStatutRequest<'a> {
     }
 }
 
-per_call_options!(ConsulterStatutRequest, types::Accuse, ConsulterStatutError);
+rt::per_call_options!(ConsulterStatutRequest, types::Accuse, ConsulterStatutError);
 /// A call of [`Client::annuler_declaration`]: set optional parameters and per-call options, then `.await` it (or call [`AnnulerDeclarationRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -187,11 +108,7 @@ impl<'a> AnnulerDeclarationRequest<'a> {
             .path_template("/declarations/{id}/annulation")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(AnnulerDeclarationError::ErreurJeton)),
@@ -202,7 +119,7 @@ impl<'a> AnnulerDeclarationRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     AnnulerDeclarationRequest,
     types::Accuse,
     AnnulerDeclarationError
@@ -244,11 +161,7 @@ impl<'a> ListerMessagesRequest<'a> {
             .query_opt("limite", self.limite.as_ref())
             .query_array("nature", self.nature.as_deref().unwrap_or_default(), true)
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ListerMessagesError::ErreurJeton)),
@@ -257,7 +170,7 @@ impl<'a> ListerMessagesRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ListerMessagesRequest,
     Vec<types::Message>,
     ListerMessagesError
@@ -329,11 +242,7 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
             .query_opt("page", self.page.as_ref())
             .query_opt("taille", self.taille.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             400 | 403 => {
@@ -347,7 +256,7 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ListerDeclarationsOperateurRequest,
     types::ListerDeclarationsOperateurResponse,
     ListerDeclarationsOperateurError

@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::rechercher`]: set optional parameters and per-call options, then `.await` it (or call [`RechercherRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -123,11 +52,7 @@ impl<'a> RechercherRequest<'a> {
             .query_opt("date_start", self.date_start.as_ref())
             .query_opt("page_size", self.page_size.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherError::Messages)),
@@ -137,7 +62,7 @@ impl<'a> RechercherRequest<'a> {
     }
 }
 
-per_call_options!(RechercherRequest, types::SearchPage, RechercherError);
+rt::per_call_options!(RechercherRequest, types::SearchPage, RechercherError);
 /// A call of [`Client::lire_decision`]: set optional parameters and per-call options, then `.await` it (or call [`LireDecisionRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -165,11 +90,7 @@ impl<'a> LireDecisionRequest<'a> {
             .query("id", &self.id)
             .query_opt("resolve_references", self.resolve_references.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(LireDecisionError::Messages)),
@@ -180,7 +101,7 @@ impl<'a> LireDecisionRequest<'a> {
     }
 }
 
-per_call_options!(LireDecisionRequest, types::Decision, LireDecisionError);
+rt::per_call_options!(LireDecisionRequest, types::Decision, LireDecisionError);
 /// A call of [`Client::exporter_decisions`]: set optional parameters and per-call options, then `.await` it (or call [`ExporterDecisionsRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -234,11 +155,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
             .query_opt("batch", self.batch.as_ref())
             .query_opt("batch_size", self.batch_size.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ExporterDecisionsError::Messages)),
@@ -248,7 +165,7 @@ impl<'a> ExporterDecisionsRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ExporterDecisionsRequest,
     types::ExportBatch,
     ExporterDecisionsError
@@ -288,11 +205,7 @@ impl<'a> LireTaxonomieRequest<'a> {
             .query_opt("id", self.id.as_ref())
             .query_opt("context_value", self.context_value.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(LireTaxonomieError::Messages)),
@@ -302,7 +215,7 @@ impl<'a> LireTaxonomieRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     LireTaxonomieRequest,
     types::LireTaxonomieResponse,
     LireTaxonomieError
@@ -325,11 +238,7 @@ impl<'a> HealthcheckRequest<'a> {
             .path_template("/healthcheck")
             .accept("application/json")
             .no_auth();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),
@@ -337,7 +246,7 @@ impl<'a> HealthcheckRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     HealthcheckRequest,
     types::HealthcheckResponse,
     HealthcheckError

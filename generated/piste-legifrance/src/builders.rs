@@ -9,77 +9,6 @@ use super::errors::*;
 use super::types;
 use gouvgen_runtime as rt;
 
-/// What awaiting a request builder returns.
-type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-/// The per-call options of a request builder (`correlation_id`, `timeout`, `retry_policy`,
-/// `header`) and its `IntoFuture`; `france_connect_token` and `traceability_object` apart, for
-/// the operations that take them. One definition for every request builder of the crate.
-macro_rules! per_call_options {
-    ($builder:ident, $success:ty, $error:ty) => {
-        impl<'a> $builder<'a> {
-            /// Sends this correlation ID instead of a fresh UUID.
-            pub fn correlation_id(self, id: impl Into<String>) -> Self {
-                self.change_options(|options| options.correlation_id(id))
-            }
-
-            /// Overrides the client's request timeout for this call.
-            pub fn timeout(self, timeout: std::time::Duration) -> Self {
-                self.change_options(|options| options.timeout(timeout))
-            }
-
-            /// Overrides the client's retry policy for this call.
-            pub fn retry_policy(self, policy: rt::RetryPolicy) -> Self {
-                self.change_options(|options| options.retry_policy(policy))
-            }
-
-            /// Adds a header to this call.
-            pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.change_options(|options| options.header(name, value))
-            }
-
-            /// Changes the per-call options, starting from the client's.
-            fn change_options(
-                mut self,
-                change: impl FnOnce(rt::CallOptions) -> rt::CallOptions,
-            ) -> Self {
-                let options = self.options.take();
-                let options = options.unwrap_or_else(|| self.client.runtime.options().clone());
-                self.options = Some(change(options));
-                self
-            }
-        }
-
-        impl<'a> std::future::IntoFuture for $builder<'a> {
-            type Output = Result<rt::Response<$success>, rt::Error<$error>>;
-            type IntoFuture = Sending<'a, Self::Output>;
-            // Inline: compiled where a caller awaits the builder, not in this crate. Boxing
-            // `send` here would compile every operation into the library.
-            #[inline]
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-    (france_connect_token $builder:ident) => {
-        impl $builder<'_> {
-            /// The user's FranceConnect access token, for this call only (DGFiP: in
-            /// `X-FranceConnect-OAuth`; API Particulier: as the call's bearer, instead of the
-            /// client's credential).
-            pub fn france_connect_token(self, token: impl Into<rt::Secret>) -> Self {
-                self.change_options(|options| options.france_connect_token(token))
-            }
-        }
-    };
-    (traceability_object $builder:ident) => {
-        impl $builder<'_> {
-            /// The traceability `object` of this call (its reason or file reference), instead
-            /// of the client's.
-            pub fn traceability_object(self, object: impl Into<String>) -> Self {
-                self.change_options(|options| options.traceability_object(object))
-            }
-        }
-    };
-}
 /// A call of [`Client::consulter_code`]: set optional parameters and per-call options, then `.await` it (or call [`ConsulterCodeRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -99,11 +28,7 @@ impl<'a> ConsulterCodeRequest<'a> {
             .path_template("/consult/code")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterCodeError::Messages)),
@@ -114,7 +39,7 @@ impl<'a> ConsulterCodeRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ConsulterCodeRequest,
     types::ConsultCodeResponse,
     ConsulterCodeError
@@ -138,11 +63,7 @@ impl<'a> ConsulterArticleRequest<'a> {
             .path_template("/consult/getArticle")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterArticleError::Messages)),
@@ -155,7 +76,7 @@ impl<'a> ConsulterArticleRequest<'a> {
     }
 }
 
-per_call_options!(
+rt::per_call_options!(
     ConsulterArticleRequest,
     types::ConsultArticleResponse,
     ConsulterArticleError
@@ -179,11 +100,7 @@ impl<'a> RechercherRequest<'a> {
             .path_template("/search")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherError::Messages)),
@@ -193,7 +110,7 @@ impl<'a> RechercherRequest<'a> {
     }
 }
 
-per_call_options!(RechercherRequest, types::SearchResponse, RechercherError);
+rt::per_call_options!(RechercherRequest, types::SearchResponse, RechercherError);
 /// A call of [`Client::lister_codes`]: set optional parameters and per-call options, then `.await` it (or call [`ListerCodesRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -229,11 +146,7 @@ impl<'a> ListerCodesRequest<'a> {
             .query_array("etats", self.etats.as_deref().unwrap_or_default(), true)
             .query_opt("page", self.page.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ListerCodesError::Messages)),
@@ -243,7 +156,7 @@ impl<'a> ListerCodesRequest<'a> {
     }
 }
 
-per_call_options!(ListerCodesRequest, Vec<types::CodeResume>, ListerCodesError);
+rt::per_call_options!(ListerCodesRequest, Vec<types::CodeResume>, ListerCodesError);
 /// A call of [`Client::lister_loda`]: set optional parameters and per-call options, then `.await` it (or call [`ListerLodaRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -263,11 +176,7 @@ impl<'a> ListerLodaRequest<'a> {
             .path_template("/list/loda")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ListerLodaError::Messages)),
@@ -277,7 +186,7 @@ impl<'a> ListerLodaRequest<'a> {
     }
 }
 
-per_call_options!(ListerLodaRequest, types::ListLodaResponse, ListerLodaError);
+rt::per_call_options!(ListerLodaRequest, types::ListLodaResponse, ListerLodaError);
 /// A call of [`Client::ping`]: set optional parameters and per-call options, then `.await` it (or call [`PingRequest::send`]).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -294,11 +203,7 @@ impl<'a> PingRequest<'a> {
             .path_template("/ping")
             .accept("text/plain")
             .no_auth();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let response = self.execute(request).await?;
         match response.status() {
             200 => response.text(),
             _ => Err(response.into_error()),
@@ -306,4 +211,4 @@ impl<'a> PingRequest<'a> {
     }
 }
 
-per_call_options!(PingRequest, String, PingError);
+rt::per_call_options!(PingRequest, String, PingError);

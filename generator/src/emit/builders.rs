@@ -1,6 +1,6 @@
 //! `builders.rs` of a generated crate: one request builder per operation (its fields,
-//! optional-parameter setters, `send` and, through `per_call_options!`, its per-call options
-//! and `IntoFuture`), and the multipart body structs.
+//! optional-parameter setters, `send` and, through the runtime's `per_call_options!`, its
+//! per-call options and `IntoFuture`), and the multipart body structs.
 //!
 //! `send` stays short on purpose: it builds an `rt::Request`, hands it to the runtime (which
 //! owns auth, correlation IDs, retries and limits) and picks the decoder for the status.
@@ -11,7 +11,7 @@ use quote::{format_ident, quote};
 use super::docs::{code, doc_lines, lines_to_attrs};
 use super::gates::{allow_without_features, gated};
 use super::idents::{deprecated, field_ident, ident};
-use super::per_call::{PER_CALL_MARKER, extra_option};
+use super::per_call::extra_option;
 use super::rust_types::{Scope, is_param_value, stored_tokens, tokens, type_tokens};
 use crate::model::{
     Api, BodyKind, Operation, Param, ParamIn, ResponseKind, StatusMatch, TypeRef, TypeSpace,
@@ -36,10 +36,8 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
             gated(quote!(#(#items)*), gate)
         });
     // With features per tag, a crate built without any of them compiles no builder.
-    let unused = allow_without_features(&surface.features, "dead_code");
     let unused_imports = allow_without_features(&surface.features, "unused_imports");
     let responses = has_responses.then(|| quote!(#unused_imports use super::responses::*;));
-    let marker: TokenStream = PER_CALL_MARKER.parse().expect("the marker is an item");
     quote! {
         //! Request builders: what the methods of [`Client`] return. Set optional parameters
         //! and per-call options on one, then `.await` it. Multipart bodies are here too.
@@ -51,12 +49,6 @@ pub fn builders_file(api: &Api, surface: &Surface, has_responses: bool) -> Token
         #unused_imports
         use super::errors::*;
         #responses
-
-        /// What awaiting a request builder returns.
-        #unused
-        type Sending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
-        #marker
 
         #(#items)*
     }
@@ -112,8 +104,8 @@ fn builder(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
             #(#setters)*
             #send
         }
-        per_call_options!(#name, #success, #error);
-        #(per_call_options!(#runtime #name);)*
+        rt::per_call_options!(#name, #success, #error);
+        #(rt::per_call_options!(#runtime #name);)*
     }
 }
 
@@ -170,11 +162,7 @@ fn send(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
             let path = #path;
             #binding = rt::Request::new(rt::Method::#http_method, #op_id, path) #(#chain)*;
             #(#after)*
-            let response = match self.options {
-                Some(options) => self.client.runtime.with_options(options).execute(request),
-                None => self.client.runtime.execute(request),
-            }
-            .await?;
+            let response = self.execute(request).await?;
             #arms
         }
     }
@@ -221,6 +209,12 @@ fn response_arms(op: &Operation, m: &Method) -> TokenStream {
         None if caught_later => arms.push(quote!(429 => Err(response.into_error()),)),
         None => {}
     }
+    // The statuses of the variant that is also the default need no arm of their own, unless
+    // a range could catch them first once their arm is gone.
+    let ranges = |v: &crate::surface::ErrorVariant| {
+        (v.statuses.iter()).any(|s| matches!(s, StatusMatch::Range(_)))
+    };
+    let any_range = m.error.variants.iter().any(ranges);
     for v in &m.error.variants {
         let variant = ident(&v.name);
         let pats: Vec<TokenStream> = v
@@ -229,7 +223,8 @@ fn response_arms(op: &Operation, m: &Method) -> TokenStream {
             .filter(|s| **s != StatusMatch::Default)
             .map(|s| status_pattern(*s, false))
             .collect();
-        if !pats.is_empty() {
+        let is_default = v.statuses.contains(&StatusMatch::Default);
+        if !pats.is_empty() && (!is_default || any_range) {
             arms.push(quote!(#(#pats)|* => Err(response.documented_error(#error::#variant)),));
         }
         if v.statuses.contains(&StatusMatch::Default) {

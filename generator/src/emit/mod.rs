@@ -96,7 +96,7 @@ pub const GENERATED_API_BREAKS: &[ApiBreak] = &[
 pub const RUST_VERSION: &str = "1.88";
 
 /// The `gouvgen-runtime` release generated code is written for (the default requirement).
-pub const RUNTIME_VERSION: &str = "0.3.1";
+pub const RUNTIME_VERSION: &str = "0.3.2";
 
 /// How the generated crate depends on `gouvgen-runtime`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,11 +271,7 @@ pub fn crate_files(api: &Api, settings: &CrateSettings, provenance: &Provenance)
     submit("src/client.rs", format(modules.client)?);
     let mut present = Vec::new();
     for (module, tokens) in modules.others {
-        let mut printed = format(tokens)?;
-        if module == ItemModule::Builders {
-            printed = per_call::insert_per_call_macro(printed, features.enabled());
-        }
-        submit(&format!("src/{}.rs", module.name()), printed);
+        submit(&format!("src/{}.rs", module.name()), format(tokens)?);
         present.push(module);
     }
     let lib = lib_rs(api, settings, features, &present);
@@ -319,8 +315,7 @@ pub fn module_source_with(api: &Api, features_per_tag: bool) -> Result<String> {
         pub use client::Client;
         #(#others)*
     };
-    let enabled = surface.features.enabled();
-    Ok(per_call::insert_per_call_macro(format(tokens)?, enabled))
+    format(tokens)
 }
 
 fn lib_rs(

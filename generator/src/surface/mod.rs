@@ -144,9 +144,11 @@ impl RuntimeOption {
 }
 
 /// Names the builder itself uses: optional parameters with these names get a `_param` suffix.
-const BUILDER_METHODS: [&str; 9] = [
+const BUILDER_METHODS: [&str; 11] = [
     "send",
     "into_future",
+    "execute",
+    "change_options",
     "correlation_id",
     "timeout",
     "retry_policy",

@@ -150,11 +150,12 @@ impl ApiClient {
 
     /// Sends a request with all gateway policy applied, and returns the complete response,
     /// whatever its status (generated code decodes it). Errors are transport failures, timeouts,
-    /// token refusals and invalid requests.
+    /// token refusals and invalid requests. The future borrows nothing from `self`
+    /// (`use<E>`): a client made for one call can be dropped before it is awaited.
     pub fn execute<E>(
         &self,
         req: Request,
-    ) -> impl Future<Output = Result<RawResponse, Error<E>>> + Send + 'static {
+    ) -> impl Future<Output = Result<RawResponse, Error<E>>> + Send + 'static + use<E> {
         let call = self.start(req);
         async move { call.await.map_err(Error::retype) }
     }

@@ -21,6 +21,7 @@ mod otel;
 mod otel_attrs;
 #[cfg(feature = "otel")]
 mod otel_metrics;
+mod per_call;
 mod prepare;
 mod rotation;
 mod settings;

@@ -31,7 +31,8 @@
 //!    offline, secrets and personal values left out;
 //! 10. **client**: the only orchestrator: [`ApiClient`], its builder, and the call pipeline
 //!     (prepare once; then attempt, decide, carry out the decision), with its telemetry hooks
-//!     (OpenTelemetry with the `otel` feature).
+//!     (OpenTelemetry with the `otel` feature), and [`per_call_options!`], which generated
+//!     request builders expand for their per-call options and `IntoFuture`.
 //!
 //! # Features
 //!

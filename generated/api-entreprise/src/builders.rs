@@ -33,7 +33,11 @@ impl<'a> UniteLegaleRequest<'a> {
             .path_template("/v3/insee/sirene/unites_legales/{siren}")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(UniteLegaleError::ErrorSchema)),
@@ -76,7 +80,11 @@ impl<'a> EtablissementRequest<'a> {
             .path_template("/v3/insee/sirene/etablissements/{siret}")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(EtablissementError::ErrorSchema)),
@@ -123,7 +131,11 @@ impl<'a> AttestationVigilanceRequest<'a> {
             .path_template("/v3/urssaf/unites_legales/{siren}/attestation_vigilance")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AttestationVigilanceError::ErrorSchema)),
@@ -168,7 +180,11 @@ impl<'a> ChiffresAffairesRequest<'a> {
             .path_template("/v3/dgfip/unites_legales/{siren}/chiffres_affaires")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ChiffresAffairesError::ErrorSchema)),
@@ -212,7 +228,11 @@ impl<'a> ExtraitRcsRequest<'a> {
             .path_template("/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ExtraitRcsError::ErrorSchema)),
@@ -257,7 +277,11 @@ impl<'a> AttestationFiscaleRequest<'a> {
             .path_template("/v3/dgfip/unites_legales/{siren}/attestation_fiscale")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AttestationFiscaleError::ErrorSchema)),
@@ -300,7 +324,11 @@ impl<'a> AssociationRequest<'a> {
             .path_template("/v3/djepva/api-association/associations/{siren_or_rna}")
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AssociationError::ErrorSchema)),

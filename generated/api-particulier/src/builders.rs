@@ -36,7 +36,11 @@ impl<'a> QuotientFamilialCafRequest<'a> {
             .query("codePostal", &self.code_postal)
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(QuotientFamilialCafError::ErrorSchema)),
@@ -79,7 +83,11 @@ impl<'a> StatutEtudiantRequest<'a> {
             .query("dateNaissance", &self.date_naissance)
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(StatutEtudiantError::ErrorSchema)),
@@ -122,7 +130,11 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
             .query("identifiant", &self.identifiant)
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             401 | 404 => Err(response.documented_error(SituationDemandeurEmploiError::ErrorSchema)),
@@ -168,7 +180,11 @@ impl<'a> ScolariteRequest<'a> {
             .query("anneeScolaire", &self.annee_scolaire)
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ScolariteError::ErrorSchema)),
@@ -222,7 +238,11 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
             .query_opt("lieuNaissance", self.lieu_naissance.as_ref())
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(StatutEtudiantBoursierError::ErrorSchema)),
@@ -295,7 +315,11 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
             .query("sexe", &self.sexe)
             .accept("application/json")
             .traceability();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ComplementaireSanteSolidaireError::ErrorSchema)),

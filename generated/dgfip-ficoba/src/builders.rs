@@ -28,7 +28,11 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
             .path_template("/comptes/spi")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherComptesParSpiError::Erreur)),
@@ -76,7 +80,11 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", self.body);
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherComptesParIdentiteError::Erreur)),
@@ -123,7 +131,11 @@ impl<'a> ConsulterCompteRequest<'a> {
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", self.body);
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterCompteError::Erreur)),
@@ -160,7 +172,11 @@ impl<'a> VerifierIbanRequest<'a> {
             .path_template("/comptes/iban/verification")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(VerifierIbanError::Erreur)),
@@ -193,7 +209,11 @@ impl<'a> EtatSanteRequest<'a> {
             .path_template("/etatSante")
             .accept("application/json")
             .no_auth();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),

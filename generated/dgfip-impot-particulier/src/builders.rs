@@ -45,7 +45,11 @@ impl<'a> SituationIrAssiettesRequest<'a> {
             .path_template("/spi/{spi}/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIrAssiettesError::Erreur)),
@@ -97,7 +101,11 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
             .path_template("/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIrAssiettesFranceConnectError::Erreur)),
@@ -153,7 +161,11 @@ impl<'a> SituationThPrincipaleRequest<'a> {
             .path_template("/spi/{spi}/situations/th/assiettes/principale/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.th.assiettes.v1+json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationThPrincipaleError::Erreur)),
@@ -205,7 +217,11 @@ impl<'a> DerniereSituationIrRequest<'a> {
             .path_template("/spi/{spi}/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(DerniereSituationIrError::Erreur)),
@@ -257,7 +273,11 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
             .path_template("/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(DerniereSituationIrFranceConnectError::Erreur)),
@@ -313,7 +333,11 @@ impl<'a> SituationIfiRequest<'a> {
             .path_template("/spi/{spi}/situations/ifi/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.situations.ifiisf.assiettes.v1+json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIfiError::Erreur)),

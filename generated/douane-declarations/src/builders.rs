@@ -30,7 +30,11 @@ impl<'a> DeposerDeclarationRequest<'a> {
             .header("messageId", &self.message_id)
             .accept("application/json")
             .json("application/json", self.body);
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             201 => response.json(),
             400 | 409 => Err(response.documented_error(DeposerDeclarationError::ErreurDouane)),
@@ -70,7 +74,11 @@ impl<'a> ConsulterStatutRequest<'a> {
         let request = rt::Request::new(rt::Method::GET, "consulterStatut", path)
             .path_template("/declarations/{id}/statut")
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ConsulterStatutError::ErreurJeton)),
@@ -108,7 +116,11 @@ impl<'a> AnnulerDeclarationRequest<'a> {
             .path_template("/declarations/{id}/annulation")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(AnnulerDeclarationError::ErreurJeton)),
@@ -161,7 +173,11 @@ impl<'a> ListerMessagesRequest<'a> {
             .query_opt("limite", self.limite.as_ref())
             .query_array("nature", self.nature.as_deref().unwrap_or_default(), true)
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ListerMessagesError::ErreurJeton)),
@@ -242,7 +258,11 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
             .query_opt("page", self.page.as_ref())
             .query_opt("taille", self.taille.as_ref())
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             400 | 403 => {

@@ -52,7 +52,11 @@ impl<'a> RechercherRequest<'a> {
             .query_opt("date_start", self.date_start.as_ref())
             .query_opt("page_size", self.page_size.as_ref())
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherError::Messages)),
@@ -90,7 +94,11 @@ impl<'a> LireDecisionRequest<'a> {
             .query("id", &self.id)
             .query_opt("resolve_references", self.resolve_references.as_ref())
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(LireDecisionError::Messages)),
@@ -155,7 +163,11 @@ impl<'a> ExporterDecisionsRequest<'a> {
             .query_opt("batch", self.batch.as_ref())
             .query_opt("batch_size", self.batch_size.as_ref())
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ExporterDecisionsError::Messages)),
@@ -205,7 +217,11 @@ impl<'a> LireTaxonomieRequest<'a> {
             .query_opt("id", self.id.as_ref())
             .query_opt("context_value", self.context_value.as_ref())
             .accept("application/json");
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(LireTaxonomieError::Messages)),
@@ -238,7 +254,11 @@ impl<'a> HealthcheckRequest<'a> {
             .path_template("/healthcheck")
             .accept("application/json")
             .no_auth();
-        let response = self.execute(request).await?;
+        let response = match self.options {
+            Some(options) => self.client.runtime.with_options(options).execute(request),
+            None => self.client.runtime.execute(request),
+        }
+        .await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),

@@ -162,7 +162,11 @@ fn send(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
             let path = #path;
             #binding = rt::Request::new(rt::Method::#http_method, #op_id, path) #(#chain)*;
             #(#after)*
-            let response = self.execute(request).await?;
+            let response = match self.options {
+                Some(options) => self.client.runtime.with_options(options).execute(request),
+                None => self.client.runtime.execute(request),
+            }
+            .await?;
             #arms
         }
     }

@@ -144,10 +144,9 @@ impl RuntimeOption {
 }
 
 /// Names the builder itself uses: optional parameters with these names get a `_param` suffix.
-const BUILDER_METHODS: [&str; 11] = [
+const BUILDER_METHODS: [&str; 10] = [
     "send",
     "into_future",
-    "execute",
     "change_options",
     "correlation_id",
     "timeout",

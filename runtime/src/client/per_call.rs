@@ -4,8 +4,8 @@
 //!
 //! The builder it is invoked on must have the fields `client` (whose `runtime` is an
 //! [`ApiClient`](crate::ApiClient)) and `options: Option<CallOptions>`, and an
-//! `async fn send(self)`; it gets the private methods `execute` and `change_options`, names
-//! the generator keeps for them. Every path is absolute, so a generated type named like a prelude
+//! `async fn send(self)`; it gets the private method `change_options`, a name the generator
+//! keeps for it. Every path is absolute, so a generated type named like a prelude
 //! item cannot capture one.
 
 /// The per-call options of a generated request builder (`correlation_id`, `timeout`,
@@ -43,22 +43,6 @@ macro_rules! per_call_options {
                 value: impl ::core::convert::Into<::std::string::String>,
             ) -> Self {
                 self.change_options(|options| options.header(name, value))
-            }
-
-            /// Sends `request` with this call's options, or the client's if it set none.
-            fn execute(
-                self,
-                request: $crate::Request,
-            ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<$crate::RawResponse, $crate::Error<$error>>,
-            > + ::core::marker::Send
-            + 'static {
-                match self.options {
-                    ::core::option::Option::Some(options) => {
-                        self.client.runtime.with_options(options).execute(request)
-                    }
-                    ::core::option::Option::None => self.client.runtime.execute(request),
-                }
             }
 
             /// Changes the per-call options, starting from the client's.

@@ -33,11 +33,8 @@ impl<'a> UniteLegaleRequest<'a> {
             .path_template("/v3/insee/sirene/unites_legales/{siren}")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(UniteLegaleError::ErrorSchema)),
@@ -80,11 +77,8 @@ impl<'a> EtablissementRequest<'a> {
             .path_template("/v3/insee/sirene/etablissements/{siret}")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(EtablissementError::ErrorSchema)),
@@ -131,11 +125,8 @@ impl<'a> AttestationVigilanceRequest<'a> {
             .path_template("/v3/urssaf/unites_legales/{siren}/attestation_vigilance")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AttestationVigilanceError::ErrorSchema)),
@@ -180,11 +171,8 @@ impl<'a> ChiffresAffairesRequest<'a> {
             .path_template("/v3/dgfip/unites_legales/{siren}/chiffres_affaires")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ChiffresAffairesError::ErrorSchema)),
@@ -228,11 +216,8 @@ impl<'a> ExtraitRcsRequest<'a> {
             .path_template("/v3/infogreffe/rcs/unites_legales/{siren}/extrait_kbis")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ExtraitRcsError::ErrorSchema)),
@@ -277,11 +262,8 @@ impl<'a> AttestationFiscaleRequest<'a> {
             .path_template("/v3/dgfip/unites_legales/{siren}/attestation_fiscale")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AttestationFiscaleError::ErrorSchema)),
@@ -324,11 +306,8 @@ impl<'a> AssociationRequest<'a> {
             .path_template("/v3/djepva/api-association/associations/{siren_or_rna}")
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(AssociationError::ErrorSchema)),

@@ -36,11 +36,8 @@ impl<'a> QuotientFamilialCafRequest<'a> {
             .query("codePostal", &self.code_postal)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(QuotientFamilialCafError::ErrorSchema)),
@@ -83,11 +80,8 @@ impl<'a> StatutEtudiantRequest<'a> {
             .query("dateNaissance", &self.date_naissance)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(StatutEtudiantError::ErrorSchema)),
@@ -130,11 +124,8 @@ impl<'a> SituationDemandeurEmploiRequest<'a> {
             .query("identifiant", &self.identifiant)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             401 | 404 => Err(response.documented_error(SituationDemandeurEmploiError::ErrorSchema)),
@@ -180,11 +171,8 @@ impl<'a> ScolariteRequest<'a> {
             .query("anneeScolaire", &self.annee_scolaire)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ScolariteError::ErrorSchema)),
@@ -238,11 +226,8 @@ impl<'a> StatutEtudiantBoursierRequest<'a> {
             .query_opt("lieuNaissance", self.lieu_naissance.as_ref())
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(StatutEtudiantBoursierError::ErrorSchema)),
@@ -315,11 +300,8 @@ impl<'a> ComplementaireSanteSolidaireRequest<'a> {
             .query("sexe", &self.sexe)
             .accept("application/json")
             .traceability();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ComplementaireSanteSolidaireError::ErrorSchema)),

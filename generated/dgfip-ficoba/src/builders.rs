@@ -28,11 +28,8 @@ impl<'a> RechercherComptesParSpiRequest<'a> {
             .path_template("/comptes/spi")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherComptesParSpiError::Erreur)),
@@ -80,11 +77,8 @@ impl<'a> RechercherComptesParIdentiteRequest<'a> {
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherComptesParIdentiteError::Erreur)),
@@ -131,11 +125,8 @@ impl<'a> ConsulterCompteRequest<'a> {
             .header_opt("X-Request-ID", self.x_request_id.as_ref())
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterCompteError::Erreur)),
@@ -172,11 +163,8 @@ impl<'a> VerifierIbanRequest<'a> {
             .path_template("/comptes/iban/verification")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(VerifierIbanError::Erreur)),
@@ -209,11 +197,8 @@ impl<'a> EtatSanteRequest<'a> {
             .path_template("/etatSante")
             .accept("application/json")
             .no_auth();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),

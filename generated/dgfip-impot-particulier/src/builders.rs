@@ -45,11 +45,8 @@ impl<'a> SituationIrAssiettesRequest<'a> {
             .path_template("/spi/{spi}/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIrAssiettesError::Erreur)),
@@ -101,11 +98,8 @@ impl<'a> SituationIrAssiettesFranceConnectRequest<'a> {
             .path_template("/situations/ir/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIrAssiettesFranceConnectError::Erreur)),
@@ -161,11 +155,8 @@ impl<'a> SituationThPrincipaleRequest<'a> {
             .path_template("/spi/{spi}/situations/th/assiettes/principale/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.situations.th.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationThPrincipaleError::Erreur)),
@@ -217,11 +208,8 @@ impl<'a> DerniereSituationIrRequest<'a> {
             .path_template("/spi/{spi}/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(DerniereSituationIrError::Erreur)),
@@ -273,11 +261,8 @@ impl<'a> DerniereSituationIrFranceConnectRequest<'a> {
             .path_template("/situations/ir/assiettes/derniere")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.part.derniere.situations.ir.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(DerniereSituationIrFranceConnectError::Erreur)),
@@ -333,11 +318,8 @@ impl<'a> SituationIfiRequest<'a> {
             .path_template("/spi/{spi}/situations/ifi/assiettes/annrev/{annrev}")
             .header_opt("ID_Teleservice", self.id_teleservice.as_ref())
             .accept("application/prs.dgfip.situations.ifiisf.assiettes.v1+json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(SituationIfiError::Erreur)),

@@ -30,11 +30,8 @@ impl<'a> DeposerDeclarationRequest<'a> {
             .header("messageId", &self.message_id)
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             201 => response.json(),
             400 | 409 => Err(response.documented_error(DeposerDeclarationError::ErreurDouane)),
@@ -74,11 +71,8 @@ impl<'a> ConsulterStatutRequest<'a> {
         let request = rt::Request::new(rt::Method::GET, "consulterStatut", path)
             .path_template("/declarations/{id}/statut")
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ConsulterStatutError::ErreurJeton)),
@@ -116,11 +110,8 @@ impl<'a> AnnulerDeclarationRequest<'a> {
             .path_template("/declarations/{id}/annulation")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(AnnulerDeclarationError::ErreurJeton)),
@@ -173,11 +164,8 @@ impl<'a> ListerMessagesRequest<'a> {
             .query_opt("limite", self.limite.as_ref())
             .query_array("nature", self.nature.as_deref().unwrap_or_default(), true)
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             401 => Err(response.documented_error(ListerMessagesError::ErreurJeton)),
@@ -258,11 +246,8 @@ impl<'a> ListerDeclarationsOperateurRequest<'a> {
             .query_opt("page", self.page.as_ref())
             .query_opt("taille", self.taille.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             400 | 403 => {

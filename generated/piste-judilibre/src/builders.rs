@@ -52,11 +52,8 @@ impl<'a> RechercherRequest<'a> {
             .query_opt("date_start", self.date_start.as_ref())
             .query_opt("page_size", self.page_size.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherError::Messages)),
@@ -94,11 +91,8 @@ impl<'a> LireDecisionRequest<'a> {
             .query("id", &self.id)
             .query_opt("resolve_references", self.resolve_references.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(LireDecisionError::Messages)),
@@ -163,11 +157,8 @@ impl<'a> ExporterDecisionsRequest<'a> {
             .query_opt("batch", self.batch.as_ref())
             .query_opt("batch_size", self.batch_size.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ExporterDecisionsError::Messages)),
@@ -217,11 +208,8 @@ impl<'a> LireTaxonomieRequest<'a> {
             .query_opt("id", self.id.as_ref())
             .query_opt("context_value", self.context_value.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(LireTaxonomieError::Messages)),
@@ -254,11 +242,8 @@ impl<'a> HealthcheckRequest<'a> {
             .path_template("/healthcheck")
             .accept("application/json")
             .no_auth();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             _ => Err(response.into_error()),

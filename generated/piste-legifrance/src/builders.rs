@@ -28,11 +28,8 @@ impl<'a> ConsulterCodeRequest<'a> {
             .path_template("/consult/code")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterCodeError::Messages)),
@@ -67,11 +64,8 @@ impl<'a> ConsulterArticleRequest<'a> {
             .path_template("/consult/getArticle")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ConsulterArticleError::Messages)),
@@ -108,11 +102,8 @@ impl<'a> RechercherRequest<'a> {
             .path_template("/search")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(RechercherError::Messages)),
@@ -158,11 +149,8 @@ impl<'a> ListerCodesRequest<'a> {
             .query_array("etats", self.etats.as_deref().unwrap_or_default(), true)
             .query_opt("page", self.page.as_ref())
             .accept("application/json");
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ListerCodesError::Messages)),
@@ -192,11 +180,8 @@ impl<'a> ListerLodaRequest<'a> {
             .path_template("/list/loda")
             .accept("application/json")
             .json("application/json", self.body);
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.json(),
             429 => Err(response.rate_limited(ListerLodaError::Messages)),
@@ -223,11 +208,8 @@ impl<'a> PingRequest<'a> {
             .path_template("/ping")
             .accept("text/plain")
             .no_auth();
-        let response = match self.options {
-            Some(options) => self.client.runtime.with_options(options).execute(request),
-            None => self.client.runtime.execute(request),
-        }
-        .await?;
+        let call = self.client.runtime.execute_with(self.options, request);
+        let response = call.await?;
         match response.status() {
             200 => response.text(),
             _ => Err(response.into_error()),

@@ -162,11 +162,8 @@ fn send(op: &Operation, m: &Method, space: &TypeSpace) -> TokenStream {
             let path = #path;
             #binding = rt::Request::new(rt::Method::#http_method, #op_id, path) #(#chain)*;
             #(#after)*
-            let response = match self.options {
-                Some(options) => self.client.runtime.with_options(options).execute(request),
-                None => self.client.runtime.execute(request),
-            }
-            .await?;
+            let call = self.client.runtime.execute_with(self.options, request);
+            let response = call.await?;
             #arms
         }
     }

@@ -160,6 +160,20 @@ impl ApiClient {
         async move { call.await.map_err(Error::retype) }
     }
 
+    /// [`ApiClient::execute`] with a call's own options when it has some, else this client's:
+    /// what a generated request builder sends with (its `send` may have moved the body out of
+    /// the builder, so it hands over the options alone).
+    pub fn execute_with<E>(
+        &self,
+        options: Option<CallOptions>,
+        req: Request,
+    ) -> impl Future<Output = Result<RawResponse, Error<E>>> + Send + 'static + use<E> {
+        match options {
+            Some(options) => self.with_options(options).execute(req),
+            None => self.execute(req),
+        }
+    }
+
     /// The call pipeline behind a box, and out of line: `execute` is generic over the error
     /// type, so whatever it reaches is compiled again in every generated crate that calls it.
     /// Boxed, the pipeline (limits, token, retries, decoding of gateway errors) is compiled

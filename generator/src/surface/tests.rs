@@ -125,7 +125,20 @@ fn builder_names_do_not_collide_with_per_call_options() {
         names.dedup();
         assert_eq!(names.len(), n, "{}: setter names are unique", m.name);
         assert!(!names.contains(&"send"));
+        assert!(
+            !names.contains(&"change_options"),
+            "the per-call macro's own method"
+        );
     }
+    let renamed = s
+        .methods
+        .iter()
+        .flat_map(|m| &m.setters)
+        .any(|s| s.name == "change_options_param");
+    assert!(
+        renamed,
+        "a `change_options` parameter keeps a setter of its own"
+    );
 }
 
 fn field_names(s: &Surface, name: &str) -> Vec<String> {

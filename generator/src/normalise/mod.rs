@@ -47,7 +47,7 @@ pub fn detect(doc: &Document) -> Result<Dialect> {
             .hint("point gouvgen at an OpenAPI 3.x or Swagger 2.0 document"),
         ));
     }
-    if let Some(v) = root.get("swagger") {
+    if let Some(v) = crate::oas::Document(root).swagger_version() {
         let text = version_text(v);
         return if text == "2.0" || text == "2" {
             Ok(Dialect::Swagger2)
@@ -58,7 +58,7 @@ pub fn detect(doc: &Document) -> Result<Dialect> {
             ))
         };
     }
-    if let Some(v) = root.get("openapi") {
+    if let Some(v) = crate::oas::Document(root).openapi_version() {
         let text = version_text(v);
         let mut parts = text.split('.');
         let (major, minor) = (parts.next(), parts.next());

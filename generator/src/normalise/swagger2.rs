@@ -2,6 +2,11 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::oas::{
+    self, Document, Operation, Parameter, PathItem, Response, SecurityScheme, Spelling,
+    description_as_written, has_ref,
+};
+
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -10,9 +15,10 @@ const METHODS: [&str; 8] = [
 pub(super) fn convert(root: &Value) -> Value {
     let mut root = root.clone();
     rewrite_refs(&mut root);
-    let global_consumes = strings(root.get("consumes"));
-    let global_produces = strings(root.get("produces"));
-    let global_params = root.get("parameters").cloned().unwrap_or(Value::Null);
+    let doc = Document(&root);
+    let global_consumes = strings(doc.consumes());
+    let global_produces = strings(doc.produces());
+    let global_params = doc.parameter_definitions().cloned().unwrap_or(Value::Null);
 
     let mut out = Map::new();
     out.insert("openapi".into(), json!("3.0.3"));
@@ -24,31 +30,28 @@ pub(super) fn convert(root: &Value) -> Value {
     out.insert("servers".into(), servers(&root));
 
     let mut components = Map::new();
-    if let Some(defs) = root.get("definitions") {
+    if let Some(defs) = doc.definitions() {
         let mut defs = defs.clone();
         fix_schemas(&mut defs);
         components.insert("schemas".into(), defs);
     }
-    if let Some(Value::Object(params)) = root.get("parameters") {
+    if let Some(Value::Object(params)) = doc.parameter_definitions() {
         let mut converted = Map::new();
         for (name, p) in params {
-            if !matches!(
-                p.get("in").and_then(Value::as_str),
-                Some("body") | Some("formData")
-            ) {
+            if !matches!(Parameter(p).location(), Some("body") | Some("formData")) {
                 converted.insert(name.clone(), parameter(p));
             }
         }
         components.insert("parameters".into(), Value::Object(converted));
     }
-    if let Some(Value::Object(responses)) = root.get("responses") {
+    if let Some(responses) = doc.response_definitions() {
         let mut converted = Map::new();
         for (name, r) in responses {
             converted.insert(name.clone(), response(r, &global_produces));
         }
         components.insert("responses".into(), Value::Object(converted));
     }
-    if let Some(Value::Object(schemes)) = root.get("securityDefinitions") {
+    if let Some(schemes) = doc.security_definitions() {
         let mut converted = Map::new();
         for (name, s) in schemes {
             converted.insert(name.clone(), security_scheme(s));
@@ -58,14 +61,12 @@ pub(super) fn convert(root: &Value) -> Value {
     out.insert("components".into(), Value::Object(components));
 
     let mut paths = Map::new();
-    if let Some(Value::Object(src)) = root.get("paths") {
-        for (path, item) in src {
-            let Value::Object(item) = item else { continue };
-            let shared = item
-                .get("parameters")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+    if let Some(src) = doc.paths() {
+        for (path, item_node) in src {
+            let Value::Object(item) = item_node else {
+                continue;
+            };
+            let shared = PathItem(item_node).parameters().to_vec();
             let mut new_item = Map::new();
             for (key, op) in item {
                 if METHODS.contains(&key.as_str()) {
@@ -92,21 +93,21 @@ struct Ctx<'a> {
     global_params: &'a Value,
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+fn strings(v: Option<&[Value]>) -> Vec<String> {
+    v.map(|a| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn servers(root: &Value) -> Value {
-    let base = root.get("basePath").and_then(Value::as_str).unwrap_or("");
-    let host = root.get("host").and_then(Value::as_str);
-    let scheme = strings(root.get("schemes"))
+    let doc = Document(root);
+    let base = doc.base_path().unwrap_or("");
+    let host = doc.host();
+    let scheme = strings(doc.schemes())
         .into_iter()
         .next()
         .unwrap_or_else(|| "https".into());
@@ -144,16 +145,20 @@ fn rewrite_refs(v: &mut Value) {
 
 /// Swagger-only schema spellings: `type: file`, `x-nullable`, string discriminators.
 fn fix_schemas(v: &mut Value) {
+    let spelling = Spelling(v);
+    let file = spelling.kind() == Some("file");
+    let nullable = spelling.x_nullable();
+    let discriminator = spelling.discriminator_property().map(str::to_string);
     match v {
         Value::Object(map) => {
-            if map.get("type").and_then(Value::as_str) == Some("file") {
+            if file {
                 map.insert("type".into(), json!("string"));
                 map.insert("format".into(), json!("binary"));
             }
-            if map.get("x-nullable") == Some(&Value::Bool(true)) {
+            if nullable {
                 map.insert("nullable".into(), json!(true));
             }
-            if let Some(Value::String(prop)) = map.get("discriminator").cloned() {
+            if let Some(prop) = discriminator {
                 map.insert("discriminator".into(), json!({ "propertyName": prop }));
             }
             for (k, child) in map.iter_mut() {
@@ -193,7 +198,7 @@ fn param_schema(p: &Value) -> Value {
                 schema.insert(key.into(), v.clone());
             }
         }
-        if map.get("x-nullable") == Some(&Value::Bool(true)) {
+        if Spelling(p).x_nullable() {
             schema.insert("nullable".into(), json!(true));
         }
     }
@@ -203,9 +208,10 @@ fn param_schema(p: &Value) -> Value {
 }
 
 fn parameter(p: &Value) -> Value {
-    if p.get("$ref").is_some() {
+    if has_ref(p) {
         return p.clone();
     }
+    let view = Parameter(p);
     let mut out = Map::new();
     for key in [
         "name",
@@ -219,17 +225,17 @@ fn parameter(p: &Value) -> Value {
             out.insert(key.into(), v.clone());
         }
     }
-    if let Some(ex) = p.get("x-example").or_else(|| p.get("example")) {
+    if let Some(ex) = view.x_example().or_else(|| view.example()) {
         out.insert("example".into(), ex.clone());
     }
-    match p.get("collectionFormat").and_then(Value::as_str) {
+    match view.collection_format() {
         Some("multi") => {
             out.insert("explode".into(), json!(true));
         }
         Some(_) => {
             out.insert("explode".into(), json!(false));
         }
-        None if p.get("type").and_then(Value::as_str) == Some("array") => {
+        None if Spelling(p).kind() == Some("array") => {
             out.insert("explode".into(), json!(false));
         }
         None => {}
@@ -240,7 +246,7 @@ fn parameter(p: &Value) -> Value {
 
 /// Resolves `#/components/parameters/X` (already rewritten) against Swagger's global parameters.
 fn resolve_param<'a>(p: &'a Value, ctx: &'a Ctx) -> &'a Value {
-    if let Some(r) = p.get("$ref").and_then(Value::as_str)
+    if let Some(r) = oas::reference(p)
         && let Some(name) = r.strip_prefix("#/components/parameters/")
         && let Some(target) = ctx.global_params.get(name)
     {
@@ -262,8 +268,9 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
             out.insert(k.clone(), v.clone());
         }
     }
+    let view = Operation(op);
     let consumes = {
-        let own = strings(src.get("consumes"));
+        let own = strings(view.consumes());
         if own.is_empty() {
             ctx.consumes.to_vec()
         } else {
@@ -271,7 +278,7 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
         }
     };
     let produces = {
-        let own = strings(src.get("produces"));
+        let own = strings(view.produces());
         if own.is_empty() {
             ctx.produces.to_vec()
         } else {
@@ -280,17 +287,13 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
     };
 
     // Operation parameters override path-level ones with the same name and location.
-    let own: Vec<&Value> = src
-        .get("parameters")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+    let own: Vec<&Value> = view.parameters().iter().collect();
     let mut all: Vec<&Value> = Vec::new();
     for p in shared {
         let rp = resolve_param(p, ctx);
         let overridden = own.iter().any(|o| {
             let ro = resolve_param(o, ctx);
-            ro.get("name") == rp.get("name") && ro.get("in") == rp.get("in")
+            Parameter(ro).identity() == Parameter(rp).identity()
         });
         if !overridden {
             all.push(p);
@@ -305,9 +308,10 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
     let mut body = None;
     for p in all {
         let rp = resolve_param(p, ctx);
-        match rp.get("in").and_then(Value::as_str) {
+        let param = Parameter(rp);
+        match param.location() {
             Some("body") => {
-                let mut schema = rp.get("schema").cloned().unwrap_or(json!({}));
+                let mut schema = param.schema_keyword().cloned().unwrap_or(json!({}));
                 fix_schemas(&mut schema);
                 let types = if consumes.is_empty() {
                     vec!["application/json".to_string()]
@@ -318,41 +322,37 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
                 for mt in types {
                     let mut media = Map::new();
                     media.insert("schema".into(), schema.clone());
-                    if let Some(ex) = rp.get("x-example") {
+                    if let Some(ex) = param.x_example() {
                         media.insert("example".into(), ex.clone());
                     }
                     content.insert(mt, Value::Object(media));
                 }
                 let mut rb = Map::new();
-                if let Some(d) = rp.get("description") {
+                if let Some(d) = description_as_written(rp) {
                     rb.insert("description".into(), d.clone());
                 }
                 rb.insert(
                     "required".into(),
-                    rp.get("required").cloned().unwrap_or(json!(false)),
+                    param.required_as_written().cloned().unwrap_or(json!(false)),
                 );
                 rb.insert("content".into(), Value::Object(content));
                 body = Some(Value::Object(rb));
             }
             Some("formData") => {
-                let name = rp
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("field")
-                    .to_string();
+                let name = param.name().unwrap_or("field").to_string();
                 let mut schema = param_schema(rp);
-                if schema.get("format").and_then(Value::as_str) == Some("binary") {
+                if Spelling(&schema).format() == Some("binary") {
                     has_file = true;
                 }
-                if let (Some(d), Value::Object(m)) = (rp.get("description"), &mut schema) {
+                if let (Some(d), Value::Object(m)) = (description_as_written(rp), &mut schema) {
                     m.insert("description".into(), d.clone());
                 }
-                if rp.get("required") == Some(&Value::Bool(true)) {
+                if param.required() {
                     form_required.push(json!(name.clone()));
                 }
                 form_fields.insert(name, schema);
             }
-            _ if p.get("$ref").is_some() && std::ptr::eq(rp, p) => params.push(p.clone()),
+            _ if has_ref(p) && std::ptr::eq(rp, p) => params.push(p.clone()),
             _ => params.push(parameter(rp)),
         }
     }
@@ -378,7 +378,7 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
         out.insert("requestBody".into(), b);
     }
     let mut responses = Map::new();
-    if let Some(Value::Object(src)) = src.get("responses") {
+    if let Some(src) = view.responses() {
         for (code, r) in src {
             responses.insert(code.clone(), response(r, &produces));
         }
@@ -388,20 +388,21 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
 }
 
 fn response(r: &Value, produces: &[String]) -> Value {
-    if r.get("$ref").is_some() {
+    if has_ref(r) {
         return r.clone();
     }
+    let view = Response(r);
     let mut out = Map::new();
     out.insert(
         "description".into(),
-        r.get("description").cloned().unwrap_or(json!("")),
+        description_as_written(r).cloned().unwrap_or(json!("")),
     );
-    if let Some(h) = r.get("headers") {
+    if let Some(h) = view.headers_as_written() {
         let mut headers = Map::new();
         if let Value::Object(hs) = h {
             for (name, header) in hs {
                 let mut entry = Map::new();
-                if let Some(d) = header.get("description") {
+                if let Some(d) = description_as_written(header) {
                     entry.insert("description".into(), d.clone());
                 }
                 entry.insert("schema".into(), param_schema(header));
@@ -410,10 +411,10 @@ fn response(r: &Value, produces: &[String]) -> Value {
         }
         out.insert("headers".into(), Value::Object(headers));
     }
-    if let Some(schema) = r.get("schema") {
+    if let Some(schema) = view.schema() {
         let mut schema = schema.clone();
         fix_schemas(&mut schema);
-        let examples = r.get("examples").and_then(Value::as_object);
+        let examples = view.examples();
         let types = if produces.is_empty() {
             vec!["application/json".to_string()]
         } else {
@@ -434,16 +435,15 @@ fn response(r: &Value, produces: &[String]) -> Value {
 }
 
 fn security_scheme(s: &Value) -> Value {
-    match s.get("type").and_then(Value::as_str) {
+    let view = SecurityScheme(s);
+    let description = description_as_written(s);
+    match view.kind_as_written() {
         Some("basic") => {
-            json!({ "type": "http", "scheme": "basic", "description": s.get("description") })
+            json!({ "type": "http", "scheme": "basic", "description": description })
         }
         Some("apiKey") => s.clone(),
         Some("oauth2") => {
-            let flow = s
-                .get("flow")
-                .and_then(Value::as_str)
-                .unwrap_or("application");
+            let flow = view.flow().unwrap_or("application");
             let name = match flow {
                 "implicit" => "implicit",
                 "password" => "password",
@@ -459,11 +459,8 @@ fn security_scheme(s: &Value) -> Value {
                     f.insert(to.into(), v.clone());
                 }
             }
-            f.insert(
-                "scopes".into(),
-                s.get("scopes").cloned().unwrap_or(json!({})),
-            );
-            json!({ "type": "oauth2", "description": s.get("description"), "flows": { name: Value::Object(f) } })
+            f.insert("scopes".into(), view.scopes().cloned().unwrap_or(json!({})));
+            json!({ "type": "oauth2", "description": description, "flows": { name: Value::Object(f) } })
         }
         _ => s.clone(),
     }
@@ -475,5 +472,5 @@ pub(super) fn body_parameter_index(root: &Value, operation: &str) -> Option<usiz
     root.pointer(&format!("{operation}/parameters"))?
         .as_array()?
         .iter()
-        .position(|p| p.get("in").and_then(Value::as_str) == Some("body"))
+        .position(|p| Parameter(p).location() == Some("body"))
 }

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 pub use operation::{Body, Media, Operation, Parameter, SecurityScheme};
 pub use response::{Header, Response};
 pub use schema::{Exclusive, Schema};
+pub use swagger2::{Spelling, description_as_written, has_ref};
 
 /// The HTTP methods a path item may hold, in the order OpenAPI lists them.
 pub const METHODS: [&str; 8] = [
@@ -90,6 +91,11 @@ impl<'a> Document<'a> {
     /// Whether `openapi` is written, whatever its value: what marks an OpenAPI 3 document.
     pub fn has_openapi(&self) -> bool {
         field(self.0, "openapi").is_some()
+    }
+
+    /// `openapi` as written (its version, a string or, mistakenly, a number).
+    pub fn openapi_version(&self) -> Option<&'a Value> {
+        field(self.0, "openapi")
     }
 
     /// `servers`, in document order (the first is where the API is served).

@@ -214,10 +214,9 @@ fn response_arms(op: &Operation, m: &Method) -> TokenStream {
     }
     // The statuses of the variant that is also the default need no arm of their own, unless
     // a range could catch them first once their arm is gone.
-    let ranges = |v: &crate::surface::ErrorVariant| {
-        (v.statuses.iter()).any(|s| matches!(s, StatusMatch::Range(_)))
-    };
-    let any_range = m.error.variants.iter().any(ranges);
+    let any_range = (m.error.variants.iter())
+        .flat_map(|v| &v.statuses)
+        .any(|s| matches!(s, StatusMatch::Range(_)));
     for v in &m.error.variants {
         let variant = ident(&v.name);
         let pats: Vec<TokenStream> = v
@@ -408,29 +407,24 @@ fn accept_type(op: &Operation) -> Option<String> {
 /// `match_overlapping_arm` would flag the pair (found by the mutation campaign, seed
 /// 20261211).
 fn endpoint_overlap(op: &Operation, m: &Method) -> bool {
-    let mut statuses: Vec<StatusMatch> = op.success.iter().map(|c| c.status).collect();
-    if op.success.iter().any(|c| c.status == StatusMatch::Default) || op.success.is_empty() {
-        statuses.push(StatusMatch::Range(2));
-    }
-    statuses.extend(
-        m.error
-            .variants
-            .iter()
-            .flat_map(|v| v.statuses.iter().copied()),
-    );
-    let ranges: Vec<u16> = (statuses.iter())
-        .filter_map(|s| match s {
-            StatusMatch::Range(d) => Some(*d),
-            _ => None,
-        })
+    // A default (or missing) success is the `200..=299` arm.
+    let success_range =
+        op.success.is_empty() || (op.success.iter()).any(|c| c.status == StatusMatch::Default);
+    let statuses: Vec<StatusMatch> = (op.success.iter().map(|c| c.status))
+        .chain(success_range.then_some(StatusMatch::Range(2)))
+        .chain(
+            m.error
+                .variants
+                .iter()
+                .flat_map(|v| v.statuses.iter().copied()),
+        )
         .collect();
-    let codes = statuses.iter().filter_map(|s| match s {
-        StatusMatch::Code(c) => Some(*c),
-        _ => None,
-    });
-    codes
-        .into_iter()
-        .any(|c| (c % 100 == 0 || c % 100 == 99) && ranges.contains(&(c / 100)))
+    statuses.iter().any(|s| match *s {
+        StatusMatch::Code(c) => {
+            (c % 100 == 0 || c % 100 == 99) && statuses.contains(&StatusMatch::Range(c / 100))
+        }
+        _ => false,
+    })
 }
 
 fn status_pattern(status: StatusMatch, as_success_default: bool) -> TokenStream {

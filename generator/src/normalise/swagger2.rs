@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::oas::{
-    self, Document, Operation, Parameter, PathItem, Response, SecurityScheme, Spelling,
+    self, Document, Operation, Parameter, PathItem, Response, Schema, SecurityScheme,
     description_as_written, has_ref,
 };
 
@@ -145,10 +145,10 @@ fn rewrite_refs(v: &mut Value) {
 
 /// Swagger-only schema spellings: `type: file`, `x-nullable`, string discriminators.
 fn fix_schemas(v: &mut Value) {
-    let spelling = Spelling(v);
-    let file = spelling.kind() == Some("file");
-    let nullable = spelling.x_nullable();
-    let discriminator = spelling.discriminator_property().map(str::to_string);
+    let schema = Schema(v);
+    let file = schema.type_str() == Some("file");
+    let nullable = schema.x_nullable();
+    let discriminator = schema.discriminator_name().map(str::to_string);
     match v {
         Value::Object(map) => {
             if file {
@@ -198,7 +198,7 @@ fn param_schema(p: &Value) -> Value {
                 schema.insert(key.into(), v.clone());
             }
         }
-        if Spelling(p).x_nullable() {
+        if Schema(p).x_nullable() {
             schema.insert("nullable".into(), json!(true));
         }
     }
@@ -235,7 +235,7 @@ fn parameter(p: &Value) -> Value {
         Some(_) => {
             out.insert("explode".into(), json!(false));
         }
-        None if Spelling(p).kind() == Some("array") => {
+        None if Schema(p).type_str() == Some("array") => {
             out.insert("explode".into(), json!(false));
         }
         None => {}
@@ -341,7 +341,7 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
             Some("formData") => {
                 let name = param.name().unwrap_or("field").to_string();
                 let mut schema = param_schema(rp);
-                if Spelling(&schema).format() == Some("binary") {
+                if Schema(&schema).format() == Some("binary") {
                     has_file = true;
                 }
                 if let (Some(d), Value::Object(m)) = (description_as_written(rp), &mut schema) {

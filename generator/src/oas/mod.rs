@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 pub use operation::{Body, Media, Operation, Parameter, SecurityScheme};
 pub use response::{Header, Response};
 pub use schema::{Exclusive, Schema};
-pub use swagger2::{Spelling, description_as_written, has_ref};
+pub use swagger2::{description_as_written, has_ref};
 
 /// The HTTP methods a path item may hold, in the order OpenAPI lists them.
 pub const METHODS: [&str; 8] = [

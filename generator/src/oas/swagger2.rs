@@ -11,7 +11,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    Document, Header, Operation, Parameter, Response, SecurityScheme, field, flag, object, string,
+    Document, Header, Operation, Parameter, Response, Schema, SecurityScheme, field, flag, object,
+    string,
 };
 
 /// `key` when it is an array (an empty one included, which is not an absent one).
@@ -88,30 +89,17 @@ pub fn description_as_written(node: &Value) -> Option<&Value> {
     field(node, "description")
 }
 
-/// The Swagger 2.0 schema spellings OpenAPI 3 writes otherwise (`type: file`, `x-nullable`, a
-/// string `discriminator`), read on a schema, a non-body parameter or a header.
-#[derive(Debug, Clone, Copy)]
-pub struct Spelling<'a>(pub &'a Value);
-
-impl<'a> Spelling<'a> {
-    /// `type`, when a string.
-    pub fn kind(&self) -> Option<&'a str> {
-        string(self.0, "type")
-    }
-
-    /// `x-nullable: true`.
+impl<'a> Schema<'a> {
+    /// `x-nullable: true` alone (Swagger 2.0 tools; [`Schema::nullable_flag`] takes
+    /// OpenAPI 3's `nullable` too), which the conversion turns into `nullable`.
     pub fn x_nullable(&self) -> bool {
         flag(self.0, "x-nullable")
     }
 
-    /// `discriminator` when a string (a property name; OpenAPI 3 has an object).
-    pub fn discriminator_property(&self) -> Option<&'a str> {
+    /// `discriminator` when a string: Swagger 2.0's property name, which OpenAPI 3 writes
+    /// as an object ([`Schema::discriminator_property`] reads that one).
+    pub fn discriminator_name(&self) -> Option<&'a str> {
         string(self.0, "discriminator")
-    }
-
-    /// `format`, when a string.
-    pub fn format(&self) -> Option<&'a str> {
-        string(self.0, "format")
     }
 }
 

@@ -20,7 +20,7 @@ mod types;
 use crate::model::{Api, BodyKind, Operation, ParamIn, Prim, ResponseKind, StatusMatch, TypeRef};
 
 pub use features::{Features, Gate, feature_name};
-pub use names::{TAKEN_TYPE_NAMES, rename_reason, settle_type_names};
+pub use names::{rename_reason, settle_type_names};
 pub use rust_type::{ItemModule, RustType};
 pub use types::{
     AliasItem, EnumItem, FieldItem, StructItem, TypeItem, TypeItemKind, UnionItem, UnionMember,

@@ -72,3 +72,36 @@ paths:
         !files["src/client.rs"].contains("owner") && !files["src/builders.rs"].contains("owner")
     );
 }
+
+#[test]
+fn parameter_declared_twice_is_sent_once_with_a_warning() {
+    // Found by the mutation campaign (seed 20261212): the second `spi` became a field `spi_2`
+    // that nothing read (rustc's `dead_code`), and a caller passed a value that went nowhere.
+    let (spec, files) = generate(
+        r#"openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a/{spi}:
+    get:
+      operationId: getA
+      parameters:
+      - {name: spi, in: path, required: true, schema: {type: string}}
+      - {name: spi, in: path, required: true, schema: {type: integer}}
+      - {name: spi, in: query, schema: {type: string}}
+      responses:
+        '200': {description: ok}
+"#,
+    );
+    let warning = (spec.warnings.iter())
+        .find(|w| w.message.contains("declared twice"))
+        .expect("a warning names the second declaration");
+    assert_eq!(warning.location.line_col.map(|l| l.0), Some(9), "{warning}");
+    assert_eq!(spec.warnings.len(), 1, "{:?}", spec.warnings);
+    let builders = &files["src/builders.rs"];
+    // The first declaration is the one kept (a string), and the query one is a separate
+    // parameter (another `in`), so it stays.
+    assert!(builders.contains("spi: &'a str"), "{builders}");
+    assert!(builders.contains("spi_2: Option<"), "{builders}");
+    assert!(!builders.contains("i64"), "{builders}");
+    assert!(!builders.contains("spi_3"), "{builders}");
+}

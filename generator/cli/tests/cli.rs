@@ -220,7 +220,7 @@ fn check_lists_warnings_with_places() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("2 operations") && stdout.contains("1 warnings"),
+        stdout.contains("2 operations") && stdout.contains("2 warnings"),
         "{stdout}"
     );
 }

@@ -509,12 +509,7 @@ fn param_doc(p: &Param) -> TokenStream {
     if !lines.is_empty() {
         lines.push(String::new());
     }
-    let location = match p.location {
-        ParamIn::Path => "path",
-        ParamIn::Query => "query",
-        ParamIn::Header => "header",
-        ParamIn::Cookie => "cookie",
-    };
+    let location = p.location.word();
     lines.push(format!("Sent as {location} parameter {}.", code(&p.name)));
     lines_to_attrs(&lines)
 }

@@ -4,12 +4,15 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::types::{Prim, SchemaIssue, SchemaReader, TypeKind, TypeRef, TypeSpace, doc_of, escape};
+use super::types::{SchemaIssue, SchemaReader, TypeRef, escape};
 use super::{Api, Security, operation_ids, path_template};
 use crate::naming::{Namer, pascal, snake};
-use crate::oas::{self, METHODS, Parameter, PathItem};
+use crate::oas::{self, METHODS, PathItem};
 
 mod bodies;
+mod params;
+
+use params::Params;
 
 /// Header parameters the runtime supplies on every call; generated methods never ask for them.
 pub const GATEWAY_HEADERS: [&str; 3] =
@@ -29,6 +32,29 @@ pub enum ParamIn {
     Header,
     /// In a cookie.
     Cookie,
+}
+
+impl ParamIn {
+    /// The location an `in` names, if gouvgen knows it.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "path" => Some(Self::Path),
+            "query" => Some(Self::Query),
+            "header" => Some(Self::Header),
+            "cookie" => Some(Self::Cookie),
+            _ => None,
+        }
+    }
+
+    /// The location as the document writes it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Header => "header",
+            Self::Cookie => "cookie",
+        }
+    }
 }
 
 /// A parameter the caller passes.
@@ -418,47 +444,6 @@ impl<'a> Builder<'a> {
         cur
     }
 
-    /// The template the call goes to: Express-style `:name` segments of declared path
-    /// parameters become `{name}` (with a warning), and a path parameter the template never
-    /// mentions is left out of the method (with a warning) rather than silently never sent.
-    fn express_template(&mut self, path: &str, pointer: &str, params: &mut Vec<Param>) -> String {
-        let declared: Vec<&str> = params
-            .iter()
-            .filter(|p| p.location == ParamIn::Path)
-            .map(|p| p.name.as_str())
-            .collect();
-        let (template, rewritten) = path_template::express_to_braces(path, &declared);
-        for name in &rewritten {
-            self.reader.issues.push(SchemaIssue {
-                pointer: pointer.rsplit_once('/').map_or(pointer, |x| x.0).to_string(),
-                message: format!(
-                    "path `{}` writes parameter `{name}` Express-style as `:{name}`; read as `{{{name}}}`",
-                    path.escape_debug()
-                ),
-                hint: format!("write the placeholder as `{{{name}}}` in the document"),
-                fatal: false,
-            });
-        }
-        let present = path_template::placeholders(&template);
-        params.retain(|p| {
-            let unused = p.location == ParamIn::Path && !present.contains(&p.name);
-            if unused {
-                self.reader.issues.push(SchemaIssue {
-                    pointer: pointer.to_string(),
-                    message: format!(
-                        "path parameter `{}` does not appear in the template `{}`; left out of the method",
-                        p.name,
-                        template.escape_debug()
-                    ),
-                    hint: format!("add `{{{}}}` to the path, or remove the parameter", p.name),
-                    fatal: false,
-                });
-            }
-            !unused
-        });
-        template
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn operation(
         &mut self,
@@ -471,170 +456,12 @@ impl<'a> Builder<'a> {
         method_name: String,
         type_prefix: String,
     ) -> Operation {
-        let mut raw_params: Vec<(Value, String)> = Vec::new();
-        let own: Vec<(usize, &Value)> = op.parameters().iter().enumerate().collect();
-        let key = |p: &Value| {
-            let (name, location) = Parameter(p).identity();
-            (name.cloned(), location.cloned())
-        };
-        for (i, p) in shared.iter().enumerate() {
-            let rp = self.deref(p);
-            if !own.iter().any(|(_, o)| key(self.deref(o)) == key(rp)) {
-                raw_params.push((
-                    rp.clone(),
-                    format!(
-                        "{}/parameters/{i}",
-                        pointer.rsplit_once('/').map(|x| x.0).unwrap_or(pointer)
-                    ),
-                ));
-            }
-        }
-        for (i, p) in own {
-            raw_params.push((self.deref(p).clone(), format!("{pointer}/parameters/{i}")));
-        }
-
-        let names_in_query: Vec<String> = raw_params
-            .iter()
-            .map(|(p, _)| Parameter(p))
-            .filter(|p| p.location() == Some("query"))
-            .filter_map(|p| p.name().map(str::to_string))
-            .collect();
-        let traceability = TRACEABILITY_PARAMS
-            .iter()
-            .all(|t| names_in_query.iter().any(|n| n == t));
-
-        let mut names = Namer::with_reserved(&["body", "self", "options"]);
-        let mut params = Vec::new();
-        let mut gateway_headers = Vec::new();
-        for (node, ptr) in &raw_params {
-            let p = Parameter(node);
-            let Some(name) = p.name() else {
-                self.reader.issues.push(SchemaIssue {
-                    pointer: ptr.clone(),
-                    message: "parameter without a name; skipped".into(),
-                    hint: "give the parameter a `name`".into(),
-                    fatal: false,
-                });
-                continue;
-            };
-            let location = match p.location() {
-                Some("path") => ParamIn::Path,
-                Some("query") => ParamIn::Query,
-                Some("header") => ParamIn::Header,
-                Some("cookie") => ParamIn::Cookie,
-                other => {
-                    self.reader.issues.push(SchemaIssue {
-                        pointer: format!("{ptr}/in"),
-                        message: format!("parameter `{name}` has location {other:?}, which gouvgen does not know; skipped"),
-                        hint: "use path, query, header or cookie".into(),
-                        fatal: false,
-                    });
-                    continue;
-                }
-            };
-            let lower = name.to_ascii_lowercase();
-            if location == ParamIn::Header && GATEWAY_HEADERS.contains(&lower.as_str()) {
-                gateway_headers.push(name.to_string());
-                continue;
-            }
-            let loc_name = match location {
-                ParamIn::Header => "header",
-                ParamIn::Query => "query",
-                ParamIn::Cookie => "cookie",
-                ParamIn::Path => "path",
-            };
-            if self
-                .api_key_params
-                .iter()
-                .any(|(n, l)| n == &lower && l == loc_name)
-            {
-                gateway_headers.push(name.to_string());
-                continue;
-            }
-            if traceability && location == ParamIn::Query && TRACEABILITY_PARAMS.contains(&name) {
-                continue;
-            }
-            let schema = p.schema().cloned().unwrap_or(Value::Null);
-            let hint = format!("{type_prefix}{}", pascal(name));
-            let ty = self
-                .reader
-                .read(&schema, &format!("{ptr}/schema"), &hint, 0);
-            let ty = match ty {
-                TypeRef::Option(inner) => *inner,
-                other => other,
-            };
-            let required = location == ParamIn::Path || p.required();
-            let style = match (p.style(), location) {
-                (Some("deepObject"), ParamIn::Query) => ParamStyle::DeepObject,
-                (Some("spaceDelimited"), ParamIn::Query) => ParamStyle::SpaceDelimited,
-                (Some("pipeDelimited"), ParamIn::Query) => ParamStyle::PipeDelimited,
-                (_, ParamIn::Query | ParamIn::Cookie) => ParamStyle::Form,
-                (_, ParamIn::Path | ParamIn::Header) => ParamStyle::Simple,
-            };
-            let explode = p
-                .explode()
-                .unwrap_or(style == ParamStyle::Form || style == ParamStyle::DeepObject);
-            // In the query, nested values have a writing the APIs agree on (brackets in
-            // `deepObject`, one JSON text otherwise: the runtime's `query_styled`).
-            let nested_refused = location != ParamIn::Query;
-            if let Some(what) = unserialisable(&ty, &self.reader.space).filter(|_| nested_refused) {
-                self.reader.issues.push(SchemaIssue {
-                    pointer: format!("{ptr}/schema"),
-                    message: format!("parameter `{name}` is {what}: OpenAPI defines no way to write it in a {loc_name}"),
-                    hint: "make the items scalars (strings, numbers, enums), or send the value in a request body".into(),
-                    fatal: true,
-                });
-                continue;
-            }
-            params.push(Param {
-                name: name.to_string(),
-                rust_name: names.unique(&snake(name), "_"),
-                location,
-                ty,
-                required,
-                doc: doc_of(node),
-                explode,
-                style,
-                deprecated: p.deprecated(),
-            });
-        }
-        let path = self.express_template(path, pointer, &mut params);
-        // Path parameters in template order, then the rest in document order.
-        let template_order = path_template::placeholders(&path);
-        for placeholder in &template_order {
-            if !params
-                .iter()
-                .any(|p| p.location == ParamIn::Path && &p.name == placeholder)
-            {
-                self.reader.issues.push(SchemaIssue {
-                    pointer: pointer.to_string(),
-                    message: format!("the path has `{{{placeholder}}}` but no path parameter of that name; added as a string"),
-                    hint: format!("declare `{placeholder}` with `in: path`"),
-                    fatal: false,
-                });
-                params.push(Param {
-                    name: placeholder.clone(),
-                    rust_name: names.unique(&snake(placeholder), "_"),
-                    location: ParamIn::Path,
-                    ty: TypeRef::Prim(Prim::String),
-                    required: true,
-                    doc: None,
-                    explode: false,
-                    style: ParamStyle::Simple,
-                    deprecated: false,
-                });
-            }
-        }
-        params.sort_by_key(|p| match p.location {
-            ParamIn::Path => {
-                template_order
-                    .iter()
-                    .position(|t| t == &p.name)
-                    .unwrap_or(usize::MAX) as i64
-                    - 1_000_000
-            }
-            _ => 0,
-        });
+        let Params {
+            path,
+            params,
+            gateway_headers,
+            traceability,
+        } = self.params(op, shared, path, pointer, &type_prefix);
 
         let body = op
             .request_body()
@@ -674,52 +501,6 @@ impl<'a> Builder<'a> {
             api,
             issues: self.reader.issues,
         }
-    }
-}
-
-/// Whether a parameter type has a serialisation: arrays and maps of scalars, objects,
-/// unions and scalars do; arrays of arrays or of objects do not.
-fn unserialisable(ty: &TypeRef, space: &TypeSpace) -> Option<&'static str> {
-    match resolve_alias(ty, space) {
-        TypeRef::Vec(items) | TypeRef::Map(items) => {
-            if is_scalar(resolve_alias(items, space), space) {
-                None
-            } else {
-                Some("an array or map whose items are arrays or objects")
-            }
-        }
-        _ => None,
-    }
-}
-
-/// Follows aliases and `Option`/`Box` to the type a value really has.
-fn resolve_alias<'t>(mut ty: &'t TypeRef, space: &'t TypeSpace) -> &'t TypeRef {
-    for _ in 0..64 {
-        ty = match ty {
-            TypeRef::Option(inner) | TypeRef::Boxed(inner) => inner,
-            TypeRef::Named(id) => match &space.types[*id].kind {
-                TypeKind::Alias(inner) => inner,
-                _ => return ty,
-            },
-            _ => return ty,
-        };
-    }
-    ty
-}
-
-/// Scalars, enums, and unions of scalars.
-fn is_scalar(ty: &TypeRef, space: &TypeSpace) -> bool {
-    match ty {
-        TypeRef::Prim(Prim::Object) => false,
-        TypeRef::Prim(_) => true,
-        TypeRef::Named(id) => match &space.types[*id].kind {
-            TypeKind::Enum { .. } => true,
-            TypeKind::Union { variants, .. } => variants
-                .iter()
-                .all(|v| matches!(resolve_alias(&v.ty, space), TypeRef::Prim(p) if !matches!(p, Prim::Object | Prim::Any))),
-            _ => false,
-        },
-        _ => false,
     }
 }
 

@@ -431,14 +431,9 @@ fn error_variant_name(
     }
 }
 
-/// Where a parameter goes, as a word.
+/// Where a parameter goes, as a word (kept for callers of 0.5.0; see [`ParamIn::word`]).
 pub fn location_word(location: ParamIn) -> &'static str {
-    match location {
-        ParamIn::Path => "path",
-        ParamIn::Query => "query",
-        ParamIn::Header => "header",
-        ParamIn::Cookie => "cookie",
-    }
+    location.word()
 }
 
 #[cfg(test)]

@@ -306,42 +306,73 @@ impl Bundler {
         depth: usize,
         doc: &Document,
     ) -> Result<Value> {
-        let (file_part, fragment) = match reference.split_once('#') {
-            Some((f, frag)) => (f, frag.to_string()),
-            None => (reference, String::new()),
+        let site = Site {
+            file,
+            pointer,
+            doc,
+            reference,
         };
+        let (file_part, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let target_file = self.target_file(&site, file_part)?;
+        map.remove("$ref");
+        if target_file == self.root_file {
+            // The root document under another spelling: a local reference
+            // (whether the fragment exists is checked with the other local references).
+            return Ok(with_ref(format!("#{fragment}"), map));
+        }
+        let target = self.node_at(&site, &target_file, fragment)?;
+        if let Some(base) = schema_name(fragment, &target_file) {
+            let name = self.bundled_schema(&base, target, &target_file, fragment, depth, doc)?;
+            return Ok(with_ref(format!("#{}/{name}", self.schemas_pointer), map));
+        }
+        if depth >= MAX_INLINE_DEPTH {
+            return Err(self.fail(
+                &site,
+                format!("`$ref: {reference}` is part of a reference cycle between files"),
+                "break the cycle, or move the recursive schema under components/schemas",
+            ));
+        }
+        self.inlined_nodes = self.inlined_nodes.saturating_add(count_nodes(&target));
+        if self.inlined_nodes > MAX_INLINED_NODES {
+            return Err(self.fail(
+                &site,
+                format!("inlining `$ref: {reference}` takes the document past {MAX_INLINED_NODES} copied nodes (references that fan out)"),
+                "move the referenced nodes under components/schemas (named schemas are bundled once, not copied)",
+            ));
+        }
+        let mut sub = fragment.to_string();
+        let mut inlined = self.rewrite(target, &target_file, &mut sub, depth + 1, false, doc)?;
+        if let Value::Object(obj) = &mut inlined {
+            obj.extend(map);
+        }
+        Ok(inlined)
+    }
+
+    fn fail(&self, site: &Site<'_>, message: String, hint: &str) -> Error {
+        self.error_at(site.file, site.pointer, site.doc, message, hint)
+    }
+
+    /// The file a reference names (canonical): local, readable, and in an allowed folder.
+    fn target_file(&self, site: &Site<'_>, file_part: &str) -> Result<PathBuf> {
+        let reference = site.reference;
         if file_part.contains("://") {
-            return Err(self.error_at(
-                file,
-                pointer,
-                doc,
+            return Err(self.fail(
+                site,
                 format!("remote reference `{reference}` is not fetched"),
                 "download the referenced document next to this one and use a relative path",
             ));
         }
         let joined = if file_part.is_empty() {
-            file.to_path_buf()
+            site.file.to_path_buf()
         } else {
-            file.parent().unwrap_or(Path::new("")).join(file_part)
+            (site.file.parent().unwrap_or(Path::new(""))).join(file_part)
         };
-        let target_file = std::fs::canonicalize(&joined).map_err(|_| {
-            self.error_at(
-                file,
-                pointer,
-                doc,
-                format!(
-                    "`$ref: {reference}` points at `{}`, which cannot be read",
-                    joined.display()
-                ),
-                "fix the path (it is relative to the referencing file) or add the missing file",
-            )
-        })?;
+        let target_file =
+            std::fs::canonicalize(&joined).map_err(|_| self.unreadable(site, &joined))?;
         if !self.may_read(&target_file) {
             let folder = target_file.parent().unwrap_or(Path::new("/")).display();
-            return Err(self.error_at(
-                file,
-                pointer,
-                doc,
+            return Err(self.fail(
+                site,
                 format!(
                     "`$ref: {reference}` points at `{}`, outside the document's folder `{}`",
                     target_file.display(),
@@ -352,104 +383,64 @@ impl Bundler {
                 ),
             ));
         }
-        if target_file == self.root_file {
-            // The root document under another spelling: a local reference.
-            // (whether the fragment exists is checked with the other local references).
-            map.remove("$ref");
-            let mut out = Map::new();
-            out.insert("$ref".into(), Value::String(format!("#{fragment}")));
-            for (k, v) in map {
-                out.insert(k, v);
-            }
-            return Ok(Value::Object(out));
+        Ok(target_file)
+    }
+
+    fn unreadable(&self, site: &Site<'_>, path: &Path) -> Error {
+        self.fail(
+            site,
+            format!(
+                "`$ref: {}` points at `{}`, which cannot be read",
+                site.reference,
+                path.display()
+            ),
+            "fix the path (it is relative to the referencing file) or add the missing file",
+        )
+    }
+
+    /// The node at `fragment` of `target_file` (read and parsed once per file).
+    fn node_at(&mut self, site: &Site<'_>, target_file: &Path, fragment: &str) -> Result<Value> {
+        if !self.cache.contains_key(target_file) {
+            let text = read_text(target_file).map_err(|_| self.unreadable(site, target_file))?;
+            let value = parse_text(target_file, &text)?;
+            self.cache.insert(target_file.to_path_buf(), value);
+            self.files.push(target_file.to_path_buf());
         }
-        if !self.cache.contains_key(&target_file) {
-            let text = read_text(&target_file).map_err(|_| {
-                self.error_at(
-                    file,
-                    pointer,
-                    doc,
-                    format!(
-                        "`$ref: {reference}` points at `{}`, which cannot be read",
-                        target_file.display()
-                    ),
-                    "fix the path (it is relative to the referencing file) or add the missing file",
-                )
-            })?;
-            let value = parse_text(&target_file, &text)?;
-            self.cache.insert(target_file.clone(), value);
-            if target_file != self.root_file {
-                self.files.push(target_file.clone());
-            }
+        let found = self.cache[target_file].pointer(fragment).cloned();
+        found.ok_or_else(|| {
+            self.fail(
+                site,
+                format!(
+                    "`$ref: {}` points at nothing: `{}` has no `#{fragment}`",
+                    site.reference,
+                    target_file.display()
+                ),
+                "fix the reference or add the missing definition",
+            )
+        })
+    }
+
+    /// The local name of an external schema, bundled under the document's schemas the first
+    /// time it is referenced (renamed on collision).
+    fn bundled_schema(
+        &mut self,
+        base: &str,
+        target: Value,
+        target_file: &Path,
+        fragment: &str,
+        depth: usize,
+        doc: &Document,
+    ) -> Result<String> {
+        let key = (target_file.to_path_buf(), fragment.to_string());
+        if let Some(name) = self.named.get(&key) {
+            return Ok(name.clone());
         }
-        let target = self.cache[&target_file]
-            .pointer(&fragment)
-            .cloned()
-            .ok_or_else(|| {
-                self.error_at(
-                    file,
-                    pointer,
-                    doc,
-                    format!(
-                        "`$ref: {reference}` points at nothing: `{}` has no `#{fragment}`",
-                        target_file.display()
-                    ),
-                    "fix the reference or add the missing definition",
-                )
-            })?;
-        map.remove("$ref");
-        let schema_name = schema_name(&fragment, &target_file);
-        if let Some(base) = schema_name {
-            let key = (target_file.clone(), fragment.clone());
-            let name = match self.named.get(&key) {
-                Some(n) => n.clone(),
-                None => {
-                    let name = self.unique(&base);
-                    self.named.insert(key, name.clone());
-                    let mut sub = fragment.clone();
-                    let rewritten =
-                        self.rewrite(target, &target_file, &mut sub, depth + 1, false, doc)?;
-                    self.added.push((name.clone(), rewritten));
-                    name
-                }
-            };
-            let mut out = Map::new();
-            out.insert(
-                "$ref".into(),
-                Value::String(format!("#{}/{}", self.schemas_pointer, name)),
-            );
-            for (k, v) in map {
-                out.insert(k, v);
-            }
-            return Ok(Value::Object(out));
-        }
-        if depth >= MAX_INLINE_DEPTH {
-            return Err(self.error_at(
-                file,
-                pointer,
-                doc,
-                format!("`$ref: {reference}` is part of a reference cycle between files"),
-                "break the cycle, or move the recursive schema under components/schemas",
-            ));
-        }
-        self.inlined_nodes = self.inlined_nodes.saturating_add(count_nodes(&target));
-        if self.inlined_nodes > MAX_INLINED_NODES {
-            return Err(self.error_at(
-                file,
-                pointer,
-                doc,
-                format!("inlining `$ref: {reference}` takes the document past {MAX_INLINED_NODES} copied nodes (references that fan out)"),
-                "move the referenced nodes under components/schemas (named schemas are bundled once, not copied)",
-            ));
-        }
-        let mut sub = fragment.clone();
-        let mut inlined = self.rewrite(target, &target_file, &mut sub, depth + 1, false, doc)?;
-        if let Value::Object(obj) = &mut inlined {
-            for (k, v) in map {
-                obj.insert(k, v);
-            }
-        }
-        Ok(inlined)
+        let name = self.unique(base);
+        self.named.insert(key, name.clone());
+        let mut sub = fragment.to_string();
+        let rewritten = self.rewrite(target, target_file, &mut sub, depth + 1, false, doc)?;
+        self.added.push((name.clone(), rewritten));
+        Ok(name)
     }
 
     fn unique(&mut self, base: &str) -> String {
@@ -466,6 +457,22 @@ impl Bundler {
 
 /// A referenced node is a named schema when it sits under the schema section of its file, or
 /// when the whole file is referenced (its stem becomes the name).
+/// Where an external reference is written, for its errors.
+struct Site<'s> {
+    file: &'s Path,
+    pointer: &'s str,
+    doc: &'s Document,
+    reference: &'s str,
+}
+
+/// `{"$ref": reference}` followed by the reference's sibling keys.
+fn with_ref(reference: String, siblings: Map<String, Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("$ref".into(), Value::String(reference));
+    out.extend(siblings);
+    Value::Object(out)
+}
+
 fn schema_name(fragment: &str, file: &Path) -> Option<String> {
     for prefix in ["/components/schemas/", "/definitions/"] {
         if let Some(rest) = fragment.strip_prefix(prefix)

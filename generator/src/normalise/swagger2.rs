@@ -269,107 +269,30 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
         }
     }
     let view = Operation(op);
-    let consumes = {
-        let own = strings(view.consumes());
+    let own_or = |own: Vec<String>, document: &[String]| {
         if own.is_empty() {
-            ctx.consumes.to_vec()
+            document.to_vec()
         } else {
             own
         }
     };
-    let produces = {
-        let own = strings(view.produces());
-        if own.is_empty() {
-            ctx.produces.to_vec()
-        } else {
-            own
-        }
-    };
-
-    // Operation parameters override path-level ones with the same name and location.
-    let own: Vec<&Value> = view.parameters().iter().collect();
-    let mut all: Vec<&Value> = Vec::new();
-    for p in shared {
-        let rp = resolve_param(p, ctx);
-        let overridden = own.iter().any(|o| {
-            let ro = resolve_param(o, ctx);
-            Parameter(ro).identity() == Parameter(rp).identity()
-        });
-        if !overridden {
-            all.push(p);
-        }
-    }
-    all.extend(own);
+    let consumes = own_or(strings(view.consumes()), ctx.consumes);
+    let produces = own_or(strings(view.produces()), ctx.produces);
 
     let mut params = Vec::new();
-    let mut form_fields = Map::new();
-    let mut form_required = Vec::new();
-    let mut has_file = false;
+    let mut form = Form::default();
     let mut body = None;
-    for p in all {
+    for p in effective_params(view, shared, ctx) {
         let rp = resolve_param(p, ctx);
-        let param = Parameter(rp);
-        match param.location() {
-            Some("body") => {
-                let mut schema = param.schema_keyword().cloned().unwrap_or(json!({}));
-                fix_schemas(&mut schema);
-                let types = if consumes.is_empty() {
-                    vec!["application/json".to_string()]
-                } else {
-                    consumes.clone()
-                };
-                let mut content = Map::new();
-                for mt in types {
-                    let mut media = Map::new();
-                    media.insert("schema".into(), schema.clone());
-                    if let Some(ex) = param.x_example() {
-                        media.insert("example".into(), ex.clone());
-                    }
-                    content.insert(mt, Value::Object(media));
-                }
-                let mut rb = Map::new();
-                if let Some(d) = description_as_written(rp) {
-                    rb.insert("description".into(), d.clone());
-                }
-                rb.insert(
-                    "required".into(),
-                    param.required_as_written().cloned().unwrap_or(json!(false)),
-                );
-                rb.insert("content".into(), Value::Object(content));
-                body = Some(Value::Object(rb));
-            }
-            Some("formData") => {
-                let name = param.name().unwrap_or("field").to_string();
-                let mut schema = param_schema(rp);
-                if Schema(&schema).format() == Some("binary") {
-                    has_file = true;
-                }
-                if let (Some(d), Value::Object(m)) = (description_as_written(rp), &mut schema) {
-                    m.insert("description".into(), d.clone());
-                }
-                if param.required() {
-                    form_required.push(json!(name.clone()));
-                }
-                form_fields.insert(name, schema);
-            }
+        match Parameter(rp).location() {
+            Some("body") => body = Some(body_param(rp, &consumes)),
+            Some("formData") => form.add(rp),
             _ if has_ref(p) && std::ptr::eq(rp, p) => params.push(p.clone()),
             _ => params.push(parameter(rp)),
         }
     }
-    if !form_fields.is_empty() {
-        let mt = if has_file || consumes.iter().any(|c| c.starts_with("multipart/")) {
-            "multipart/form-data"
-        } else {
-            "application/x-www-form-urlencoded"
-        };
-        let mut schema = json!({ "type": "object", "properties": Value::Object(form_fields) });
-        if !form_required.is_empty() {
-            schema["required"] = Value::Array(form_required.clone());
-        }
-        body = Some(json!({
-            "required": !form_required.is_empty(),
-            "content": { mt: { "schema": schema } }
-        }));
+    if let Some(form_body) = form.into_body(&consumes) {
+        body = Some(form_body);
     }
     if !params.is_empty() {
         out.insert("parameters".into(), Value::Array(params));
@@ -385,6 +308,104 @@ fn operation(op: &Value, shared: &[Value], ctx: &Ctx) -> Value {
     }
     out.insert("responses".into(), Value::Object(responses));
     Value::Object(out)
+}
+
+/// The path item's parameters the operation does not override (same name and location),
+/// then the operation's own.
+fn effective_params<'v>(view: Operation<'v>, shared: &'v [Value], ctx: &Ctx<'v>) -> Vec<&'v Value> {
+    let own: Vec<&Value> = view.parameters().iter().collect();
+    let mut all: Vec<&Value> = Vec::new();
+    for p in shared {
+        let rp = resolve_param(p, ctx);
+        let overridden = own.iter().any(|o| {
+            let ro = resolve_param(o, ctx);
+            Parameter(ro).identity() == Parameter(rp).identity()
+        });
+        if !overridden {
+            all.push(p);
+        }
+    }
+    all.extend(own);
+    all
+}
+
+/// A `body` parameter as a request body: its schema under each media type consumed.
+fn body_param(rp: &Value, consumes: &[String]) -> Value {
+    let param = Parameter(rp);
+    let mut schema = param.schema_keyword().cloned().unwrap_or(json!({}));
+    fix_schemas(&mut schema);
+    let types = if consumes.is_empty() {
+        vec!["application/json".to_string()]
+    } else {
+        consumes.to_vec()
+    };
+    let mut content = Map::new();
+    for mt in types {
+        let mut media = Map::new();
+        media.insert("schema".into(), schema.clone());
+        if let Some(ex) = param.x_example() {
+            media.insert("example".into(), ex.clone());
+        }
+        content.insert(mt, Value::Object(media));
+    }
+    let mut rb = Map::new();
+    if let Some(d) = description_as_written(rp) {
+        rb.insert("description".into(), d.clone());
+    }
+    rb.insert(
+        "required".into(),
+        param.required_as_written().cloned().unwrap_or(json!(false)),
+    );
+    rb.insert("content".into(), Value::Object(content));
+    Value::Object(rb)
+}
+
+/// The `formData` parameters of an operation, gathered into one object body.
+#[derive(Default)]
+struct Form {
+    fields: Map<String, Value>,
+    required: Vec<Value>,
+    has_file: bool,
+}
+
+impl Form {
+    fn add(&mut self, rp: &Value) {
+        let param = Parameter(rp);
+        let name = param.name().unwrap_or("field").to_string();
+        let mut schema = param_schema(rp);
+        if Schema(&schema).format() == Some("binary") {
+            self.has_file = true;
+        }
+        if let (Some(d), Value::Object(m)) = (description_as_written(rp), &mut schema) {
+            m.insert("description".into(), d.clone());
+        }
+        if param.required() {
+            self.required.push(json!(name.clone()));
+        }
+        self.fields.insert(name, schema);
+    }
+
+    /// The request body: multipart with a file (or if the operation consumes it), else
+    /// URL-encoded; `None` without form fields.
+    fn into_body(self, consumes: &[String]) -> Option<Value> {
+        if self.fields.is_empty() {
+            return None;
+        }
+        let multipart = self.has_file || consumes.iter().any(|c| c.starts_with("multipart/"));
+        let mt = if multipart {
+            "multipart/form-data"
+        } else {
+            "application/x-www-form-urlencoded"
+        };
+        let mut schema = json!({ "type": "object", "properties": Value::Object(self.fields) });
+        if !self.required.is_empty() {
+            schema["required"] = Value::Array(self.required.clone());
+        }
+        Some(json!({
+            "required": !self.required.is_empty(),
+            "content": { mt: { "schema": schema } }
+        }))
+    }
 }
 
 fn response(r: &Value, produces: &[String]) -> Value {

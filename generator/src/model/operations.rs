@@ -227,6 +227,32 @@ pub struct Operation {
     pub pointer: String,
 }
 
+/// The names operations take as they are read.
+struct OperationNames {
+    /// Method names given so far (and those the client uses itself).
+    methods: Namer,
+    /// Prefixes of the operations' own types given so far.
+    type_prefixes: Namer,
+    /// `operationId` → where it was first seen (a second one is an error).
+    seen_ids: HashMap<String, String>,
+    /// What every provider name shares, cut from the ids (see `provider_prefix`).
+    provider_prefix: Option<String>,
+}
+
+/// Where an operation is: its path, method and pointer.
+struct OperationSite<'p> {
+    path: &'p str,
+    method: &'p str,
+    pointer: String,
+}
+
+/// An operation's names.
+struct Named {
+    id: String,
+    method_name: String,
+    type_prefix: String,
+}
+
 pub(super) struct Built {
     pub api: Api,
     pub issues: Vec<SchemaIssue>,
@@ -306,18 +332,20 @@ impl<'a> Builder<'a> {
             }
             return;
         };
-        let mut method_names = Namer::with_reserved(&[
-            "new",
-            "with_base_path",
-            "with_options",
-            "runtime",
-            "base_path",
-            "clone",
-            "fmt",
-        ]);
-        let mut type_prefixes = Namer::default();
-        let prefix = self.provider_prefix(paths);
-        let mut seen_ids: HashMap<String, String> = HashMap::new();
+        let mut names = OperationNames {
+            methods: Namer::with_reserved(&[
+                "new",
+                "with_base_path",
+                "with_options",
+                "runtime",
+                "base_path",
+                "clone",
+                "fmt",
+            ]),
+            type_prefixes: Namer::default(),
+            seen_ids: HashMap::new(),
+            provider_prefix: self.provider_prefix(paths),
+        };
         for (path, item) in paths {
             let item_ptr = format!("/paths/{}", escape(path));
             if let Some(problem) = path_template::problem(path) {
@@ -333,57 +361,68 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let item = PathItem(self.deref(item));
-            let shared = item.parameters();
             for method in METHODS {
                 let Some(op) = item.operation(method) else {
                     continue;
                 };
-                let pointer = format!("{item_ptr}/{method}");
-                let explicit = op.operation_id();
-                if let Some(id) = explicit {
-                    if let Some(first) = seen_ids.get(id) {
-                        self.reader.issues.push(SchemaIssue {
-                            pointer: format!("{pointer}/operationId"),
-                            message: format!("duplicate operationId `{id}` (also at #{first})"),
-                            hint: "operationIds must be unique: rename one of them".into(),
-                            fatal: true,
-                        });
-                        continue;
-                    }
-                    seen_ids.insert(id.to_string(), format!("{pointer}/operationId"));
-                }
-                let id = match explicit {
-                    Some(id) => id.to_string(),
-                    None => self
-                        .provider_id(op, &pointer, prefix.as_deref())
-                        .unwrap_or_else(|| format!("{method} {path}")),
-                };
-                let base = snake(&id);
-                let method_name = method_names.unique(&base, "_");
-                if method_name != base {
-                    self.reader.issues.push(SchemaIssue {
-                        pointer: pointer.clone(),
-                        message: format!(
-                            "operation name `{base}` is already taken; this one is `{method_name}`"
-                        ),
-                        hint: "give the operation a distinct operationId".into(),
-                        fatal: false,
-                    });
-                }
-                let type_prefix = type_prefixes.unique(&pascal(&id), "");
-                let built = self.operation(
-                    op,
-                    shared,
+                let at = OperationSite {
                     path,
                     method,
-                    &pointer,
-                    id,
-                    method_name,
-                    type_prefix,
-                );
-                self.operations.push(built);
+                    pointer: format!("{item_ptr}/{method}"),
+                };
+                if let Some(named) = self.name_operation(&mut names, op, &at) {
+                    let built = self.operation(op, item.parameters(), &at, named);
+                    self.operations.push(built);
+                }
             }
         }
+    }
+
+    /// The operation's id, method name and type prefix; `None` (with an error) for an
+    /// `operationId` already used.
+    fn name_operation(
+        &mut self,
+        names: &mut OperationNames,
+        op: oas::Operation<'_>,
+        at: &OperationSite<'_>,
+    ) -> Option<Named> {
+        let pointer = &at.pointer;
+        let explicit = op.operation_id();
+        if let Some(id) = explicit {
+            if let Some(first) = names.seen_ids.get(id) {
+                self.reader.issues.push(SchemaIssue {
+                    pointer: format!("{pointer}/operationId"),
+                    message: format!("duplicate operationId `{id}` (also at #{first})"),
+                    hint: "operationIds must be unique: rename one of them".into(),
+                    fatal: true,
+                });
+                return None;
+            }
+            (names.seen_ids).insert(id.to_string(), format!("{pointer}/operationId"));
+        }
+        let id = match explicit {
+            Some(id) => id.to_string(),
+            None => (self.provider_id(op, pointer, names.provider_prefix.as_deref()))
+                .unwrap_or_else(|| format!("{} {}", at.method, at.path)),
+        };
+        let base = snake(&id);
+        let method_name = names.methods.unique(&base, "_");
+        if method_name != base {
+            self.reader.issues.push(SchemaIssue {
+                pointer: pointer.clone(),
+                message: format!(
+                    "operation name `{base}` is already taken; this one is `{method_name}`"
+                ),
+                hint: "give the operation a distinct operationId".into(),
+                fatal: false,
+            });
+        }
+        let type_prefix = names.type_prefixes.unique(&pascal(&id), "");
+        Some(Named {
+            id,
+            method_name,
+            type_prefix,
+        })
     }
 
     /// The prefix every operation's provider name shares (`api_entreprise_v3_`), when no
@@ -444,18 +483,19 @@ impl<'a> Builder<'a> {
         cur
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn operation(
         &mut self,
         op: oas::Operation<'_>,
         shared: &[Value],
-        path: &str,
-        method: &str,
-        pointer: &str,
-        id: String,
-        method_name: String,
-        type_prefix: String,
+        at: &OperationSite<'_>,
+        named: Named,
     ) -> Operation {
+        let (path, method, pointer) = (at.path, at.method, at.pointer.as_str());
+        let Named {
+            id,
+            method_name,
+            type_prefix,
+        } = named;
         let Params {
             path,
             params,

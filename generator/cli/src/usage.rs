@@ -69,97 +69,113 @@ fn builders(entry: &ClientEntry) -> (String, Vec<(String, String)>) {
     let scopes = if entry.scopes.is_empty() {
         String::new()
     } else {
-        format!(
-            "\n        .scopes([{}])",
-            entry
-                .scopes
-                .iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        let list: Vec<String> = entry.scopes.iter().map(|s| format!("{s:?}")).collect();
+        format!("\n        .scopes([{}])", list.join(", "))
     };
-    let key = entry
-        .api_key_header
-        .as_ref()
+    let key = (entry.api_key_header.as_ref())
         .map(|_| "\n        .api_key(\"api-key\")".to_string())
         .unwrap_or_default();
-    let mut out = Vec::new();
-    let imports;
+    let points = |default: &str| {
+        if entry.access_points.is_empty() {
+            vec![default.to_string()]
+        } else {
+            entry.access_points.clone()
+        }
+    };
     match entry.gateway {
-        Gateway::Dgfip => {
-            imports = "CallOptions, presets::{self, DgfipAccess, Environment}".to_string();
-            let points = if entry.access_points.is_empty() {
-                vec!["internet".to_string()]
-            } else {
-                entry.access_points.clone()
-            };
-            for point in &points {
-                let access = match point.as_str() {
-                    "internet-franceconnect" => "InternetFranceConnect",
-                    "rie" => "Rie",
-                    _ => "Internet",
-                };
-                for env in &envs {
-                    out.push((
-                        format!("DGFiP, access point {point}, {}:", env_label(env)),
-                        format!("ApiClient::builder(presets::dgfip(DgfipAccess::{access}, Environment::{}))\n        .client_credentials(\"consumer-key\", \"consumer-secret\"){scopes}{key}", env_variant(env)),
-                    ));
-                }
-            }
-        }
-        Gateway::Piste => {
-            imports = "presets::{self, Environment, PisteAccess}".to_string();
-            let points = if entry.access_points.is_empty() {
-                vec!["internet".to_string()]
-            } else {
-                entry.access_points.clone()
-            };
-            for point in &points {
-                let access = if point == "ader" { "Ader" } else { "Internet" };
-                for env in &envs {
-                    out.push((
-                        format!("PISTE, {point} access, {}:", env_label(env)),
-                        format!("ApiClient::builder(presets::piste(PisteAccess::{access}, Environment::{}))\n        .client_credentials(\"client-id\", \"client-secret\"){key}", env_variant(env)),
-                    ));
-                }
-            }
-        }
-        Gateway::Douane => {
-            imports = "presets::{self, DouaneEnvironment}".to_string();
-            for env in &envs {
-                let variant = if env == "production" {
-                    "Production"
-                } else {
-                    "Formation"
-                };
-                out.push((
-                    format!("Douane, {}:", env_label(env)),
-                    format!("ApiClient::builder(presets::douane(DouaneEnvironment::{variant}))\n        .password_grant(\"api-account\", \"password\"){key}"),
-                ));
-            }
-        }
-        Gateway::ApiEntreprise | Gateway::ApiParticulier => {
-            imports = "presets::{self, Environment}".to_string();
-            let preset = if entry.gateway == Gateway::ApiEntreprise {
-                "api_entreprise"
-            } else {
-                "api_particulier"
-            };
-            for env in &envs {
-                let credential = if entry.api_key_header.is_some() {
-                    "\n        .api_key(\"api-key\")".to_string()
-                } else {
-                    "\n        .jwt(\"eyJhbGciOi...\")".to_string()
-                };
-                out.push((
-                    format!("{}, {}:", if preset == "api_entreprise" { "API Entreprise" } else { "API Particulier" }, env_label(env)),
-                    format!("ApiClient::builder(presets::{preset}(Environment::{})){credential}\n        .traceability(\"aides publiques\", \"12000101100010\", \"dossier 42\")", env_variant(env)),
-                ));
-            }
+        Gateway::Dgfip => (
+            "CallOptions, presets::{self, DgfipAccess, Environment}".to_string(),
+            dgfip(&points("internet"), &envs, &format!("{scopes}{key}")),
+        ),
+        Gateway::Piste => (
+            "presets::{self, Environment, PisteAccess}".to_string(),
+            piste(&points("internet"), &envs, &key),
+        ),
+        Gateway::Douane => (
+            "presets::{self, DouaneEnvironment}".to_string(),
+            douane(&envs, &key),
+        ),
+        Gateway::ApiEntreprise | Gateway::ApiParticulier => (
+            "presets::{self, Environment}".to_string(),
+            api_gouv(entry, &envs),
+        ),
+    }
+}
+
+/// DGFiP: one builder per access point and environment (`more`: scopes and API key lines).
+fn dgfip(points: &[String], envs: &[String], more: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for point in points {
+        let access = match point.as_str() {
+            "internet-franceconnect" => "InternetFranceConnect",
+            "rie" => "Rie",
+            _ => "Internet",
+        };
+        for env in envs {
+            out.push((
+                format!("DGFiP, access point {point}, {}:", env_label(env)),
+                format!("ApiClient::builder(presets::dgfip(DgfipAccess::{access}, Environment::{}))\n        .client_credentials(\"consumer-key\", \"consumer-secret\"){more}", env_variant(env)),
+            ));
         }
     }
-    (imports, out)
+    out
+}
+
+/// PISTE: one builder per access point and environment.
+fn piste(points: &[String], envs: &[String], key: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for point in points {
+        let access = if point == "ader" { "Ader" } else { "Internet" };
+        for env in envs {
+            out.push((
+                format!("PISTE, {point} access, {}:", env_label(env)),
+                format!("ApiClient::builder(presets::piste(PisteAccess::{access}, Environment::{}))\n        .client_credentials(\"client-id\", \"client-secret\"){key}", env_variant(env)),
+            ));
+        }
+    }
+    out
+}
+
+/// Douane: production or FORMATION.
+fn douane(envs: &[String], key: &str) -> Vec<(String, String)> {
+    let builder = |env: &String| {
+        let variant = if env == "production" {
+            "Production"
+        } else {
+            "Formation"
+        };
+        (
+            format!("Douane, {}:", env_label(env)),
+            format!(
+                "ApiClient::builder(presets::douane(DouaneEnvironment::{variant}))\n        .password_grant(\"api-account\", \"password\"){key}"
+            ),
+        )
+    };
+    envs.iter().map(builder).collect()
+}
+
+/// API Entreprise and API Particulier: a JWT (or an API key) and the traceability fields.
+fn api_gouv(entry: &ClientEntry, envs: &[String]) -> Vec<(String, String)> {
+    let (preset, label) = if entry.gateway == Gateway::ApiEntreprise {
+        ("api_entreprise", "API Entreprise")
+    } else {
+        ("api_particulier", "API Particulier")
+    };
+    let credential = if entry.api_key_header.is_some() {
+        "\n        .api_key(\"api-key\")"
+    } else {
+        "\n        .jwt(\"eyJhbGciOi...\")"
+    };
+    let builder = |env: &String| {
+        (
+            format!("{label}, {}:", env_label(env)),
+            format!(
+                "ApiClient::builder(presets::{preset}(Environment::{})){credential}\n        .traceability(\"aides publiques\", \"12000101100010\", \"dossier 42\")",
+                env_variant(env)
+            ),
+        )
+    };
+    envs.iter().map(builder).collect()
 }
 
 /// A call to the first operation whose required arguments are simple to write, in the call

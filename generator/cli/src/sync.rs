@@ -160,35 +160,13 @@ fn sync_one(
     let spec_file_name = spec.provenance.file_name.clone();
     let previous_spec = out.join("spec").join(&spec_file_name);
 
-    // What changed since the copy kept in the crate.
-    let mut bump = Bump::None;
-    let mut changes_text = String::new();
-    if previous_spec.exists() {
-        let old = std::fs::read(&previous_spec)
-            .map_err(|e| Error::io(&previous_spec, e, "check permissions"))?;
-        let new =
-            std::fs::read(&spec_path).map_err(|e| Error::io(&spec_path, e, "check permissions"))?;
-        if old != new {
-            let old_spec = read_previous(&previous_spec, &spec.inputs, &options)?;
-            let report = diff::compare_with(&old_spec.api, &spec.api, entry.features_per_tag);
-            bump = if report.bump == Bump::None {
-                Bump::Patch
-            } else {
-                report.bump
-            };
-            for c in &report.changes {
-                changes_text.push_str(&format!(
-                    "- {}{}: {}\n",
-                    if c.breaking { "**breaking** " } else { "" },
-                    c.location,
-                    c.detail
-                ));
-            }
-            if report.changes.is_empty() {
-                changes_text.push_str("- documentation and examples only\n");
-            }
-        }
-    }
+    let (mut bump, mut changes_text) = changes_since(
+        &previous_spec,
+        &spec_path,
+        &spec,
+        &options,
+        entry.features_per_tag,
+    )?;
     // A generator release that reshapes the generated API is a breaking release of the crate.
     if let Some(reasons) = generator_breaks(&out, &spec.api) {
         for r in reasons {
@@ -218,20 +196,7 @@ fn sync_one(
     let previous_changelog = std::fs::read_to_string(out.join("CHANGELOG.md")).ok();
     let changelog = match (previous_changelog, bump) {
         (Some(text), Bump::None) => text,
-        (previous, _) => {
-            let mut text = String::from("# Changelog\n\n");
-            text.push_str(&format!("## {version}\n\n"));
-            if changes_text.is_empty() {
-                text.push_str(&format!("- generated from `{spec_file_name}`\n"));
-            } else {
-                text.push_str(&changes_text);
-            }
-            if let Some(prev) = previous {
-                text.push('\n');
-                text.push_str(prev.trim_start_matches("# Changelog\n\n"));
-            }
-            text
-        }
+        (previous, _) => new_changelog(previous, &version, &changes_text, &spec_file_name),
     };
     files.insert("CHANGELOG.md".into(), changelog);
 
@@ -254,6 +219,62 @@ fn sync_one(
         operations: spec.api.operations.len(),
         layout_mismatch,
     })
+}
+
+/// What changed for Rust callers since the document copy kept in the crate (`previous`): the
+/// bump and one changelog line per change (nothing if the document is the same).
+fn changes_since(
+    previous: &Path,
+    spec_path: &Path,
+    spec: &gouvgen::Spec,
+    options: &gouvgen::load::LoadOptions,
+    features_per_tag: bool,
+) -> Result<(Bump, String)> {
+    let mut text = String::new();
+    if !previous.exists() {
+        return Ok((Bump::None, text));
+    }
+    let old = std::fs::read(previous).map_err(|e| Error::io(previous, e, "check permissions"))?;
+    let new = std::fs::read(spec_path).map_err(|e| Error::io(spec_path, e, "check permissions"))?;
+    if old == new {
+        return Ok((Bump::None, text));
+    }
+    let old_spec = read_previous(previous, &spec.inputs, options)?;
+    let report = diff::compare_with(&old_spec.api, &spec.api, features_per_tag);
+    let bump = if report.bump == Bump::None {
+        Bump::Patch
+    } else {
+        report.bump
+    };
+    for c in &report.changes {
+        let breaking = if c.breaking { "**breaking** " } else { "" };
+        text.push_str(&format!("- {breaking}{}: {}\n", c.location, c.detail));
+    }
+    if report.changes.is_empty() {
+        text.push_str("- documentation and examples only\n");
+    }
+    Ok((bump, text))
+}
+
+/// The crate's changelog with a section for `version` on top of the `previous` one.
+fn new_changelog(
+    previous: Option<String>,
+    version: &str,
+    changes_text: &str,
+    spec_file_name: &str,
+) -> String {
+    let mut text = String::from("# Changelog\n\n");
+    text.push_str(&format!("## {version}\n\n"));
+    if changes_text.is_empty() {
+        text.push_str(&format!("- generated from `{spec_file_name}`\n"));
+    } else {
+        text.push_str(changes_text);
+    }
+    if let Some(prev) = previous {
+        text.push('\n');
+        text.push_str(prev.trim_start_matches("# Changelog\n\n"));
+    }
+    text
 }
 
 /// A generated `Cargo.toml` without its layout record (`None`: it has none).

@@ -27,45 +27,49 @@ enum Layout {
     Prettyplease,
 }
 
+/// What `gouvgen generate` takes.
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// The document (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1).
+    spec: PathBuf,
+    /// Output folder of the crate (replaced atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// Crate name (default: from the document's file name).
+    #[arg(long)]
+    crate_name: Option<String>,
+    /// Crate version.
+    #[arg(long, default_value = "0.1.0")]
+    crate_version: String,
+    /// Depend on gouvgen-runtime by path (relative to the output folder).
+    #[arg(long, conflicts_with = "runtime_version")]
+    runtime_path: Option<String>,
+    /// Depend on gouvgen-runtime by version (default: this gouvgen's version).
+    #[arg(long)]
+    runtime_version: Option<String>,
+    /// Replace the output folder even if gouvgen did not create it.
+    #[arg(long)]
+    force: bool,
+    /// Layout of the sources: rustfmt's (needs the rustfmt component), or prettyplease's
+    /// (no outside program).
+    #[arg(long, value_enum, default_value_t = Layout::Rustfmt)]
+    formatter: Layout,
+    /// One Cargo feature per tag of the document: callers compile only the operations of
+    /// the tags they turn on (and the types those reach).
+    #[arg(long)]
+    features_per_tag: bool,
+    /// With --features-per-tag: the features (or tags) on by default, comma-separated
+    /// (default: all).
+    #[arg(long, value_delimiter = ',', requires = "features_per_tag")]
+    default_features: Option<Vec<String>>,
+    #[command(flatten)]
+    refs: RefAccess,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generate a client crate from an OpenAPI / Swagger document.
-    Generate {
-        /// The document (JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1).
-        spec: PathBuf,
-        /// Output folder of the crate (replaced atomically).
-        #[arg(long)]
-        out: PathBuf,
-        /// Crate name (default: from the document's file name).
-        #[arg(long)]
-        crate_name: Option<String>,
-        /// Crate version.
-        #[arg(long, default_value = "0.1.0")]
-        crate_version: String,
-        /// Depend on gouvgen-runtime by path (relative to the output folder).
-        #[arg(long, conflicts_with = "runtime_version")]
-        runtime_path: Option<String>,
-        /// Depend on gouvgen-runtime by version (default: this gouvgen's version).
-        #[arg(long)]
-        runtime_version: Option<String>,
-        /// Replace the output folder even if gouvgen did not create it.
-        #[arg(long)]
-        force: bool,
-        /// Layout of the sources: rustfmt's (needs the rustfmt component), or prettyplease's
-        /// (no outside program).
-        #[arg(long, value_enum, default_value_t = Layout::Rustfmt)]
-        formatter: Layout,
-        /// One Cargo feature per tag of the document: callers compile only the operations of
-        /// the tags they turn on (and the types those reach).
-        #[arg(long)]
-        features_per_tag: bool,
-        /// With --features-per-tag: the features (or tags) on by default, comma-separated
-        /// (default: all).
-        #[arg(long, value_delimiter = ',', requires = "features_per_tag")]
-        default_features: Option<Vec<String>>,
-        #[command(flatten)]
-        refs: RefAccess,
-    },
+    Generate(GenerateArgs),
     /// Validate a document and list its warnings.
     Check {
         /// The document.
@@ -173,62 +177,8 @@ enum Format {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Generate {
-            spec,
-            out,
-            crate_name,
-            crate_version,
-            runtime_path,
-            runtime_version,
-            force,
-            formatter,
-            features_per_tag,
-            default_features,
-            refs,
-        } => {
-            let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
-            let mut settings = CrateSettings::new(name);
-            settings.formatter = match formatter {
-                Layout::Rustfmt => gouvgen::emit::Formatter::Rustfmt,
-                Layout::Prettyplease => gouvgen::emit::Formatter::Prettyplease,
-            };
-            settings.version = crate_version;
-            settings.features_per_tag = features_per_tag;
-            settings.default_features = default_features;
-            let runtime_version_req = runtime_version
-                .clone()
-                .unwrap_or_else(|| gouvgen::emit::RUNTIME_VERSION.to_string());
-            settings.runtime = match runtime_path {
-                Some(path) => RuntimeDep::Path {
-                    path,
-                    version: runtime_version_req,
-                },
-                None => RuntimeDep::Version(runtime_version_req),
-            };
-            gouvgen::generate_crate_with(&spec, &out, &settings, force, &refs.options()).map(|s| {
-                print_warnings(&s.warnings);
-                eprintln!(
-                    "generated {} ({} operations, {} types) in {}",
-                    settings.name,
-                    s.api.operations.len(),
-                    s.api.types.types.len(),
-                    out.display()
-                );
-            })
-        }
-        Command::Check { spec, refs } => gouvgen::read_spec_with(&spec, &refs.options()).map(|s| {
-            print_warnings(&s.warnings);
-            println!(
-                "{}: {} {} ({}), {} operations, {} types, {} warnings",
-                spec.display(),
-                s.api.title,
-                s.api.version,
-                s.api.dialect.name(),
-                s.api.operations.len(),
-                s.api.types.types.len(),
-                s.warnings.len()
-            );
-        }),
+        Command::Generate(args) => generate(args),
+        Command::Check { spec, refs } => check(&spec, &refs),
         Command::Sync { check, root } => {
             return match crate::sync::sync(&crate::sync::Layout::at(&root), check) {
                 Ok(outcomes) => report_sync(&outcomes, check),
@@ -271,6 +221,68 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `gouvgen generate`: one crate from one document.
+fn generate(args: GenerateArgs) -> gouvgen::error::Result<()> {
+    let GenerateArgs {
+        spec,
+        out,
+        crate_name,
+        crate_version,
+        runtime_path,
+        runtime_version,
+        force,
+        formatter,
+        features_per_tag,
+        default_features,
+        refs,
+    } = args;
+    let name = crate_name.unwrap_or_else(|| default_crate_name(&spec));
+    let mut settings = CrateSettings::new(name);
+    settings.formatter = match formatter {
+        Layout::Rustfmt => gouvgen::emit::Formatter::Rustfmt,
+        Layout::Prettyplease => gouvgen::emit::Formatter::Prettyplease,
+    };
+    settings.version = crate_version;
+    settings.features_per_tag = features_per_tag;
+    settings.default_features = default_features;
+    let runtime_version_req =
+        runtime_version.unwrap_or_else(|| gouvgen::emit::RUNTIME_VERSION.to_string());
+    settings.runtime = match runtime_path {
+        Some(path) => RuntimeDep::Path {
+            path,
+            version: runtime_version_req,
+        },
+        None => RuntimeDep::Version(runtime_version_req),
+    };
+    let s = gouvgen::generate_crate_with(&spec, &out, &settings, force, &refs.options())?;
+    print_warnings(&s.warnings);
+    eprintln!(
+        "generated {} ({} operations, {} types) in {}",
+        settings.name,
+        s.api.operations.len(),
+        s.api.types.types.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// `gouvgen check`: the document's warnings and a one-line summary.
+fn check(spec: &std::path::Path, refs: &RefAccess) -> gouvgen::error::Result<()> {
+    let s = gouvgen::read_spec_with(spec, &refs.options())?;
+    print_warnings(&s.warnings);
+    println!(
+        "{}: {} {} ({}), {} operations, {} types, {} warnings",
+        spec.display(),
+        s.api.title,
+        s.api.version,
+        s.api.dialect.name(),
+        s.api.operations.len(),
+        s.api.types.types.len(),
+        s.warnings.len()
+    );
+    Ok(())
 }
 
 fn report_sync(outcomes: &[crate::sync::ClientOutcome], check: bool) -> ExitCode {

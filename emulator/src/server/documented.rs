@@ -50,53 +50,11 @@ pub(super) fn documented(
         return response;
     };
     let mut response = match spec::choose(&canned.bodies, header("accept")) {
-        None => {
-            let mut r = Response::new(Body::empty());
-            if let Some(ct) = canned
-                .empty_content_type
-                .as_deref()
-                .and_then(|ct| HeaderValue::from_str(spec::content_type(ct)).ok())
-            {
-                r.headers_mut().insert("content-type", ct);
-            }
-            r
-        }
-        Some(body) => {
-            let content_type = HeaderValue::from_str(spec::content_type(&body.media_type)).ok();
-            let example = match header("x-emulator-example") {
-                Some(name) => match body.examples.iter().find(|(n, _)| n == name) {
-                    Some((_, e)) => Some(e),
-                    None => {
-                        return emulator_error(&format!(
-                            "{} {}: no example named {name:?} for status {status}",
-                            route.method, route.template
-                        ));
-                    }
-                },
-                None => body.examples.first().map(|(_, e)| e),
-            };
-            match example {
-                Some(e) => {
-                    let mut r = Response::new(Body::from(spec::render(&body.media_type, e)));
-                    if let Some(ct) = content_type {
-                        r.headers_mut().insert("content-type", ct);
-                    }
-                    r
-                }
-                None => {
-                    // Neither example nor schema: an empty body, still of the documented type.
-                    let mut r = Response::new(Body::empty());
-                    if let Some(ct) = content_type {
-                        r.headers_mut().insert("content-type", ct);
-                    }
-                    r.headers_mut().insert(
-                        "x-emulator-warning",
-                        HeaderValue::from_static("the document gives no example for this response"),
-                    );
-                    r
-                }
-            }
-        }
+        None => typed_body(Body::empty(), canned.empty_content_type.as_deref()),
+        Some(body) => match example_response(route, status, body, header("x-emulator-example")) {
+            Ok(r) => r,
+            Err(mistake) => return emulator_error(&mistake),
+        },
     };
     *response.status_mut() = status;
     for (name, value) in &canned.headers {
@@ -115,6 +73,52 @@ pub(super) fn documented(
         crate::respond::set_retry_after(&mut response, shared.config.retry_after);
     }
     response
+}
+
+/// A response with `body` and, if it is a valid header value, the content type of
+/// `media_type`.
+fn typed_body(body: Body, media_type: Option<&str>) -> Response {
+    let mut r = Response::new(body);
+    let content_type = media_type.and_then(|mt| HeaderValue::from_str(spec::content_type(mt)).ok());
+    if let Some(ct) = content_type {
+        r.headers_mut().insert("content-type", ct);
+    }
+    r
+}
+
+/// The example `wanted` names (the first one otherwise) in the documented media type; `Err`
+/// with the emulator error's message if no example has that name.
+fn example_response(
+    route: &Route,
+    status: StatusCode,
+    body: &spec::Body,
+    wanted: Option<&str>,
+) -> Result<Response, String> {
+    let example = match wanted {
+        Some(name) => match body.examples.iter().find(|(n, _)| n == name) {
+            Some((_, e)) => Some(e),
+            None => {
+                return Err(format!(
+                    "{} {}: no example named {name:?} for status {status}",
+                    route.method, route.template
+                ));
+            }
+        },
+        None => body.examples.first().map(|(_, e)| e),
+    };
+    let media_type = Some(body.media_type.as_str());
+    Ok(match example {
+        Some(e) => typed_body(Body::from(spec::render(&body.media_type, e)), media_type),
+        None => {
+            // Neither example nor schema: an empty body, still of the documented type.
+            let mut r = typed_body(Body::empty(), media_type);
+            r.headers_mut().insert(
+                "x-emulator-warning",
+                HeaderValue::from_static("the document gives no example for this response"),
+            );
+            r
+        }
+    })
 }
 
 /// A mistake in the test's use of the emulator: plain text, loud.

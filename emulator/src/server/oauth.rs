@@ -105,57 +105,7 @@ pub(super) fn grant_token(
         .unwrap_or_default();
     match (config.kind, grant) {
         (Kind::Dgfip | Kind::Piste, "client_credentials") => {
-            // DGFiP: HTTP Basic; PISTE: client_id / client_secret in the body.
-            let credentials = if config.kind == Kind::Dgfip {
-                basic_credentials(headers)
-            } else {
-                params
-                    .get("client_id")
-                    .cloned()
-                    .zip(params.get("client_secret").cloned())
-            };
-            let Some((id, secret)) = credentials else {
-                let hint = if config.kind == Kind::Dgfip {
-                    "Authorization: Basic header"
-                } else {
-                    "client_id and client_secret in the body"
-                };
-                return Err((
-                    "invalid_client",
-                    format!("Client Authentication failed: no credentials ({hint} expected)"),
-                ));
-            };
-            let Some(client) = config
-                .clients
-                .iter()
-                .find(|c| c.id == id && c.secret == secret)
-            else {
-                return Err(("invalid_client", "Client Authentication failed.".into()));
-            };
-            if let Some(bad) = scope
-                .split_whitespace()
-                .find(|s| !client.scopes.iter().any(|a| a == s))
-            {
-                return Err((
-                    "invalid_scope",
-                    format!("scope {bad} is not granted to this application"),
-                ));
-            }
-            let asked = !scope.is_empty();
-            let granted = match (config.kind, scope.is_empty()) {
-                (Kind::Piste, true) => "openid".to_string(),
-                (_, true) => "default".to_string(),
-                (_, false) => scope,
-            };
-            let explicit = asked.then(|| granted.split_whitespace().map(str::to_string).collect());
-            Ok(issue(
-                shared,
-                "client_credentials",
-                &id,
-                &granted,
-                explicit,
-                None,
-            ))
+            client_credentials(shared, headers, params, scope)
         }
         (Kind::Douane, "password") => {
             check_douane_client(params)?;
@@ -206,6 +156,67 @@ pub(super) fn grant_token(
             "this gateway has no token endpoint".into(),
         )),
     }
+}
+
+/// DGFiP and PISTE `client_credentials`: the application's credentials (HTTP Basic at DGFiP,
+/// in the body at PISTE) and the scopes it may ask for.
+fn client_credentials(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    scope: String,
+) -> Result<Response, Refusal> {
+    let config = &shared.config;
+    let credentials = if config.kind == Kind::Dgfip {
+        basic_credentials(headers)
+    } else {
+        params
+            .get("client_id")
+            .cloned()
+            .zip(params.get("client_secret").cloned())
+    };
+    let Some((id, secret)) = credentials else {
+        let hint = if config.kind == Kind::Dgfip {
+            "Authorization: Basic header"
+        } else {
+            "client_id and client_secret in the body"
+        };
+        return Err((
+            "invalid_client",
+            format!("Client Authentication failed: no credentials ({hint} expected)"),
+        ));
+    };
+    let Some(client) = config
+        .clients
+        .iter()
+        .find(|c| c.id == id && c.secret == secret)
+    else {
+        return Err(("invalid_client", "Client Authentication failed.".into()));
+    };
+    if let Some(bad) = scope
+        .split_whitespace()
+        .find(|s| !client.scopes.iter().any(|a| a == s))
+    {
+        return Err((
+            "invalid_scope",
+            format!("scope {bad} is not granted to this application"),
+        ));
+    }
+    let asked = !scope.is_empty();
+    let granted = match (config.kind, scope.is_empty()) {
+        (Kind::Piste, true) => "openid".to_string(),
+        (_, true) => "default".to_string(),
+        (_, false) => scope,
+    };
+    let explicit = asked.then(|| granted.split_whitespace().map(str::to_string).collect());
+    Ok(issue(
+        shared,
+        "client_credentials",
+        &id,
+        &granted,
+        explicit,
+        None,
+    ))
 }
 
 pub(super) fn check_douane_client(params: &HashMap<String, String>) -> Result<(), Refusal> {

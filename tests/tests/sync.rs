@@ -186,7 +186,10 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
     // Sync undoes it without a new version: the crate is what 0.3.1 was.
     let (code, out) = gouvgen(&["sync"], root);
     assert_eq!(code, 0, "{out}");
-    assert!(!out.contains("0.3.1 →"), "a hand edit undone is no release: {out}");
+    assert!(
+        !out.contains("0.3.1 →"),
+        "a hand edit undone is no release: {out}"
+    );
     assert_eq!(std::fs::read_to_string(&client).unwrap(), text);
 
     // Same document, new package metadata: a registry takes 0.3.1 once, so a patch release.
@@ -201,7 +204,10 @@ fn check_catches_stale_output_and_sync_bumps_versions_with_a_changelog() {
     let (code, out) = gouvgen(&["sync"], root);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0.3.1 → 0.3.2 (patch bump)"), "{out}");
-    assert!(!out.contains("2.0.0 →"), "the other client is untouched: {out}");
+    assert!(
+        !out.contains("2.0.0 →"),
+        "the other client is untouched: {out}"
+    );
     let depot = root.join("generated/demo-depot");
     let cargo = std::fs::read_to_string(depot.join("Cargo.toml")).unwrap();
     assert!(

@@ -5,6 +5,9 @@
 
 use std::path::Path;
 
+use gouvgen::oas::{
+    Body, Document, Exclusive, Media, Operation, Parameter, PathItem, Schema, SecurityScheme,
+};
 use gouvgen_emulator::document::{base_path, deref};
 use serde_json::Value;
 
@@ -76,32 +79,30 @@ pub fn read(path: &Path) -> Result<Api, String> {
 }
 
 fn api(doc: &Value) -> Api {
-    let swagger2 = doc.get("swagger").is_some();
+    let document = Document(doc);
+    let swagger2 = document.is_swagger2();
     let base = base_path(doc);
-    let schemes = doc
-        .pointer("/components/securitySchemes")
-        .or_else(|| doc.get("securityDefinitions"))
-        .and_then(Value::as_object);
-    let key_headers: Vec<String> = schemes
-        .into_iter()
-        .flatten()
-        .map(|(_, s)| deref(doc, s))
-        .filter(|s| s.get("type").and_then(Value::as_str) == Some("apiKey"))
-        .filter(|s| s.get("in").and_then(Value::as_str) == Some("header"))
-        .filter_map(|s| s.get("name").and_then(Value::as_str))
-        .filter(|n| !n.eq_ignore_ascii_case("authorization"))
+    let mut schemes: Vec<&Value> = document.security_schemes().map(|(_, s)| s.0).collect();
+    if schemes.is_empty() {
+        schemes = document
+            .security_definitions()
+            .into_iter()
+            .flatten()
+            .map(|(_, s)| s)
+            .collect();
+    }
+    let key_headers: Vec<String> = (schemes.into_iter())
+        .map(|s| SecurityScheme(deref(doc, s)))
+        .filter(|s| s.kind() == "apiKey" && s.key_location() == "header")
+        .map(|s| s.key_name())
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("authorization"))
         .map(str::to_string)
         .collect();
     let mut ops = Vec::new();
-    for (template, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let item = deref(doc, item);
+    for (template, item) in document.paths().into_iter().flatten() {
+        let item = PathItem(deref(doc, item));
         for method in ["get", "post", "put", "patch", "delete"] {
-            if let Some(op) = item.get(method) {
+            if let Some(op) = item.operation(method) {
                 ops.push(operation(doc, method, template, item, op, swagger2));
             }
         }
@@ -125,21 +126,14 @@ fn operation(
     doc: &Value,
     method: &str,
     template: &str,
-    item: &Value,
-    op: &Value,
+    item: PathItem<'_>,
+    op: Operation<'_>,
     swagger2: bool,
 ) -> Op {
-    let mut params: Vec<&Value> = Vec::new();
-    let own = op.get("parameters").and_then(Value::as_array);
-    let shared = item.get("parameters").and_then(Value::as_array);
-    for p in own
-        .into_iter()
-        .flatten()
-        .chain(shared.into_iter().flatten())
-    {
-        let p = deref(doc, p);
-        let key = |q: &Value| (q.get("in").cloned(), q.get("name").cloned());
-        if !params.iter().any(|q| key(q) == key(p)) {
+    let mut params: Vec<Parameter<'_>> = Vec::new();
+    for p in op.parameters().iter().chain(item.parameters()) {
+        let p = Parameter(deref(doc, p));
+        if !params.iter().any(|q| q.identity() == p.identity()) {
             params.push(p);
         }
     }
@@ -147,17 +141,17 @@ fn operation(
     let (mut query, mut headers) = (Vec::new(), Vec::new());
     let mut body_param = None;
     for p in &params {
-        let name = p.get("name").and_then(Value::as_str).unwrap_or("");
-        let required = p.get("required").and_then(Value::as_bool) == Some(true);
-        match p.get("in").and_then(Value::as_str) {
-            Some("path") => path = path.replace(&format!("{{{name}}}"), &encode(&value(doc, p))),
-            Some("query") if required => query.push((name.to_string(), value(doc, p))),
+        let name = p.name().unwrap_or("");
+        let required = p.required();
+        match p.location() {
+            Some("path") => path = path.replace(&format!("{{{name}}}"), &encode(&value(doc, *p))),
+            Some("query") if required => query.push((name.to_string(), value(doc, *p))),
             Some("header")
                 if required && !GATEWAY_HEADERS.contains(&name.to_ascii_lowercase().as_str()) =>
             {
-                headers.push((name.to_string(), value(doc, p)))
+                headers.push((name.to_string(), value(doc, *p)))
             }
-            Some("body") if swagger2 => body_param = p.get("schema"),
+            Some("body") if swagger2 => body_param = p.schema_keyword(),
             _ => {}
         }
     }
@@ -172,12 +166,10 @@ fn operation(
         let example = if swagger2 {
             body_param.and_then(|s| schema_example(doc, s))
         } else {
-            op.get("requestBody")
-                .map(|b| deref(doc, b))
-                .and_then(|b| b.get("content"))
-                .and_then(Value::as_object)
+            (op.request_body())
+                .and_then(|b| Body(deref(doc, b)).content())
                 .and_then(|c| c.iter().find(|(mt, _)| mt.contains("json")))
-                .and_then(|(_, media)| media_example(doc, deref(doc, media)))
+                .and_then(|(_, media)| media_example(doc, Media(deref(doc, media))))
         };
         example.map_or_else(|| "{}".to_string(), |v| v.to_string())
     });
@@ -191,97 +183,76 @@ fn operation(
     }
 }
 
-fn media_example(doc: &Value, media: &Value) -> Option<Value> {
-    if let Some(e) = media.get("example") {
+fn media_example(doc: &Value, media: Media<'_>) -> Option<Value> {
+    if let Some(e) = media.example() {
         return Some(e.clone());
     }
-    if let Some(first) = media
-        .get("examples")
-        .and_then(Value::as_object)
-        .and_then(|m| m.values().next())
-    {
-        return deref(doc, first).get("value").cloned();
+    if let Some(first) = media.examples().and_then(|m| m.values().next()) {
+        return Media::example_value(deref(doc, first)).cloned();
     }
-    schema_example(doc, media.get("schema")?)
+    schema_example(doc, media.schema()?)
 }
 
 fn schema_example(doc: &Value, schema: &Value) -> Option<Value> {
-    deref(doc, schema).get("example").cloned()
+    Schema(deref(doc, schema)).example().cloned()
 }
 
 /// A parameter's value: its example, its schema's example, default or first enum value, else
 /// one of the declared type and format (Swagger 2 declares them on the parameter itself).
-fn value(doc: &Value, param: &Value) -> String {
+fn value(doc: &Value, param: Parameter<'_>) -> String {
     // `x-example`: Swagger 2 has no parameter examples; the DGFiP documents use this extension.
-    if let Some(e) = param.get("example").or_else(|| param.get("x-example")) {
+    if let Some(e) = param.example().or_else(|| param.x_example()) {
         return scalar(e);
     }
-    if let Some(first) = param
-        .get("examples")
-        .and_then(Value::as_object)
+    if let Some(first) = (Media(param.0).examples())
         .and_then(|m| m.values().next())
-        .and_then(|e| deref(doc, e).get("value"))
+        .and_then(|e| Media::example_value(deref(doc, e)))
     {
         return scalar(first);
     }
-    let schema = param.get("schema").map_or(param, |s| deref(doc, s));
+    let schema = param.schema_keyword().map_or(param.0, |s| deref(doc, s));
     schema_value(doc, schema, 0)
 }
 
 fn schema_value(doc: &Value, schema: &Value, depth: usize) -> String {
-    let schema = deref(doc, schema);
-    for key in ["example", "default"] {
-        if let Some(v) = schema.get(key) {
-            return scalar(v);
-        }
+    let schema = Schema(deref(doc, schema));
+    if let Some(v) = schema.example().or_else(|| schema.default()) {
+        return scalar(v);
     }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
+    if let Some(first) = schema.enum_values().and_then(<[Value]>::first) {
         return scalar(first);
     }
     if depth < 4 {
-        if let Some(items) = schema.get("items") {
+        if let Some(items) = schema.items() {
             return schema_value(doc, items, depth + 1);
         }
         for key in ["allOf", "oneOf", "anyOf"] {
-            if let Some(first) = schema
-                .get(key)
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-            {
+            if let Some(first) = schema.members(key).and_then(<[Value]>::first) {
                 return schema_value(doc, first, depth + 1);
             }
         }
     }
-    let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
-    match (schema.get("type").and_then(Value::as_str), format) {
+    match (schema.type_str(), schema.format().unwrap_or("")) {
         (_, "date") => "2024-01-02".into(),
         (_, "date-time") => "2024-01-02T03:04:05Z".into(),
         (_, "uuid") => "6f1c2d3e-4b5a-4c6d-8e7f-000000000002".into(),
         (_, "email") => "demo@example.org".into(),
         (Some("boolean"), _) => "true".into(),
         (Some("integer" | "number"), _) => {
-            let bound = |k: &str| schema.get(k).and_then(Value::as_f64);
-            let v = match (bound("minimum"), bound("maximum")) {
-                (Some(min), _) => min.ceil() + f64::from(u8::from(exclusive(schema, "Minimum"))),
+            // `exclusiveMinimum: true` (Swagger 2, OpenAPI 3.0; 3.1 numeric bounds are not read).
+            let exclusive = matches!(schema.exclusive_minimum(), Exclusive::Flag);
+            let v = match (schema.minimum(), schema.maximum()) {
+                (Some(min), _) => min.ceil() + f64::from(u8::from(exclusive)),
                 (None, Some(max)) if max < 1.0 => max.floor(),
                 _ => 1.0,
             };
             format!("{v}")
         }
         _ => {
-            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(1);
+            let min = schema.min_length().unwrap_or(1);
             "1".repeat(min.clamp(1, 64) as usize)
         }
     }
-}
-
-/// `exclusiveMinimum: true` (Swagger 2, OpenAPI 3.0; 3.1 numeric bounds are not read).
-fn exclusive(schema: &Value, which: &str) -> bool {
-    schema.get(format!("exclusive{which}")) == Some(&Value::Bool(true))
 }
 
 fn scalar(v: &Value) -> String {

@@ -1,6 +1,7 @@
-//! One process of the fleet test (tests/tests/fleet.rs): `tasks` concurrent tasks calling a
-//! PISTE and a Douane emulator for `run_ms` through one PISTE application and one Douane
-//! account, sharing tokens, limits and 429 pauses through Redis. Prints one JSON line.
+//! One process of the fleet tests (tests/tests/fleet.rs, fleet_services.rs): `tasks`
+//! concurrent tasks calling a PISTE and a Douane emulator for `run_ms` through one PISTE
+//! application and one Douane account, sharing tokens, limits and 429 pauses through Redis.
+//! Prints one JSON line.
 //!
 //! Usage: gouvgen-fleet-worker PISTE_URL DOUANE_URL REDIS_URL RUN_MS TASKS FORCE_429_AT_MS
 //! [PROBE_MS STORE_TIMEOUT_MS]

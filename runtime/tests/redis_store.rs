@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::redis_server::{RedisServer, available};
 use common::*;
+use futures_util::FutureExt;
 use gouvgen_runtime::presets;
 use gouvgen_runtime::{ApiClient, CircuitBreaker, Error, Method, RateLimit, Request, RetryPolicy};
 
@@ -164,7 +165,9 @@ async fn with_redis_down_the_breaker_works_locally() {
     let sent = gw.state.api_count();
     for _ in 0..20 {
         // Refused on the first poll: nothing awaited (no store, no connection, no timer).
-        let e = now_or_never(c.execute::<U>(get()))
+        let e = c
+            .execute::<U>(get())
+            .now_or_never()
             .expect("an open circuit refuses at once")
             .unwrap_err();
         assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");

@@ -3,6 +3,7 @@
 
 mod common;
 
+use futures_util::FutureExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -214,7 +215,9 @@ async fn breaker_opens_on_a_dark_host_and_the_probe_closes_it() {
     let sent = requests.load(Ordering::SeqCst);
     for _ in 0..20 {
         // Refused on the first poll: nothing awaited (no connection, no timer).
-        let e = now_or_never(client.execute::<U>(get()))
+        let e = client
+            .execute::<U>(get())
+            .now_or_never()
             .expect("an open circuit refuses at once")
             .unwrap_err();
         assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");

@@ -42,26 +42,18 @@ async fn four_processes_share_tokens_limits_and_pauses_through_redis() {
     )
     .await;
     let (piste_url, douane_url, redis_url) = (piste.base_url(), douane.base_url(), redis.url());
-    let outputs = tokio::task::spawn_blocking(move || {
-        let children: Vec<_> = (0..PROCESSES)
-            .map(|i| {
-                let force = if i == 0 { FORCE_429_AT_MS as i64 } else { -1 };
-                Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
-                    .args([&piste_url, &douane_url, &redis_url])
-                    .args([RUN_MS.to_string(), TASKS.to_string(), force.to_string()])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn the fleet worker")
-            })
-            .collect();
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    let commands = (0..PROCESSES)
+        .map(|i| {
+            let force = if i == 0 { FORCE_429_AT_MS as i64 } else { -1 };
+            let mut c = Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"));
+            c.args([&piste_url, &douane_url, &redis_url])
+                .args([RUN_MS.to_string(), TASKS.to_string(), force.to_string()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            c
+        })
+        .collect();
+    let outputs = run_workers(commands).await;
 
     let mut max_elapsed = 0u64;
     let mut calls = 0u64;

@@ -17,6 +17,7 @@ use gouvgen_tests::redis_server::{RedisServer, available};
 use serde_json::Value;
 
 use fleet_support::*;
+use futures_util::FutureExt;
 
 type U = gouvgen_runtime::Undocumented;
 
@@ -129,7 +130,8 @@ async fn breaker_opens_when_the_emulator_goes_dark_and_closes_when_it_returns() 
     let before = emu.stats().api_calls;
     for _ in 0..100 {
         // Refused on the first poll: nothing awaited (no connection, no timer).
-        let e = now_or_never(call())
+        let e = call()
+            .now_or_never()
             .expect("an open circuit refuses at once")
             .unwrap_err();
         assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");

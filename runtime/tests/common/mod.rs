@@ -266,14 +266,3 @@ pub fn jwt_with_exp(exp: i64) -> String {
         "c2lnbmF0dXJlLXNlY3JldA"
     )
 }
-
-/// Polls `f` once: its output if it completed without waiting for anything (no I/O, no
-/// timer), `None` otherwise. What "answered at once" means, without a stopwatch.
-pub fn now_or_never<F: std::future::Future>(f: F) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => Some(v),
-        std::task::Poll::Pending => None,
-    }
-}

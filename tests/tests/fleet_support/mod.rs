@@ -46,14 +46,3 @@ pub fn unix_ms(t: SystemTime) -> u64 {
         .unwrap()
         .as_millis() as u64
 }
-
-/// Polls `f` once: its output if it completed without waiting for anything (no I/O, no
-/// timer), `None` otherwise. What "answered at once" means, without a stopwatch.
-pub fn now_or_never<F: std::future::Future>(f: F) -> Option<F::Output> {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => Some(v),
-        std::task::Poll::Pending => None,
-    }
-}

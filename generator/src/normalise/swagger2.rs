@@ -332,22 +332,8 @@ fn effective_params<'v>(view: Operation<'v>, shared: &'v [Value], ctx: &Ctx<'v>)
 /// A `body` parameter as a request body: its schema under each media type consumed.
 fn body_param(rp: &Value, consumes: &[String]) -> Value {
     let param = Parameter(rp);
-    let mut schema = param.schema_keyword().cloned().unwrap_or(json!({}));
-    fix_schemas(&mut schema);
-    let types = if consumes.is_empty() {
-        vec!["application/json".to_string()]
-    } else {
-        consumes.to_vec()
-    };
-    let mut content = Map::new();
-    for mt in types {
-        let mut media = Map::new();
-        media.insert("schema".into(), schema.clone());
-        if let Some(ex) = param.x_example() {
-            media.insert("example".into(), ex.clone());
-        }
-        content.insert(mt, Value::Object(media));
-    }
+    let schema = param.schema_keyword().cloned().unwrap_or(json!({}));
+    let content = content(schema, consumes, |_| param.x_example());
     let mut rb = Map::new();
     if let Some(d) = description_as_written(rp) {
         rb.insert("description".into(), d.clone());
@@ -358,6 +344,28 @@ fn body_param(rp: &Value, consumes: &[String]) -> Value {
     );
     rb.insert("content".into(), Value::Object(content));
     Value::Object(rb)
+}
+
+/// An OpenAPI 3 `content`: the Swagger 2.0 `schema` under each media type (JSON when the
+/// document names none), with the example `example_for` gives for that type.
+fn content<'e>(
+    mut schema: Value,
+    types: &[String],
+    example_for: impl Fn(&str) -> Option<&'e Value>,
+) -> Map<String, Value> {
+    fix_schemas(&mut schema);
+    let json = ["application/json".to_string()];
+    let types = if types.is_empty() { &json[..] } else { types };
+    let mut content = Map::new();
+    for mt in types {
+        let mut media = Map::new();
+        media.insert("schema".into(), schema.clone());
+        if let Some(ex) = example_for(mt) {
+            media.insert("example".into(), ex.clone());
+        }
+        content.insert(mt.clone(), Value::Object(media));
+    }
+    content
 }
 
 /// The `formData` parameters of an operation, gathered into one object body.
@@ -433,23 +441,8 @@ fn response(r: &Value, produces: &[String]) -> Value {
         out.insert("headers".into(), Value::Object(headers));
     }
     if let Some(schema) = view.schema() {
-        let mut schema = schema.clone();
-        fix_schemas(&mut schema);
         let examples = view.examples();
-        let types = if produces.is_empty() {
-            vec!["application/json".to_string()]
-        } else {
-            produces.to_vec()
-        };
-        let mut content = Map::new();
-        for mt in types {
-            let mut media = Map::new();
-            media.insert("schema".into(), schema.clone());
-            if let Some(ex) = examples.and_then(|e| e.get(&mt)) {
-                media.insert("example".into(), ex.clone());
-            }
-            content.insert(mt, Value::Object(media));
-        }
+        let content = content(schema.clone(), produces, |mt| examples?.get(mt));
         out.insert("content".into(), Value::Object(content));
     }
     Value::Object(out)

@@ -189,14 +189,8 @@ impl Builder<'_> {
             }
         }
         params.sort_by_key(|p| match p.location {
-            ParamIn::Path => {
-                template_order
-                    .iter()
-                    .position(|t| t == &p.name)
-                    .unwrap_or(usize::MAX) as i64
-                    - 1_000_000
-            }
-            _ => 0,
+            ParamIn::Path => (0, template_order.iter().position(|t| t == &p.name)),
+            _ => (1, None),
         });
 
         path
@@ -253,21 +247,17 @@ impl Builder<'_> {
         shared: &[Value],
         pointer: &str,
     ) -> Vec<(Value, String)> {
-        let key = |p: &Value| {
-            let (name, location) = Parameter(p).identity();
-            (name.cloned(), location.cloned())
-        };
         let own: Vec<(Value, String)> = (op.parameters().iter().enumerate())
             .map(|(i, p)| (self.deref(p).clone(), format!("{pointer}/parameters/{i}")))
             .collect();
         let item = pointer.rsplit_once('/').map_or(pointer, |x| x.0);
         let inherited = (shared.iter().enumerate())
             .map(|(i, p)| (self.deref(p).clone(), format!("{item}/parameters/{i}")))
-            .filter(|(p, _)| !own.iter().any(|(o, _)| key(o) == key(p)));
+            .filter(|(p, _)| !own.iter().any(|(o, _)| same_param(o, p)));
         let mut kept: Vec<(Value, String)> = Vec::new();
         for (param, ptr) in inherited.collect::<Vec<_>>().into_iter().chain(own) {
             let named = Parameter(&param).name().is_some();
-            let twin = kept.iter().find(|(k, _)| named && key(k) == key(&param));
+            let twin = kept.iter().find(|(k, _)| named && same_param(k, &param));
             let Some((_, first)) = twin else {
                 kept.push((param, ptr));
                 continue;
@@ -292,6 +282,11 @@ impl Builder<'_> {
         }
         kept
     }
+}
+
+/// Whether two declarations name the same parameter: same `name` and `in`.
+fn same_param(a: &Value, b: &Value) -> bool {
+    Parameter(a).identity() == Parameter(b).identity()
 }
 
 /// The serialisation style: the document's where OpenAPI allows it at that location, else

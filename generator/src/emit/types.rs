@@ -184,14 +184,7 @@ fn structure(
         }
     });
     let methods = if derived {
-        quote! {
-            impl #name {
-                #[doc = " A value with every field empty (`Default`); the fields are public: set the ones you need."]
-                pub fn new() -> Self {
-                    Self::default()
-                }
-            }
-        }
+        new_from_default(&name)
     } else {
         constructor(item, Scope::Types, &default_fns)
     };
@@ -258,6 +251,18 @@ fn field_doc(field: &Field) -> TokenStream {
         lines.push("**Deprecated** in the document.".into());
     }
     lines_to_attrs(&lines)
+}
+
+/// `new()` of a struct that derives `Default` (no required field, no document default).
+pub(super) fn new_from_default(name: &proc_macro2::Ident) -> TokenStream {
+    quote! {
+        impl #name {
+            #[doc = " A value with every field empty (`Default`); the fields are public: set the ones you need."]
+            pub fn new() -> Self {
+                Self::default()
+            }
+        }
+    }
 }
 
 /// `new`, taking the required fields: how callers build a `#[non_exhaustive]` struct (its

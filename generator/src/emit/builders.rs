@@ -489,10 +489,16 @@ fn multipart_struct(
     } else {
         super::types::constructor(item, Scope::Crate, &Default::default())
     };
-    let form_binding = if fields.is_empty() {
-        quote!(let form)
+    // No part at all (an object schema without properties): the empty form is returned as
+    // is, a `let` then return would fail clippy's `let_and_return` (mutation seed 20261216).
+    let body = if parts.is_empty() {
+        quote!(rt::Multipart::new())
     } else {
-        quote!(let mut form)
+        quote! {
+            let mut form = rt::Multipart::new();
+            #(#parts)*
+            form
+        }
     };
     quote! {
         #[doc = #doc]
@@ -503,9 +509,7 @@ fn multipart_struct(
         impl #name {
             /// The parts, in document order.
             pub fn into_multipart(self) -> rt::Multipart {
-                #form_binding = rt::Multipart::new();
-                #(#parts)*
-                form
+                #body
             }
         }
     }

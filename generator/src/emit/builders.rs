@@ -485,7 +485,7 @@ fn multipart_struct(
     // schema structs (clippy's `new_without_default` otherwise; mutation seed 20261215).
     let default_derive = item.default.then(|| quote!(, Default));
     let methods = if item.default {
-        super::types::new_from_default(&name)
+        super::types::new_from_default(&name, fields.is_empty())
     } else {
         super::types::constructor(item, Scope::Crate, &Default::default())
     };

@@ -184,7 +184,7 @@ fn structure(
         }
     });
     let methods = if derived {
-        new_from_default(&name)
+        new_from_default(&name, item.fields.is_empty())
     } else {
         constructor(item, Scope::Types, &default_fns)
     };
@@ -254,10 +254,17 @@ fn field_doc(field: &Field) -> TokenStream {
 }
 
 /// `new()` of a struct that derives `Default` (no required field, no document default).
-pub(super) fn new_from_default(name: &proc_macro2::Ident) -> TokenStream {
+/// `empty`: the struct has no field (the schema declares none yet), so the doc does not
+/// point at fields to set.
+pub(super) fn new_from_default(name: &proc_macro2::Ident, empty: bool) -> TokenStream {
+    let doc = if empty {
+        " An empty value (`Default`): the schema declares no field."
+    } else {
+        " A value with every field empty (`Default`); the fields are public: set the ones you need."
+    };
     quote! {
         impl #name {
-            #[doc = " A value with every field empty (`Default`); the fields are public: set the ones you need."]
+            #[doc = #doc]
             pub fn new() -> Self {
                 Self::default()
             }

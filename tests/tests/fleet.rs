@@ -4,12 +4,11 @@
 
 mod fleet_support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use fleet_support::*;
-use gouvgen_emulator::{Emulator, GatewayConfig};
-use gouvgen_tests::redis_server::{RedisServer, available};
+use gouvgen_emulator::Emulator;
 use serde_json::Value;
 
 const PROCESSES: usize = 4;
@@ -20,36 +19,24 @@ const DOUANE_TOKEN_LIFETIME: Duration = Duration::from_secs(4);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_share_tokens_limits_and_pauses_through_redis() {
-    if !available("four_processes_share_tokens_limits_and_pauses_through_redis") {
+    let Some((_one_fleet_at_a_time, redis)) =
+        fleet_with_redis("four_processes_share_tokens_limits_and_pauses_through_redis").await
+    else {
         return;
-    }
-    let _one_fleet_at_a_time = FLEET.lock().await;
-    let redis = RedisServer::start();
+    };
     let piste = Emulator::start(
-        GatewayConfig::piste()
-            .client("client-id", "client-secret", &["openid"])
-            .api_key("KeyId", "cle-applicative")
+        piste_config()
             .rate_limit(20, Duration::from_secs(1))
-            .retry_after(Duration::from_secs(2))
-            .mount_spec(spec("piste/legifrance.json")),
+            .retry_after(Duration::from_secs(2)),
     )
     .await;
-    let douane = Emulator::start(
-        GatewayConfig::douane()
-            .account("compte-api", "mot-de-passe")
-            .token_lifetime(DOUANE_TOKEN_LIFETIME)
-            .mount_spec(spec("douane/declarations.yaml")),
-    )
-    .await;
+    let douane = Emulator::start(douane_config(DOUANE_TOKEN_LIFETIME)).await;
     let (piste_url, douane_url, redis_url) = (piste.base_url(), douane.base_url(), redis.url());
     let commands = (0..PROCESSES)
         .map(|i| {
             let force = if i == 0 { FORCE_429_AT_MS as i64 } else { -1 };
-            let mut c = Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"));
-            c.args([&piste_url, &douane_url, &redis_url])
-                .args([RUN_MS.to_string(), TASKS.to_string(), force.to_string()])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            let mut c = worker([&piste_url, &douane_url, &redis_url]);
+            c.args([RUN_MS.to_string(), TASKS.to_string(), force.to_string()]);
             c
         })
         .collect();
@@ -148,43 +135,22 @@ const REDIS_RESPONSE_TIMEOUT_MS: u64 = 500;
 /// its call log shows the rate the fleet actually sent in each phase.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fleet_rides_out_a_paused_a_killed_and_a_restarted_redis() {
-    if !available("the_fleet_rides_out_a_paused_a_killed_and_a_restarted_redis") {
+    let Some((_one_fleet_at_a_time, mut redis)) =
+        fleet_with_redis("the_fleet_rides_out_a_paused_a_killed_and_a_restarted_redis").await
+    else {
         return;
-    }
-    let _one_fleet_at_a_time = FLEET.lock().await;
-    let mut redis = RedisServer::start();
-    let piste = Emulator::start(
-        GatewayConfig::piste()
-            .client("client-id", "client-secret", &["openid"])
-            .api_key("KeyId", "cle-applicative")
-            .mount_spec(spec("piste/legifrance.json")),
-    )
-    .await;
-    let douane = Emulator::start(
-        GatewayConfig::douane()
-            .account("compte-api", "mot-de-passe")
-            .token_lifetime(DOUANE_TOKEN_LIFETIME)
-            .mount_spec(spec("douane/declarations.yaml")),
-    )
-    .await;
-    let children: Vec<_> = (0..PROCESSES)
+    };
+    let piste = Emulator::start(piste_config()).await;
+    let douane = Emulator::start(douane_config(DOUANE_TOKEN_LIFETIME)).await;
+    let commands = (0..PROCESSES)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
-                .args([piste.base_url(), douane.base_url(), redis.url()])
-                .args([FAULT_RUN_MS.to_string(), TASKS.to_string(), "-1".into()])
-                .args(["50".to_string(), STORE_TIMEOUT_MS.to_string()])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn the fleet worker")
+            let mut c = worker([piste.base_url(), douane.base_url(), redis.url()]);
+            c.args([FAULT_RUN_MS.to_string(), TASKS.to_string(), "-1".into()])
+                .args(["50".to_string(), STORE_TIMEOUT_MS.to_string()]);
+            c
         })
         .collect();
-    let waiter = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    });
+    let waiter = spawn_workers(commands);
     let t0 = Instant::now();
     let at = |ms: u64| tokio::time::sleep_until((t0 + Duration::from_millis(ms)).into());
     at(2500).await;
@@ -399,20 +365,17 @@ const LIMIT_PER_SECOND: usize = 19;
 /// No sliding 1 s window may hold more: the account's limit plus one call per process.
 const FLEET_BOUND: usize = ACCOUNT_LIMIT + PROCESSES;
 
-/// Runs `PROCESSES` limit-mode workers against `piste` through `redis_url` for `run_ms`, with
+/// `PROCESSES` limit-mode workers against `piste` through `redis_url` for `run_ms`, with
 /// `tasks` tasks each (the commands, to spawn).
-fn run_limit_workers(piste: &str, redis_url: &str, run_ms: u64, tasks: usize) -> Vec<Command> {
+fn limit_workers(piste: &str, redis_url: &str, run_ms: u64, tasks: usize) -> Vec<Command> {
     (0..PROCESSES)
         .map(|_| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"));
-            c.args(["limit", piste, redis_url])
-                .args([
-                    LIMIT_PER_SECOND.to_string(),
-                    run_ms.to_string(),
-                    tasks.to_string(),
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            let mut c = worker(["limit", piste, redis_url]);
+            c.args([
+                LIMIT_PER_SECOND.to_string(),
+                run_ms.to_string(),
+                tasks.to_string(),
+            ]);
             c
         })
         .collect()
@@ -442,23 +405,17 @@ fn limit_outputs(outputs: &[std::process::Output], password: &str) -> (u64, usiz
 /// process (before the fix, with a 20/s client: 24–25 from one process alone).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_redis_never_lets_the_fleet_exceed_its_limit() {
-    if !available("a_slow_redis_never_lets_the_fleet_exceed_its_limit") {
+    let Some((_one_fleet_at_a_time, redis)) =
+        fleet_with_redis("a_slow_redis_never_lets_the_fleet_exceed_its_limit").await
+    else {
         return;
-    }
-    let _one_fleet_at_a_time = FLEET.lock().await;
-    let redis = RedisServer::start();
+    };
     let proxy = slow_proxy(redis.port(), Duration::from_millis(100));
     let url = redis
         .url()
         .replace(&format!(":{}/", redis.port()), &format!(":{proxy}/"));
-    let piste = Emulator::start(
-        GatewayConfig::piste()
-            .client("client-id", "client-secret", &["openid"])
-            .api_key("KeyId", "cle-applicative")
-            .mount_spec(spec("piste/legifrance.json")),
-    )
-    .await;
-    let commands = run_limit_workers(&piste.base_url(), &url, 6000, 20);
+    let piste = Emulator::start(piste_config()).await;
+    let commands = limit_workers(&piste.base_url(), &url, 6000, 20);
     let outputs = run_workers(commands).await;
     let (calls, warnings) = limit_outputs(&outputs, redis.password());
     let mut log: Vec<SystemTime> = piste.calls().iter().map(|c| c.at).collect();
@@ -487,29 +444,14 @@ async fn a_slow_redis_never_lets_the_fleet_exceed_its_limit() {
 /// new ones).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_empty_redis_never_lets_the_fleet_exceed_its_limit() {
-    if !available("a_restarted_empty_redis_never_lets_the_fleet_exceed_its_limit") {
+    let Some((_one_fleet_at_a_time, mut redis)) =
+        fleet_with_redis("a_restarted_empty_redis_never_lets_the_fleet_exceed_its_limit").await
+    else {
         return;
-    }
-    let _one_fleet_at_a_time = FLEET.lock().await;
-    let mut redis = RedisServer::start();
-    let piste = Emulator::start(
-        GatewayConfig::piste()
-            .client("client-id", "client-secret", &["openid"])
-            .api_key("KeyId", "cle-applicative")
-            .mount_spec(spec("piste/legifrance.json")),
-    )
-    .await;
-    let commands = run_limit_workers(&piste.base_url(), &redis.url(), 8000, TASKS);
-    let children: Vec<_> = commands
-        .into_iter()
-        .map(|mut c| c.spawn().expect("spawn the fleet worker"))
-        .collect();
-    let waiter = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    });
+    };
+    let piste = Emulator::start(piste_config()).await;
+    let commands = limit_workers(&piste.base_url(), &redis.url(), 8000, TASKS);
+    let waiter = spawn_workers(commands);
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let killed = SystemTime::now();
     redis.restart();

@@ -5,7 +5,6 @@
 mod fleet_support;
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use gouvgen_emulator::Emulator;
@@ -13,7 +12,6 @@ use gouvgen_runtime::presets::{self, Environment};
 use gouvgen_runtime::{
     ApiClient, CallOptions, CircuitBreaker, Error, Method, Request, RetryPolicy,
 };
-use gouvgen_tests::redis_server::{RedisServer, available};
 use serde_json::Value;
 
 use fleet_support::*;
@@ -156,37 +154,29 @@ const BREAKER_COOLDOWN_MS: u64 = 1500;
 /// probe closes the circuit for all of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it() {
-    if !available("one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it") {
+    let Some((_one_fleet_at_a_time, redis)) =
+        fleet_with_redis("one_process_opens_the_circuit_for_the_fleet_and_one_probe_closes_it")
+            .await
+    else {
         return;
-    }
-    let _one_fleet_at_a_time = FLEET.lock().await;
-    let redis = RedisServer::start();
+    };
     let jwt = Emulator::jwt(Duration::from_secs(3600));
     let emu = Emulator::start(api_entreprise_config(&jwt)).await;
-    let children: Vec<_> = [3, 1000, 1000]
+    let commands = [3, 1000, 1000]
         .iter()
         .map(|failures: &u32| {
-            Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"))
-                .args([
-                    "breaker".to_string(),
-                    emu.base_url(),
-                    jwt.clone(),
-                    redis.url(),
-                ])
-                .args(["8000".to_string(), failures.to_string()])
-                .arg(BREAKER_COOLDOWN_MS.to_string())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn the fleet worker")
+            let mut c = worker([
+                "breaker".to_string(),
+                emu.base_url(),
+                jwt.clone(),
+                redis.url(),
+            ]);
+            c.args(["8000".to_string(), failures.to_string()])
+                .arg(BREAKER_COOLDOWN_MS.to_string());
+            c
         })
         .collect();
-    let waiter = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    });
+    let waiter = spawn_workers(commands);
     let last_arrival = || emu.calls().iter().map(|c| c.at).max();
     let poll = || tokio::time::sleep(Duration::from_millis(20));
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -305,11 +295,11 @@ const QUOTA_PER_MINUTE: u64 = 250;
 /// the quota.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_clients_in_three_processes_use_the_quota_without_a_429() {
-    if !available("ten_clients_in_three_processes_use_the_quota_without_a_429") {
+    let Some((_one_fleet_at_a_time, redis)) =
+        fleet_with_redis("ten_clients_in_three_processes_use_the_quota_without_a_429").await
+    else {
         return;
-    }
-    let _one_fleet_at_a_time = FLEET.lock().await;
-    let redis = RedisServer::start();
+    };
     let jwt = Emulator::jwt(Duration::from_secs(3600));
     let emu = Emulator::start(api_entreprise_config(&jwt).production_rules()).await;
     let (url, redis_url) = (emu.base_url(), redis.url());
@@ -317,11 +307,8 @@ async fn ten_clients_in_three_processes_use_the_quota_without_a_429() {
         .iter()
         .enumerate()
         .map(|(i, clients)| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_gouvgen-fleet-worker"));
-            c.args(["quota", &url, &jwt, &redis_url])
-                .args([QUOTA_RUN_MS.to_string(), clients.to_string(), i.to_string()])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            let mut c = worker(["quota", &url, &jwt, &redis_url]);
+            c.args([QUOTA_RUN_MS.to_string(), clients.to_string(), i.to_string()]);
             c
         })
         .collect();

@@ -12,12 +12,7 @@ use support::*;
 
 #[tokio::test]
 async fn serves_examples_by_path_template() {
-    let emu = Emulator::start(
-        GatewayConfig::api_particulier()
-            .api_key("X-Api-Key", "cle")
-            .mount_spec(fixture("mini.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(particulier()).await;
     let base = emu.base_url();
     let get = |path: &str| {
         http()
@@ -132,12 +127,7 @@ async fn serves_examples_by_path_template() {
 
 #[tokio::test]
 async fn documented_errors_on_demand() {
-    let emu = Emulator::start(
-        GatewayConfig::api_particulier()
-            .api_key("X-Api-Key", "cle")
-            .mount_spec(fixture("mini.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(particulier()).await;
     let url = format!("{}{SITUATION}", emu.base_url());
     let get = |status: &str| {
         http()

@@ -127,14 +127,7 @@ async fn dgfip_revoke_stops_the_token() {
         "a refused revocation revokes nothing"
     );
 
-    let r = http()
-        .post(emu.revoke_url())
-        .basic_auth("cle", Some("secret"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    dgfip_revoke(&emu, &token).await;
     let r = dgfip_call(&emu, &token).await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.json::<Value>().await.unwrap()["erreur"]["code"], 900906);
@@ -331,14 +324,7 @@ async fn dgfip_hands_back_the_same_token_until_it_is_revoked() {
         first,
         "re-requesting without revoking gets the rejected token again"
     );
-    let r = http()
-        .post(emu.revoke_url())
-        .basic_auth("cle", Some("secret"))
-        .form(&[("token", first.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    dgfip_revoke(&emu, &first).await;
     let second = dgfip_token(&emu, "RessourceIR").await;
     assert_ne!(second, first, "a fresh token once the old one is revoked");
     assert_eq!(dgfip_call(&emu, &second).await.status(), 200);
@@ -447,16 +433,7 @@ async fn dgfip_requires_a_uuid_correlation_id() {
         );
         assert_eq!(r.json::<Value>().await.unwrap()["erreur"]["code"], 102511);
     }
-    let id = uuid();
-    let r = http()
-        .get(&url)
-        .bearer_auth(&token)
-        .header("X-Correlation-ID", &id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(header(&r, "x-correlation-id"), Some(id.as_str()));
+    assert_id_echoed(&http(), &url, &token, &uuid()).await;
     assert_eq!(emu.stats().correlation_refusals, 4);
 }
 
@@ -522,12 +499,7 @@ async fn long_lived_jwts_and_api_keys() {
         401
     );
 
-    let emu = Emulator::start(
-        GatewayConfig::api_particulier()
-            .api_key("X-Api-Key", "cle")
-            .mount_spec(fixture("mini.yaml")),
-    )
-    .await;
+    let emu = Emulator::start(particulier()).await;
     let url = format!("{}/mini/1.0/notes/1", emu.base_url());
     assert_eq!(
         http()

@@ -157,15 +157,7 @@ async fn stats_and_call_log_under_10000_calls() {
             (client.clone(), url.clone(), token.clone(), chunk.to_vec());
         tasks.spawn(async move {
             for id in chunk {
-                let r = client
-                    .get(&url)
-                    .bearer_auth(&token)
-                    .header("X-Correlation-ID", &id)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-                assert_eq!(header(&r, "x-correlation-id"), Some(id.as_str()));
+                assert_id_echoed(&client, &url, &token, &id).await;
             }
         });
     }

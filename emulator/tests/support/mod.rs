@@ -1,4 +1,5 @@
-//! Helpers the emulator's behaviour tests share: plain reqwest calls to a DGFiP emulator.
+//! Helpers the emulator's behaviour tests share: plain reqwest calls to a DGFiP emulator,
+//! and the API Particulier emulator of the same document.
 // Each test file uses part of them.
 #![allow(dead_code)]
 
@@ -34,6 +35,13 @@ pub fn dgfip() -> GatewayConfig {
         .mount_spec(fixture("mini.yaml"))
 }
 
+/// API Particulier serving `mini.yaml` to the key `cle`.
+pub fn particulier() -> GatewayConfig {
+    GatewayConfig::api_particulier()
+        .api_key("X-Api-Key", "cle")
+        .mount_spec(fixture("mini.yaml"))
+}
+
 pub async fn dgfip_token(emu: &Emulator, scope: &str) -> String {
     let r = http()
         .post(emu.token_url())
@@ -47,6 +55,31 @@ pub async fn dgfip_token(emu: &Emulator, scope: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// Revokes `token` with the client's Basic credentials; the revocation is accepted.
+pub async fn dgfip_revoke(emu: &Emulator, token: &str) {
+    let r = http()
+        .post(emu.revoke_url())
+        .basic_auth("cle", Some("secret"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// A call to `url` with the correlation ID `id`: answered 200, the same ID sent back.
+pub async fn assert_id_echoed(client: &Client, url: &str, token: &str, id: &str) {
+    let r = client
+        .get(url)
+        .bearer_auth(token)
+        .header("X-Correlation-ID", id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-correlation-id"), Some(id));
 }
 
 pub async fn dgfip_call(emu: &Emulator, token: &str) -> Response {
